@@ -1,0 +1,37 @@
+//! ringside settles "Node.js or Python for my backend?" with measurements.
+//!
+//! The modules follow the pipeline: [`cli`] (flags) → validated configs →
+//! [`stack`] (install, launch, sample, stop) with [`db`] → [`verify`] →
+//! [`load`] (the load generator) → [`suite`] (trials, stats, results) →
+//! [`report`] (one exporter a format) → [`verdict`] (claims, recommendation).
+
+pub mod cli;
+pub mod db;
+pub mod error;
+pub mod load;
+pub mod proc;
+pub mod report;
+pub mod scenario;
+pub mod stack;
+pub mod suite;
+pub mod verdict;
+pub mod verify;
+
+use std::process::ExitCode;
+
+use cli::{Cli, Command};
+
+/// Runs one parsed command line; `main` only prints the error and picks the exit code.
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    proc::guard::install_signal_handler();
+    match cli.command {
+        Command::Load(args) => load::cli::run(args),
+        Command::Run(args) => suite::cli::run(args),
+        Command::Stacks(args) => stack::cli::list(args),
+        Command::Setup(args) => stack::cli::setup(args),
+        Command::Verify(args) => verify::cli::run(args),
+        Command::Report(args) => report::cli::run(args),
+        Command::Recommend(args) => verdict::cli::recommend(args),
+        Command::Compare(args) => verdict::cli::compare(args),
+    }
+}

@@ -1,0 +1,111 @@
+//! The validated load configuration ([`LoadConfig`]), built from flags by
+//! `load::cli` or directly by the harness.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+/// A validated load test. Construct with [`LoadConfig::closed`] /
+/// [`LoadConfig::open`] and adjust fields; the harness does exactly that.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LoadConfig {
+    /// URLs requested in rotation (all http://, loopback unless allow_remote).
+    pub urls: Vec<url::Url>,
+    /// HTTP method, upper case.
+    pub method: String,
+    /// Extra request headers.
+    pub headers: Vec<(String, String)>,
+    /// Request body bytes (sent with Content-Length).
+    pub body: Option<Vec<u8>>,
+    /// Number of keep-alive connections.
+    pub connections: usize,
+    /// When the run ends.
+    pub stop: Stop,
+    /// Closed loop, or open loop with a rate schedule.
+    pub schedule: Schedule,
+    /// Per-request timeout; a request over it counts as a timeout error.
+    pub timeout: Duration,
+    /// Optional response check; failures count as errors.
+    pub check: Option<ResponseCheck>,
+    /// Cores the generator's threads are pinned to (None: not pinned).
+    pub cpus: Option<Vec<usize>>,
+    /// Generator threads (tokio workers); default 1 per pinned core, else 1.
+    pub threads: usize,
+    /// Keep the raw HdrHistogram in the report (base64, V2 deflate format).
+    pub keep_histogram: bool,
+    /// Warm-up before recording starts (not counted).
+    pub warmup: Duration,
+}
+
+/// When a load run stops.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Stop {
+    /// After this wall-clock duration of recording.
+    Duration(Duration),
+    /// After exactly this many completed requests (closed loop).
+    Requests(u64),
+}
+
+/// Closed loop (each connection sends its next request when the previous one
+/// completes) or open loop (requests sent at planned times).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Schedule {
+    Closed,
+    Open(RateSchedule),
+}
+
+/// Offered rate over time, in requests per second.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RateSchedule {
+    /// A constant rate.
+    Constant { rps: f64 },
+    /// Linear ramp from `from_rps` to `to_rps` over `over`, then `to_rps`.
+    Ramp {
+        from_rps: f64,
+        to_rps: f64,
+        over: Duration,
+    },
+    /// Successive steps, each a rate held for a duration.
+    Steps { steps: Vec<(f64, Duration)> },
+}
+
+/// A check applied to every response; a failure counts as a `check` error.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ResponseCheck {
+    /// Expected status code.
+    pub status: Option<u16>,
+    /// A substring the body must contain.
+    pub body_contains: Option<String>,
+}
+
+impl LoadConfig {
+    /// A closed-loop run of `connections` connections for `duration`.
+    pub fn closed(url: url::Url, connections: usize, duration: Duration) -> Self {
+        LoadConfig {
+            urls: vec![url],
+            method: "GET".into(),
+            headers: Vec::new(),
+            body: None,
+            connections,
+            stop: Stop::Duration(duration),
+            schedule: Schedule::Closed,
+            timeout: Duration::from_secs(10),
+            check: None,
+            cpus: None,
+            threads: 1,
+            keep_histogram: false,
+            warmup: Duration::ZERO,
+        }
+    }
+
+    /// An open-loop run at a constant `rps` over `connections` connections for `duration`.
+    pub fn open(url: url::Url, connections: usize, rps: f64, duration: Duration) -> Self {
+        LoadConfig {
+            schedule: Schedule::Open(RateSchedule::Constant { rps }),
+            ..LoadConfig::closed(url, connections, duration)
+        }
+    }
+}

@@ -1,0 +1,19 @@
+//! The load generator: `ringside load URL`, and the engine `ringside run` drives.
+//!
+//! A run composes a stop condition × a rate schedule × a protocol; it records
+//! latency in HdrHistograms (corrected from each request's intended send time
+//! in open loop) and returns a [`report::LoadReport`].
+
+pub mod cli;
+pub mod config;
+pub mod report;
+
+pub use config::LoadConfig;
+pub use report::LoadReport;
+
+/// Runs one load test to completion (bounded by the config's stop condition
+/// and deadline). Called inside a tokio runtime.
+pub async fn execute(cfg: &LoadConfig) -> anyhow::Result<LoadReport> {
+    let _ = cfg;
+    anyhow::bail!("the HTTP load engine is not built yet")
+}

@@ -1,0 +1,154 @@
+//! What a load run measured: [`LoadReport`], also the `--json` output
+//! (schema `schema/load-report.schema.json`, version [`LOAD_SCHEMA`]).
+//! Fields may be added; existing names and units do not change within a version.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// Identifies the JSON schema of a [`LoadReport`].
+pub const LOAD_SCHEMA: &str = "ringside.load/1";
+
+/// The outcome of one load run.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LoadReport {
+    /// Always [`LOAD_SCHEMA`].
+    pub schema: String,
+    /// `closed` or `open`.
+    pub mode: String,
+    /// Connections opened.
+    pub connections: usize,
+    /// Recording window, seconds (excludes warm-up).
+    pub duration_s: f64,
+    /// Requests completed with a response inside the window (any status).
+    pub requests: u64,
+    /// Completed requests per second over the window.
+    pub throughput_rps: f64,
+    /// Open loop: mean offered rate of the schedule, requests/s.
+    pub target_rps: Option<f64>,
+    /// Open loop: sends actually made per second.
+    pub achieved_rps: Option<f64>,
+    /// Open loop: sends made more than 1 ms after their intended time.
+    pub late_sends: u64,
+    /// Open loop: worst lateness of a send, microseconds.
+    pub max_send_lag_us: u64,
+    /// Latency in microseconds. Open loop: from the intended send time
+    /// (coordinated-omission corrected). Closed loop: from the actual send.
+    pub latency: LatencyStats,
+    /// Open loop only: latency from the actual send time (uncorrected).
+    pub latency_uncorrected: Option<LatencyStats>,
+    /// Responses by HTTP status code.
+    pub status_counts: BTreeMap<u16, u64>,
+    /// Failures by kind.
+    pub errors: ErrorCounts,
+    /// Bytes received (headers and bodies).
+    pub bytes_in: u64,
+    /// Bytes sent.
+    pub bytes_out: u64,
+    /// Completed requests in each whole second of the window.
+    pub per_second: Vec<u64>,
+    /// The generator's own CPU use.
+    pub generator: GeneratorUsage,
+    /// Human-readable warnings (generator-bound, rate not reached, errors...).
+    pub warnings: Vec<String>,
+    /// Raw corrected histogram, HdrHistogram V2+deflate, base64 (when kept).
+    pub histogram_b64: Option<String>,
+}
+
+/// Latency statistics, all in microseconds.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct LatencyStats {
+    pub count: u64,
+    pub min_us: u64,
+    pub mean_us: f64,
+    pub stdev_us: f64,
+    pub max_us: u64,
+    pub p50_us: u64,
+    pub p90_us: u64,
+    pub p99_us: u64,
+    pub p999_us: u64,
+    pub p9999_us: u64,
+}
+
+/// Failed requests by kind. `total()` is their sum.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorCounts {
+    /// Could not connect (refused, reset during connect).
+    pub connect: u64,
+    /// Connection closed or reset while reading, malformed response.
+    pub read: u64,
+    /// Error writing the request.
+    pub write: u64,
+    /// No complete response within the timeout.
+    pub timeout: u64,
+    /// Response failed the `--expect-*` check.
+    pub check: u64,
+}
+
+impl ErrorCounts {
+    pub fn total(&self) -> u64 {
+        self.connect + self.read + self.write + self.timeout + self.check
+    }
+}
+
+/// The generator's CPU use over the window.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct GeneratorUsage {
+    /// User+system CPU seconds of the generator process over the window.
+    pub cpu_s: f64,
+    /// Threads that drove load.
+    pub threads: usize,
+    /// cpu_s / (duration_s × threads): 1.0 means the threads were always busy.
+    pub utilization: f64,
+    /// True when utilization was high enough that the generator, not the
+    /// target, may have limited the result.
+    pub saturated: bool,
+}
+
+/// Identifies the JSON schema of a [`WsReport`].
+pub const WS_SCHEMA: &str = "ringside.ws/1";
+
+/// The outcome of one WebSocket chat run (`ringside load --ws`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct WsReport {
+    /// Always [`WS_SCHEMA`].
+    pub schema: String,
+    /// Client connections requested.
+    pub clients: usize,
+    /// Rooms the clients are spread over (round robin).
+    pub rooms: usize,
+    /// Messages each client sends per second (open loop, planned).
+    pub msg_rate_per_client: f64,
+    /// Recording window, seconds.
+    pub duration_s: f64,
+    /// Clients that connected.
+    pub connected: u64,
+    /// Connection attempts refused or failed during the handshake.
+    pub connect_failed: u64,
+    /// Connections closed by the server or broken before the end.
+    pub dropped: u64,
+    /// Messages sent.
+    pub sent: u64,
+    /// Deliveries expected: each sent message × members of its room at send time.
+    pub expected_deliveries: u64,
+    /// Deliveries received.
+    pub delivered: u64,
+    /// Expected deliveries never received (by the drain deadline).
+    pub lost: u64,
+    /// Frames that were not the JSON the contract requires.
+    pub malformed: u64,
+    /// Sends made more than 1 ms after their intended time.
+    pub late_sends: u64,
+    /// Offered messages/s over all clients.
+    pub target_msg_rps: f64,
+    /// Messages actually sent per second.
+    pub achieved_msg_rps: f64,
+    /// Deliveries per second.
+    pub delivered_per_s: f64,
+    /// Delivery latency, microseconds: intended send time → receipt, every receiver.
+    pub latency: LatencyStats,
+    pub generator: GeneratorUsage,
+    pub warnings: Vec<String>,
+    /// Raw delivery-latency histogram, HdrHistogram V2+deflate, base64 (when kept).
+    pub histogram_b64: Option<String>,
+}

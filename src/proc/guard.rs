@@ -1,0 +1,138 @@
+//! A process-wide registry of cleanups (process groups to kill, databases to
+//! stop). A [`Guard`] runs its cleanup when dropped; SIGINT/SIGTERM/SIGHUP run
+//! every registered cleanup and exit 130, so no child outlives ringside.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, Once};
+
+type Cleanup = Box<dyn FnOnce() + Send>;
+
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+static REGISTRY: Mutex<BTreeMap<u64, (String, Cleanup)>> = Mutex::new(BTreeMap::new());
+
+/// Runs its cleanup once: when dropped, or by [`run_all`] on a signal.
+#[must_use = "dropping the guard runs the cleanup at once"]
+#[derive(Debug)]
+pub struct Guard {
+    id: u64,
+}
+
+impl Guard {
+    /// Runs the cleanup now (same as dropping).
+    pub fn release(self) {}
+
+    /// Forgets the cleanup without running it (the resource was freed another way).
+    pub fn disarm(self) {
+        REGISTRY
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&self.id);
+        std::mem::forget(self);
+    }
+}
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        let entry = REGISTRY
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&self.id);
+        if let Some((_, cleanup)) = entry {
+            cleanup();
+        }
+    }
+}
+
+/// Registers a cleanup, named for diagnostics; it runs when the guard drops
+/// or when ringside is interrupted.
+pub fn register(name: impl Into<String>, cleanup: impl FnOnce() + Send + 'static) -> Guard {
+    let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+    REGISTRY
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(id, (name.into(), Box::new(cleanup)));
+    Guard { id }
+}
+
+/// Registers a process group to be sent SIGKILL on cleanup.
+pub fn kill_group_on_exit(name: impl Into<String>, pgid: i32) -> Guard {
+    register(name, move || kill_group(pgid))
+}
+
+/// Sends SIGKILL to a process group, ignoring a group that is already gone.
+pub fn kill_group(pgid: i32) {
+    if pgid > 1 {
+        let _ = nix::sys::signal::killpg(
+            nix::unistd::Pid::from_raw(pgid),
+            nix::sys::signal::Signal::SIGKILL,
+        );
+    }
+}
+
+/// Runs every registered cleanup, newest first. Returns how many ran.
+pub fn run_all() -> usize {
+    let entries: Vec<_> = {
+        let mut reg = REGISTRY.lock().unwrap_or_else(|e| e.into_inner());
+        std::mem::take(&mut *reg).into_iter().rev().collect()
+    };
+    let n = entries.len();
+    for (_, (_, cleanup)) in entries {
+        cleanup();
+    }
+    n
+}
+
+/// Names of the cleanups currently registered (for tests and diagnostics).
+pub fn pending() -> Vec<String> {
+    REGISTRY
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .values()
+        .map(|(name, _)| name.clone())
+        .collect()
+}
+
+/// Installs (once) a handler thread for SIGINT, SIGTERM and SIGHUP that runs
+/// every cleanup and exits with 130. Results are written after each point,
+/// so exiting here loses nothing already measured.
+pub fn install_signal_handler() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+        let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP]) else {
+            return;
+        };
+        std::thread::spawn(move || {
+            if let Some(sig) = signals.forever().next() {
+                let n = run_all();
+                eprintln!("\ninterrupted (signal {sig}): stopped {n} child process group(s) and services; results so far are on disk");
+                std::process::exit(130);
+            }
+        });
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+    use std::sync::atomic::AtomicUsize;
+
+    #[test]
+    fn guard_runs_cleanup_once_on_drop_and_disarm_skips_it() {
+        let hits = Arc::new(AtomicUsize::new(0));
+        let h = hits.clone();
+        let g = register("test-a", move || {
+            h.fetch_add(1, Ordering::SeqCst);
+        });
+        drop(g);
+        assert_eq!(hits.load(Ordering::SeqCst), 1);
+        let h = hits.clone();
+        let g = register("test-b", move || {
+            h.fetch_add(1, Ordering::SeqCst);
+        });
+        g.disarm();
+        assert_eq!(hits.load(Ordering::SeqCst), 1);
+    }
+}

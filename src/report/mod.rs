@@ -1,0 +1,3 @@
+//! Exporters of a results file: terminal, JSON, Markdown, HTML — one file a format.
+
+pub mod cli;
