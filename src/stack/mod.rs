@@ -31,6 +31,8 @@ pub struct Stack {
     pub databases: BTreeMap<String, String>,
     /// Start argv with `{port}` / `{workers}` placeholders.
     pub start: Vec<String>,
+    /// Scenario -> a different start argv for that scenario (`[start.override.NAME]`).
+    pub start_override: BTreeMap<Scenario, Vec<String>>,
     pub env: BTreeMap<String, String>,
     pub ready_timeout: Duration,
     pub max_workers: u32,
@@ -54,6 +56,8 @@ pub struct LaunchOpts {
     pub cpus: Option<Vec<usize>>,
     /// Extra environment (the database's `RINGSIDE_*` variables).
     pub env: Vec<(String, String)>,
+    /// Scenario about to run: selects a `[start.override]` command if any.
+    pub scenario: Option<Scenario>,
 }
 
 /// CPU and memory of a running stack's whole process tree at one instant.
@@ -77,4 +81,108 @@ pub fn load_manifest(path: &Path) -> anyhow::Result<Stack> {
 pub fn discover(root: &Path) -> anyhow::Result<Vec<Stack>> {
     let _ = root;
     anyhow::bail!("stack discovery is not built yet")
+}
+
+/// A launched stack. Dropping it kills its whole process group.
+#[derive(Debug)]
+pub struct Running {
+    _private: (),
+}
+
+impl Running {
+    /// `http://127.0.0.1:PORT`
+    pub fn base_url(&self) -> &str {
+        todo!()
+    }
+    pub fn port(&self) -> u16 {
+        todo!()
+    }
+    /// Launch to first good `/health`.
+    pub fn ready_after(&self) -> Duration {
+        todo!()
+    }
+    /// CPU and RSS of the whole process tree now.
+    pub fn sample(&self) -> ProcSample {
+        todo!()
+    }
+    /// `cgroup` or `proc`: where [`Running::sample`]'s CPU figure comes from.
+    pub fn cpu_source(&self) -> &'static str {
+        todo!()
+    }
+    /// False once the main process has exited.
+    pub fn is_alive(&mut self) -> bool {
+        todo!()
+    }
+    /// The last `n` lines the server wrote to stderr (and stdout).
+    pub fn stderr_tail(&self, n: usize) -> Vec<String> {
+        let _ = n;
+        todo!()
+    }
+    /// SIGTERM to the group, SIGKILL after a grace period; waits for exit.
+    pub async fn stop(self) -> anyhow::Result<()> {
+        todo!()
+    }
+}
+
+/// Launches a stack (its own process group, pinned, env set) and waits for
+/// `/health`; on failure the error quotes the server's last stderr lines.
+pub async fn launch(stack: &Stack, opts: &LaunchOpts) -> anyhow::Result<Running> {
+    let _ = (stack, opts);
+    anyhow::bail!("launch is not built yet")
+}
+
+/// Runs the manifest's runtime check.
+pub fn runtime_status(stack: &Stack) -> RuntimeStatus {
+    let _ = stack;
+    RuntimeStatus::Missing {
+        reason: "runtime check not built yet".into(),
+    }
+}
+
+/// Options of [`setup`].
+#[derive(Debug, Clone, Default)]
+pub struct SetupOpts {
+    /// Reinstall even when the stamp matches.
+    pub force: bool,
+    /// Do not echo the install commands' output.
+    pub quiet: bool,
+}
+
+/// What [`setup`] did.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum SetupOutcome {
+    Installed { seconds: f64 },
+    UpToDate,
+}
+
+/// Installs a stack's dependencies unless the lockfile-hash stamp matches.
+pub fn setup(stack: &Stack, opts: &SetupOpts) -> anyhow::Result<SetupOutcome> {
+    let _ = (stack, opts);
+    anyhow::bail!("setup is not built yet")
+}
+
+/// Dependency count, install size and lines of the stack's own source.
+pub fn footprint(stack: &Stack) -> anyhow::Result<crate::suite::results::Footprint> {
+    let _ = stack;
+    anyhow::bail!("footprint is not built yet")
+}
+
+/// Installed packages and their versions (npm lockfile, pip freeze, Cargo.lock).
+pub fn packages(stack: &Stack) -> BTreeMap<String, String> {
+    let _ = stack;
+    BTreeMap::new()
+}
+
+/// The folder of the built-in stacks: `$RINGSIDE_STACKS_DIR`, else `./stacks`,
+/// else the `stacks/` folder of the source tree ringside was built from.
+pub fn stacks_root() -> PathBuf {
+    if let Some(dir) = std::env::var_os("RINGSIDE_STACKS_DIR") {
+        return PathBuf::from(dir);
+    }
+    let local = PathBuf::from("stacks");
+    if local.join("rust-axum").is_dir() {
+        return local;
+    }
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("stacks")
 }
