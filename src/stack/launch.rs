@@ -396,16 +396,43 @@ pub async fn health(port: u16) -> Result<(), String> {
         s.write_all(req.as_bytes())
             .await
             .map_err(|e| format!("write: {e}"))?;
+        // Read until the response is complete, not until EOF: a server may
+        // ignore `Connection: close` and keep the connection open.
         let mut buf = Vec::new();
-        s.take(64 * 1024)
-            .read_to_end(&mut buf)
-            .await
-            .map_err(|e| format!("read: {e}"))?;
+        let mut chunk = [0u8; 4096];
+        loop {
+            let n = s.read(&mut chunk).await.map_err(|e| format!("read: {e}"))?;
+            buf.extend_from_slice(&chunk[..n]);
+            if n == 0 || response_complete(&buf) || buf.len() > 64 * 1024 {
+                break;
+            }
+        }
         parse_health(&buf)
     };
     tokio::time::timeout(Duration::from_secs(2), attempt)
         .await
         .unwrap_or_else(|_| Err("no answer within 2s".into()))
+}
+
+/// True once `raw` holds a whole response (headers plus a body framed by
+/// `Content-Length` or chunked encoding).
+fn response_complete(raw: &[u8]) -> bool {
+    let mut headers = [httparse::EMPTY_HEADER; 32];
+    let mut resp = httparse::Response::new(&mut headers);
+    let Ok(httparse::Status::Complete(at)) = resp.parse(raw) else {
+        return false;
+    };
+    let body = &raw[at..];
+    for h in resp.headers.iter() {
+        if h.name.eq_ignore_ascii_case("content-length") {
+            let len: usize = String::from_utf8_lossy(h.value).trim().parse().unwrap_or(0);
+            return body.len() >= len;
+        }
+        if h.name.eq_ignore_ascii_case("transfer-encoding") {
+            return body.ends_with(b"0\r\n\r\n");
+        }
+    }
+    false
 }
 
 /// Checks a raw HTTP/1.1 response: status 200 and body `ok` (chunked or not).
