@@ -56,9 +56,11 @@ async fn start_health_sample_stop() {
         running.base_url(),
         format!("http://127.0.0.1:{}", running.port())
     );
+    let before = running.sample();
     let body = get(&format!("{}/burn", running.base_url())).await;
     assert!(body.starts_with("HTTP/1.1 200"), "{body}");
     let s = running.sample();
+    assert!(s.cpu_us > before.cpu_us, "{before:?} -> {s:?}");
     assert!(s.cpu_us > 0, "{s:?} via {}", running.cpu_source());
     eprintln!("cpu source: {}, sample {s:?}", running.cpu_source());
     let cgroups = std::fs::read_to_string(format!("/proc/{}/cgroup", running.pid())).unwrap();
