@@ -99,9 +99,13 @@ impl Running {
     pub async fn stop(mut self) -> anyhow::Result<()> {
         let deadline = Instant::now() + STOP_GRACE;
         // Descendants outside the group are found through the leader while it lives.
-        let escapees = self.pids();
+        let escapees: Vec<(i32, Option<u64>)> = self
+            .pids()
+            .into_iter()
+            .map(|p| (p, tree::start_time(p)))
+            .collect();
         let _ = killpg(Pid::from_raw(self.pid), Signal::SIGTERM);
-        for p in &escapees {
+        for (p, _) in &escapees {
             let _ = nix::sys::signal::kill(Pid::from_raw(*p), Signal::SIGTERM);
         }
         let remaining = deadline.saturating_duration_since(Instant::now());
@@ -109,8 +113,11 @@ impl Running {
         while Instant::now() < deadline && !self.pids().is_empty() {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
-        for p in &escapees {
-            let _ = nix::sys::signal::kill(Pid::from_raw(*p), Signal::SIGKILL);
+        for (p, started) in &escapees {
+            // Only the same process: its pid may have been reused meanwhile.
+            if started.is_some() && tree::start_time(*p) == *started {
+                let _ = nix::sys::signal::kill(Pid::from_raw(*p), Signal::SIGKILL);
+            }
         }
         kill_tree(self.pid, self.cgroup.as_deref());
         let _ = self.child.wait().await;
