@@ -6,7 +6,9 @@
 
 pub mod cli;
 pub mod config;
+pub mod record;
 pub mod report;
+pub mod sys;
 
 pub use config::LoadConfig;
 pub use report::LoadReport;
