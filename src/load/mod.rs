@@ -9,6 +9,7 @@ pub mod config;
 pub mod record;
 pub mod report;
 pub mod sys;
+pub mod ws;
 
 pub use config::LoadConfig;
 pub use report::LoadReport;
