@@ -6,7 +6,10 @@
 
 pub mod cli;
 pub mod config;
+pub mod record;
 pub mod report;
+pub mod sys;
+pub mod ws;
 
 pub use config::LoadConfig;
 pub use report::LoadReport;
