@@ -145,7 +145,12 @@ impl Conn {
         self.sender
             .ready()
             .await
-            .map_err(|e| format!("connection unusable: {}", describe(&e)))?;
+            .map_err(|e| {
+                format!(
+                    "the server closed the connection without a response ({})",
+                    describe(&e)
+                )
+            })?;
         let req = hyper::Request::get(path_and_query)
             .header(hyper::header::HOST, &self.authority)
             .header(hyper::header::USER_AGENT, "ringside-verify")
