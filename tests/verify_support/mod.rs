@@ -5,6 +5,8 @@
 
 #![allow(dead_code)]
 
+pub mod broken;
+
 use std::collections::HashMap;
 use std::convert::Infallible;
 use std::sync::atomic::{AtomicU64, Ordering};
