@@ -1,0 +1,119 @@
+"""Database access for the ringside FastAPI stack.
+
+One async interface over two drivers, chosen by RINGSIDE_DB:
+- postgres: an asyncpg connection pool per worker process;
+- sqlite:   one aiosqlite connection per worker process (the driver runs it in
+            its own thread, so the event loop never blocks on SQLite).
+"""
+
+import os
+from urllib.parse import unquote, urlsplit
+
+import aiosqlite
+import asyncpg
+
+SELECT_WORLD = "SELECT id, randomnumber FROM world WHERE id = {p1}"
+UPDATE_WORLD = "UPDATE world SET randomnumber = {p1} WHERE id = {p2}"
+SELECT_FORTUNES = "SELECT id, message FROM fortune"
+HEALTH = "SELECT id FROM world LIMIT 1"
+
+
+def pg_settings() -> dict:
+    url = os.environ.get("RINGSIDE_PG_URL")
+    if url:
+        u = urlsplit(url)
+        return {
+            "host": u.hostname or "127.0.0.1",
+            "port": u.port or 5432,
+            "user": unquote(u.username or "postgres"),
+            "password": unquote(u.password or ""),
+            "database": u.path.lstrip("/") or "postgres",
+        }
+    return {
+        "host": os.environ.get("RINGSIDE_PG_HOST", "127.0.0.1"),
+        "port": int(os.environ.get("RINGSIDE_PG_PORT", "5432")),
+        "user": os.environ.get("RINGSIDE_PG_USER", "postgres"),
+        "password": os.environ.get("RINGSIDE_PG_PASSWORD", ""),
+        "database": os.environ.get("RINGSIDE_PG_DATABASE", "postgres"),
+    }
+
+
+class Postgres:
+    kind = "postgres"
+
+    async def open(self) -> None:
+        size = int(os.environ.get("RINGSIDE_PG_POOL", "16"))
+        self.pool = await asyncpg.create_pool(min_size=1, max_size=size, **pg_settings())
+        self.select_sql = SELECT_WORLD.format(p1="$1")
+        self.update_sql = UPDATE_WORLD.format(p1="$1", p2="$2")
+
+    async def close(self) -> None:
+        await self.pool.close()
+
+    async def health(self) -> None:
+        await self.pool.fetchval(HEALTH)
+
+    async def world(self, ids: list[int]) -> list[tuple[int, int]]:
+        async with self.pool.acquire() as conn:
+            return [tuple(await conn.fetchrow(self.select_sql, i)) for i in ids]
+
+    async def fortunes(self) -> list[tuple[int, str]]:
+        return [tuple(r) for r in await self.pool.fetch(SELECT_FORTUNES)]
+
+    async def update(self, rows: list[tuple[int, int]]) -> None:
+        # rows are (id, randomnumber); updated in id order so that concurrent
+        # requests take row locks in the same order (no deadlocks).
+        async with self.pool.acquire() as conn:
+            async with conn.transaction():
+                await conn.executemany(self.update_sql, [(n, i) for i, n in sorted(rows)])
+
+
+class Sqlite:
+    kind = "sqlite"
+
+    async def open(self) -> None:
+        path = os.environ["RINGSIDE_SQLITE_PATH"]
+        # timeout= is sqlite3's busy timeout: wait up to 10 s for the write lock
+        # other worker processes hold during /updates.
+        self.conn = await aiosqlite.connect(path, timeout=10)
+        await self.conn.execute("PRAGMA busy_timeout = 10000")
+        self.select_sql = SELECT_WORLD.format(p1="?")
+        self.update_sql = UPDATE_WORLD.format(p1="?", p2="?")
+
+    async def close(self) -> None:
+        await self.conn.close()
+
+    async def health(self) -> None:
+        async with self.conn.execute(HEALTH) as cur:
+            if await cur.fetchone() is None:
+                raise RuntimeError("world is empty")
+
+    async def world(self, ids: list[int]) -> list[tuple[int, int]]:
+        out = []
+        for i in ids:
+            async with self.conn.execute(self.select_sql, (i,)) as cur:
+                out.append(tuple(await cur.fetchone()))
+        return out
+
+    async def fortunes(self) -> list[tuple[int, str]]:
+        async with self.conn.execute(SELECT_FORTUNES) as cur:
+            return [tuple(r) for r in await cur.fetchall()]
+
+    async def update(self, rows: list[tuple[int, int]]) -> None:
+        try:
+            await self.conn.executemany(self.update_sql, [(n, i) for i, n in sorted(rows)])
+            await self.conn.commit()
+        except BaseException:
+            await self.conn.rollback()
+            raise
+
+
+def from_env():
+    kind = os.environ.get("RINGSIDE_DB", "").strip().lower()
+    if kind == "postgres":
+        return Postgres()
+    if kind == "sqlite":
+        return Sqlite()
+    if kind:
+        raise RuntimeError(f"RINGSIDE_DB={kind!r}: expected sqlite or postgres")
+    return None
