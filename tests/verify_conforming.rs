@@ -83,6 +83,7 @@ async fn a_server_that_hangs_fails_within_the_timeout() {
     let opts = VerifyOptions {
         timeout: Duration::from_millis(300),
         ws_timeout: Duration::from_millis(300),
+        ..VerifyOptions::default()
     };
     let start = Instant::now();
     let report = verify_url_with(&server.url, &ENDPOINTS, None, &opts).await;
@@ -138,4 +139,25 @@ async fn closing_after_each_response_passes_only_when_announced() {
         why.starts_with("keep-alive (or Connection: close): expected a second request"),
         "{why}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_larger_room_passes_and_catches_a_silent_member() {
+    let opts = VerifyOptions {
+        ws_room_members: 5,
+        ..VerifyOptions::default()
+    };
+    let server = serve(Quirk::None).await;
+    let report = verify_url_with(&server.url, &[Scenario::WsChat], None, &opts).await;
+    assert!(report.all_passed(), "{}", failures(&report));
+    assert!(
+        report
+            .checks
+            .iter()
+            .any(|c| c.check == "broadcast byte-for-byte (A1 → A2..A5)")
+    );
+
+    let server = serve(Quirk::WsNoEcho).await;
+    let report = verify_url_with(&server.url, &[Scenario::WsChat], None, &opts).await;
+    assert!(!report.passed(Scenario::WsChat));
 }

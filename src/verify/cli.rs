@@ -144,6 +144,13 @@ impl VerifyConfig {
             json: args.json,
             opts: VerifyOptions {
                 timeout: args.timeout,
+                // Several workers: enough members that a room kept per process
+                // is very likely split (2 workers, 6 members: 31 in 32).
+                ws_room_members: if args.workers > 1 {
+                    (3 * args.workers as usize).clamp(6, 12)
+                } else {
+                    2
+                },
                 ..VerifyOptions::default()
             },
         })
@@ -200,11 +207,11 @@ pub async fn verify(config: &VerifyConfig) -> anyhow::Result<Vec<StackVerificati
                 }
                 return Ok(results);
             }
-            let needs_db = stacks.iter().any(|s| {
-                claimed(s, config.scenarios.as_deref())
-                    .iter()
-                    .any(|sc| sc.needs_db())
-            });
+            // Stacks that claim a database scenario connect at startup (their
+            // `/health` waits for it), even when only other scenarios are checked.
+            let needs_db = stacks
+                .iter()
+                .any(|s| s.scenarios.iter().any(|sc| sc.needs_db()));
             let work = work_dir()?;
             let database = if needs_db {
                 eprintln!("provisioning the {} database…", config.db.name());

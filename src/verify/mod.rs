@@ -64,6 +64,10 @@ pub struct VerifyOptions {
     pub timeout: Duration,
     /// Bound on each WebSocket handshake and each frame a member awaits.
     pub ws_timeout: Duration,
+    /// ws-chat members in room A (at least 2). More members make it likely
+    /// that a multi-process server spreads them over several workers, so
+    /// per-process rooms are caught.
+    pub ws_room_members: usize,
 }
 
 impl Default for VerifyOptions {
@@ -71,6 +75,7 @@ impl Default for VerifyOptions {
         VerifyOptions {
             timeout: Duration::from_secs(5),
             ws_timeout: ws::WS_TIMEOUT,
+            ws_room_members: 2,
         }
     }
 }
@@ -159,7 +164,7 @@ pub async fn verify_url_with(
             out: &mut report.checks,
         };
         if scenario == Scenario::WsChat {
-            ws::run(&mut cx, opts.ws_timeout).await;
+            ws::run(&mut cx, opts.ws_timeout, opts.ws_room_members).await;
         } else {
             checks::run(&mut cx).await;
         }
