@@ -7,6 +7,7 @@ pub mod expect;
 pub mod fortunes;
 pub mod http;
 pub mod output;
+mod sockets;
 mod ws;
 
 use std::collections::BTreeMap;

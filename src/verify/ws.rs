@@ -13,6 +13,7 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream, connect_async};
 
 use super::checks::Ctx;
 use super::http::fmt_dur;
+use super::sockets;
 
 type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
@@ -28,45 +29,88 @@ struct Member {
     noise: HashSet<String>,
 }
 
+/// Most members added to room A while looking for a second server process.
+const EXTRA_MEMBERS: usize = 20;
+
+impl Member {
+    /// The server process holding this member's connection, when `/proc` tells.
+    fn server_pid(&self, server_port: u16) -> Option<u32> {
+        let MaybeTlsStream::Plain(stream) = self.ws.get_ref() else {
+            return None;
+        };
+        let port = stream.local_addr().ok()?.port();
+        sockets::server_side_pid(port, server_port)
+    }
+}
+
+/// Connects one member to `room`.
+async fn join(cx: &Ctx<'_>, name: String, room: &str, timeout: Duration) -> Result<Member, String> {
+    let url = format!("ws://{}/ws/chat?room={room}", cx.target.authority());
+    match tokio::time::timeout(timeout, connect_async(url.as_str())).await {
+        Err(_) => Err(format!(
+            "{name}: no WebSocket handshake within {}",
+            fmt_dur(timeout)
+        )),
+        Ok(Err(e)) => Err(format!("{name}: expected 101 Switching Protocols, got {e}")),
+        Ok(Ok((ws, _))) => Ok(Member {
+            name,
+            ws,
+            noise: HashSet::new(),
+        }),
+    }
+}
+
 /// Runs the ws-chat checks against `ws://HOST:PORT/ws/chat` with
-/// `room_a` (at least 2) members in room A and one in room B.
+/// `room_a` (at least 2) members in room A and one in room B. With more than
+/// 2, members are added (up to [`EXTRA_MEMBERS`]) until they are held by two
+/// server processes or more, so rooms kept per worker process are caught.
 pub async fn run(cx: &mut Ctx<'_>, timeout: Duration, room_a: usize) {
     let room_a = room_a.max(2);
     let tag = unique_tag();
     let rooms = [format!("verify-a-{tag}"), format!("verify-b-{tag}")];
     let mut members = Vec::new();
-    let names = (1..=room_a)
-        .map(|i| (format!("A{i}"), &rooms[0]))
-        .chain(std::iter::once(("B1".to_string(), &rooms[1])));
-    for (name, room) in names {
-        let url = format!("ws://{}/ws/chat?room={room}", cx.target.authority());
-        match tokio::time::timeout(timeout, connect_async(url.as_str())).await {
-            Err(_) => {
-                cx.record(
-                    "connect",
-                    Err(format!(
-                        "{name}: no WebSocket handshake within {}",
-                        fmt_dur(timeout)
-                    )),
-                );
+    for i in 1..=room_a {
+        match join(cx, format!("A{i}"), &rooms[0], timeout).await {
+            Ok(m) => members.push(m),
+            Err(e) => {
+                cx.record("connect", Err(e));
                 return;
             }
-            Ok(Err(e)) => {
-                cx.record(
-                    "connect",
-                    Err(format!("{name}: expected 101 Switching Protocols, got {e}")),
-                );
-                return;
+        }
+    }
+    let mut spread = String::new();
+    if room_a > 2 {
+        let port = cx.target.port;
+        let mut pids: HashSet<u32> = members.iter().filter_map(|m| m.server_pid(port)).collect();
+        while pids.len() == 1 && members.len() < room_a + EXTRA_MEMBERS {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            let name = format!("A{}", members.len() + 1);
+            match join(cx, name, &rooms[0], timeout).await {
+                Ok(m) => {
+                    pids.extend(m.server_pid(port));
+                    members.push(m);
+                }
+                Err(e) => {
+                    cx.record("connect", Err(e));
+                    return;
+                }
             }
-            Ok(Ok((ws, _))) => members.push(Member {
-                name,
-                ws,
-                noise: HashSet::new(),
-            }),
+        }
+        if !pids.is_empty() {
+            let n = pids.len();
+            spread = format!(" over {n} server process{}", if n == 1 { "" } else { "es" });
+        }
+    }
+    let room_a = members.len();
+    match join(cx, "B1".to_string(), &rooms[1], timeout).await {
+        Ok(m) => members.push(m),
+        Err(e) => {
+            cx.record("connect", Err(e));
+            return;
         }
     }
     cx.record(
-        format!("connect (A1..A{room_a} in room A; B1 in room B)"),
+        format!("connect (A1..A{room_a} in room A{spread}; B1 in room B)"),
         Ok(()),
     );
     let (a, b) = members.split_at_mut(room_a);
