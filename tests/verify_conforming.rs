@@ -150,11 +150,15 @@ async fn a_larger_room_passes_and_catches_a_silent_member() {
     let server = serve(Quirk::None).await;
     let report = verify_url_with(&server.url, &[Scenario::WsChat], None, &opts).await;
     assert!(report.all_passed(), "{}", failures(&report));
+    // One server process: members are added looking for a second one.
+    let names: Vec<&str> = report.checks.iter().map(|c| c.check.as_str()).collect();
     assert!(
-        report
-            .checks
-            .iter()
-            .any(|c| c.check == "broadcast byte-for-byte (A1 → A2..A5)")
+        names.contains(&"broadcast byte-for-byte (A1 → A2..A25)"),
+        "{names:#?}"
+    );
+    assert!(
+        names.iter().any(|n| n.contains("over 1 server process;")),
+        "{names:#?}"
     );
 
     let server = serve(Quirk::WsNoEcho).await;
