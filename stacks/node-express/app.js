@@ -82,6 +82,7 @@ export function createApp(db) {
   app.get('/fortunes', async (req, res) => {
     const fortunes = await db.allFortunes();
     fortunes.push({ id: 0, message: 'Additional fortune added at request time.' });
+    // Plain < compares UTF-16 code units: code-point order for these (BMP) messages.
     fortunes.sort((a, b) => (a.message < b.message ? -1 : a.message > b.message ? 1 : 0));
     res.render('fortunes', { fortunes });
   });

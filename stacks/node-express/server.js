@@ -18,27 +18,37 @@ if (workers > 1 && cluster.isPrimary) {
   let stopping = false;
   for (let i = 0; i < workers; i++) cluster.fork();
   relayChatBetweenWorkers();
+  const listening = new Set();
+  cluster.on('listening', (worker) => listening.add(worker.id));
   cluster.on('exit', (worker, code, signal) => {
     if (stopping) {
-      if (Object.keys(cluster.workers).length === 0) process.exit(0);
+      if (Object.keys(cluster.workers).length === 0) process.exit();
+      return;
+    }
+    if (!listening.has(worker.id)) {
+      // Failed during startup (bad configuration, database unreachable):
+      // restarting would only loop, so stop everything.
+      console.error(`worker ${worker.process.pid} failed to start (${signal ?? code})`);
+      stop(1);
       return;
     }
     console.error(`worker ${worker.process.pid} died (${signal ?? code}), restarting`);
     cluster.fork();
   });
-  const stop = () => {
+  function stop(exitCode = 0) {
     if (stopping) return;
     stopping = true;
+    process.exitCode = exitCode;
     const alive = Object.values(cluster.workers);
-    if (alive.length === 0) process.exit(0);
+    if (alive.length === 0) process.exit();
     for (const worker of alive) worker.process.kill('SIGTERM');
     setTimeout(() => {
       for (const worker of Object.values(cluster.workers)) worker.process.kill('SIGKILL');
-      process.exit(0);
+      process.exit();
     }, 3000).unref();
-  };
-  process.on('SIGTERM', stop);
-  process.on('SIGINT', stop);
+  }
+  process.on('SIGTERM', () => stop());
+  process.on('SIGINT', () => stop());
 } else {
   const { startServer } = await import('./app.js');
   await startServer({ port, host: '127.0.0.1', workers });

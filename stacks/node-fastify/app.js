@@ -86,6 +86,7 @@ export async function buildApp(db) {
   app.get('/fortunes', async (req, reply) => {
     const fortunes = await db.allFortunes();
     fortunes.push({ id: 0, message: 'Additional fortune added at request time.' });
+    // Plain < compares UTF-16 code units: code-point order for these (BMP) messages.
     fortunes.sort((a, b) => (a.message < b.message ? -1 : a.message > b.message ? 1 : 0));
     return reply.view('fortunes.hbs', { fortunes });
   });

@@ -85,6 +85,7 @@ function makeRoutes(db) {
     '/fortunes': async (req, res) => {
       const fortunes = await db.allFortunes();
       fortunes.push({ id: 0, message: 'Additional fortune added at request time.' });
+      // Plain < compares UTF-16 code units: code-point order for these (BMP) messages.
       fortunes.sort((a, b) => (a.message < b.message ? -1 : a.message > b.message ? 1 : 0));
       send(res, 200, HTML, renderFortunes(fortunes));
     },

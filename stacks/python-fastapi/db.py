@@ -2,11 +2,14 @@
 
 One async interface over two drivers, chosen by RINGSIDE_DB:
 - postgres: an asyncpg connection pool per worker process;
-- sqlite:   one aiosqlite connection per worker process (the driver runs it in
-            its own thread, so the event loop never blocks on SQLite).
+- sqlite:   a small pool of aiosqlite connections per worker process (the
+            driver runs each in its own thread, so the event loop never
+            blocks on SQLite).
 """
 
+import asyncio
 import os
+from contextlib import asynccontextmanager
 from urllib.parse import unquote, urlsplit
 
 import aiosqlite
@@ -73,39 +76,51 @@ class Sqlite:
 
     async def open(self) -> None:
         path = os.environ["RINGSIDE_SQLITE_PATH"]
-        # timeout= is sqlite3's busy timeout: wait up to 10 s for the write lock
-        # other worker processes hold during /updates.
-        self.conn = await aiosqlite.connect(path, timeout=10)
-        await self.conn.execute("PRAGMA busy_timeout = 10000")
+        size = int(os.environ.get("RINGSIDE_SQLITE_POOL", "4"))
+        # A small pool: each request has a connection to itself, so one
+        # request's open statement or transaction never mixes with another's.
+        # timeout= is sqlite3's busy timeout: wait up to 10 s for the write
+        # lock that other connections and worker processes take in /updates.
+        self.conns = [await aiosqlite.connect(path, timeout=10) for _ in range(size)]
+        self.idle: asyncio.Queue = asyncio.Queue()
+        for conn in self.conns:
+            self.idle.put_nowait(conn)
         self.select_sql = SELECT_WORLD.format(p1="?")
         self.update_sql = UPDATE_WORLD.format(p1="?", p2="?")
 
+    @asynccontextmanager
+    async def connection(self):
+        conn = await self.idle.get()
+        try:
+            yield conn
+        finally:
+            self.idle.put_nowait(conn)
+
     async def close(self) -> None:
-        await self.conn.close()
+        for conn in self.conns:
+            await conn.close()
 
     async def health(self) -> None:
-        async with self.conn.execute(HEALTH) as cur:
-            if await cur.fetchone() is None:
+        async with self.connection() as conn:
+            if not await conn.execute_fetchall(HEALTH):
                 raise RuntimeError("world is empty")
 
     async def world(self, ids: list[int]) -> list[tuple[int, int]]:
-        out = []
-        for i in ids:
-            async with self.conn.execute(self.select_sql, (i,)) as cur:
-                out.append(tuple(await cur.fetchone()))
-        return out
+        async with self.connection() as conn:
+            return [tuple((await conn.execute_fetchall(self.select_sql, (i,)))[0]) for i in ids]
 
     async def fortunes(self) -> list[tuple[int, str]]:
-        async with self.conn.execute(SELECT_FORTUNES) as cur:
-            return [tuple(r) for r in await cur.fetchall()]
+        async with self.connection() as conn:
+            return [tuple(r) for r in await conn.execute_fetchall(SELECT_FORTUNES)]
 
     async def update(self, rows: list[tuple[int, int]]) -> None:
-        try:
-            await self.conn.executemany(self.update_sql, [(n, i) for i, n in sorted(rows)])
-            await self.conn.commit()
-        except BaseException:
-            await self.conn.rollback()
-            raise
+        async with self.connection() as conn:
+            try:
+                await conn.executemany(self.update_sql, [(n, i) for i, n in sorted(rows)])
+                await conn.commit()
+            except BaseException:
+                await conn.rollback()
+                raise
 
 
 def from_env():
