@@ -9,12 +9,14 @@ pub mod config;
 pub mod engine;
 pub mod http;
 pub mod plan;
+pub mod progress;
 pub mod record;
 pub mod recorder;
 pub mod report;
 pub mod summary;
 pub mod sys;
 pub mod target;
+pub mod terminal;
 
 pub use config::LoadConfig;
 pub use report::LoadReport;

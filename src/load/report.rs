@@ -30,6 +30,10 @@ pub struct LoadReport {
     pub achieved_rps: Option<f64>,
     /// Open loop: sends made more than 1 ms after their intended time.
     pub late_sends: u64,
+    /// Open loop: planned sends dropped because their timeout had passed
+    /// before a connection was free (also counted in `errors.timeout`).
+    #[serde(default)]
+    pub unsent: u64,
     /// Open loop: worst lateness of a send, microseconds.
     pub max_send_lag_us: u64,
     /// Latency in microseconds. Open loop: from the intended send time
