@@ -7,7 +7,7 @@
 use std::io;
 use std::net::SocketAddr;
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncReadExt, AsyncWriteExt, Interest};
 use tokio::net::TcpStream;
 use tokio::time::Instant;
 
@@ -449,6 +449,7 @@ impl Connection {
                     return Step::Fail(Failure::Read);
                 }
             }
+            let room = self.buf.len() - end;
             let n = match stream.read(&mut self.buf[end..]).await {
                 Ok(n) => n,
                 Err(_) if reused && !got_any => {
@@ -484,6 +485,15 @@ impl Connection {
                         if parser.close || start != end {
                             // Closing, or bytes we did not ask for: start afresh next time.
                             *slot = None;
+                        } else if n < room {
+                            // The short read drained the socket and nothing more
+                            // can come before the next request (no pipelining):
+                            // drop tokio's stale read readiness so the next read
+                            // waits for epoll instead of first failing with EAGAIN.
+                            // Closed states survive this, so a FIN is still seen.
+                            let _ = stream.try_io(Interest::READABLE, || {
+                                Err::<(), _>(io::ErrorKind::WouldBlock.into())
+                            });
                         }
                         return Step::Done(parser.status);
                     }
