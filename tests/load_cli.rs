@@ -171,3 +171,54 @@ fn terminal_summary_is_printed_without_progress_noise() {
     .stdout(predicate::str::contains("p99.99"))
     .stderr(predicate::str::is_empty());
 }
+
+#[test]
+fn urls_file_and_body_file_are_used() {
+    let server = spawn(|_, _| Reply::ok("ok"));
+    let dir = tempfile::tempdir().unwrap();
+    let urls = dir.path().join("urls.txt");
+    std::fs::write(
+        &urls,
+        format!(
+            "# endpoints\n{}\n\n{}\n",
+            server.url("/one"),
+            server.url("/two")
+        ),
+    )
+    .unwrap();
+    let body = dir.path().join("body.json");
+    std::fs::write(&body, r#"{"name":"ringside"}"#).unwrap();
+    let out = ringside()
+        .args(["load", "--urls-file"])
+        .arg(&urls)
+        .arg("--body-file")
+        .arg(&body)
+        .args([
+            "-m",
+            "PUT",
+            "-n",
+            "40",
+            "-c",
+            "2",
+            "-H",
+            "Content-Type: application/json",
+            "--json",
+        ])
+        .timeout(Duration::from_secs(20))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["requests"], 40);
+    let paths = server.paths.lock().unwrap().clone();
+    assert_eq!(
+        (paths.get("/one"), paths.get("/two")),
+        (Some(&20), Some(&20))
+    );
+    // Each request carries the 19-byte body.
+    assert!(report["bytes_out"].as_u64().unwrap() > 40 * 19);
+}
