@@ -280,3 +280,20 @@ fn engine_can_run_many_times_in_one_runtime() {
     }
     assert_eq!(server.hits(), 60);
 }
+
+/// The per-connection timeout timer is re-armed lazily: it fires at the
+/// previous request's deadline, which is early for the next request; that
+/// must not time the request out.
+#[test]
+fn timeout_timer_firing_early_does_not_fail_a_request() {
+    let server = spawn(|_, _| Reply {
+        delay: Duration::from_millis(200),
+        ..Reply::ok("slow")
+    });
+    let mut cfg = LoadConfig::closed(url(&server.url("/")), 1, Duration::from_secs(5));
+    cfg.timeout = Duration::from_millis(300);
+    cfg.stop = Stop::Requests(4);
+    let report = rt().block_on(execute(&cfg)).unwrap();
+    assert_eq!(report.errors.total(), 0, "{:?}", report.errors);
+    assert_eq!(report.requests, 4);
+}
