@@ -295,23 +295,12 @@ impl ThreadJob {
                     Cell::new(n / t + u64::from(k < n % t))
                 }),
             },
-            Schedule::Open(schedule) => {
-                let window = match cfg.stop {
-                    Stop::Duration(d) => cfg.warmup + d,
-                    Stop::Requests(_) => Duration::from_secs(1_000_000_000),
-                };
-                // Warm-up sends are planned too; a request count covers recorded sends only.
-                let warm_sends = Plan::new(schedule, window, None)
-                    .planned_by(cfg.warmup)
-                    .ceil();
-                let cap = max_sends.map(|n| n + warm_sends as u64);
-                Pace::Open {
-                    plan: Plan::new(schedule, window, cap),
-                    cursor: Cell::new(0),
-                    thread: self.index as u64,
-                    threads: self.threads as u64,
-                }
-            }
+            Schedule::Open(_) => Pace::Open {
+                plan: Plan::for_config(cfg).expect("an open-loop config has a plan"),
+                cursor: Cell::new(0),
+                thread: self.index as u64,
+                threads: self.threads as u64,
+            },
         };
         let shared = Rc::new(ThreadRun {
             requests: self.requests.clone(),

@@ -37,13 +37,11 @@ pub fn build_report(
         ended = ended.max(r.ended);
     }
 
-    let plan = match &cfg.schedule {
-        Schedule::Open(s) => Some(Plan::new(s, Duration::MAX, None)),
-        Schedule::Closed => None,
-    };
-    let window = match cfg.stop {
-        Stop::Duration(d) => d,
-        Stop::Requests(_) => rec.last_done.map_or(Duration::ZERO, |d| {
+    let plan = Plan::for_config(cfg);
+    let window = match (cfg.stop, &plan) {
+        (Stop::Duration(d), _) => d,
+        (Stop::Requests(_), Some(plan)) => plan.recorded_rate(cfg.warmup).0,
+        (Stop::Requests(_), None) => rec.last_done.map_or(Duration::ZERO, |d| {
             d.saturating_duration_since(record_start)
         }),
     };
@@ -55,12 +53,7 @@ pub fn build_report(
             0.0
         }
     };
-    let target_rps = plan.as_ref().map(|p| match cfg.stop {
-        Stop::Duration(d) => {
-            (p.planned_by(cfg.warmup + d) - p.planned_by(cfg.warmup)) / d.as_secs_f64().max(1e-9)
-        }
-        Stop::Requests(_) => p.planned_by(Duration::from_secs(1)) - p.planned_by(Duration::ZERO),
-    });
+    let target_rps = plan.as_ref().map(|p| p.recorded_rate(cfg.warmup).1);
     let requests = rec.completed();
     let achieved_rps = plan.as_ref().map(|_| per_s(rec.sends_in_window as f64));
 
