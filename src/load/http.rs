@@ -448,93 +448,91 @@ async fn attempt(
     parser: &mut ResponseParser,
     out: &mut Outcome,
 ) -> Step {
-    {
-        let slot = &mut streams[req.target];
-        let reused = slot.is_some();
-        let stream = match slot {
-            Some(s) => s,
-            None => match connect(addrs[req.target]).await {
-                Ok(s) => slot.insert(s),
-                Err(_) => return Step::Fail(Failure::Connect),
-            },
+    let slot = &mut streams[req.target];
+    let reused = slot.is_some();
+    let stream = match slot {
+        Some(s) => s,
+        None => match connect(addrs[req.target]).await {
+            Ok(s) => slot.insert(s),
+            Err(_) => return Step::Fail(Failure::Connect),
+        },
+    };
+    if stream.write_all(&req.bytes).await.is_err() {
+        *slot = None;
+        return if reused {
+            Step::Stale
+        } else {
+            Step::Fail(Failure::Write)
         };
-        if stream.write_all(&req.bytes).await.is_err() {
+    }
+    out.bytes_out += req.bytes.len() as u64;
+    let (mut start, mut end) = (0usize, 0usize);
+    let mut got_any = false;
+    loop {
+        if end == buf.len() {
+            if start > 0 {
+                buf.copy_within(start..end, 0);
+                end -= start;
+                start = 0;
+            } else if buf.len() < 2 * MAX_HEAD {
+                buf.resize(buf.len() * 2, 0);
+            } else {
+                *slot = None;
+                return Step::Fail(Failure::Read);
+            }
+        }
+        let room = buf.len() - end;
+        let n = match stream.read(&mut buf[end..]).await {
+            Ok(n) => n,
+            Err(_) if reused && !got_any => {
+                *slot = None;
+                return Step::Stale;
+            }
+            Err(_) => {
+                *slot = None;
+                return Step::Fail(Failure::Read);
+            }
+        };
+        if n == 0 {
             *slot = None;
-            return if reused {
+            if parser.eof() {
+                return Step::Done(parser.status);
+            }
+            return if reused && !got_any {
                 Step::Stale
             } else {
-                Step::Fail(Failure::Write)
+                Step::Fail(Failure::Read)
             };
         }
-        out.bytes_out += req.bytes.len() as u64;
-        let (mut start, mut end) = (0usize, 0usize);
-        let mut got_any = false;
-        loop {
-            if end == buf.len() {
-                if start > 0 {
-                    buf.copy_within(start..end, 0);
-                    end -= start;
-                    start = 0;
-                } else if buf.len() < 2 * MAX_HEAD {
-                    buf.resize(buf.len() * 2, 0);
-                } else {
-                    *slot = None;
-                    return Step::Fail(Failure::Read);
+        got_any = true;
+        out.bytes_in += n as u64;
+        end += n;
+        match parser.feed(&buf[start..end]) {
+            Ok(fed) => {
+                start += fed.consumed;
+                if start == end {
+                    (start, end) = (0, 0);
                 }
-            }
-            let room = buf.len() - end;
-            let n = match stream.read(&mut buf[end..]).await {
-                Ok(n) => n,
-                Err(_) if reused && !got_any => {
-                    *slot = None;
-                    return Step::Stale;
-                }
-                Err(_) => {
-                    *slot = None;
-                    return Step::Fail(Failure::Read);
-                }
-            };
-            if n == 0 {
-                *slot = None;
-                if parser.eof() {
+                if fed.complete {
+                    if parser.close || start != end {
+                        // Closing, or bytes we did not ask for: start afresh next time.
+                        *slot = None;
+                    } else if n < room {
+                        // The short read drained the socket and nothing more
+                        // can come before the next request (no pipelining):
+                        // drop tokio's stale read readiness so the next read
+                        // waits for epoll instead of first failing with EAGAIN.
+                        // Closed states survive this, so a FIN is still seen.
+                        let _ = stream.try_io(Interest::READABLE, || {
+                            Err::<(), _>(io::ErrorKind::WouldBlock.into())
+                        });
+                    }
                     return Step::Done(parser.status);
                 }
-                return if reused && !got_any {
-                    Step::Stale
-                } else {
-                    Step::Fail(Failure::Read)
-                };
             }
-            got_any = true;
-            out.bytes_in += n as u64;
-            end += n;
-            match parser.feed(&buf[start..end]) {
-                Ok(fed) => {
-                    start += fed.consumed;
-                    if start == end {
-                        (start, end) = (0, 0);
-                    }
-                    if fed.complete {
-                        if parser.close || start != end {
-                            // Closing, or bytes we did not ask for: start afresh next time.
-                            *slot = None;
-                        } else if n < room {
-                            // The short read drained the socket and nothing more
-                            // can come before the next request (no pipelining):
-                            // drop tokio's stale read readiness so the next read
-                            // waits for epoll instead of first failing with EAGAIN.
-                            // Closed states survive this, so a FIN is still seen.
-                            let _ = stream.try_io(Interest::READABLE, || {
-                                Err::<(), _>(io::ErrorKind::WouldBlock.into())
-                            });
-                        }
-                        return Step::Done(parser.status);
-                    }
-                }
-                Err(_) => {
-                    *slot = None;
-                    return Step::Fail(Failure::Read);
-                }
+            Err(_) => {
+                *slot = None;
+                return Step::Fail(Failure::Read);
             }
         }
     }
