@@ -79,7 +79,9 @@ fn setup_unknown_stack_exits_2_listing_known() {
         .args(["setup", "py-basik"])
         .assert()
         .code(2)
-        .stderr(predicate::str::contains("unknown stack 'py-basik' (known: "))
+        .stderr(predicate::str::contains(
+            "unknown stack 'py-basik' (known: ",
+        ))
         .stderr(predicate::str::contains("py-basic"))
         .stderr(predicate::str::contains("crash"));
 }

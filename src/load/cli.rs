@@ -478,7 +478,11 @@ fn run_ws(args: &LoadArgs) -> anyhow::Result<ExitCode> {
         ));
     };
     let Some(rest) = text.strip_prefix("ws://") else {
-        return Err(flag("ws", text, "a WebSocket URL starts with ws:// (wss is not supported)"));
+        return Err(flag(
+            "ws",
+            text,
+            "a WebSocket URL starts with ws:// (wss is not supported)",
+        ));
     };
     let cfg = args.http.to_config(&[format!("http://{rest}")])?;
     let duration = match cfg.stop {
@@ -486,7 +490,11 @@ fn run_ws(args: &LoadArgs) -> anyhow::Result<ExitCode> {
         Stop::Requests(_) => return Err(flag("requests", "-n", "does not apply to --ws; use -d")),
     };
     if matches!(cfg.schedule, Schedule::Open(_)) {
-        return Err(flag("rate", "--rate", "does not apply to --ws; use --msg-rate (per client)"));
+        return Err(flag(
+            "rate",
+            "--rate",
+            "does not apply to --ws; use --msg-rate (per client)",
+        ));
     }
     let mut url = cfg.urls[0].clone();
     url.set_scheme("ws")

@@ -154,7 +154,9 @@ pub struct WsReport {
     pub achieved_msg_rps: f64,
     /// Deliveries per second.
     pub delivered_per_s: f64,
-    /// Delivery latency, microseconds: intended send time → receipt, every receiver.
+    /// Delivery latency, microseconds, to receipt at every receiver: from the
+    /// actual send when the sender was on time, from the intended send time
+    /// when it was still blocked by an earlier send (coordinated omission).
     pub latency: LatencyStats,
     pub generator: GeneratorUsage,
     pub warnings: Vec<String>,

@@ -97,7 +97,9 @@ pub fn summary(r: &WsReport) -> String {
         r.delivered, r.expected_deliveries, r.delivered_per_s, r.lost, r.malformed
     ));
     let l = &r.latency;
-    s.push_str("  delivery latency (intended send → receipt)\n");
+    s.push_str(
+        "  delivery latency (send → receipt at every member; from the plan when a send queued)\n",
+    );
     s.push_str(&format!(
         "    p50 {}   p90 {}   p99 {}   p99.9 {}   max {}\n",
         ms(l.p50_us),

@@ -15,6 +15,7 @@ use tokio_tungstenite::tungstenite::Message;
 
 use super::{SHARDS, Shared, WsConfig};
 use crate::load::record;
+use crate::load::recorder::LATE;
 
 type Ws = WebSocketStream<TcpStream>;
 
@@ -117,11 +118,19 @@ async fn write_loop(
             if intended >= sh.send_end {
                 break;
             }
+            // Same rule as the HTTP engine: a writer that was idle sleeps until
+            // the plan's time (tokio's timer ticks in milliseconds) and stamps
+            // its actual send, so timer granularity is not charged to the
+            // server; a writer still blocked by an earlier send when this
+            // message was due stamps the intended time, so back-pressure is.
+            let queued = Instant::now() > intended;
             sleep_until(intended).await;
-            if Instant::now().saturating_duration_since(intended) > Duration::from_millis(1) {
+            let now = Instant::now();
+            if now.saturating_duration_since(intended) > LATE {
                 sh.counters.late_sends.fetch_add(1, Ordering::Relaxed);
             }
-            let ts = intended.duration_since(sh.t0).as_micros();
+            let from = if queued { intended } else { now };
+            let ts = from.duration_since(sh.t0).as_micros();
             let text = format!(r#"{{"id":"{client}-{k}","ts":{ts}}}"#);
             // Members are counted at send time: a member that leaves later
             // still should have received what was sent before.
@@ -135,7 +144,9 @@ async fn write_loop(
             }
         }
     }
-    sleep_until(sh.deadline).await;
+    // Close only after the readers have stopped at the deadline, so our own
+    // close is never counted as a dropped connection.
+    sleep_until(sh.deadline + Duration::from_millis(100)).await;
     let _ = timeout(Duration::from_millis(200), sink.close()).await;
 }
 
