@@ -6,6 +6,9 @@
 
 pub mod claims;
 pub mod cli;
+pub mod compare;
 pub mod figures;
 pub mod format;
+pub mod profile;
+pub mod recommend;
 pub mod stats;
