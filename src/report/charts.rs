@@ -99,6 +99,17 @@ pub fn short(v: f64) -> String {
     }
 }
 
+/// Axis label of a latency in microseconds: `50 µs`, `1.5 ms`, `2 s`.
+pub fn latency_tick(us: f64) -> String {
+    if us >= 1e6 {
+        short(us / 1e6) + " s"
+    } else if us >= 1000.0 {
+        short(us / 1000.0) + " ms"
+    } else {
+        short(us) + " µs"
+    }
+}
+
 fn trim(s: String) -> String {
     if s.contains('.') {
         s.trim_end_matches('0').trim_end_matches('.').to_string()
@@ -227,6 +238,8 @@ pub enum Scale {
     Linear,
     /// log2, for connection counts.
     Log2,
+    /// log10, for latencies that span decades.
+    Log10,
 }
 
 /// Lays out a line chart. `x_ticks` are (data value, label); y ticks are made from the data.
@@ -241,22 +254,58 @@ pub fn line_chart(
     x_range: (f64, f64),
     x_scale: Scale,
     x_ticks: &[(f64, String)],
+    y_scale: Scale,
     y_tick_label: fn(f64) -> String,
 ) -> LineChart {
-    let (x0, x1, y0, y1) = (64.0, width - 20.0, 16.0, height - 44.0);
+    let (x0, x1, y0, y1) = (72.0, width - 40.0, 16.0, height - 44.0);
     let tx = |v: f64| match x_scale {
         Scale::Linear => v,
         Scale::Log2 => v.max(1e-9).log2(),
+        Scale::Log10 => v.max(1e-9).log10(),
     };
     let (lo, hi) = (tx(x_range.0), tx(x_range.1));
     let span = if hi > lo { hi - lo } else { 1.0 };
     let sx = |v: f64| x0 + ((tx(v) - lo) / span).clamp(0.0, 1.0) * (x1 - x0);
-    let y_max = series
-        .iter()
-        .flat_map(|s| s.points.iter().map(|p| p.1))
-        .fold(0.0, f64::max);
-    let (ymax, ystep) = nice_max(y_max, 5);
-    let sy = |v: f64| y1 - (v / ymax).clamp(0.0, 1.0) * (y1 - y0);
+    let ys = || series.iter().flat_map(|s| s.points.iter().map(|p| p.1));
+    let y_max = ys().fold(0.0, f64::max);
+    let (sy, yticks): (Box<dyn Fn(f64) -> f64>, Vec<f64>) = match y_scale {
+        Scale::Log10 | Scale::Log2 => {
+            let lo = ys()
+                .filter(|v| *v > 0.0)
+                .fold(f64::MAX, f64::min)
+                .min(y_max);
+            let d0 = if lo.is_finite() && lo > 0.0 {
+                lo.log10().floor()
+            } else {
+                0.0
+            };
+            let d1 = (y_max.max(1e-9).log10().ceil()).max(d0 + 1.0);
+            let mults: &[f64] = if d1 - d0 > 2.0 {
+                &[1.0]
+            } else {
+                &[1.0, 2.0, 5.0]
+            };
+            let ticks = (d0 as i32..=d1 as i32)
+                .flat_map(|d| mults.iter().map(move |m| m * 10f64.powi(d)))
+                .filter(|v| v.log10() <= d1 + 1e-9)
+                .collect();
+            (
+                Box::new(move |v: f64| {
+                    y1 - ((v.max(1e-12).log10() - d0) / (d1 - d0)).clamp(0.0, 1.0) * (y1 - y0)
+                }),
+                ticks,
+            )
+        }
+        Scale::Linear => {
+            let (ymax, ystep) = nice_max(y_max, 5);
+            (
+                Box::new(move |v: f64| y1 - (v / ymax).clamp(0.0, 1.0) * (y1 - y0)),
+                (0..=((ymax / ystep).round() as usize))
+                    .map(|i| ystep * i as f64)
+                    .collect(),
+            )
+        }
+    };
     let r = |v: f64| (v * 10.0).round() / 10.0;
     LineChart {
         width,
@@ -294,10 +343,11 @@ pub fn line_chart(
                 label: l.clone(),
             })
             .collect(),
-        yticks: (0..=((ymax / ystep).round() as usize))
-            .map(|i| Tick {
-                at: r(sy(ystep * i as f64)),
-                label: y_tick_label(ystep * i as f64),
+        yticks: yticks
+            .into_iter()
+            .map(|v| Tick {
+                at: r(sy(v)),
+                label: y_tick_label(v),
             })
             .collect(),
         x_label: x_label.to_string(),

@@ -10,9 +10,7 @@ use crate::scenario::Scenario;
 use crate::suite::results::{Point, PointKind, Results, StackStatus};
 use crate::verdict::claims::{ClaimVerdict, ledger};
 use crate::verdict::figures::{Figures, Lang, ScenarioFigures};
-use crate::verdict::format::{
-    fmt_bytes, fmt_int, fmt_ms, fmt_ratio, fmt_spread, fmt_spread_us, fmt_us,
-};
+use crate::verdict::format::{fmt_bytes, fmt_int, fmt_ms, fmt_ratio, fmt_spread, fmt_us};
 use crate::verdict::profile::{BUILTIN, builtin};
 use crate::verdict::recommend::{Recommendation, recommend};
 
@@ -45,7 +43,10 @@ pub struct ScenarioRow {
     pub lang: String,
     pub color: String,
     pub throughput: String,
+    /// `min–max` of the trials ("" with one trial).
+    pub throughput_range: String,
     pub p99: String,
+    pub p99_range: String,
     pub capacity: String,
     pub cpu_us_per_req: String,
     pub rss: String,
@@ -254,10 +255,7 @@ fn latency_chart(
             })
             .collect();
         let Some(p) = median_point(pts) else { continue };
-        let curve: Vec<(f64, f64)> = spectrum(p)
-            .into_iter()
-            .map(|(x, us)| (x, us / 1000.0))
-            .collect();
+        let curve = spectrum(p);
         if curve.is_empty() {
             continue;
         }
@@ -288,15 +286,24 @@ fn latency_chart(
     Some(charts::line_chart(
         &format!("Latency by percentile, {at}"),
         "percentile (log scale: 1 / (1 − p))",
-        "latency (ms)",
+        "latency (log scale)",
         CHART_W,
         300.0,
         series,
         (0.0, x_max),
         Scale::Linear,
         &ticks,
-        short,
+        Scale::Log10,
+        charts::latency_tick,
     ))
+}
+
+fn range(s: &crate::verdict::stats::Spread, show: fn(f64) -> String) -> String {
+    if s.n > 1 && s.min != s.max {
+        format!("{}–{}", show(s.min), show(s.max))
+    } else {
+        String::new()
+    }
 }
 
 fn ratio_to(f: &ScenarioFigures, best: Option<f64>) -> String {
@@ -425,6 +432,7 @@ impl ReportView {
                 (lo, hi),
                 scale,
                 &ticks.iter().map(|t| (*t, short(*t))).collect::<Vec<_>>(),
+                Scale::Linear,
                 short,
             )
         });
@@ -694,12 +702,12 @@ fn scenario_view(
             stack: f.stack.clone(),
             lang: f.lang.label().to_string(),
             color: color_of(&f.stack),
-            throughput: f
+            throughput: f.throughput_rps.map_or("—".into(), |s| fmt_int(s.median)),
+            throughput_range: f
                 .throughput_rps
-                .map_or("—".into(), |s| fmt_spread(&s, ""))
-                .trim()
-                .to_string(),
-            p99: f.p99_us.map_or("—".into(), |s| fmt_spread_us(&s)),
+                .map_or(String::new(), |s| range(&s, fmt_int)),
+            p99: f.p99_us.map_or("—".into(), |s| fmt_us(s.median)),
+            p99_range: f.p99_us.map_or(String::new(), |s| range(&s, fmt_us)),
             capacity: f.capacity.map_or("—".into(), |s| {
                 if s.median > 0.0 {
                     format!(
@@ -756,7 +764,6 @@ fn scenario_view(
         Some(r) => format!("p99 at {} req/s", fmt_int(r)),
         None => "p99 at peak".into(),
     };
-    let _ = fmt_us;
     ScenarioView {
         name: sc.name().to_string(),
         about: about(sc).to_string(),

@@ -68,6 +68,8 @@ pub fn fmt_ratio(r: f64) -> String {
         "∞×".to_string()
     } else if r >= 10.0 {
         format!("{r:.0}×")
+    } else if r > 0.0 && r < 0.1 {
+        format!("{r:.3}×")
     } else {
         format!("{r:.2}×")
     }
