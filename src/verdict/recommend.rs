@@ -161,7 +161,7 @@ pub fn recommend(fig: &Figures, profile: &Profile) -> Recommendation {
         }
     }
     let total_w: f64 = table.iter().map(|(_, w, _)| w).sum();
-    let stated_share: f64 = profile.stated.iter().map(|s| s.weight).sum();
+    let stated_share = profile.stated.iter().fold(0.0, |a, s| a + s.weight);
 
     let mut ranking: Vec<Ranked> = stacks
         .iter()
@@ -201,13 +201,15 @@ pub fn recommend(fig: &Figures, profile: &Profile) -> Recommendation {
                     }
                 })
                 .collect();
-            let measured: f64 = contributions.iter().map(|c| c.weight * c.relative).sum();
+            let measured = contributions
+                .iter()
+                .fold(0.0, |a, c| a + c.weight * c.relative);
             let stated: f64 = profile
                 .stated
                 .iter()
                 .filter(|f| Lang::from_language(&f.favours) == s.lang)
                 .map(|f| f.weight)
-                .sum();
+                .fold(0.0, |a, b| a + b);
             let main = fig
                 .scenario(profile.main_scenario)
                 .iter()
