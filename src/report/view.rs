@@ -200,7 +200,7 @@ fn shell_join(argv: &[String]) -> String {
 }
 
 /// The point whose p99 is the median of `pts` (for a representative spectrum).
-fn median_point<'a>(mut pts: Vec<&'a Point>) -> Option<&'a Point> {
+fn median_point(mut pts: Vec<&Point>) -> Option<&Point> {
     let p99 = |p: &Point| {
         p.load
             .as_ref()
@@ -460,7 +460,7 @@ impl ReportView {
                     })
                     .collect(),
                 &[],
-                |v| fmt_bytes(v),
+                fmt_bytes,
             )
         });
 

@@ -310,12 +310,12 @@ impl Figures {
     }
 
     /// The stack of `lang` with the highest median of `metric` in `sc`.
-    pub fn best<'a>(
-        &'a self,
+    pub fn best(
+        &self,
         sc: Scenario,
         lang: Lang,
         metric: impl Fn(&ScenarioFigures) -> Option<Spread>,
-    ) -> Option<(&'a ScenarioFigures, Spread)> {
+    ) -> Option<(&ScenarioFigures, Spread)> {
         self.scenario(sc)
             .iter()
             .filter(|f| f.lang == lang)

@@ -1,7 +1,7 @@
 //! Test-only builder of results files from the real types, with deterministic
 //! noise and real HdrHistogram V2+deflate histograms. Generates the checked-in
 //! fixture (`tests/report_fixture.rs`) and the crafted runs of the ledger tests.
-#![allow(dead_code)]
+#![allow(dead_code, clippy::too_many_arguments)]
 
 use std::collections::BTreeMap;
 
