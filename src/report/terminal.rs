@@ -72,7 +72,11 @@ fn opt(s: Option<String>) -> String {
 }
 
 /// Summary over trials of one figure per trial (`per_trial` picks it from a trial's points).
-fn per_trial(points: &[&Point], trials: &BTreeSet<u32>, pick: impl Fn(&[&Point]) -> Option<f64>) -> Option<Summary> {
+fn per_trial(
+    points: &[&Point],
+    trials: &BTreeSet<u32>,
+    pick: impl Fn(&[&Point]) -> Option<f64>,
+) -> Option<Summary> {
     let xs: Vec<f64> = trials
         .iter()
         .filter_map(|t| {
@@ -127,7 +131,11 @@ fn language_of<'a>(results: &'a Results, stack: &str) -> &'a str {
 
 /// One scenario's table.
 fn scenario_table(results: &Results, sc: Scenario) -> Option<String> {
-    let points: Vec<&Point> = results.points.iter().filter(|p| p.scenario == sc && p.workers == 1).collect();
+    let points: Vec<&Point> = results
+        .points
+        .iter()
+        .filter(|p| p.scenario == sc && p.workers == 1)
+        .collect();
     if points.is_empty() {
         return None;
     }
@@ -143,7 +151,11 @@ fn scenario_table(results: &Results, sc: Scenario) -> Option<String> {
         .map(|s| {
             let ps: Vec<&Point> = points.iter().copied().filter(|p| p.stack == *s).collect();
             let trials: BTreeSet<u32> = ps.iter().map(|p| p.trial).collect();
-            (s.to_string(), language_of(results, s).to_string(), per_trial(&ps, &trials, peak_rps))
+            (
+                s.to_string(),
+                language_of(results, s).to_string(),
+                per_trial(&ps, &trials, peak_rps),
+            )
         })
         .collect();
     let best = rows
@@ -170,7 +182,11 @@ fn scenario_table(results: &Results, sc: Scenario) -> Option<String> {
     header.push("notes".into());
     let mut t = table(header);
     for (name, _, peak) in &rows {
-        let ps: Vec<&Point> = points.iter().copied().filter(|p| p.stack == *name).collect();
+        let ps: Vec<&Point> = points
+            .iter()
+            .copied()
+            .filter(|p| p.stack == *name)
+            .collect();
         let trials: BTreeSet<u32> = ps.iter().map(|p| p.trial).collect();
         let mark = match (&best, peak) {
             (Some((bn, _)), _) if bn == name => " ★",
@@ -178,30 +194,50 @@ fn scenario_table(results: &Results, sc: Scenario) -> Option<String> {
             _ => "",
         };
         let ratio = |b: Option<f64>| {
-            opt(peak.and_then(|s| b.and_then(|b| stats::ratio(s.median, b))).map(|r| format!("{r:.2}")))
+            opt(peak
+                .and_then(|s| b.and_then(|b| stats::ratio(s.median, b)))
+                .map(|r| format!("{r:.2}")))
         };
         let lat = |f: fn(&crate::load::report::LatencyStats) -> u64| {
             opt(rate.and_then(|r| {
                 per_trial(&ps, &trials, |tp| {
-                    tp.iter().copied().find(|p| at_rate(r)(p)).and_then(|p| p.load.as_ref()).map(|l| f(&l.latency) as f64)
+                    tp.iter()
+                        .copied()
+                        .find(|p| at_rate(r)(p))
+                        .and_then(|p| p.load.as_ref())
+                        .map(|l| f(&l.latency) as f64)
                 })
                 .map(|s| with_spread(&s, ms))
             }))
         };
-        let cap_xs: Vec<f64> = results
+        let searches: Vec<_> = results
             .capacity
             .iter()
             .filter(|c| c.stack == *name && c.scenario == sc && c.workers == 1)
-            .map(|c| c.capacity.unwrap_or(0.0))
             .collect();
-        let cap = stats::summarize(&cap_xs).map(|s| with_spread(&s, thousands));
+        let cap_xs: Vec<f64> = searches.iter().map(|c| c.capacity.unwrap_or(0.0)).collect();
+        let cap = if !searches.is_empty() && searches.iter().all(|c| c.capacity.is_none()) {
+            let lowest = searches
+                .iter()
+                .flat_map(|c| &c.steps)
+                .map(|s| s.offered)
+                .reduce(f64::min);
+            Some(lowest.map_or("none".into(), |l| format!("< {}", thousands(l))))
+        } else {
+            stats::summarize(&cap_xs).map(|s| with_spread(&s, thousands))
+        };
         let cpu = per_trial(&ps, &trials, |tp| {
             let fixed = rate.and_then(|r| tp.iter().copied().find(|p| at_rate(r)(p)));
-            fixed.or_else(|| tp.iter().copied().find(|p| p.valid)).and_then(|p| p.server.cpu_us_per_req)
+            fixed
+                .or_else(|| tp.iter().copied().find(|p| p.valid))
+                .and_then(|p| p.server.cpu_us_per_req)
         })
         .map(|s| with_spread(&s, |x| format!("{x:.0}")));
         let rss = per_trial(&ps, &trials, |tp| {
-            tp.iter().filter(|p| p.valid && p.server.rss_peak_bytes > 0).map(|p| p.server.rss_peak_bytes as f64).reduce(f64::max)
+            tp.iter()
+                .filter(|p| p.valid && p.server.rss_peak_bytes > 0)
+                .map(|p| p.server.rss_peak_bytes as f64)
+                .reduce(f64::max)
         })
         .map(|s| mib(s.median));
         let mut row = vec![
@@ -217,9 +253,14 @@ fn scenario_table(results: &Results, sc: Scenario) -> Option<String> {
         ];
         if sc == Scenario::Io {
             let inflight = per_trial(&ps, &trials, |tp| {
-                tp.iter().copied().find(|p| p.valid && matches!(p.kind, PointKind::Io { .. })).and_then(|p| p.server.concurrency_achieved)
+                tp.iter()
+                    .copied()
+                    .find(|p| p.valid && matches!(p.kind, PointKind::Io { .. }))
+                    .and_then(|p| p.server.concurrency_achieved)
             });
-            row.push(opt(inflight.map(|s| format!("{:.0}/{}", s.median, results.settings.io_connections))));
+            row.push(opt(inflight.map(|s| {
+                format!("{:.0}/{}", s.median, results.settings.io_connections)
+            })));
         }
         let invalid = ps.iter().filter(|p| !p.valid).count();
         let flagged = ps.iter().filter(|p| p.valid && !p.flags.is_empty()).count();
@@ -238,7 +279,11 @@ fn scenario_table(results: &Results, sc: Scenario) -> Option<String> {
 }
 
 fn workers_table(results: &Results) -> Option<String> {
-    let points: Vec<&Point> = results.points.iter().filter(|p| p.scenario == Scenario::Workers).collect();
+    let points: Vec<&Point> = results
+        .points
+        .iter()
+        .filter(|p| p.scenario == Scenario::Workers)
+        .collect();
     if points.is_empty() {
         return None;
     }
@@ -251,9 +296,16 @@ fn workers_table(results: &Results) -> Option<String> {
         "speed-up".into(),
         "efficiency".into(),
     ]);
-    let mut keys: Vec<(String, String)> = points.iter().map(|p| (p.stack.clone(), p.target.clone())).collect();
+    let mut keys: Vec<(String, String)> = points
+        .iter()
+        .map(|p| (p.stack.clone(), p.target.clone()))
+        .collect();
     keys.dedup();
-    let keys: Vec<(String, String)> = keys.into_iter().collect::<BTreeSet<_>>().into_iter().collect();
+    let keys: Vec<(String, String)> = keys
+        .into_iter()
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
     for (stack, target) in keys {
         let median_at = |w: u32| {
             let xs: Vec<f64> = points
@@ -302,8 +354,14 @@ fn stacks_table(results: &Results) -> String {
         "status".into(),
     ]);
     for r in &results.stacks {
-        let startup = stats::summarize(&r.startup_ms).map(|s| with_spread(&s, |x| format!("{x:.0}")));
-        let idle: Vec<f64> = r.idle.iter().filter(|i| i.connections_open > 0).map(|i| i.bytes_per_connection / 1024.0).collect();
+        let startup =
+            stats::summarize(&r.startup_ms).map(|s| with_spread(&s, |x| format!("{x:.0}")));
+        let idle: Vec<f64> = r
+            .idle
+            .iter()
+            .filter(|i| i.connections_open > 0)
+            .map(|i| i.bytes_per_connection / 1024.0)
+            .collect();
         let idle = stats::median(&idle).map(|x| format!("{x:.1}"));
         let fp = r.footprint.as_ref();
         let mut status = status_text(r);

@@ -166,9 +166,10 @@ pub fn flags_for(
     (flags, valid)
 }
 
-/// Little's law: requests in flight = throughput (req/s) × mean latency (s).
+/// Little's law: requests in flight = throughput (req/s) × mean latency (s),
+/// at most the connections offered (window edges can push the product past it).
 pub fn concurrency_achieved(load: &LoadReport) -> f64 {
-    load.throughput_rps * load.latency.mean_us / 1e6
+    (load.throughput_rps * load.latency.mean_us / 1e6).min(load.connections as f64)
 }
 
 /// Measures one point. A load that fails outright (server gone) gives an

@@ -142,15 +142,12 @@ impl Conn {
     }
 
     async fn get_inner(&mut self, path_and_query: &str) -> Result<Response, String> {
-        self.sender
-            .ready()
-            .await
-            .map_err(|e| {
-                format!(
-                    "the server closed the connection without a response ({})",
-                    describe(&e)
-                )
-            })?;
+        self.sender.ready().await.map_err(|e| {
+            format!(
+                "the server closed the connection without a response ({})",
+                describe(&e)
+            )
+        })?;
         let req = hyper::Request::get(path_and_query)
             .header(hyper::header::HOST, &self.authority)
             .header(hyper::header::USER_AGENT, "ringside-verify")
