@@ -39,7 +39,7 @@ fn thousands(x: f64) -> String {
     let s = n.unsigned_abs().to_string();
     let mut out = String::new();
     for (i, ch) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(ch);
@@ -275,6 +275,10 @@ fn scenario_table(results: &Results, sc: Scenario) -> Option<String> {
         t.add_row(row);
     }
     right_align(&mut t, 1);
+    let last = t.column_count() - 1;
+    if let Some(c) = t.column_mut(last) {
+        c.set_cell_alignment(CellAlignment::Left);
+    }
     Some(format!("{sc}\n{t}\n"))
 }
 
@@ -394,7 +398,7 @@ fn stacks_table(results: &Results) -> String {
 /// Renders every table of a run, as plain text (no colours).
 pub fn render(results: &Results) -> String {
     let mut out = String::new();
-    for sc in Scenario::ALL {
+    for sc in Scenario::ALL.into_iter().filter(|s| s.is_endpoint()) {
         if let Some(t) = scenario_table(results, sc) {
             out.push('\n');
             out.push_str(&t);

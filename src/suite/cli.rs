@@ -39,6 +39,17 @@ pub struct RunArgs {
     /// Continue the interrupted run in DIR (its settings are reused).
     #[arg(long, value_name = "DIR", conflicts_with = "out")]
     pub resume: Option<PathBuf>,
+    /// Timing, load shape and core pinning.
+    #[command(flatten)]
+    pub tuning: Box<Tuning>,
+    /// Plain progress lines even on a terminal.
+    #[arg(long)]
+    pub plain: bool,
+}
+
+/// Flags of `ringside run` that shape the measurements.
+#[derive(Debug, Clone, Args)]
+pub struct Tuning {
     /// Measured window of each point (e.g. `5s`).
     #[arg(long, value_parser = humantime::parse_duration)]
     pub duration: Option<std::time::Duration>,
@@ -51,6 +62,9 @@ pub struct RunArgs {
     /// p99 objective of the capacity search, milliseconds.
     #[arg(long, default_value_t = 100.0)]
     pub slo: f64,
+    /// Most steps of each capacity-at-SLO search (0: no search; default 3 quick, 8 full).
+    #[arg(long)]
+    pub capacity_steps: Option<u32>,
     /// Closed-loop connection counts for peak throughput (comma separated).
     #[arg(long, value_delimiter = ',')]
     pub concurrency: Vec<usize>,
@@ -72,9 +86,6 @@ pub struct RunArgs {
     /// Idle keep-alive connections of the `idle` scenario.
     #[arg(long, default_value_t = 2000)]
     pub idle_connections: usize,
-    /// Plain progress lines even on a terminal.
-    #[arg(long)]
-    pub plain: bool,
 }
 
 /// Runs `ringside run`.

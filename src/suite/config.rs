@@ -131,11 +131,11 @@ impl SuiteConfig {
             "quick"
         };
 
-        let trials = args.trials.unwrap_or(if full { 3 } else { 1 });
+        let trials = args.tuning.trials.unwrap_or(if full { 3 } else { 1 });
         if !(1..=100).contains(&trials) {
             return Err(bad("trials", trials, "must be between 1 and 100"));
         }
-        let duration = args.duration.unwrap_or(if full {
+        let duration = args.tuning.duration.unwrap_or(if full {
             Duration::from_secs(5)
         } else {
             Duration::from_secs(2)
@@ -147,33 +147,38 @@ impl SuiteConfig {
                 "must be between 200ms and 1h",
             ));
         }
-        let warmup = args.warmup.unwrap_or(if full {
+        let warmup = args.tuning.warmup.unwrap_or(if full {
             Duration::from_secs(2)
         } else {
             Duration::from_millis(500)
         });
-        if !(args.slo.is_finite() && args.slo > 0.0) {
+        if !(args.tuning.slo.is_finite() && args.tuning.slo > 0.0) {
             return Err(bad(
                 "slo",
-                args.slo,
+                args.tuning.slo,
                 "must be a positive number of milliseconds",
             ));
         }
-        let concurrency = if args.concurrency.is_empty() {
+        let concurrency = if args.tuning.concurrency.is_empty() {
             if full { vec![16, 64, 256] } else { vec![64] }
         } else {
-            args.concurrency.clone()
+            args.tuning.concurrency.clone()
         };
         if let Some(c) = concurrency.iter().find(|&&c| c == 0 || c > 100_000) {
             return Err(bad("concurrency", c, "must be between 1 and 100000"));
         }
-        if let Some(r) = args.rates.iter().find(|r| !(r.is_finite() && **r > 0.0)) {
+        if let Some(r) = args
+            .tuning
+            .rates
+            .iter()
+            .find(|r| !(r.is_finite() && **r > 0.0))
+        {
             return Err(bad("rates", r, "must be positive requests/s"));
         }
         let mut by_scenario = BTreeMap::new();
         for sc in scenarios.iter().filter(|s| s.default_path().is_some()) {
-            let rates = if !args.rates.is_empty() {
-                args.rates.clone()
+            let rates = if !args.tuning.rates.is_empty() {
+                args.tuning.rates.clone()
             } else if full {
                 let b = base_rate_rps(*sc);
                 vec![b / 4.0, b, b * 4.0]
@@ -183,13 +188,13 @@ impl SuiteConfig {
             by_scenario.insert(sc.name().to_string(), rates);
         }
 
-        let server_cpus = if args.server_cpus.is_empty() {
+        let server_cpus = if args.tuning.server_cpus.is_empty() {
             vec![0]
         } else {
-            args.server_cpus.clone()
+            args.tuning.server_cpus.clone()
         };
-        let generator_cpus = if !args.generator_cpus.is_empty() {
-            args.generator_cpus.clone()
+        let generator_cpus = if !args.tuning.generator_cpus.is_empty() {
+            args.tuning.generator_cpus.clone()
         } else if ncores >= 2 {
             (0..ncores).filter(|c| !server_cpus.contains(c)).collect()
         } else {
@@ -210,21 +215,21 @@ impl SuiteConfig {
                 return Err(bad(flag, "", "no core left; name one"));
             }
         }
-        let workers_n = args.workers_n.unwrap_or(ncores as u32);
+        let workers_n = args.tuning.workers_n.unwrap_or(ncores as u32);
         if !(1..=256).contains(&workers_n) {
             return Err(bad("workers-n", workers_n, "must be between 1 and 256"));
         }
-        if args.io_connections == 0 || args.io_connections > 50_000 {
+        if args.tuning.io_connections == 0 || args.tuning.io_connections > 50_000 {
             return Err(bad(
                 "io-connections",
-                args.io_connections,
+                args.tuning.io_connections,
                 "must be between 1 and 50000",
             ));
         }
-        if args.idle_connections == 0 || args.idle_connections > 100_000 {
+        if args.tuning.idle_connections == 0 || args.tuning.idle_connections > 100_000 {
             return Err(bad(
                 "idle-connections",
-                args.idle_connections,
+                args.tuning.idle_connections,
                 "must be between 1 and 100000",
             ));
         }
@@ -268,21 +273,25 @@ impl SuiteConfig {
             duration_s: duration.as_secs_f64(),
             warmup_s: warmup.as_secs_f64(),
             concurrency,
-            fixed_rates_rps: if args.rates.is_empty() {
+            fixed_rates_rps: if args.tuning.rates.is_empty() {
                 Vec::new()
             } else {
-                args.rates.clone()
+                args.tuning.rates.clone()
             },
-            slo_ms: args.slo,
+            slo_ms: args.tuning.slo,
             server_cpus,
             generator_cpus,
             workers_n,
-            io_connections: args.io_connections,
-            idle_connections: args.idle_connections,
+            io_connections: args.tuning.io_connections,
+            idle_connections: args.tuning.idle_connections,
             fixed_rates_by_scenario: by_scenario,
             open_connections: 64,
             workers_scenarios: vec![Scenario::Json, Scenario::Cpu],
-            capacity_max_steps: if full { 8 } else { 3 },
+            capacity_max_steps: args
+                .tuning
+                .capacity_steps
+                .unwrap_or(if full { 8 } else { 3 })
+                .min(50),
             capacity_step_s: if full { 2.0 } else { 1.0 },
             url: url.as_ref().map(|u| u.to_string()),
             extra,
