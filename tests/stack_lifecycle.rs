@@ -56,10 +56,19 @@ async fn start_health_sample_stop() {
         running.base_url(),
         format!("http://127.0.0.1:{}", running.port())
     );
+    let before = running.sample();
     let body = get(&format!("{}/burn", running.base_url())).await;
     assert!(body.starts_with("HTTP/1.1 200"), "{body}");
     let s = running.sample();
+    assert!(s.cpu_us > before.cpu_us, "{before:?} -> {s:?}");
     assert!(s.cpu_us > 0, "{s:?} via {}", running.cpu_source());
+    eprintln!("cpu source: {}, sample {s:?}", running.cpu_source());
+    let cgroups = std::fs::read_to_string(format!("/proc/{}/cgroup", running.pid())).unwrap();
+    assert_eq!(
+        running.cpu_source() == "cgroup",
+        cgroups.contains("/ringside-"),
+        "{cgroups}"
+    );
     assert!(s.rss_bytes > 1_000_000, "{s:?}");
     assert_eq!(s.processes, 1);
     // The manifest's env reaches the server.
@@ -87,7 +96,10 @@ async fn stop_leaves_no_orphan() {
     let pids = running.pids();
     assert_eq!(pids.len(), 3, "server + 2 children: {pids:?}");
     assert_eq!(running.sample().processes, 3);
+    let t = std::time::Instant::now();
     running.stop().await.unwrap();
+    // Everything exits on SIGTERM, so the grace period is not waited out.
+    assert!(t.elapsed() < Duration::from_secs(3), "{:?}", t.elapsed());
     for p in &pids {
         assert!(!alive(*p), "pid {p} survived stop");
     }
@@ -170,4 +182,54 @@ async fn missing_program_names_it() {
         .unwrap_err();
     let msg = format!("{err:#}");
     assert!(msg.contains("`no-such-server-binary` not found"), "{msg}");
+}
+
+#[tokio::test]
+async fn never_healthy_times_out_and_is_killed() {
+    let mut st = fixture("py-basic");
+    st.start = vec![
+        "python3".into(),
+        "-c".into(),
+        "import sys, time; print('warming up', file=sys.stderr, flush=True); time.sleep(60)".into(),
+    ];
+    st.ready_timeout = Duration::from_millis(1500);
+    let before = std::time::Instant::now();
+    let err = stack::launch(&st, &LaunchOpts::default())
+        .await
+        .unwrap_err();
+    let msg = format!("{err:#}");
+    assert!(
+        msg.contains("did not answer GET /health with 200 ok within 1.5s"),
+        "{msg}"
+    );
+    assert!(msg.contains("warming up"), "{msg}");
+    assert!(before.elapsed() < Duration::from_secs(10));
+    // No leftover: nothing runs the sleep script any more.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let left = std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter_map(|e| std::fs::read(e.path().join("cmdline")).ok())
+        .filter(|c| String::from_utf8_lossy(c).contains("warming up"))
+        .count();
+    assert_eq!(left, 0);
+}
+
+#[test]
+fn runtime_too_old_is_missing_with_reason() {
+    let mut st = fixture("py-basic");
+    st.runtime.as_mut().unwrap().min_version = Some("99.1".into());
+    match stack::runtime_status(&st) {
+        RuntimeStatus::Missing { reason } => {
+            assert!(reason.contains("99.1 or newer required"), "{reason}")
+        }
+        other => panic!("{other:?}"),
+    }
+    st.runtime.as_mut().unwrap().command = vec!["no-such-node-xyz".into(), "--version".into()];
+    assert_eq!(
+        stack::runtime_status(&st),
+        RuntimeStatus::Missing {
+            reason: "`no-such-node-xyz` not found on PATH".into()
+        }
+    );
 }

@@ -124,3 +124,18 @@ async fn nothing_listening_is_a_connection_failure() {
     let why = &report.failures()[&Scenario::Cpu];
     assert!(why.starts_with("GET /health: cannot connect"), "{why}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn closing_after_each_response_passes_only_when_announced() {
+    let announced = serve(Quirk::NoKeepAlive).await;
+    let report = verify_url(&announced.url, &[Scenario::Plaintext], None).await;
+    assert!(report.all_passed(), "{}", failures(&report));
+
+    let silent = verify_support::raw_server(verify_support::Raw::OneShot).await;
+    let report = verify_url(&silent.url, &[Scenario::Plaintext], None).await;
+    let why = &report.failures()[&Scenario::Plaintext];
+    assert!(
+        why.starts_with("keep-alive (or Connection: close): expected a second request"),
+        "{why}"
+    );
+}

@@ -43,6 +43,7 @@ impl Cgroup {
         } else {
             mount.to_path_buf()
         };
+        remove_stale(&base);
         let path = base.join(name);
         std::fs::create_dir(&path).ok()?;
         let procs = CString::new(path.join("cgroup.procs").as_os_str().as_bytes()).ok()?;
@@ -142,6 +143,28 @@ pub unsafe fn join_in_child(procs: &CString) -> bool {
         let ok = libc::write(fd, b"0".as_ptr().cast(), 1) == 1;
         libc::close(fd);
         ok
+    }
+}
+
+/// Removes empty `ringside-PID-N` groups left by a ringside that was killed
+/// outright (PID no longer alive).
+fn remove_stale(base: &Path) {
+    let Ok(entries) = std::fs::read_dir(base) else {
+        return;
+    };
+    for e in entries.filter_map(|e| e.ok()) {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let Some(pid) = name
+            .strip_prefix("ringside-")
+            .and_then(|rest| rest.split('-').next())
+            .and_then(|p| p.parse::<i32>().ok())
+        else {
+            continue;
+        };
+        if !Path::new(&format!("/proc/{pid}")).exists() {
+            // Fails harmlessly while the group still has processes.
+            let _ = std::fs::remove_dir(e.path());
+        }
     }
 }
 

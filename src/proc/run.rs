@@ -48,11 +48,16 @@ impl Tail {
 }
 
 /// Resolves `argv[0]`: a relative path with a `/` (`.venv/bin/python`) is
-/// taken relative to the stack folder; a bare name is looked up on PATH.
+/// taken relative to the stack folder and made absolute (the child starts in
+/// that folder, so a relative result would be resolved twice); a bare name
+/// is looked up on PATH.
 pub fn resolve_program(dir: &Path, program: &str) -> OsString {
     let p = Path::new(program);
     if program.contains('/') && p.is_relative() {
-        dir.join(p).into_os_string()
+        let joined = dir.join(p);
+        std::path::absolute(&joined)
+            .unwrap_or(joined)
+            .into_os_string()
     } else {
         OsString::from(program)
     }
@@ -297,6 +302,15 @@ impl Spawner for ScriptedSpawner {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn relative_program_resolves_against_the_stack_folder_absolutely() {
+        let p = resolve_program(Path::new("stacks/py"), ".venv/bin/python");
+        let p = Path::new(&p);
+        assert!(p.is_absolute());
+        assert!(p.ends_with("stacks/py/.venv/bin/python"));
+        assert_eq!(resolve_program(Path::new("stacks/py"), "node"), "node");
+    }
 
     #[test]
     fn tail_keeps_last_lines() {

@@ -105,6 +105,14 @@ pub fn memory_bytes(pid: i32) -> u64 {
         .unwrap_or(0)
 }
 
+/// When `pid` started (clock ticks after boot), to tell it from a later
+/// process that reused the pid.
+pub fn start_time(pid: i32) -> Option<u64> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let rest = &text[text.rfind(')')? + 1..];
+    rest.split_whitespace().nth(19)?.parse().ok()
+}
+
 /// Clock ticks per second (`sysconf(_SC_CLK_TCK)`).
 pub fn ticks_per_second() -> u64 {
     // SAFETY: sysconf has no preconditions.
@@ -123,6 +131,7 @@ mod tests {
         assert_eq!((p.pid, p.ppid, p.pgrp), (42, 1, 42));
         assert_eq!((p.self_ticks, p.children_ticks), (10, 3));
         assert!(!p.zombie);
+        assert!(start_time(std::process::id() as i32).is_some());
     }
 
     #[test]

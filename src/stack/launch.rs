@@ -99,9 +99,13 @@ impl Running {
     pub async fn stop(mut self) -> anyhow::Result<()> {
         let deadline = Instant::now() + STOP_GRACE;
         // Descendants outside the group are found through the leader while it lives.
-        let escapees = self.pids();
+        let escapees: Vec<(i32, Option<u64>)> = self
+            .pids()
+            .into_iter()
+            .map(|p| (p, tree::start_time(p)))
+            .collect();
         let _ = killpg(Pid::from_raw(self.pid), Signal::SIGTERM);
-        for p in &escapees {
+        for (p, _) in &escapees {
             let _ = nix::sys::signal::kill(Pid::from_raw(*p), Signal::SIGTERM);
         }
         let remaining = deadline.saturating_duration_since(Instant::now());
@@ -109,8 +113,11 @@ impl Running {
         while Instant::now() < deadline && !self.pids().is_empty() {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
-        for p in &escapees {
-            let _ = nix::sys::signal::kill(Pid::from_raw(*p), Signal::SIGKILL);
+        for (p, started) in &escapees {
+            // Only the same process: its pid may have been reused meanwhile.
+            if started.is_some() && tree::start_time(*p) == *started {
+                let _ = nix::sys::signal::kill(Pid::from_raw(*p), Signal::SIGKILL);
+            }
         }
         kill_tree(self.pid, self.cgroup.as_deref());
         let _ = self.child.wait().await;
@@ -396,16 +403,43 @@ pub async fn health(port: u16) -> Result<(), String> {
         s.write_all(req.as_bytes())
             .await
             .map_err(|e| format!("write: {e}"))?;
+        // Read until the response is complete, not until EOF: a server may
+        // ignore `Connection: close` and keep the connection open.
         let mut buf = Vec::new();
-        s.take(64 * 1024)
-            .read_to_end(&mut buf)
-            .await
-            .map_err(|e| format!("read: {e}"))?;
+        let mut chunk = [0u8; 4096];
+        loop {
+            let n = s.read(&mut chunk).await.map_err(|e| format!("read: {e}"))?;
+            buf.extend_from_slice(&chunk[..n]);
+            if n == 0 || response_complete(&buf) || buf.len() > 64 * 1024 {
+                break;
+            }
+        }
         parse_health(&buf)
     };
     tokio::time::timeout(Duration::from_secs(2), attempt)
         .await
         .unwrap_or_else(|_| Err("no answer within 2s".into()))
+}
+
+/// True once `raw` holds a whole response (headers plus a body framed by
+/// `Content-Length` or chunked encoding).
+fn response_complete(raw: &[u8]) -> bool {
+    let mut headers = [httparse::EMPTY_HEADER; 32];
+    let mut resp = httparse::Response::new(&mut headers);
+    let Ok(httparse::Status::Complete(at)) = resp.parse(raw) else {
+        return false;
+    };
+    let body = &raw[at..];
+    for h in resp.headers.iter() {
+        if h.name.eq_ignore_ascii_case("content-length") {
+            let len: usize = String::from_utf8_lossy(h.value).trim().parse().unwrap_or(0);
+            return body.len() >= len;
+        }
+        if h.name.eq_ignore_ascii_case("transfer-encoding") {
+            return body.ends_with(b"0\r\n\r\n");
+        }
+    }
+    false
 }
 
 /// Checks a raw HTTP/1.1 response: status 200 and body `ok` (chunked or not).

@@ -6,6 +6,7 @@ pub mod cli;
 pub mod expect;
 pub mod fortunes;
 pub mod http;
+pub mod output;
 mod ws;
 
 use std::collections::BTreeMap;

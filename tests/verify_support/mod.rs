@@ -5,6 +5,8 @@
 
 #![allow(dead_code)]
 
+pub mod broken;
+
 use std::collections::HashMap;
 use std::convert::Infallible;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -35,6 +37,8 @@ pub enum Quirk {
     WsOneRoom,
     /// ws-chat: parse and re-serialise each message (compact JSON).
     WsReserialize,
+    /// No keep-alive: `Connection: close` on every response.
+    NoKeepAlive,
 }
 
 /// A running test server; aborted on drop.
@@ -92,6 +96,7 @@ pub async fn serve(quirk: Quirk) -> Server {
             tokio::spawn(async move {
                 let svc = hyper::service::service_fn(move |req| handle(state.clone(), req));
                 let _ = hyper::server::conn::http1::Builder::new()
+                    .keep_alive(quirk != Quirk::NoKeepAlive)
                     .serve_connection(TokioIo::new(stream), svc)
                     .with_upgrades()
                     .await;
@@ -333,6 +338,9 @@ pub enum Raw {
     Close,
     /// Answers every request with bytes that are not HTTP.
     Garbage,
+    /// Answers the first request of a connection (`ok` for /health, the
+    /// greeting otherwise) and closes without saying `Connection: close`.
+    OneShot,
 }
 
 /// Starts a raw TCP server on `127.0.0.1:0`.
@@ -349,6 +357,20 @@ pub async fn raw_server(kind: Raw) -> Server {
                 match kind {
                     Raw::Close => drop(stream),
                     Raw::Hang => while matches!(stream.read(&mut buf).await, Ok(n) if n > 0) {},
+                    Raw::OneShot => {
+                        let n = stream.read(&mut buf).await.unwrap_or(0);
+                        let body: &[u8] = if buf[..n].starts_with(b"GET /health ") {
+                            b"ok"
+                        } else {
+                            b"Hello, World!"
+                        };
+                        let head = format!(
+                            "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: {}\r\n\r\n",
+                            body.len()
+                        );
+                        let _ = stream.write_all(head.as_bytes()).await;
+                        let _ = stream.write_all(body).await;
+                    }
                     Raw::Garbage => {
                         let _ = stream.read(&mut buf).await;
                         let _ = stream.write_all(b"SSH-2.0-OpenSSH_9.6\r\n\r\n").await;
