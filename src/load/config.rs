@@ -35,6 +35,9 @@ pub struct LoadConfig {
     pub keep_histogram: bool,
     /// Warm-up before recording starts (not counted).
     pub warmup: Duration,
+    /// Allow targets outside loopback (127.0.0.0/8, ::1, localhost).
+    #[serde(default)]
+    pub allow_remote: bool,
 }
 
 /// When a load run stops.
@@ -98,6 +101,7 @@ impl LoadConfig {
             threads: 1,
             keep_histogram: false,
             warmup: Duration::ZERO,
+            allow_remote: false,
         }
     }
 

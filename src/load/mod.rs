@@ -6,7 +6,15 @@
 
 pub mod cli;
 pub mod config;
+pub mod engine;
+pub mod http;
+pub mod plan;
+pub mod record;
+pub mod recorder;
 pub mod report;
+pub mod summary;
+pub mod sys;
+pub mod target;
 
 pub use config::LoadConfig;
 pub use report::LoadReport;
@@ -14,6 +22,5 @@ pub use report::LoadReport;
 /// Runs one load test to completion (bounded by the config's stop condition
 /// and deadline). Called inside a tokio runtime.
 pub async fn execute(cfg: &LoadConfig) -> anyhow::Result<LoadReport> {
-    let _ = cfg;
-    anyhow::bail!("the HTTP load engine is not built yet")
+    engine::execute_with(cfg, None).await
 }

@@ -1,26 +1,223 @@
 //! `ringside stacks` and `ringside setup`.
 
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Args;
+use serde::Serialize;
+
+use super::{RuntimeStatus, SetupOpts, SetupOutcome, Stack};
 
 /// Flags of `ringside stacks`.
 #[derive(Debug, Args)]
-pub struct StacksArgs {}
+pub struct StacksArgs {
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+    /// Also list this stack (path to its stack.toml); repeatable.
+    #[arg(long = "stack", value_name = "STACK_TOML")]
+    pub manifests: Vec<PathBuf>,
+}
 
 /// Flags of `ringside setup`.
 #[derive(Debug, Args)]
 pub struct SetupArgs {
     /// Stacks to install (default: every stack whose runtime is present).
     pub stacks: Vec<String>,
+    /// Reinstall even when the lockfiles have not changed.
+    #[arg(long)]
+    pub force: bool,
+    /// Install this stack (path to its stack.toml); repeatable.
+    #[arg(long = "stack", value_name = "STACK_TOML")]
+    pub manifests: Vec<PathBuf>,
+    /// Do not echo the install commands' output.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// The built-in stacks plus the `--stack` manifests; names must be unique.
+pub fn load_stacks(manifests: &[PathBuf]) -> anyhow::Result<Vec<Stack>> {
+    let root = super::stacks_root();
+    let mut stacks = if root.is_dir() {
+        super::discover(&root)?
+    } else {
+        Vec::new()
+    };
+    for path in manifests {
+        let stack = super::load_manifest(path)?;
+        if let Some(other) = stacks.iter().find(|s| s.name == stack.name) {
+            return Err(crate::error::bad_input(super::ManifestError::Duplicate {
+                file: path.display().to_string(),
+                value: stack.name.clone(),
+                other: other.manifest.display().to_string(),
+            }));
+        }
+        stacks.push(stack);
+    }
+    Ok(stacks)
+}
+
+/// Runtime checks of every stack, run in parallel (each starts a process).
+fn runtime_statuses(stacks: &[Stack]) -> Vec<RuntimeStatus> {
+    std::thread::scope(|s| {
+        let handles: Vec<_> = stacks
+            .iter()
+            .map(|st| s.spawn(move || super::runtime_status(st)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join().unwrap_or(RuntimeStatus::Missing {
+                    reason: "runtime check panicked".into(),
+                })
+            })
+            .collect()
+    })
+}
+
+#[derive(Serialize)]
+struct StackRow<'a> {
+    name: &'a str,
+    language: &'a str,
+    framework: &'a str,
+    description: &'a str,
+    dir: &'a std::path::Path,
+    runtime: &'a RuntimeStatus,
+    installed: bool,
+    scenarios: Vec<&'static str>,
+    unsupported: &'a BTreeMap<String, String>,
+    databases: &'a BTreeMap<String, String>,
 }
 
 pub fn list(args: StacksArgs) -> anyhow::Result<ExitCode> {
-    let _ = args;
-    anyhow::bail!("`ringside stacks` is not built yet")
+    let stacks = load_stacks(&args.manifests)?;
+    let statuses = runtime_statuses(&stacks);
+    let rows: Vec<StackRow> = stacks
+        .iter()
+        .zip(&statuses)
+        .map(|(s, rt)| StackRow {
+            name: &s.name,
+            language: &s.language,
+            framework: &s.framework,
+            description: &s.description,
+            dir: &s.dir,
+            runtime: rt,
+            installed: super::is_installed(s),
+            scenarios: s.scenarios.iter().map(|sc| sc.name()).collect(),
+            unsupported: &s.unsupported,
+            databases: &s.databases,
+        })
+        .collect();
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        let text = serde_json::to_string_pretty(&rows)?;
+        writeln!(out, "{text}")?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    if rows.is_empty() {
+        writeln!(
+            out,
+            "no stacks found in {} (set RINGSIDE_STACKS_DIR or pass --stack)",
+            super::stacks_root().display()
+        )?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mut table = comfy_table::Table::new();
+    table.load_style(comfy_table::presets::UTF8_FULL_CONDENSED);
+    table.set_header([
+        "stack",
+        "language",
+        "framework",
+        "runtime",
+        "installed",
+        "scenarios",
+    ]);
+    for r in &rows {
+        let runtime = match r.runtime {
+            RuntimeStatus::Present { version } => version.clone(),
+            RuntimeStatus::Missing { reason } => format!("missing: {reason}"),
+        };
+        table.add_row([
+            r.name.to_string(),
+            r.language.to_string(),
+            r.framework.to_string(),
+            runtime,
+            if r.installed { "yes" } else { "no" }.to_string(),
+            r.scenarios.join(" "),
+        ]);
+    }
+    writeln!(out, "{table}")?;
+    Ok(ExitCode::SUCCESS)
 }
 
 pub fn setup(args: SetupArgs) -> anyhow::Result<ExitCode> {
-    let _ = args;
-    anyhow::bail!("`ringside setup` is not built yet")
+    let all = load_stacks(&args.manifests)?;
+    let mut chosen: Vec<&Stack> = Vec::new();
+    for name in &args.stacks {
+        match all.iter().find(|s| &s.name == name) {
+            Some(s) => chosen.push(s),
+            None => {
+                let known: Vec<&str> = all.iter().map(|s| s.name.as_str()).collect();
+                return Err(crate::error::bad_input_msg(format!(
+                    "unknown stack '{name}' (known: {})",
+                    known.join(", ")
+                )));
+            }
+        }
+    }
+    let explicit = !args.stacks.is_empty() || !args.manifests.is_empty();
+    if !args.manifests.is_empty() {
+        let extra_names: Vec<String> = args
+            .manifests
+            .iter()
+            .filter_map(|m| all.iter().find(|s| &s.manifest == m))
+            .map(|s| s.name.clone())
+            .collect();
+        for s in all.iter().filter(|s| extra_names.contains(&s.name)) {
+            if !chosen.iter().any(|c| c.name == s.name) {
+                chosen.push(s);
+            }
+        }
+    }
+    if !explicit {
+        let statuses = runtime_statuses(&all);
+        for (s, rt) in all.iter().zip(statuses) {
+            match rt {
+                RuntimeStatus::Present { .. } => chosen.push(s),
+                RuntimeStatus::Missing { reason } => {
+                    eprintln!("skipping {}: runtime missing ({reason})", s.name)
+                }
+            }
+        }
+    }
+    let opts = SetupOpts {
+        force: args.force,
+        quiet: args.quiet,
+    };
+    let mut failed = Vec::new();
+    let mut out = std::io::stdout().lock();
+    for s in chosen {
+        if !args.quiet {
+            eprintln!("== {} ({})", s.name, s.dir.display());
+        }
+        match super::setup(s, &opts) {
+            Ok(SetupOutcome::UpToDate) => writeln!(out, "{}: up to date", s.name)?,
+            Ok(SetupOutcome::Installed { seconds }) => {
+                writeln!(out, "{}: installed in {seconds:.1}s", s.name)?
+            }
+            Err(e) => {
+                writeln!(out, "{}: FAILED", s.name)?;
+                eprintln!("error: {e:#}");
+                failed.push(s.name.clone());
+            }
+        }
+    }
+    if failed.is_empty() {
+        Ok(ExitCode::SUCCESS)
+    } else {
+        eprintln!("setup failed for: {}", failed.join(", "));
+        Ok(ExitCode::from(1))
+    }
 }

@@ -5,6 +5,18 @@
 //! The signatures below are the interface the verifier and the harness use.
 
 pub mod cli;
+mod footprint;
+mod launch;
+pub mod manifest;
+pub mod runtime;
+mod sample;
+pub mod setup;
+
+pub use footprint::{footprint, packages};
+pub use launch::{Running, check_port_free, free_port, health, launch, start_argv};
+pub use manifest::ManifestError;
+pub use runtime::runtime_status;
+pub use setup::{is_installed, setup, setup_with};
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -15,7 +27,8 @@ use serde::{Deserialize, Serialize};
 use crate::scenario::Scenario;
 
 /// A parsed, validated `stack.toml` with the folder it lives in.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// Build one in code with `Stack { name, start, .., ..Default::default() }`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Stack {
     pub name: String,
     pub language: String,
@@ -36,6 +49,44 @@ pub struct Stack {
     pub env: BTreeMap<String, String>,
     pub ready_timeout: Duration,
     pub max_workers: u32,
+    /// The `stack.toml` this came from.
+    #[serde(default)]
+    pub manifest: PathBuf,
+    /// `[runtime]`; `None`: no check, always present.
+    #[serde(default)]
+    pub runtime: Option<RuntimeCheck>,
+    /// `[install]`.
+    #[serde(default)]
+    pub install: InstallSpec,
+    /// `[footprint] source`: the stack's own source files (relative to `dir`);
+    /// `None`: every file except dependencies and lockfiles.
+    #[serde(default)]
+    pub footprint_source: Option<Vec<String>>,
+}
+
+impl Stack {
+    /// True when the stack implements `scenario` (harness-only scenarios always apply).
+    pub fn supports(&self, scenario: Scenario) -> bool {
+        !scenario.is_endpoint() || self.scenarios.contains(&scenario)
+    }
+}
+
+/// `[runtime]`: the version check.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RuntimeCheck {
+    /// argv run once; its output must contain a version.
+    pub command: Vec<String>,
+    /// Oldest acceptable version (`18.0`).
+    pub min_version: Option<String>,
+}
+
+/// `[install]`: commands run by `ringside setup`, cached by the lockfiles' hash.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InstallSpec {
+    /// Files (relative to the stack folder) whose contents key the install stamp.
+    pub lockfiles: Vec<String>,
+    /// argv lists run in order in the stack folder.
+    pub commands: Vec<Vec<String>>,
 }
 
 /// Whether a stack's runtime is on this machine.
@@ -46,8 +97,8 @@ pub enum RuntimeStatus {
     Missing { reason: String },
 }
 
-/// How to launch a stack.
-#[derive(Debug, Clone)]
+/// How to launch a stack (`workers` 0 counts as 1).
+#[derive(Debug, Clone, Default)]
 pub struct LaunchOpts {
     /// Port to listen on; `None` picks a free loopback port.
     pub port: Option<u16>,
@@ -71,74 +122,6 @@ pub struct ProcSample {
     pub processes: u32,
 }
 
-/// Loads and validates one manifest.
-pub fn load_manifest(path: &Path) -> anyhow::Result<Stack> {
-    let _ = path;
-    anyhow::bail!("manifest loading is not built yet")
-}
-
-/// The built-in stacks: every `stacks/*/stack.toml` under `root`, sorted by name.
-pub fn discover(root: &Path) -> anyhow::Result<Vec<Stack>> {
-    let _ = root;
-    anyhow::bail!("stack discovery is not built yet")
-}
-
-/// A launched stack. Dropping it kills its whole process group.
-#[derive(Debug)]
-pub struct Running {
-    _private: (),
-}
-
-impl Running {
-    /// `http://127.0.0.1:PORT`
-    pub fn base_url(&self) -> &str {
-        todo!()
-    }
-    pub fn port(&self) -> u16 {
-        todo!()
-    }
-    /// Launch to first good `/health`.
-    pub fn ready_after(&self) -> Duration {
-        todo!()
-    }
-    /// CPU and RSS of the whole process tree now.
-    pub fn sample(&self) -> ProcSample {
-        todo!()
-    }
-    /// `cgroup` or `proc`: where [`Running::sample`]'s CPU figure comes from.
-    pub fn cpu_source(&self) -> &'static str {
-        todo!()
-    }
-    /// False once the main process has exited.
-    pub fn is_alive(&mut self) -> bool {
-        todo!()
-    }
-    /// The last `n` lines the server wrote to stderr (and stdout).
-    pub fn stderr_tail(&self, n: usize) -> Vec<String> {
-        let _ = n;
-        todo!()
-    }
-    /// SIGTERM to the group, SIGKILL after a grace period; waits for exit.
-    pub async fn stop(self) -> anyhow::Result<()> {
-        todo!()
-    }
-}
-
-/// Launches a stack (its own process group, pinned, env set) and waits for
-/// `/health`; on failure the error quotes the server's last stderr lines.
-pub async fn launch(stack: &Stack, opts: &LaunchOpts) -> anyhow::Result<Running> {
-    let _ = (stack, opts);
-    anyhow::bail!("launch is not built yet")
-}
-
-/// Runs the manifest's runtime check.
-pub fn runtime_status(stack: &Stack) -> RuntimeStatus {
-    let _ = stack;
-    RuntimeStatus::Missing {
-        reason: "runtime check not built yet".into(),
-    }
-}
-
 /// Options of [`setup`].
 #[derive(Debug, Clone, Default)]
 pub struct SetupOpts {
@@ -156,22 +139,41 @@ pub enum SetupOutcome {
     UpToDate,
 }
 
-/// Installs a stack's dependencies unless the lockfile-hash stamp matches.
-pub fn setup(stack: &Stack, opts: &SetupOpts) -> anyhow::Result<SetupOutcome> {
-    let _ = (stack, opts);
-    anyhow::bail!("setup is not built yet")
+/// Loads and validates one manifest. Errors are [`ManifestError`]s marked as
+/// bad input (exit code 2).
+pub fn load_manifest(path: &Path) -> anyhow::Result<Stack> {
+    manifest::parse_file(path).map_err(crate::error::bad_input)
 }
 
-/// Dependency count, install size and lines of the stack's own source.
-pub fn footprint(stack: &Stack) -> anyhow::Result<crate::suite::results::Footprint> {
-    let _ = stack;
-    anyhow::bail!("footprint is not built yet")
-}
-
-/// Installed packages and their versions (npm lockfile, pip freeze, Cargo.lock).
-pub fn packages(stack: &Stack) -> BTreeMap<String, String> {
-    let _ = stack;
-    BTreeMap::new()
+/// The built-in stacks: every `stacks/*/stack.toml` under `root`, sorted by name.
+/// Two manifests with one name are an error.
+pub fn discover(root: &Path) -> anyhow::Result<Vec<Stack>> {
+    let entries = std::fs::read_dir(root).map_err(|e| {
+        crate::error::bad_input_msg(format!(
+            "cannot read the stacks folder {}: {e}",
+            root.display()
+        ))
+    })?;
+    let mut stacks: Vec<Stack> = Vec::new();
+    let mut paths: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok())
+        .map(|e| e.path().join("stack.toml"))
+        .filter(|p| p.is_file())
+        .collect();
+    paths.sort();
+    for path in paths {
+        let stack = load_manifest(&path)?;
+        if let Some(other) = stacks.iter().find(|s| s.name == stack.name) {
+            return Err(crate::error::bad_input(ManifestError::Duplicate {
+                file: path.display().to_string(),
+                value: stack.name.clone(),
+                other: other.manifest.display().to_string(),
+            }));
+        }
+        stacks.push(stack);
+    }
+    stacks.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(stacks)
 }
 
 /// The folder of the built-in stacks: `$RINGSIDE_STACKS_DIR`, else `./stacks`,

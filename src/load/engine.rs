@@ -1,0 +1,386 @@
+//! The HTTP engine: resolves and probes the targets, starts one pinned OS
+//! thread per worker (each a single-threaded tokio runtime owning a share of
+//! the connections, like wrk), runs *stop condition × pace* over [`Connection`]s,
+//! and merges the per-thread [`Recorder`]s into a [`LoadReport`].
+//!
+//! Pacing: closed loop sends the next request when the previous completes;
+//! open loop shares one [`Plan`] per thread — an idle connection claims the
+//! next planned slot and sends at its time, so when every connection is busy
+//! the slot waits for the first free one and that wait counts in the
+//! corrected latency. Memory is constant: a cursor, not a queue.
+
+use std::cell::{Cell, RefCell};
+use std::net::SocketAddr;
+use std::rc::Rc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Barrier, OnceLock};
+use std::time::Duration;
+
+use anyhow::Context as _;
+use tokio::time::Instant;
+
+use super::config::{LoadConfig, Schedule, Stop};
+use super::http::{Connection, Prepared, render};
+use super::plan::Plan;
+use super::recorder::{Recorder, Sample};
+use super::report::LoadReport;
+use super::sys;
+use super::target::{Targets, preflight};
+
+/// Extra time after the window + timeout before a run is cut off regardless.
+const GRACE: Duration = Duration::from_secs(1);
+/// Pause after a failed connect so a dead target is not hammered in a spin.
+const CONNECT_BACKOFF: Duration = Duration::from_millis(10);
+/// Open loop: how early a connection may wake for its slot (tokio timers tick in
+/// milliseconds); a send is never timed from before its actual send.
+const WAKE_EARLY: Duration = Duration::from_millis(1);
+
+/// Live counters a progress display can poll while a run is going.
+#[derive(Debug, Default)]
+pub struct Live {
+    completed: AtomicU64,
+    errors: AtomicU64,
+    started: OnceLock<std::time::Instant>,
+}
+
+impl Live {
+    pub fn new() -> Arc<Self> {
+        Arc::new(Live::default())
+    }
+    /// Responses received so far (all threads, recording window only).
+    pub fn completed(&self) -> u64 {
+        self.completed.load(Ordering::Relaxed)
+    }
+    /// Failed requests so far.
+    pub fn errors(&self) -> u64 {
+        self.errors.load(Ordering::Relaxed)
+    }
+    /// When the run's clock started (after connections opened), if it has.
+    pub fn started(&self) -> Option<std::time::Instant> {
+        self.started.get().copied()
+    }
+}
+
+/// How requests are paced on one thread.
+enum Pace {
+    Closed {
+        /// Requests this thread may still record (`-n`); None for a timed run.
+        budget: Option<Cell<u64>>,
+    },
+    Open {
+        plan: Plan,
+        cursor: Cell<u64>,
+        thread: u64,
+        threads: u64,
+    },
+}
+
+/// One claimed request slot.
+struct Slot {
+    intended: Option<Instant>,
+    sent: Instant,
+    recorded: bool,
+}
+
+/// Everything the connections of one thread share.
+struct ThreadRun {
+    requests: Arc<[Prepared]>,
+    addrs: Arc<[SocketAddr]>,
+    cfg: Arc<LoadConfig>,
+    pace: Pace,
+    origin: Instant,
+    record_start: Instant,
+    /// No send at or after this (timed runs).
+    record_end: Option<Instant>,
+    hard_deadline: Option<Instant>,
+    rec: RefCell<Recorder>,
+    live: Option<Arc<Live>>,
+    published: Cell<(u64, u64)>,
+}
+
+impl ThreadRun {
+    async fn next_slot(&self) -> Option<Slot> {
+        let now = Instant::now();
+        if self.record_end.is_some_and(|end| now >= end) {
+            return None;
+        }
+        match &self.pace {
+            Pace::Closed { budget } => {
+                let recorded = now >= self.record_start;
+                if recorded && let Some(left) = budget {
+                    if left.get() == 0 {
+                        return None;
+                    }
+                    left.set(left.get() - 1);
+                }
+                Some(Slot {
+                    intended: None,
+                    sent: now,
+                    recorded,
+                })
+            }
+            Pace::Open {
+                plan,
+                cursor,
+                thread,
+                threads,
+            } => {
+                let j = cursor.get();
+                cursor.set(j + 1);
+                let at = self.origin + plan.send_time(j * threads + thread)?;
+                if at > now + WAKE_EARLY {
+                    tokio::time::sleep_until(at - WAKE_EARLY).await;
+                }
+                let sent = Instant::now();
+                if self.record_end.is_some_and(|end| sent >= end) {
+                    return None;
+                }
+                Some(Slot {
+                    intended: Some(at),
+                    sent,
+                    recorded: at >= self.record_start,
+                })
+            }
+        }
+    }
+
+    async fn drive(self: Rc<Self>, index: usize, mut conn: Connection) {
+        let mut next = index % self.requests.len();
+        let check = self.cfg.check.as_ref();
+        while let Some(slot) = self.next_slot().await {
+            let req = &self.requests[next];
+            next = (next + 1) % self.requests.len();
+            let mut deadline = slot.sent + self.cfg.timeout;
+            if let Some(hard) = self.hard_deadline {
+                deadline = deadline.min(hard);
+            }
+            let out = conn.exchange(req, &self.addrs, check, deadline).await;
+            let done = Instant::now();
+            if slot.recorded {
+                let mut rec = self.rec.borrow_mut();
+                rec.add(&Sample {
+                    intended: slot.intended.map(Instant::into_std),
+                    sent: slot.sent.into_std(),
+                    done: done.into_std(),
+                    outcome: out,
+                });
+                self.publish(&rec);
+            }
+            if out.failure == Some(super::http::Failure::Connect) {
+                tokio::time::sleep(CONNECT_BACKOFF).await;
+            }
+        }
+    }
+
+    fn publish(&self, rec: &Recorder) {
+        if let Some(live) = &self.live {
+            let (done, errs) = (rec.completed(), rec.errors.total());
+            let (old_done, old_errs) = self.published.get();
+            live.completed.fetch_add(done - old_done, Ordering::Relaxed);
+            live.errors.fetch_add(errs - old_errs, Ordering::Relaxed);
+            self.published.set((done, errs));
+        }
+    }
+}
+
+/// Runs one load test; see [`super::execute`]. `live` receives progress counts.
+pub async fn execute_with(cfg: &LoadConfig, live: Option<Arc<Live>>) -> anyhow::Result<LoadReport> {
+    anyhow::ensure!(!cfg.urls.is_empty(), "no URL to load");
+    anyhow::ensure!(cfg.connections > 0, "at least one connection is needed");
+    let targets = Targets::resolve(&cfg.urls, cfg.allow_remote).await?;
+    preflight(&targets.addrs, cfg.timeout.min(Duration::from_secs(3))).await?;
+    sys::raise_nofile_limit();
+
+    let requests: Arc<[Prepared]> = cfg
+        .urls
+        .iter()
+        .enumerate()
+        .map(|(i, url)| Prepared {
+            bytes: render(&cfg.method, url, &cfg.headers, cfg.body.as_deref()),
+            target: targets.of_url[i],
+            head: cfg.method.eq_ignore_ascii_case("HEAD"),
+        })
+        .collect();
+    let addrs: Arc<[SocketAddr]> = targets.addrs.clone().into();
+    let threads = cfg.threads.clamp(1, cfg.connections);
+    let cfg = Arc::new(cfg.clone());
+    let barrier = Arc::new(Barrier::new(threads));
+    let origin = Arc::new(OnceLock::new());
+
+    let mut receivers = Vec::with_capacity(threads);
+    for t in 0..threads {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        receivers.push(rx);
+        let connections = cfg.connections / threads + usize::from(t < cfg.connections % threads);
+        let job = ThreadJob {
+            index: t,
+            threads,
+            connections,
+            cfg: cfg.clone(),
+            requests: requests.clone(),
+            addrs: addrs.clone(),
+            barrier: barrier.clone(),
+            origin: origin.clone(),
+            live: live.clone(),
+        };
+        std::thread::Builder::new()
+            .name(format!("ringside-load-{t}"))
+            .spawn(move || {
+                let _ = tx.send(job.run());
+            })
+            .context("starting a load thread")?;
+    }
+    let mut results = Vec::with_capacity(threads);
+    for rx in receivers {
+        results.push(rx.await.context("a load thread died")??);
+    }
+    let origin = *origin.get().context("the load threads never started")?;
+    Ok(super::summary::build_report(&cfg, threads, origin, results))
+}
+
+/// What one thread hands back.
+pub struct ThreadResult {
+    pub rec: Recorder,
+    /// CPU time the thread used while driving load.
+    pub cpu: Duration,
+    /// When the thread finished.
+    pub ended: std::time::Instant,
+}
+
+struct ThreadJob {
+    index: usize,
+    threads: usize,
+    connections: usize,
+    cfg: Arc<LoadConfig>,
+    requests: Arc<[Prepared]>,
+    addrs: Arc<[SocketAddr]>,
+    barrier: Arc<Barrier>,
+    origin: Arc<OnceLock<std::time::Instant>>,
+    live: Option<Arc<Live>>,
+}
+
+impl ThreadJob {
+    fn run(self) -> anyhow::Result<ThreadResult> {
+        let setup = self.setup();
+        // Every thread reaches the barrier, even after a failed setup, so none waits forever.
+        self.barrier.wait();
+        let (rt, conns) = setup?;
+        let origin = *self.origin.get_or_init(std::time::Instant::now);
+        if let Some(live) = &self.live {
+            let _ = live.started.set(origin);
+        }
+        let cpu_start = sys::thread_cpu_time();
+        let cfg = &self.cfg;
+        let origin_t = Instant::from_std(origin);
+        let record_start = origin_t + cfg.warmup;
+        let (record_end, hard_deadline, max_sends) = match cfg.stop {
+            Stop::Duration(d) => {
+                let end = record_start + d;
+                (Some(end), Some(end + cfg.timeout + GRACE), None)
+            }
+            Stop::Requests(n) => (None, None, Some(n)),
+        };
+        let pace = match &cfg.schedule {
+            Schedule::Closed => Pace::Closed {
+                budget: max_sends.map(|n| {
+                    let (t, k) = (self.threads as u64, self.index as u64);
+                    Cell::new(n / t + u64::from(k < n % t))
+                }),
+            },
+            Schedule::Open(schedule) => {
+                let window = match cfg.stop {
+                    Stop::Duration(d) => cfg.warmup + d,
+                    Stop::Requests(_) => Duration::from_secs(1_000_000_000),
+                };
+                // Warm-up sends are planned too; a request count covers recorded sends only.
+                let warm_sends = Plan::new(schedule, window, None)
+                    .planned_by(cfg.warmup)
+                    .ceil();
+                let cap = max_sends.map(|n| n + warm_sends as u64);
+                Pace::Open {
+                    plan: Plan::new(schedule, window, cap),
+                    cursor: Cell::new(0),
+                    thread: self.index as u64,
+                    threads: self.threads as u64,
+                }
+            }
+        };
+        let shared = Rc::new(ThreadRun {
+            requests: self.requests.clone(),
+            addrs: self.addrs.clone(),
+            cfg: cfg.clone(),
+            pace,
+            origin: origin_t,
+            record_start,
+            record_end,
+            hard_deadline,
+            rec: RefCell::new(Recorder::new(
+                origin + cfg.warmup,
+                matches!(cfg.schedule, Schedule::Open(_)),
+            )),
+            live: self.live.clone(),
+            published: Cell::new((0, 0)),
+        });
+        let local = tokio::task::LocalSet::new();
+        let all = {
+            let shared = shared.clone();
+            local.run_until(async move {
+                let mut tasks = Vec::with_capacity(conns.len());
+                for (i, conn) in conns.into_iter().enumerate() {
+                    let shared = shared.clone();
+                    tasks.push(tokio::task::spawn_local(
+                        shared.drive(i * self.threads + self.index, conn),
+                    ));
+                }
+                for task in tasks {
+                    let _ = task.await;
+                }
+            })
+        };
+        rt.block_on(async {
+            match hard_deadline {
+                Some(hard) => {
+                    let _ = tokio::time::timeout_at(hard, all).await;
+                }
+                None => all.await,
+            }
+        });
+        drop(local);
+        let cpu = sys::thread_cpu_time().saturating_sub(cpu_start);
+        let ended = std::time::Instant::now();
+        drop(rt);
+        let rec = Rc::try_unwrap(shared)
+            .map_err(|_| anyhow::anyhow!("connection tasks outlived their thread"))?
+            .rec
+            .into_inner();
+        Ok(ThreadResult { rec, cpu, ended })
+    }
+
+    /// Pins the thread, builds its runtime and opens its connections.
+    fn setup(&self) -> anyhow::Result<(tokio::runtime::Runtime, Vec<Connection>)> {
+        if let Some(cpus) = &self.cfg.cpus
+            && !cpus.is_empty()
+        {
+            sys::pin_current_thread(&[cpus[self.index % cpus.len()]])?;
+        }
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .context("building a load thread's runtime")?;
+        let timeout = self.cfg.timeout;
+        let addrs = self.addrs.clone();
+        let first_target = self.requests[0].target;
+        let conns = rt.block_on(async move {
+            let opens = (0..self.connections).map(|_| {
+                let addrs = addrs.clone();
+                async move {
+                    let mut conn = Connection::new(addrs.len());
+                    let _ = tokio::time::timeout(timeout, conn.open(&addrs, first_target)).await;
+                    conn
+                }
+            });
+            futures_util::future::join_all(opens).await
+        });
+        Ok((rt, conns))
+    }
+}

@@ -1,0 +1,219 @@
+//! Per-thread tallies of a run ([`Recorder`]): latency histograms, status
+//! codes, errors, bytes, per-second completions and send lateness. One per
+//! worker thread (no sharing on the hot path); merged at the end.
+
+use std::time::{Duration, Instant};
+
+use hdrhistogram::Histogram;
+
+use super::http::Outcome;
+use super::record::{self, PerSecond};
+use super::report::ErrorCounts;
+
+/// A send later than this after its intended time is a late send.
+pub const LATE: Duration = Duration::from_millis(1);
+
+/// One finished request, as the connection saw it.
+#[derive(Debug, Clone, Copy)]
+pub struct Sample {
+    /// Open loop: when the plan meant it to be sent.
+    pub intended: Option<Instant>,
+    /// When it was actually sent.
+    pub sent: Instant,
+    /// When the response (or the failure) came.
+    pub done: Instant,
+    pub outcome: Outcome,
+}
+
+/// Tallies of one thread over the recording window.
+#[derive(Debug, Clone)]
+pub struct Recorder {
+    record_start: Instant,
+    /// Latency µs: from the intended send (open loop) or the actual send (closed).
+    pub corrected: Histogram<u64>,
+    /// Open loop: latency µs from the actual send.
+    pub uncorrected: Option<Histogram<u64>>,
+    /// Responses by status code, indexed by code (0..=999).
+    pub status: Vec<u64>,
+    pub errors: ErrorCounts,
+    pub bytes_in: u64,
+    pub bytes_out: u64,
+    /// Responses per second of the window, by completion time.
+    pub per_second: PerSecond,
+    /// Requests sent (open loop: counted for the achieved rate).
+    pub sends: u64,
+    /// Open loop: sends more than [`LATE`] after their intended time.
+    pub late_sends: u64,
+    /// Open loop: worst send lateness, µs.
+    pub max_lag_us: u64,
+    /// Last completion seen (ends the window of a `-n` run).
+    pub last_done: Option<Instant>,
+}
+
+impl Recorder {
+    /// A recorder for a window starting at `record_start`; `open` keeps an
+    /// uncorrected histogram too.
+    pub fn new(record_start: Instant, open: bool) -> Self {
+        Recorder {
+            record_start,
+            corrected: record::new_histogram(),
+            uncorrected: open.then(record::new_histogram),
+            status: vec![0; 1000],
+            errors: ErrorCounts::default(),
+            bytes_in: 0,
+            bytes_out: 0,
+            per_second: PerSecond::with_capacity(64),
+            sends: 0,
+            late_sends: 0,
+            max_lag_us: 0,
+            last_done: None,
+        }
+    }
+
+    /// Responses received (any status).
+    pub fn completed(&self) -> u64 {
+        self.corrected.len()
+    }
+
+    /// Tallies one finished request.
+    #[inline]
+    pub fn add(&mut self, s: &Sample) {
+        self.sends += 1;
+        let out = &s.outcome;
+        self.bytes_in += out.bytes_in;
+        self.bytes_out += out.bytes_out;
+        if let Some(failure) = out.failure {
+            failure.count(&mut self.errors);
+        }
+        if let Some(intended) = s.intended {
+            let lag = s.sent.saturating_duration_since(intended);
+            if lag > LATE {
+                self.late_sends += 1;
+            }
+            let lag_us = lag.as_micros() as u64;
+            self.max_lag_us = self.max_lag_us.max(lag_us);
+        }
+        let Some(status) = out.status else {
+            return;
+        };
+        // A connection may wake up to 1 ms early for its slot; latency is then
+        // timed from the actual send, never from before it.
+        let from = s.intended.map_or(s.sent, |i| i.min(s.sent));
+        record::record(&mut self.corrected, s.done.saturating_duration_since(from));
+        if let Some(h) = &mut self.uncorrected {
+            record::record(h, s.done.saturating_duration_since(s.sent));
+        }
+        self.status[usize::from(status).min(999)] += 1;
+        self.per_second
+            .add(s.done.saturating_duration_since(self.record_start));
+        self.last_done = Some(self.last_done.map_or(s.done, |d| d.max(s.done)));
+    }
+
+    /// Adds another thread's tallies.
+    pub fn merge(&mut self, other: &Recorder) {
+        let _ = self.corrected.add(&other.corrected);
+        if let (Some(mine), Some(theirs)) = (&mut self.uncorrected, &other.uncorrected) {
+            let _ = mine.add(theirs);
+        }
+        for (mine, theirs) in self.status.iter_mut().zip(&other.status) {
+            *mine += theirs;
+        }
+        let (e, o) = (&mut self.errors, &other.errors);
+        e.connect += o.connect;
+        e.read += o.read;
+        e.write += o.write;
+        e.timeout += o.timeout;
+        e.check += o.check;
+        self.bytes_in += other.bytes_in;
+        self.bytes_out += other.bytes_out;
+        self.per_second.merge(&other.per_second);
+        self.sends += other.sends;
+        self.late_sends += other.late_sends;
+        self.max_lag_us = self.max_lag_us.max(other.max_lag_us);
+        self.last_done = match (self.last_done, other.last_done) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::load::http::Failure;
+
+    fn ok(status: u16) -> Outcome {
+        Outcome {
+            status: Some(status),
+            failure: None,
+            bytes_in: 100,
+            bytes_out: 40,
+        }
+    }
+
+    #[test]
+    fn corrected_latency_counts_from_intended_time() {
+        let t0 = Instant::now();
+        let mut r = Recorder::new(t0, true);
+        r.add(&Sample {
+            intended: Some(t0),
+            sent: t0 + Duration::from_millis(50),
+            done: t0 + Duration::from_millis(51),
+            outcome: ok(200),
+        });
+        assert!(r.corrected.equivalent(r.corrected.max(), 51_000));
+        let unc = r.uncorrected.as_ref().unwrap();
+        assert!(unc.equivalent(unc.max(), 1_000));
+        assert_eq!((r.late_sends, r.max_lag_us), (1, 50_000));
+    }
+
+    #[test]
+    fn early_wake_is_timed_from_the_actual_send() {
+        let t0 = Instant::now();
+        let mut r = Recorder::new(t0, true);
+        r.add(&Sample {
+            intended: Some(t0 + Duration::from_micros(800)),
+            sent: t0,
+            done: t0 + Duration::from_millis(2),
+            outcome: ok(200),
+        });
+        assert!(r.corrected.equivalent(r.corrected.max(), 2_000));
+        assert_eq!(r.late_sends, 0);
+    }
+
+    #[test]
+    fn failures_and_merge_add_up() {
+        let t0 = Instant::now();
+        let mut a = Recorder::new(t0, false);
+        let mut b = Recorder::new(t0, false);
+        let sample = |outcome| Sample {
+            intended: None,
+            sent: t0,
+            done: t0 + Duration::from_millis(1500),
+            outcome,
+        };
+        a.add(&sample(ok(200)));
+        a.add(&sample(Outcome {
+            status: Some(500),
+            failure: Some(Failure::Check),
+            bytes_in: 10,
+            bytes_out: 40,
+        }));
+        b.add(&sample(Outcome {
+            status: None,
+            failure: Some(Failure::Connect),
+            bytes_in: 0,
+            bytes_out: 0,
+        }));
+        a.merge(&b);
+        assert_eq!(a.completed(), 2);
+        assert_eq!(a.sends, 3);
+        assert_eq!(a.status[200] + a.status[500], 2);
+        assert_eq!(
+            (a.errors.check, a.errors.connect, a.errors.total()),
+            (1, 1, 2)
+        );
+        assert_eq!((a.bytes_in, a.bytes_out), (110, 80));
+        assert_eq!(a.per_second.raw(), &[0, 2]);
+    }
+}

@@ -1,0 +1,173 @@
+//! From per-thread tallies to the [`LoadReport`]: merging, the recording
+//! window, rates, the generator's own usage, and the warnings a reader must
+//! see (generator-bound, rate not reached, errors, error statuses).
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use super::config::{LoadConfig, Schedule, Stop};
+use super::engine::ThreadResult;
+use super::plan::Plan;
+use super::record;
+use super::recorder::Recorder;
+use super::report::{ErrorCounts, GeneratorUsage, LOAD_SCHEMA, LoadReport};
+use super::sys;
+
+/// Achieved/target below this ratio is reported as a rate not reached.
+pub const RATE_SHORTFALL: f64 = 0.95;
+
+/// Merges thread results into the report. `origin` is when the run's clock started.
+pub fn build_report(
+    cfg: &LoadConfig,
+    threads: usize,
+    origin: Instant,
+    results: Vec<ThreadResult>,
+) -> LoadReport {
+    let record_start = origin + cfg.warmup;
+    let mut rec = Recorder::new(record_start, matches!(cfg.schedule, Schedule::Open(_)));
+    let mut cpu = Duration::ZERO;
+    let mut ended = origin;
+    for r in &results {
+        rec.merge(&r.rec);
+        cpu += r.cpu;
+        ended = ended.max(r.ended);
+    }
+
+    let plan = match &cfg.schedule {
+        Schedule::Open(s) => Some(Plan::new(s, Duration::MAX, None)),
+        Schedule::Closed => None,
+    };
+    let window = match cfg.stop {
+        Stop::Duration(d) => d,
+        Stop::Requests(_) => rec.last_done.map_or(Duration::ZERO, |d| {
+            d.saturating_duration_since(record_start)
+        }),
+    };
+    let window_s = window.as_secs_f64();
+    let per_s = |count: f64| {
+        if window_s > 0.0 {
+            count / window_s
+        } else {
+            0.0
+        }
+    };
+    let target_rps = plan.as_ref().map(|p| match cfg.stop {
+        Stop::Duration(d) => {
+            (p.planned_by(cfg.warmup + d) - p.planned_by(cfg.warmup)) / d.as_secs_f64().max(1e-9)
+        }
+        Stop::Requests(_) => p.planned_by(Duration::from_secs(1)) - p.planned_by(Duration::ZERO),
+    });
+    let requests = rec.completed();
+    let achieved_rps = plan.as_ref().map(|_| per_s(rec.sends as f64));
+
+    let status_counts: BTreeMap<u16, u64> = rec
+        .status
+        .iter()
+        .enumerate()
+        .filter(|(_, n)| **n > 0)
+        .map(|(code, n)| (code as u16, *n))
+        .collect();
+    let wall = ended.saturating_duration_since(origin);
+    let generator = sys::generator_usage(cpu, wall, threads, cfg.cpus.as_ref().map(Vec::len));
+    let warnings = warnings(
+        cfg,
+        &rec,
+        &status_counts,
+        &generator,
+        target_rps,
+        achieved_rps,
+    );
+
+    LoadReport {
+        schema: LOAD_SCHEMA.into(),
+        mode: match cfg.schedule {
+            Schedule::Closed => "closed".into(),
+            Schedule::Open(_) => "open".into(),
+        },
+        connections: cfg.connections,
+        duration_s: window_s,
+        requests,
+        throughput_rps: per_s(requests as f64),
+        target_rps,
+        achieved_rps,
+        late_sends: rec.late_sends,
+        max_send_lag_us: rec.max_lag_us,
+        latency: record::stats(&rec.corrected),
+        latency_uncorrected: rec.uncorrected.as_ref().map(record::stats),
+        status_counts,
+        errors: rec.errors.clone(),
+        bytes_in: rec.bytes_in,
+        bytes_out: rec.bytes_out,
+        per_second: rec.per_second.whole_seconds(window),
+        generator,
+        warnings,
+        histogram_b64: cfg
+            .keep_histogram
+            .then(|| record::to_base64(&rec.corrected).ok())
+            .flatten(),
+    }
+}
+
+/// The warnings of a run, most important first.
+fn warnings(
+    cfg: &LoadConfig,
+    rec: &Recorder,
+    status: &BTreeMap<u16, u64>,
+    generator: &GeneratorUsage,
+    target_rps: Option<f64>,
+    achieved_rps: Option<f64>,
+) -> Vec<String> {
+    let mut out = Vec::new();
+    if rec.completed() == 0 {
+        out.push("no response was received in the recording window".into());
+    }
+    if generator.saturated {
+        out.push(format!(
+            "the generator was busy {:.0}% of its {} thread(s): these figures may be ringside's \
+             limit, not the server's — give it more cores (--cpus, --threads)",
+            generator.utilization * 100.0,
+            generator.threads
+        ));
+    }
+    if let (Some(target), Some(achieved)) = (target_rps, achieved_rps)
+        && target > 0.0
+        && achieved < RATE_SHORTFALL * target
+    {
+        out.push(format!(
+            "the target rate was not reached: {achieved:.0} of {target:.0} req/s sent ({:.0}%), \
+             {} sends late — the server (or the generator) could not keep up",
+            100.0 * achieved / target,
+            rec.late_sends
+        ));
+    }
+    let failed = rec.errors.total();
+    if failed > 0 {
+        out.push(format!(
+            "{failed} of {} requests failed ({})",
+            rec.sends,
+            describe_errors(&rec.errors)
+        ));
+    }
+    let expects_status = cfg.check.as_ref().is_some_and(|c| c.status.is_some());
+    let bad: u64 = status.range(400..).map(|(_, n)| n).sum();
+    if bad > 0 && !expects_status {
+        out.push(format!("{bad} responses had an error status (4xx/5xx)"));
+    }
+    out
+}
+
+/// `connect 3, timeout 1` — the non-zero kinds.
+pub fn describe_errors(e: &ErrorCounts) -> String {
+    [
+        ("connect", e.connect),
+        ("read", e.read),
+        ("write", e.write),
+        ("timeout", e.timeout),
+        ("check", e.check),
+    ]
+    .iter()
+    .filter(|(_, n)| *n > 0)
+    .map(|(k, n)| format!("{k} {n}"))
+    .collect::<Vec<_>>()
+    .join(", ")
+}

@@ -1,0 +1,478 @@
+//! `stack.toml` parsing and validation (`spec/stack-manifest.md`): serde reads
+//! the raw shape, [`validate`] turns it into a [`Stack`] or a [`ManifestError`]
+//! naming the file, the key and the bad value.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use super::{InstallSpec, RuntimeCheck, Stack};
+use crate::scenario::Scenario;
+
+/// Languages a manifest may declare.
+pub const LANGUAGES: [&str; 4] = ["javascript", "python", "rust", "other"];
+/// Placeholders a start command may use.
+pub const PLACEHOLDERS: [&str; 2] = ["port", "workers"];
+/// Default `start.ready_timeout_s`.
+pub const DEFAULT_READY_TIMEOUT: Duration = Duration::from_secs(30);
+/// Default `start.max_workers`.
+pub const DEFAULT_MAX_WORKERS: u32 = 64;
+
+/// A manifest that cannot be used. Every message starts with the file and
+/// names the key and the offending value.
+#[derive(Debug, thiserror::Error)]
+pub enum ManifestError {
+    #[error("{file}: cannot read: {source}")]
+    Read {
+        file: String,
+        source: std::io::Error,
+    },
+    #[error("{file}: {message}")]
+    Syntax { file: String, message: String },
+    #[error("{file}: key '{key}': missing")]
+    Missing { file: String, key: String },
+    #[error(
+        "{file}: key '{key}': unknown placeholder '{{{value}}}' (known: {{port}}, {{workers}})"
+    )]
+    Placeholder {
+        file: String,
+        key: String,
+        value: String,
+    },
+    #[error("{file}: key '{key}': unknown scenario '{value}' (known: {known})", known = endpoint_names())]
+    Scenario {
+        file: String,
+        key: String,
+        value: String,
+    },
+    #[error("{file}: key '{key}': scenario '{value}' applies to every stack and is not listed (endpoint scenarios: {known})", known = endpoint_names())]
+    NotEndpoint {
+        file: String,
+        key: String,
+        value: String,
+    },
+    #[error("{file}: key '{key}': bad name '{value}' (use lowercase letters, digits and '-')")]
+    Name {
+        file: String,
+        key: String,
+        value: String,
+    },
+    #[error("{file}: key '{key}': empty command")]
+    EmptyCommand { file: String, key: String },
+    #[error(
+        "{file}: key '{key}': unknown language '{value}' (known: javascript, python, rust, other)"
+    )]
+    Language {
+        file: String,
+        key: String,
+        value: String,
+    },
+    #[error("{file}: key '{key}': bad value '{value}': {reason}")]
+    Invalid {
+        file: String,
+        key: String,
+        value: String,
+        reason: String,
+    },
+    #[error("{file}: key 'name': stack '{value}' is also defined by {other}")]
+    Duplicate {
+        file: String,
+        value: String,
+        other: String,
+    },
+}
+
+fn endpoint_names() -> String {
+    Scenario::ALL
+        .into_iter()
+        .filter(|s| s.is_endpoint())
+        .map(Scenario::name)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawManifest {
+    name: Option<String>,
+    language: Option<String>,
+    framework: Option<String>,
+    #[serde(default)]
+    description: String,
+    runtime: Option<RawRuntime>,
+    #[serde(default)]
+    install: RawInstall,
+    start: Option<RawStart>,
+    #[serde(default)]
+    env: BTreeMap<String, String>,
+    scenarios: Option<Vec<String>>,
+    #[serde(default)]
+    unsupported: BTreeMap<String, String>,
+    #[serde(default)]
+    databases: BTreeMap<String, String>,
+    footprint: Option<RawFootprint>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRuntime {
+    command: Option<Vec<String>>,
+    min_version: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawInstall {
+    #[serde(default)]
+    lockfiles: Vec<String>,
+    #[serde(default)]
+    commands: Vec<Vec<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawStart {
+    command: Option<Vec<String>>,
+    max_workers: Option<i64>,
+    ready_timeout_s: Option<f64>,
+    #[serde(default, rename = "override")]
+    overrides: BTreeMap<String, RawOverride>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawOverride {
+    command: Option<Vec<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFootprint {
+    source: Option<Vec<String>>,
+}
+
+/// Reads and validates one manifest. Errors are [`ManifestError`]s.
+pub fn parse_file(path: &Path) -> Result<Stack, ManifestError> {
+    let file = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|source| ManifestError::Read {
+        file: file.clone(),
+        source,
+    })?;
+    let dir = path
+        .parent()
+        .map(Path::to_path_buf)
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or_else(|| PathBuf::from("."));
+    parse_str(&text, &file, &dir, path)
+}
+
+/// Parses manifest text; `file` is the name used in messages, `dir` the stack folder.
+pub fn parse_str(text: &str, file: &str, dir: &Path, path: &Path) -> Result<Stack, ManifestError> {
+    let raw: RawManifest = toml::from_str(text).map_err(|e| ManifestError::Syntax {
+        file: file.to_string(),
+        message: e.to_string().trim_end().replace('\n', "\n  "),
+    })?;
+    validate(raw, file, dir, path)
+}
+
+fn validate(raw: RawManifest, file: &str, dir: &Path, path: &Path) -> Result<Stack, ManifestError> {
+    let f = || file.to_string();
+    let missing = |key: &str| ManifestError::Missing {
+        file: f(),
+        key: key.into(),
+    };
+
+    let name = raw.name.ok_or_else(|| missing("name"))?;
+    if !valid_name(&name) {
+        return Err(ManifestError::Name {
+            file: f(),
+            key: "name".into(),
+            value: name,
+        });
+    }
+    let language = raw.language.ok_or_else(|| missing("language"))?;
+    if !LANGUAGES.contains(&language.as_str()) {
+        return Err(ManifestError::Language {
+            file: f(),
+            key: "language".into(),
+            value: language,
+        });
+    }
+    let framework = raw.framework.ok_or_else(|| missing("framework"))?;
+
+    let runtime = match raw.runtime {
+        None => None,
+        Some(rt) => {
+            let command = rt.command.ok_or_else(|| missing("runtime.command"))?;
+            check_command(&command, file, "runtime.command", false)?;
+            if let Some(v) = &rt.min_version
+                && super::runtime::parse_version(v).is_none()
+            {
+                return Err(ManifestError::Invalid {
+                    file: f(),
+                    key: "runtime.min_version".into(),
+                    value: v.clone(),
+                    reason: "expected a dotted version such as 18.0".into(),
+                });
+            }
+            Some(RuntimeCheck {
+                command,
+                min_version: rt.min_version,
+            })
+        }
+    };
+
+    for (i, cmd) in raw.install.commands.iter().enumerate() {
+        check_command(cmd, file, &format!("install.commands[{i}]"), false)?;
+    }
+
+    let start = raw.start.ok_or_else(|| missing("start.command"))?;
+    let start_cmd = start.command.ok_or_else(|| missing("start.command"))?;
+    check_command(&start_cmd, file, "start.command", true)?;
+    let max_workers = match start.max_workers {
+        None => DEFAULT_MAX_WORKERS,
+        Some(n) if (1..=4096).contains(&n) => n as u32,
+        Some(n) => {
+            return Err(ManifestError::Invalid {
+                file: f(),
+                key: "start.max_workers".into(),
+                value: n.to_string(),
+                reason: "must be between 1 and 4096".into(),
+            });
+        }
+    };
+    let ready_timeout = match start.ready_timeout_s {
+        None => DEFAULT_READY_TIMEOUT,
+        Some(s) if s.is_finite() && s > 0.0 && s <= 3600.0 => Duration::from_secs_f64(s),
+        Some(s) => {
+            return Err(ManifestError::Invalid {
+                file: f(),
+                key: "start.ready_timeout_s".into(),
+                value: s.to_string(),
+                reason: "must be a number of seconds in (0, 3600]".into(),
+            });
+        }
+    };
+    let mut start_override = BTreeMap::new();
+    for (scen, ov) in start.overrides {
+        let key = format!("start.override.{scen}");
+        let scenario = endpoint_scenario(&scen, file, &key)?;
+        let key = format!("{key}.command");
+        let cmd = ov.command.ok_or_else(|| missing(&key))?;
+        check_command(&cmd, file, &key, true)?;
+        start_override.insert(scenario, cmd);
+    }
+
+    let listed = raw.scenarios.ok_or_else(|| missing("scenarios"))?;
+    let mut scenarios = Vec::new();
+    for s in &listed {
+        let sc = endpoint_scenario(s, file, "scenarios")?;
+        if !scenarios.contains(&sc) {
+            scenarios.push(sc);
+        }
+    }
+    for s in raw.unsupported.keys() {
+        if s.parse::<Scenario>().is_err() {
+            return Err(ManifestError::Scenario {
+                file: f(),
+                key: format!("unsupported.{s}"),
+                value: s.clone(),
+            });
+        }
+    }
+    for db in raw.databases.keys() {
+        if db != "sqlite" && db != "postgres" {
+            return Err(ManifestError::Invalid {
+                file: f(),
+                key: format!("databases.{db}"),
+                value: db.clone(),
+                reason: "unknown database (known: sqlite, postgres)".into(),
+            });
+        }
+    }
+    for k in raw.env.keys() {
+        if k.is_empty() || k.contains('=') || k.contains('\0') {
+            return Err(ManifestError::Invalid {
+                file: f(),
+                key: format!("env.{k}"),
+                value: k.clone(),
+                reason: "not a valid environment variable name".into(),
+            });
+        }
+    }
+    let footprint_source = match raw.footprint {
+        None => None,
+        Some(fp) => Some(fp.source.ok_or_else(|| missing("footprint.source"))?),
+    };
+
+    Ok(Stack {
+        name,
+        language,
+        framework,
+        description: raw.description,
+        dir: dir.to_path_buf(),
+        scenarios,
+        unsupported: raw.unsupported,
+        databases: raw.databases,
+        start: start_cmd,
+        start_override,
+        env: raw.env,
+        ready_timeout,
+        max_workers,
+        manifest: path.to_path_buf(),
+        runtime,
+        install: InstallSpec {
+            lockfiles: raw.install.lockfiles,
+            commands: raw.install.commands,
+        },
+        footprint_source,
+    })
+}
+
+/// `[a-z0-9-]+`, not starting or ending with '-'.
+pub fn valid_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 64
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !name.starts_with('-')
+        && !name.ends_with('-')
+}
+
+fn endpoint_scenario(s: &str, file: &str, key: &str) -> Result<Scenario, ManifestError> {
+    match s.parse::<Scenario>() {
+        Ok(sc) if sc.is_endpoint() => Ok(sc),
+        Ok(_) => Err(ManifestError::NotEndpoint {
+            file: file.into(),
+            key: key.into(),
+            value: s.into(),
+        }),
+        Err(_) => Err(ManifestError::Scenario {
+            file: file.into(),
+            key: key.into(),
+            value: s.into(),
+        }),
+    }
+}
+
+fn check_command(
+    argv: &[String],
+    file: &str,
+    key: &str,
+    placeholders: bool,
+) -> Result<(), ManifestError> {
+    if argv.first().is_none_or(|a| a.trim().is_empty()) {
+        return Err(ManifestError::EmptyCommand {
+            file: file.into(),
+            key: key.into(),
+        });
+    }
+    if placeholders {
+        for arg in argv {
+            for p in placeholders_in(arg) {
+                if !PLACEHOLDERS.contains(&p) {
+                    return Err(ManifestError::Placeholder {
+                        file: file.into(),
+                        key: key.into(),
+                        value: p.into(),
+                    });
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The `NAME`s of every `{NAME}` in `arg`.
+fn placeholders_in(arg: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut rest = arg;
+    while let Some(open) = rest.find('{') {
+        let after = &rest[open + 1..];
+        match after.find('}') {
+            Some(close) => {
+                out.push(&after[..close]);
+                rest = &after[close + 1..];
+            }
+            None => break,
+        }
+    }
+    out
+}
+
+/// Replaces `{port}` and `{workers}` in every argument.
+pub fn substitute(argv: &[String], port: u16, workers: u32) -> Vec<String> {
+    argv.iter()
+        .map(|a| {
+            a.replace("{port}", &port.to_string())
+                .replace("{workers}", &workers.to_string())
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"
+name = "node-express"
+language = "javascript"
+framework = "Express 4.21"
+scenarios = ["plaintext", "json", "ws-chat"]
+[runtime]
+command = ["node", "--version"]
+min_version = "18.0"
+[start]
+command = ["node", "server.js", "--port", "{port}", "--workers", "{workers}"]
+ready_timeout_s = 5
+[start.override.ws-chat]
+command = ["node", "ws.js", "{port}"]
+[env]
+NODE_ENV = "production"
+[unsupported]
+db = "no driver"
+"#;
+
+    fn parse(text: &str) -> Result<Stack, ManifestError> {
+        let p = Path::new("stacks/x/stack.toml");
+        parse_str(text, "stacks/x/stack.toml", Path::new("stacks/x"), p)
+    }
+
+    #[test]
+    fn good_manifest_parses() {
+        let s = parse(GOOD).unwrap();
+        assert_eq!(s.name, "node-express");
+        assert_eq!(s.ready_timeout, Duration::from_secs(5));
+        assert_eq!(s.max_workers, DEFAULT_MAX_WORKERS);
+        assert_eq!(s.scenarios.len(), 3);
+        assert!(s.start_override.contains_key(&Scenario::WsChat));
+    }
+
+    #[test]
+    fn placeholder_typo_names_file_key_and_value() {
+        let err = parse(&GOOD.replace("\"{port}\", \"--workers\"", "\"{prot}\", \"--workers\""))
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            err,
+            "stacks/x/stack.toml: key 'start.command': unknown placeholder '{prot}' (known: {port}, {workers})"
+        );
+    }
+
+    #[test]
+    fn substitute_replaces_both() {
+        let argv = vec!["--bind=127.0.0.1:{port}".to_string(), "-w{workers}".into()];
+        assert_eq!(substitute(&argv, 80, 2), ["--bind=127.0.0.1:80", "-w2"]);
+    }
+
+    #[test]
+    fn names() {
+        assert!(valid_name("node-express"));
+        assert!(!valid_name("Node"));
+        assert!(!valid_name("-x"));
+        assert!(!valid_name(""));
+    }
+}

@@ -1,0 +1,109 @@
+//! `setup`: run a stack's install commands unless the stamp
+//! (`.ringside-installed`, the SHA-256 of the lockfiles and the commands)
+//! matches. The stamp is written only after every command succeeded.
+
+use std::time::Instant;
+
+use anyhow::{Context, bail};
+use sha2::{Digest, Sha256};
+
+use super::launch::quote;
+use super::{SetupOpts, SetupOutcome, Stack};
+use crate::proc::run::{CommandSpec, RealSpawner, Spawner};
+
+/// Name of the stamp file in the stack folder.
+pub const STAMP: &str = ".ringside-installed";
+
+/// Installs a stack's dependencies unless the lockfile-hash stamp matches.
+pub fn setup(stack: &Stack, opts: &SetupOpts) -> anyhow::Result<SetupOutcome> {
+    setup_with(stack, opts, &RealSpawner)
+}
+
+/// [`setup`] with the commands run by `spawner` (tests script it).
+pub fn setup_with(
+    stack: &Stack,
+    opts: &SetupOpts,
+    spawner: &dyn Spawner,
+) -> anyhow::Result<SetupOutcome> {
+    let hash = install_hash(stack);
+    let stamp = stack.dir.join(STAMP);
+    if !opts.force && stamp_matches(stack, &hash) {
+        return Ok(SetupOutcome::UpToDate);
+    }
+    if stack.install.commands.is_empty() {
+        return Ok(SetupOutcome::UpToDate);
+    }
+    // A stale stamp must not survive a failed reinstall.
+    let _ = std::fs::remove_file(&stamp);
+    let started = Instant::now();
+    for argv in &stack.install.commands {
+        let shown = argv.join(" ");
+        if !opts.quiet {
+            eprintln!("[{}] $ {shown}", stack.name);
+        }
+        let spec = CommandSpec {
+            argv: argv.clone(),
+            dir: stack.dir.clone(),
+            env: stack.env.clone(),
+            echo: !opts.quiet,
+        };
+        let outcome = spawner.run(&spec).map_err(|e| {
+            let why = if e.kind() == std::io::ErrorKind::NotFound {
+                format!("`{}` not found", argv[0])
+            } else {
+                e.to_string()
+            };
+            anyhow::anyhow!(
+                "installing stack {}: `{shown}` could not start: {why}",
+                stack.name
+            )
+        })?;
+        if !outcome.success {
+            bail!(
+                "installing stack {}: `{shown}` failed ({}):{}",
+                stack.name,
+                outcome.status,
+                quote(&outcome.tail)
+            );
+        }
+    }
+    std::fs::write(&stamp, format!("{hash}\n"))
+        .with_context(|| format!("writing {}", stamp.display()))?;
+    Ok(SetupOutcome::Installed {
+        seconds: started.elapsed().as_secs_f64(),
+    })
+}
+
+/// True when the stack needs no install or its stamp matches the lockfiles.
+pub fn is_installed(stack: &Stack) -> bool {
+    stack.install.commands.is_empty() || stamp_matches(stack, &install_hash(stack))
+}
+
+fn stamp_matches(stack: &Stack, hash: &str) -> bool {
+    std::fs::read_to_string(stack.dir.join(STAMP)).is_ok_and(|s| s.trim() == hash)
+}
+
+/// SHA-256 (hex) of each lockfile's name and contents and of the install commands.
+pub fn install_hash(stack: &Stack) -> String {
+    let mut h = Sha256::new();
+    for lock in &stack.install.lockfiles {
+        h.update(b"lockfile\0");
+        h.update(lock.as_bytes());
+        h.update(b"\0");
+        match std::fs::read(stack.dir.join(lock)) {
+            Ok(bytes) => {
+                h.update((bytes.len() as u64).to_le_bytes());
+                h.update(&bytes);
+            }
+            Err(_) => h.update(b"missing\0"),
+        }
+    }
+    for cmd in &stack.install.commands {
+        h.update(b"command\0");
+        for arg in cmd {
+            h.update(arg.as_bytes());
+            h.update(b"\0");
+        }
+    }
+    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}

@@ -1,0 +1,93 @@
+"""Django settings for the ringside reference stack (production mode)."""
+
+import os
+from urllib.parse import unquote, urlsplit
+
+DEBUG = False
+# No sessions, signing or auth: the key only has to exist.
+SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "ringside-benchmark-no-secrets-here")
+ALLOWED_HOSTS = ["127.0.0.1", "localhost", "[::1]"]
+
+INSTALLED_APPS = ["world"]
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.middleware.common.CommonMiddleware",
+]
+ROOT_URLCONF = "ringside.urls"
+WSGI_APPLICATION = "ringside.wsgi.application"
+ASGI_APPLICATION = "ringside.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "APP_DIRS": True,
+        "OPTIONS": {},
+    }
+]
+
+USE_I18N = False
+USE_TZ = True
+TIME_ZONE = "UTC"
+DEFAULT_AUTO_FIELD = "django.db.models.AutoField"
+
+
+def _database() -> dict:
+    kind = os.environ.get("RINGSIDE_DB", "").strip().lower()
+    if kind == "sqlite":
+        return {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": os.environ["RINGSIDE_SQLITE_PATH"],
+            # sqlite3 busy timeout (s): other workers write during /updates
+            "OPTIONS": {"timeout": 10},
+            "CONN_MAX_AGE": None,
+        }
+    if kind == "postgres":
+        url = os.environ.get("RINGSIDE_PG_URL")
+        if url:
+            u = urlsplit(url)
+            conn = {
+                "HOST": u.hostname or "127.0.0.1",
+                "PORT": str(u.port or 5432),
+                "USER": unquote(u.username or "postgres"),
+                "PASSWORD": unquote(u.password or ""),
+                "NAME": u.path.lstrip("/") or "postgres",
+            }
+        else:
+            env = os.environ.get
+            conn = {
+                "HOST": env("RINGSIDE_PG_HOST", "127.0.0.1"),
+                "PORT": env("RINGSIDE_PG_PORT", "5432"),
+                "USER": env("RINGSIDE_PG_USER", "postgres"),
+                "PASSWORD": env("RINGSIDE_PG_PASSWORD", ""),
+                "NAME": env("RINGSIDE_PG_DATABASE", "postgres"),
+            }
+        # psycopg 3; one persistent connection per worker (sync workers serve
+        # one request at a time), checked before reuse.
+        return {
+            "ENGINE": "django.db.backends.postgresql",
+            **conn,
+            "CONN_MAX_AGE": None,
+            "CONN_HEALTH_CHECKS": True,
+        }
+    if kind:
+        raise RuntimeError(f"RINGSIDE_DB={kind!r}: expected sqlite or postgres")
+    return {}  # no database: the database endpoints answer 500
+
+
+DATABASES = {"default": _database()} if os.environ.get("RINGSIDE_DB") else {}
+
+# ws-chat rooms are Channels groups. The in-memory layer only reaches consumers
+# of the same process (channels_redis would be the multi-process choice).
+CHANNEL_LAYERS = {
+    "default": {
+        "BACKEND": "channels.layers.InMemoryChannelLayer",
+        "CONFIG": {"capacity": 1000},
+    }
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "loggers": {"django": {"handlers": ["console"], "level": "ERROR"}},
+}

@@ -1,0 +1,93 @@
+//! ringside's Rust baseline: every endpoint of the workload contract
+//! (`spec/contract.md`) on axum + tokio, written the way a production axum
+//! service is: one multi-thread runtime with `--workers` worker threads,
+//! pooled database connections, a template engine with escaping, no logging.
+//!
+//! Usage: `ringside-axum --port P --workers N` (defaults: `RINGSIDE_PORT`,
+//! `RINGSIDE_WORKERS`, else 8080 and the number of cores). Listens on
+//! 127.0.0.1 only. The database comes from `RINGSIDE_DB` and friends (see `db`).
+
+mod chat;
+mod compute;
+mod db;
+mod routes;
+
+use std::process::ExitCode;
+
+/// Command line: `--port P --workers N`.
+struct Args {
+    port: u16,
+    workers: usize,
+}
+
+impl Args {
+    fn parse() -> Result<Args, String> {
+        let env_num = |key: &str| std::env::var(key).ok().filter(|v| !v.is_empty());
+        let mut port = env_num("RINGSIDE_PORT").unwrap_or_else(|| "8080".into());
+        let mut workers = env_num("RINGSIDE_WORKERS").unwrap_or_else(|| {
+            std::thread::available_parallelism()
+                .map_or(1, |n| n.get())
+                .to_string()
+        });
+        let mut args = std::env::args().skip(1);
+        while let Some(flag) = args.next() {
+            let slot = match flag.as_str() {
+                "--port" => &mut port,
+                "--workers" => &mut workers,
+                other => {
+                    return Err(format!(
+                        "unknown argument {other:?} (usage: --port P --workers N)"
+                    ))
+                }
+            };
+            *slot = args.next().ok_or_else(|| format!("{flag} needs a value"))?;
+        }
+        Ok(Args {
+            port: port
+                .parse()
+                .map_err(|_| format!("--port: bad port {port:?}"))?,
+            workers: workers
+                .parse()
+                .ok()
+                .filter(|&n| n >= 1)
+                .ok_or_else(|| format!("--workers: expected an integer >= 1, got {workers:?}"))?,
+        })
+    }
+}
+
+fn main() -> ExitCode {
+    let args = match Args::parse() {
+        Ok(args) => args,
+        Err(msg) => {
+            eprintln!("ringside-axum: {msg}");
+            return ExitCode::from(2);
+        }
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(args.workers)
+        .enable_all()
+        .build()
+        .expect("building the tokio runtime");
+    match runtime.block_on(serve(args)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(msg) => {
+            eprintln!("ringside-axum: {msg}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve(args: Args) -> Result<(), String> {
+    use axum::serve::ListenerExt;
+    let db = db::Db::from_env(args.workers)?;
+    let app = routes::router(db);
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", args.port))
+        .await
+        .map_err(|e| format!("listening on 127.0.0.1:{}: {e}", args.port))?
+        .tap_io(|tcp| {
+            let _ = tcp.set_nodelay(true);
+        });
+    axum::serve(listener, app)
+        .await
+        .map_err(|e| format!("serving: {e}"))
+}
