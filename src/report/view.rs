@@ -85,6 +85,9 @@ pub struct RankView {
 #[derive(Debug, Clone, Serialize)]
 pub struct RecommendationView {
     pub profile: String,
+    /// One line for the summary: top stack, then the best Node.js and Python stacks.
+    pub top: String,
+    pub node_vs_python: String,
     pub description: String,
     pub main_scenario: String,
     pub basis: String,
@@ -781,7 +784,20 @@ fn recommendation_view(
     color_of: &dyn Fn(&str) -> String,
 ) -> RecommendationView {
     let c = &r.profile.constraints;
+    let best = |lang: Lang| r.ranking.iter().find(|k| k.lang == lang);
+    let node_vs_python = match (best(Lang::Node), best(Lang::Python)) {
+        (Some(n), Some(p)) => format!(
+            "best Node.js: {} {:.2} · best Python: {} {:.2}",
+            n.stack, n.score, p.stack, p.score
+        ),
+        _ => "needs a measured Node.js and Python stack".to_string(),
+    };
     RecommendationView {
+        top: r
+            .ranking
+            .first()
+            .map_or("—".into(), |k| format!("{} ({:.2})", k.stack, k.score)),
+        node_vs_python,
         profile: r.profile.name.clone(),
         description: r.profile.description.clone(),
         main_scenario: r.profile.main_scenario.name().to_string(),

@@ -78,7 +78,7 @@ fn figure(fig: &Figures, stack: &str, c: Criterion, p: &Profile) -> Option<(f64,
             .scenarios(main)
             .into_iter()
             .find_map(|sc| sf(sc)?.throughput_rps.map(|s| (sc, s)))
-            .map(|(sc, s)| (s.median, format!("{} req/s ({sc})", fmt_int(s.median)))),
+            .map(|(sc, s)| (s.median, format!("{} req/s on {sc}", fmt_int(s.median)))),
         Criterion::Latency => sf(main)?
             .p99_us
             .map(|s| (s.median, format!("p99 {}", fmt_us(s.median)))),
@@ -236,7 +236,10 @@ pub fn recommend(fig: &Figures, profile: &Profile) -> Recommendation {
                 score: (1.0 - stated_share) * measured + stated,
                 measured,
                 stated,
-                meets_slo: p99.map(|(_, s)| s.median <= slo_ms * 1000.0),
+                // Only a fixed offered rate makes latency comparable with an SLO.
+                meets_slo: p99
+                    .filter(|(rate, _)| *rate > 0.0)
+                    .map(|(_, s)| s.median <= slo_ms * 1000.0),
                 p99,
                 sizing,
                 why: String::new(),
