@@ -82,7 +82,7 @@ impl Criterion {
         match self {
             Criterion::Json => "json peak throughput",
             Criterion::Db => "throughput behind the database",
-            Criterion::Latency => "p99 latency at a fixed rate",
+            Criterion::Latency => "p99 latency",
             Criterion::Capacity => "capacity at the SLO",
             Criterion::CpuCost => "server CPU per request",
             Criterion::Memory => "RSS under load",
