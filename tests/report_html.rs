@@ -204,3 +204,35 @@ fn chromium_renders_every_chart_without_console_errors() {
         std::fs::copy(&shot, "docs/report-screenshot.png").unwrap();
     }
 }
+
+#[test]
+fn one_io_level_draws_bars_and_several_scaled_endpoints_are_labelled() {
+    let mut b = common::Builder::new(2);
+    b.stack("node", "javascript", "node:http");
+    b.stack("py", "python", "flask");
+    b.io("node", 512, 1, 10_000.0, 500.0, 100.0, 80 * common::MB, 0);
+    b.io("py", 512, 2, 40.0, 2.0, 100.0, 80 * common::MB, 0);
+    b.workers("py", 1, 1_000.0, 100.0, 40 * common::MB);
+    b.workers("py", 2, 1_900.0, 100.0, 80 * common::MB);
+    let mut r = b.finish();
+    let extra: Vec<_> = r
+        .points
+        .iter()
+        .filter(|p| p.scenario == ringside::scenario::Scenario::Workers)
+        .cloned()
+        .map(|mut p| {
+            p.target = "/plaintext".into();
+            p
+        })
+        .collect();
+    r.points.extend(extra);
+    let dir = tempfile::tempdir().unwrap();
+    let (html, _) = write_reports(&r, dir.path()).unwrap();
+    let html = std::fs::read_to_string(html).unwrap();
+    assert!(html.contains("with 512 connections offered"), "io as bars");
+    assert!(html.contains("2.0 of 512"));
+    assert!(
+        html.contains("py /json") && html.contains("py /plaintext"),
+        "scaled endpoints labelled"
+    );
+}

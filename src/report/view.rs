@@ -142,6 +142,8 @@ pub struct ReportView {
     pub scaling_chart: Option<BarChart>,
     pub scaling_rows: Vec<ScalingRow>,
     pub io_chart: Option<LineChart>,
+    /// io measured at one connection count: achieved in flight as bars.
+    pub io_bars: Option<BarChart>,
     pub idle_chart: Option<BarChart>,
     pub startup_chart: Option<BarChart>,
     pub footprint: Vec<FootprintRow>,
@@ -366,7 +368,7 @@ impl ReportView {
                 fig.scaling
                     .iter()
                     .map(|s| BarInput {
-                        label: s.stack.clone(),
+                        label: scaling_label(&fig, s),
                         color: color_of(&s.stack),
                         value: s.speedup,
                         min: s.speedup_low,
@@ -387,7 +389,7 @@ impl ReportView {
             .scaling
             .iter()
             .map(|s| ScalingRow {
-                stack: s.stack.clone(),
+                stack: scaling_label(&fig, s),
                 one: fmt_spread(&s.one, "req/s"),
                 many: format!("{} ({} workers)", fmt_spread(&s.many, "req/s"), s.workers_n),
                 speedup: fmt_ratio(s.speedup),
@@ -395,7 +397,40 @@ impl ReportView {
             })
             .collect();
 
-        let io_chart = (!fig.io_curves.is_empty()).then(|| {
+        let levels: std::collections::BTreeSet<usize> = fig
+            .io_curves
+            .iter()
+            .flat_map(|c| c.points.iter().map(|p| p.0))
+            .collect();
+        let io_bars = (levels.len() == 1).then(|| {
+            let offered = *levels.iter().next().unwrap_or(&0) as f64;
+            charts::bar_chart(
+                &format!(
+                    "io: requests in flight achieved with {} connections offered (Little's law)",
+                    fmt_int(offered)
+                ),
+                "requests in flight",
+                CHART_W,
+                fig.io_curves
+                    .iter()
+                    .filter_map(|c| {
+                        let (_, a) = c.points.first()?;
+                        Some(BarInput {
+                            label: c.stack.clone(),
+                            color: color_of(&c.stack),
+                            value: *a,
+                            min: *a,
+                            max: *a,
+                            value_label: format!("{a:.1} of {}", fmt_int(offered)),
+                            flagged: false,
+                        })
+                    })
+                    .collect(),
+                &[(offered, format!("offered {}", fmt_int(offered)))],
+                short,
+            )
+        });
+        let io_chart = (levels.len() > 1).then(|| {
             let xs: Vec<f64> = fig
                 .io_curves
                 .iter()
@@ -645,6 +680,7 @@ impl ReportView {
             scaling_chart,
             scaling_rows,
             io_chart,
+            io_bars,
             idle_chart,
             startup_chart,
             footprint,
@@ -655,6 +691,16 @@ impl ReportView {
             command: shell_join(&results.command),
             ringside_version: results.ringside_version.clone(),
         }
+    }
+}
+
+/// `stack`, or `stack /path` when the run scaled several endpoints.
+fn scaling_label(fig: &Figures, s: &crate::verdict::figures::Scaling) -> String {
+    let several = fig.scaling.iter().any(|o| o.target != s.target);
+    if several {
+        format!("{} {}", s.stack, s.target)
+    } else {
+        s.stack.clone()
     }
 }
 
