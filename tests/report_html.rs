@@ -237,3 +237,24 @@ fn one_io_level_draws_bars_and_several_scaled_endpoints_are_labelled() {
         "scaled endpoints labelled"
     );
 }
+
+#[test]
+fn an_interrupted_run_with_nothing_measured_still_renders() {
+    let mut b = common::Builder::new(3);
+    b.stack("node", "javascript", "node:http").status =
+        ringside::suite::results::StackStatus::Failed {
+            stage: "install".into(),
+            reason: "npm ci exited with 1".into(),
+            stderr_tail: vec!["npm ERR! network".into()],
+        };
+    let mut r = b.finish();
+    r.finished_at = None;
+    let dir = tempfile::tempdir().unwrap();
+    let (html, md) = write_reports(&r, dir.path()).unwrap();
+    let html = std::fs::read_to_string(html).unwrap();
+    assert!(html.contains("This run did not finish"));
+    assert!(html.contains("failed at install") && html.contains("npm ERR! network"));
+    assert_eq!(html.matches("not enough evidence").count(), 9);
+    let md = std::fs::read_to_string(md).unwrap();
+    assert!(md.contains("ringside run --scenarios plaintext,json"));
+}
