@@ -66,11 +66,18 @@ impl Builder {
                     workers_n: 2,
                     io_connections: 512,
                     idle_connections: 10_000,
+                    fixed_rates_by_scenario: BTreeMap::new(),
+                    open_connections: 64,
+                    workers_scenarios: Vec::new(),
+                    capacity_max_steps: 8,
+                    capacity_step_s: 2.0,
+                    url: None,
                     extra: BTreeMap::from([("ws_rooms".to_string(), serde_json::json!(10))]),
                 },
                 stacks: Vec::new(),
                 points: Vec::new(),
                 capacity: Vec::new(),
+                warnings: Vec::new(),
             },
             seed: 0x5eed,
             histograms: false,
@@ -475,6 +482,7 @@ impl Builder {
                         p99_us: 4_000,
                         errors: 0,
                         passed: true,
+                        failed_by: None,
                     },
                     CapacityStep {
                         offered: c,
@@ -482,6 +490,7 @@ impl Builder {
                         p99_us: 31_000,
                         errors: 0,
                         passed: true,
+                        failed_by: None,
                     },
                     CapacityStep {
                         offered: c * 1.25,
@@ -489,6 +498,7 @@ impl Builder {
                         p99_us: 180_000,
                         errors: 0,
                         passed: false,
+                        failed_by: Some("slo".into()),
                     },
                 ],
                 None => vec![CapacityStep {
@@ -497,6 +507,7 @@ impl Builder {
                     p99_us: 900_000,
                     errors: 12,
                     passed: false,
+                    failed_by: Some("errors".into()),
                 }],
             };
             self.r.capacity.push(CapacityRecord {
