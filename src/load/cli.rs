@@ -12,6 +12,8 @@ pub struct LoadArgs {
     /// Drive WebSocket chat clients instead of HTTP requests (see spec/ws-chat.md).
     #[arg(long)]
     pub ws: bool,
+    #[command(flatten)]
+    pub ws_flags: crate::load::ws::cli::WsFlags,
 }
 
 /// Runs `ringside load`.

@@ -15,6 +15,7 @@ pub mod report;
 pub mod summary;
 pub mod sys;
 pub mod target;
+pub mod ws;
 
 pub use config::LoadConfig;
 pub use report::LoadReport;

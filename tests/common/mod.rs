@@ -507,7 +507,7 @@ impl Builder {
                     p99_us: 900_000,
                     errors: 12,
                     passed: false,
-                    failed_by: Some("slo".into()),
+                    failed_by: Some("errors".into()),
                 }],
             };
             self.r.capacity.push(CapacityRecord {

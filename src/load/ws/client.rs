@@ -1,0 +1,232 @@
+//! Client tasks of the WebSocket chat load: bounded-concurrency connects,
+//! a planned writer and a recording reader per client, idle connections.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use serde::Deserialize;
+use tokio::net::TcpStream;
+use tokio::task::JoinHandle;
+use tokio::time::{Instant, sleep_until, timeout, timeout_at};
+use tokio_tungstenite::WebSocketStream;
+use tokio_tungstenite::tungstenite::Message;
+
+use super::{SHARDS, Shared, WsConfig};
+use crate::load::record;
+
+type Ws = WebSocketStream<TcpStream>;
+
+/// The outcome of connecting every client: a stream or the reason it failed.
+pub(crate) type Connected = Vec<Result<Ws, String>>;
+
+/// Opens one WebSocket connection (TCP_NODELAY, no TLS).
+async fn connect_one(mut url: url::Url) -> Result<Ws, String> {
+    if url.scheme() == "http" {
+        let _ = url.set_scheme("ws");
+    }
+    let host = url.host_str().ok_or("URL has no host")?.to_string();
+    let port = url.port_or_known_default().unwrap_or(80);
+    let stream = TcpStream::connect((host.as_str(), port))
+        .await
+        .map_err(|e| format!("connect {host}:{port}: {e}"))?;
+    let _ = stream.set_nodelay(true);
+    let (ws, _) = tokio_tungstenite::client_async(url.as_str(), stream)
+        .await
+        .map_err(|e| format!("WebSocket handshake with {url}: {e}"))?;
+    Ok(ws)
+}
+
+/// Connects every client of `cfg`, at most `connect_concurrency` at a time;
+/// element i is client i's stream or its error.
+pub(crate) async fn connect_all(cfg: &WsConfig) -> Connected {
+    let permits = Arc::new(tokio::sync::Semaphore::new(cfg.connect_concurrency.max(1)));
+    let mut set = tokio::task::JoinSet::new();
+    for i in 0..cfg.clients {
+        let url = cfg.room_url(i);
+        let permits = permits.clone();
+        let limit = cfg.connect_timeout;
+        set.spawn(async move {
+            let _permit = permits.acquire_owned().await;
+            let ws = match timeout(limit, connect_one(url)).await {
+                Ok(res) => res,
+                Err(_) => Err(format!("handshake took longer than {limit:?}")),
+            };
+            (i, ws)
+        });
+    }
+    let mut out: Connected = (0..cfg.clients)
+        .map(|_| Err("not attempted".into()))
+        .collect();
+    while let Some(joined) = set.join_next().await {
+        if let Ok((i, ws)) = joined {
+            out[i] = ws;
+        }
+    }
+    out
+}
+
+/// Spawns a writer and a reader per connected client; every task ends by
+/// `shared.deadline`.
+pub(crate) fn spawn_all(
+    cfg: &WsConfig,
+    connected: Connected,
+    shared: &Arc<Shared>,
+) -> Vec<JoinHandle<()>> {
+    let interval = (cfg.msg_rate_per_client > 0.0)
+        .then(|| Duration::from_secs_f64(1.0 / cfg.msg_rate_per_client));
+    let n = cfg.clients as f64;
+    let mut handles = Vec::with_capacity(cfg.clients * 2);
+    for (i, ws) in connected.into_iter().enumerate() {
+        let Ok(ws) = ws else { continue };
+        let room = i % cfg.rooms;
+        // Spread the clients' first sends evenly over one interval so the
+        // offered load is smooth, not a burst every interval.
+        let phase = interval.map(|iv| iv.mul_f64(i as f64 / n));
+        let (sink, stream) = ws.split();
+        handles.push(tokio::spawn(read_loop(
+            stream,
+            room,
+            i % SHARDS,
+            shared.clone(),
+        )));
+        handles.push(tokio::spawn(write_loop(
+            sink,
+            i,
+            room,
+            phase,
+            interval,
+            shared.clone(),
+        )));
+    }
+    handles
+}
+
+async fn write_loop(
+    mut sink: futures_util::stream::SplitSink<Ws, Message>,
+    client: usize,
+    room: usize,
+    phase: Option<Duration>,
+    interval: Option<Duration>,
+    sh: Arc<Shared>,
+) {
+    if let (Some(phase), Some(interval)) = (phase, interval) {
+        for k in 0u64.. {
+            let intended = sh.t0 + phase + interval.mul_f64(k as f64);
+            if intended >= sh.send_end {
+                break;
+            }
+            sleep_until(intended).await;
+            if Instant::now().saturating_duration_since(intended) > Duration::from_millis(1) {
+                sh.counters.late_sends.fetch_add(1, Ordering::Relaxed);
+            }
+            let ts = intended.duration_since(sh.t0).as_micros();
+            let text = format!(r#"{{"id":"{client}-{k}","ts":{ts}}}"#);
+            // Members are counted at send time: a member that leaves later
+            // still should have received what was sent before.
+            let members = sh.members[room].load(Ordering::Relaxed);
+            match timeout_at(sh.deadline, sink.send(Message::text(text))).await {
+                Ok(Ok(())) => {
+                    sh.counters.sent.fetch_add(1, Ordering::Relaxed);
+                    sh.counters.expected.fetch_add(members, Ordering::Relaxed);
+                }
+                _ => break,
+            }
+        }
+    }
+    sleep_until(sh.deadline).await;
+    let _ = timeout(Duration::from_millis(200), sink.close()).await;
+}
+
+#[derive(Deserialize)]
+struct Stamp {
+    ts: u64,
+}
+
+async fn read_loop(
+    mut stream: futures_util::stream::SplitStream<Ws>,
+    room: usize,
+    shard: usize,
+    sh: Arc<Shared>,
+) {
+    let window_us = sh.deadline.duration_since(sh.t0).as_micros() as u64;
+    loop {
+        let frame = match timeout_at(sh.deadline, stream.next()).await {
+            Err(_) => return, // the run is over
+            Ok(frame) => frame,
+        };
+        match frame {
+            Some(Ok(Message::Text(text))) => {
+                let now = Instant::now();
+                match serde_json::from_str::<Stamp>(text.as_str()) {
+                    Ok(stamp) if stamp.ts <= window_us => {
+                        let intended = sh.t0 + Duration::from_micros(stamp.ts);
+                        let mut hist = sh.shards[shard].lock().unwrap_or_else(|e| e.into_inner());
+                        record::record(&mut hist, now.saturating_duration_since(intended));
+                        drop(hist);
+                        sh.counters.delivered.fetch_add(1, Ordering::Relaxed);
+                    }
+                    _ => {
+                        sh.counters.malformed.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+            }
+            Some(Ok(Message::Close(_))) | Some(Err(_)) | None => {
+                sh.members[room].fetch_sub(1, Ordering::Relaxed);
+                sh.counters.dropped.fetch_add(1, Ordering::Relaxed);
+                return;
+            }
+            Some(Ok(_)) => {} // binary, ping, pong: not part of the chat
+        }
+    }
+}
+
+/// Idle WebSocket connections held open (for memory per connection); closed on drop.
+pub struct IdleClients {
+    streams: Vec<Ws>,
+    /// Connections that failed, with the first failure's reason.
+    pub failed: usize,
+    pub first_error: Option<String>,
+}
+
+impl IdleClients {
+    /// Opens `clients` connections spread over `rooms` rooms of `url`.
+    pub async fn open(
+        url: url::Url,
+        clients: usize,
+        rooms: usize,
+        connect_timeout: Duration,
+    ) -> IdleClients {
+        let mut cfg = WsConfig::new(
+            url,
+            clients.max(1),
+            rooms.clamp(1, clients.max(1)),
+            0.0,
+            Duration::ZERO,
+        );
+        cfg.connect_timeout = connect_timeout;
+        let mut streams = Vec::with_capacity(clients);
+        let mut failed = 0;
+        let mut first_error = None;
+        for res in connect_all(&cfg).await {
+            match res {
+                Ok(ws) => streams.push(ws),
+                Err(e) => {
+                    failed += 1;
+                    first_error.get_or_insert(e);
+                }
+            }
+        }
+        IdleClients {
+            streams,
+            failed,
+            first_error,
+        }
+    }
+
+    /// Connections currently held open.
+    pub fn open_count(&self) -> usize {
+        self.streams.len()
+    }
+}

@@ -1,0 +1,266 @@
+//! WebSocket chat load (`ringside load --ws`): N clients spread over R rooms
+//! of `/ws/chat` (spec/ws-chat.md), each sending at a planned rate (open
+//! loop), and fan-out delivery latency measured from each message's
+//! *intended* send time to its receipt at every member of the room.
+//!
+//! Deliveries are counted against what was expected (each sent message ×
+//! members of its room at send time), so lost messages show; every task ends
+//! at the deadline (duration + drain), whatever the server does.
+
+pub mod cli;
+mod client;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use crate::load::record;
+use crate::load::report::{WS_SCHEMA, WsReport};
+use crate::load::sys;
+
+pub use client::IdleClients;
+
+/// A validated WebSocket chat load.
+#[derive(Debug, Clone)]
+pub struct WsConfig {
+    /// `ws://127.0.0.1:PORT/ws/chat`; the engine appends `?room=room-K`.
+    pub url: url::Url,
+    /// Client connections.
+    pub clients: usize,
+    /// Rooms; client i joins room `i % rooms`.
+    pub rooms: usize,
+    /// Messages each client sends per second (0: connect and stay silent).
+    pub msg_rate_per_client: f64,
+    /// Sending window.
+    pub duration: Duration,
+    /// How long receivers keep reading after the last planned send; a
+    /// delivery not received by then counts as lost.
+    pub drain: Duration,
+    /// Per-connection handshake timeout.
+    pub connect_timeout: Duration,
+    /// Handshakes in flight at once.
+    pub connect_concurrency: usize,
+    /// Keep the raw delivery-latency histogram in the report.
+    pub keep_histogram: bool,
+}
+
+impl WsConfig {
+    /// `clients` clients in `rooms` rooms, each sending `rate` messages/s for `duration`.
+    pub fn new(url: url::Url, clients: usize, rooms: usize, rate: f64, duration: Duration) -> Self {
+        WsConfig {
+            url,
+            clients,
+            rooms,
+            msg_rate_per_client: rate,
+            duration,
+            drain: Duration::from_secs(2),
+            connect_timeout: Duration::from_secs(5),
+            connect_concurrency: 64,
+            keep_histogram: false,
+        }
+    }
+
+    /// The URL client `i` connects to.
+    pub fn room_url(&self, i: usize) -> url::Url {
+        let mut url = self.url.clone();
+        url.query_pairs_mut()
+            .clear()
+            .append_pair("room", &format!("room-{}", i % self.rooms.max(1)));
+        url
+    }
+
+    fn validate(&self) -> anyhow::Result<()> {
+        use crate::error::bad_input_msg;
+        if !matches!(self.url.scheme(), "ws" | "http") {
+            return Err(bad_input_msg(format!(
+                "WebSocket URL `{}` must use ws:// (wss is not supported)",
+                self.url
+            )));
+        }
+        if self.clients == 0 {
+            return Err(bad_input_msg("--clients must be at least 1"));
+        }
+        if self.rooms == 0 || self.rooms > self.clients {
+            return Err(bad_input_msg(format!(
+                "--rooms must be between 1 and --clients ({}), got {}",
+                self.clients, self.rooms
+            )));
+        }
+        if !self.msg_rate_per_client.is_finite() || self.msg_rate_per_client < 0.0 {
+            return Err(bad_input_msg(format!(
+                "--msg-rate must be a non-negative number of messages per second, got {}",
+                self.msg_rate_per_client
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// Counters shared by every client task of one run.
+#[derive(Debug, Default)]
+pub(crate) struct Counters {
+    pub sent: AtomicU64,
+    pub late_sends: AtomicU64,
+    pub expected: AtomicU64,
+    pub delivered: AtomicU64,
+    pub malformed: AtomicU64,
+    pub dropped: AtomicU64,
+}
+
+/// Shared state of one run: counters, room membership, histogram shards.
+pub(crate) struct Shared {
+    pub counters: Counters,
+    /// Live members of each room.
+    pub members: Vec<AtomicU64>,
+    /// Delivery latency shards (one lock per shard keeps contention low).
+    pub shards: Vec<std::sync::Mutex<hdrhistogram::Histogram<u64>>>,
+    /// Time zero of the send plan; `ts` in messages is microseconds since it.
+    pub t0: Instant,
+    /// End of sending.
+    pub send_end: Instant,
+    /// End of the run: every task stops by then.
+    pub deadline: Instant,
+}
+
+const SHARDS: usize = 16;
+
+/// Runs one chat load to completion: connect every client, send on plan,
+/// drain, close. Called inside a tokio runtime.
+pub async fn execute(cfg: &WsConfig) -> anyhow::Result<WsReport> {
+    cfg.validate()?;
+    sys::raise_nofile_limit();
+
+    let connected = client::connect_all(cfg).await;
+    let connect_failed = connected.iter().filter(|c| c.is_err()).count() as u64;
+    if let Some(Err(first)) = connected.iter().find(|c| c.is_err())
+        && connect_failed == cfg.clients as u64
+    {
+        anyhow::bail!(
+            "no WebSocket client could connect ({} attempts failed; first: {first}) — is the server running and does it serve {}?",
+            cfg.clients,
+            cfg.url.path()
+        );
+    }
+
+    let mut members: Vec<AtomicU64> = (0..cfg.rooms).map(|_| AtomicU64::new(0)).collect();
+    for (i, c) in connected.iter().enumerate() {
+        if c.is_ok() {
+            *members[i % cfg.rooms].get_mut() += 1;
+        }
+    }
+    let t0 = Instant::now() + Duration::from_millis(20);
+    let send_end = t0 + cfg.duration;
+    let shared = Arc::new(Shared {
+        counters: Counters::default(),
+        members,
+        shards: (0..SHARDS)
+            .map(|_| std::sync::Mutex::new(record::new_histogram()))
+            .collect(),
+        t0,
+        send_end,
+        deadline: send_end + cfg.drain,
+    });
+
+    let cpu_before = sys::process_cpu_time();
+    let handles = client::spawn_all(cfg, connected, &shared);
+    for handle in handles {
+        // Every task ends by the deadline on its own; the extra second only
+        // guards against a task stuck outside an await point.
+        let _ = tokio::time::timeout_at(shared.deadline + Duration::from_secs(1), handle).await;
+    }
+    let cpu = sys::process_cpu_time().saturating_sub(cpu_before);
+    let window = shared.deadline.saturating_duration_since(t0);
+
+    Ok(build_report(cfg, &shared, connect_failed, cpu, window))
+}
+
+fn build_report(
+    cfg: &WsConfig,
+    shared: &Shared,
+    connect_failed: u64,
+    cpu: Duration,
+    window: Duration,
+) -> WsReport {
+    let c = &shared.counters;
+    let load = |a: &AtomicU64| a.load(Ordering::Relaxed);
+    let mut hist = record::new_histogram();
+    for shard in &shared.shards {
+        let shard = shard.lock().unwrap_or_else(|e| e.into_inner());
+        let _ = hist.add(&*shard);
+    }
+    let (sent, expected, delivered) = (load(&c.sent), load(&c.expected), load(&c.delivered));
+    let secs = cfg.duration.as_secs_f64().max(1e-9);
+    let connected = cfg.clients as u64 - connect_failed;
+    let target_msg_rps = cfg.msg_rate_per_client * connected as f64;
+    let achieved_msg_rps = sent as f64 / secs;
+    let threads = tokio::runtime::Handle::current().metrics().num_workers();
+    let generator = sys::generator_usage(cpu, window, threads, None);
+    let lost = expected.saturating_sub(delivered);
+
+    let mut warnings = Vec::new();
+    if connect_failed > 0 {
+        warnings.push(format!(
+            "{connect_failed} of {} clients could not connect",
+            cfg.clients
+        ));
+    }
+    if load(&c.dropped) > 0 {
+        warnings.push(format!(
+            "{} connections were closed or broken before the end",
+            load(&c.dropped)
+        ));
+    }
+    if lost > 0 {
+        warnings.push(format!(
+            "{lost} of {expected} expected deliveries were lost (not received within {:?} after sending ended)",
+            cfg.drain
+        ));
+    }
+    if load(&c.malformed) > 0 {
+        warnings.push(format!(
+            "{} frames were not the contract's JSON messages",
+            load(&c.malformed)
+        ));
+    }
+    if target_msg_rps > 0.0 && achieved_msg_rps < 0.95 * target_msg_rps {
+        warnings.push(format!(
+            "target rate not reached: {achieved_msg_rps:.0} of {target_msg_rps:.0} messages/s sent"
+        ));
+    }
+    if generator.saturated {
+        warnings.push(format!(
+            "the generator was saturated ({:.0}% of its threads' CPU): latency may be the generator's, not the server's",
+            generator.utilization * 100.0
+        ));
+    }
+
+    WsReport {
+        schema: WS_SCHEMA.to_string(),
+        clients: cfg.clients,
+        rooms: cfg.rooms,
+        msg_rate_per_client: cfg.msg_rate_per_client,
+        duration_s: cfg.duration.as_secs_f64(),
+        connected,
+        connect_failed,
+        dropped: load(&c.dropped),
+        sent,
+        expected_deliveries: expected,
+        delivered,
+        lost,
+        malformed: load(&c.malformed),
+        late_sends: load(&c.late_sends),
+        target_msg_rps,
+        achieved_msg_rps,
+        delivered_per_s: delivered as f64 / secs,
+        latency: record::stats(&hist),
+        generator,
+        warnings,
+        histogram_b64: if cfg.keep_histogram {
+            record::to_base64(&hist).ok()
+        } else {
+            None
+        },
+    }
+}

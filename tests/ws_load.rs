@@ -1,0 +1,201 @@
+//! The WebSocket chat engine against in-process broadcast servers: exact
+//! message counts, loss detection, dropped connections and malformed frames,
+//! and every task stopping at the deadline.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use ringside::load::ws::{IdleClients, WsConfig, execute};
+use tokio::net::TcpListener;
+use tokio::sync::{Mutex, mpsc};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::handshake::server::{Request, Response};
+
+/// How the test server misbehaves.
+#[derive(Clone, Copy)]
+enum Fault {
+    None,
+    /// Does not broadcast every Nth message received (counted globally).
+    DropEvery(u64),
+    /// Closes every connection after this long.
+    CloseAfter(Duration),
+    /// Sends this many non-JSON frames to each client on connect.
+    Garbage(u64),
+}
+
+type Rooms = Arc<Mutex<HashMap<String, Vec<(u64, mpsc::UnboundedSender<Message>)>>>>;
+
+async fn chat_server(fault: Fault) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let rooms: Rooms = Arc::default();
+    let received = Arc::new(AtomicU64::new(0));
+    let next_id = Arc::new(AtomicU64::new(0));
+    tokio::spawn(async move {
+        loop {
+            let Ok((tcp, _)) = listener.accept().await else {
+                return;
+            };
+            let (rooms, received, next_id) = (rooms.clone(), received.clone(), next_id.clone());
+            tokio::spawn(async move {
+                let mut room = String::from("lobby");
+                let ws =
+                    tokio_tungstenite::accept_hdr_async(tcp, |req: &Request, resp: Response| {
+                        if let Some(q) = req.uri().query() {
+                            room = q.trim_start_matches("room=").to_string();
+                        }
+                        Ok(resp)
+                    })
+                    .await;
+                let Ok(ws) = ws else { return };
+                let (mut sink, mut stream) = ws.split();
+                let (tx, mut rx) = mpsc::unbounded_channel::<Message>();
+                let id = next_id.fetch_add(1, Ordering::SeqCst);
+                rooms
+                    .lock()
+                    .await
+                    .entry(room.clone())
+                    .or_default()
+                    .push((id, tx.clone()));
+                if let Fault::Garbage(n) = fault {
+                    for _ in 0..n {
+                        let _ = tx.send(Message::text("not json"));
+                    }
+                }
+                let writer = tokio::spawn(async move {
+                    while let Some(msg) = rx.recv().await {
+                        if sink.send(msg).await.is_err() {
+                            return;
+                        }
+                    }
+                });
+                let reader = async {
+                    while let Some(Ok(msg)) = stream.next().await {
+                        if let Message::Text(_) = msg {
+                            let n = received.fetch_add(1, Ordering::SeqCst) + 1;
+                            if let Fault::DropEvery(every) = fault
+                                && n % every == 0
+                            {
+                                continue;
+                            }
+                            for (_, member) in rooms.lock().await.get(&room).into_iter().flatten() {
+                                let _ = member.send(msg.clone());
+                            }
+                        }
+                    }
+                };
+                match fault {
+                    Fault::CloseAfter(after) => {
+                        let _ = tokio::time::timeout(after, reader).await;
+                    }
+                    _ => reader.await,
+                }
+                if let Some(members) = rooms.lock().await.get_mut(&room) {
+                    members.retain(|(i, _)| *i != id);
+                }
+                drop(tx);
+                writer.abort();
+            });
+        }
+    });
+    format!("ws://{addr}/ws/chat")
+}
+
+fn config(url: &str, clients: usize, rooms: usize, rate: f64, secs: f64) -> WsConfig {
+    let mut cfg = WsConfig::new(
+        url.parse().unwrap(),
+        clients,
+        rooms,
+        rate,
+        Duration::from_secs_f64(secs),
+    );
+    cfg.drain = Duration::from_millis(500);
+    cfg
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn counts_every_delivery_exactly() {
+    let url = chat_server(Fault::None).await;
+    // 6 clients in 2 rooms of 3, 20 msg/s each for 1 s: 120 sent, each seen by 3.
+    let report = execute(&config(&url, 6, 2, 20.0, 1.0)).await.unwrap();
+    assert_eq!(report.connected, 6);
+    assert_eq!(report.sent, 120);
+    assert_eq!(report.expected_deliveries, 360);
+    assert_eq!(report.delivered, 360);
+    assert_eq!(report.lost, 0);
+    assert_eq!(report.malformed, 0);
+    assert_eq!(report.latency.count, 360);
+    assert!(
+        report.latency.p99_us < 200_000,
+        "loopback fan-out p99 {} µs",
+        report.latency.p99_us
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn detects_a_server_that_drops_messages() {
+    let url = chat_server(Fault::DropEvery(10)).await;
+    // 120 messages reach the server, every 10th is not broadcast: 12 × 3 members lost.
+    let report = execute(&config(&url, 6, 2, 20.0, 1.0)).await.unwrap();
+    assert_eq!(report.sent, 120);
+    assert_eq!(report.lost, 36);
+    assert_eq!(report.delivered, 324);
+    assert!(
+        report.warnings.iter().any(|w| w.contains("lost")),
+        "{:?}",
+        report.warnings
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_that_closes_connections_is_reported_not_hung_on() {
+    let url = chat_server(Fault::CloseAfter(Duration::from_millis(300))).await;
+    let started = std::time::Instant::now();
+    let report = execute(&config(&url, 4, 1, 10.0, 1.5)).await.unwrap();
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "took {:?}",
+        started.elapsed()
+    );
+    assert_eq!(report.dropped, 4);
+    assert!(
+        report
+            .warnings
+            .iter()
+            .any(|w| w.contains("closed or broken")),
+        "{:?}",
+        report.warnings
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_frames_are_counted() {
+    let url = chat_server(Fault::Garbage(3)).await;
+    let report = execute(&config(&url, 2, 1, 5.0, 0.5)).await.unwrap();
+    assert_eq!(report.malformed, 6);
+    assert_eq!(report.lost, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refused_connections_end_with_a_clear_error() {
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let url = format!("ws://127.0.0.1:{port}/ws/chat");
+    let err = execute(&config(&url, 3, 1, 1.0, 0.5)).await.unwrap_err();
+    let msg = format!("{err:#}");
+    assert!(msg.contains("no WebSocket client could connect"), "{msg}");
+    assert!(msg.contains("3 attempts failed"), "{msg}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idle_clients_stay_open_until_dropped() {
+    let url = chat_server(Fault::None).await;
+    let idle = IdleClients::open(url.parse().unwrap(), 50, 5, Duration::from_secs(2)).await;
+    assert_eq!(idle.open_count(), 50);
+    assert_eq!(idle.failed, 0);
+}
