@@ -315,3 +315,34 @@ fn invalid_points_are_not_evidence() {
     }
     check(&b.finish(), "K1", NotEnoughEvidence);
 }
+
+#[test]
+fn rule_texts_state_the_thresholds_the_code_applies() {
+    use ringside::verdict::claims::*;
+    let x = |v: f64| format!("{v}×");
+    let pct = |v: f64| format!("{:.0} %", v * 100.0);
+    let want: [(&str, Vec<String>); 9] = [
+        ("K1", vec![x(K1_MUCH), x(K1_HARDLY)]),
+        ("K2", vec![x(K2_MUCH), x(K2_HARDLY), x(K2_MEMORY_CLOSE)]),
+        (
+            "K3",
+            vec![
+                x(K3_ONE_AT_A_TIME),
+                x(K3_MANY),
+                format!("at least {K3_MANY_MIN}"),
+            ],
+        ),
+        ("K4", vec![x(K4_SCALES), x(K4_FLAT)]),
+        ("K5", vec![x(K5_WINS)]),
+        ("K6", vec![x(K6_FASTER), x(K6_HARDLY)]),
+        ("K7", vec![x(K7_BETTER), x(K7_HARDLY)]),
+        ("K8", vec![x(K8_SMALL_GAP), pct(K8_NOT_SHRUNK)]),
+        ("K9", vec![x(K9_MORE)]),
+    ];
+    for (id, needles) in want {
+        let rule = CLAIMS.iter().find(|c| c.id == id).unwrap().rule;
+        for n in needles {
+            assert!(rule.contains(&n), "{id} rule does not state {n}: {rule}");
+        }
+    }
+}
