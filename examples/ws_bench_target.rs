@@ -17,22 +17,30 @@ type Rooms = Arc<Mutex<HashMap<String, broadcast::Sender<Message>>>>;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
-    let port: u16 = std::env::args().nth(1).and_then(|p| p.parse().ok()).unwrap_or(9090);
-    let listener = TcpListener::bind(("127.0.0.1", port)).await.expect("bind 127.0.0.1");
+    let port: u16 = std::env::args()
+        .nth(1)
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(9090);
+    let listener = TcpListener::bind(("127.0.0.1", port))
+        .await
+        .expect("bind 127.0.0.1");
     let rooms: Rooms = Arc::default();
     loop {
-        let Ok((tcp, _)) = listener.accept().await else { continue };
+        let Ok((tcp, _)) = listener.accept().await else {
+            continue;
+        };
         let _ = tcp.set_nodelay(true);
         let rooms = rooms.clone();
         tokio::spawn(async move {
             let mut room = String::from("lobby");
-            let Ok(ws) = tokio_tungstenite::accept_hdr_async(tcp, |req: &Request, resp: Response| {
-                if let Some(q) = req.uri().query() {
-                    room = q.trim_start_matches("room=").to_string();
-                }
-                Ok(resp)
-            })
-            .await
+            let Ok(ws) =
+                tokio_tungstenite::accept_hdr_async(tcp, |req: &Request, resp: Response| {
+                    if let Some(q) = req.uri().query() {
+                        room = q.trim_start_matches("room=").to_string();
+                    }
+                    Ok(resp)
+                })
+                .await
             else {
                 return;
             };

@@ -243,13 +243,7 @@ impl Runner<'_> {
             if !sc.is_endpoint() {
                 continue;
             }
-            if sc == Scenario::WsChat {
-                // Hook: measured once the WebSocket engine (`load::ws`) is merged.
-                unsupported.push((
-                    sc,
-                    "ws-chat measurement is not built into this ringside yet".to_string(),
-                ));
-            } else if !stack.scenarios.contains(&sc) {
+            if !stack.scenarios.contains(&sc) {
                 let why = stack
                     .unsupported
                     .get(sc.name())
@@ -340,16 +334,23 @@ impl Runner<'_> {
             .copied()
             .filter(|&sc| !self.scenario_done(&stack.name, sc, 1, trial))
             .collect();
-        let want_idle = self.selected(Scenario::Idle)
-            && !self
-                .record(&stack.name)
-                .idle
-                .iter()
-                .any(|i| i.trial == trial);
+        let idle_todo = |kind: &str, rec: &StackRecord| {
+            !rec.idle.iter().any(|i| i.trial == trial && i.kind == kind)
+        };
+        let want_idle =
+            self.selected(Scenario::Idle) && idle_todo("http", self.record(&stack.name));
+        let want_idle_ws = self.selected(Scenario::Idle)
+            && stack.scenarios.contains(&Scenario::WsChat)
+            && idle_todo("ws", self.record(&stack.name));
         let want_startup = self.selected(Scenario::Startup)
             && (self.record(&stack.name).startup_ms.len() as u32) < trial;
         let want_workers = self.selected(Scenario::Workers);
-        if todo_endpoints.is_empty() && !want_idle && !want_startup && !want_workers {
+        if todo_endpoints.is_empty()
+            && !want_idle
+            && !want_idle_ws
+            && !want_startup
+            && !want_workers
+        {
             return Ok(());
         }
         let server_cpus = self.cfg.settings.server_cpus.clone();
@@ -405,8 +406,34 @@ impl Runner<'_> {
             }
         }
         let _ = running.stop().await;
+        if want_idle_ws && passed.contains(&Scenario::WsChat) {
+            self.idle_ws(stack, trial).await?;
+        }
         if want_workers {
             self.workers(stack, &passed, trial).await?;
+        }
+        Ok(())
+    }
+
+    /// `idle` over WebSocket: the server as launched for ws-chat, K idle chat clients.
+    async fn idle_ws(&mut self, stack: &Stack, trial: u32) -> anyhow::Result<()> {
+        let cpus = self.cfg.settings.server_cpus.clone();
+        let Some(running) = self.launch(stack, 1, cpus, Some(Scenario::WsChat)).await else {
+            return Ok(());
+        };
+        self.measuring(
+            &stack.name,
+            "idle",
+            trial,
+            "idle websockets",
+            Duration::from_secs(3),
+        );
+        let rec =
+            super::idle::measure_idle_ws(&running, self.cfg.settings.idle_connections, trial).await;
+        let _ = running.stop().await;
+        if let Some(rec) = rec {
+            self.record(&stack.name).idle.push(rec);
+            self.updated()?;
         }
         Ok(())
     }
@@ -493,7 +520,7 @@ impl Runner<'_> {
             .scenarios
             .iter()
             .copied()
-            .filter(|s| s.is_endpoint() && *s != Scenario::WsChat)
+            .filter(|s| s.is_endpoint())
             .collect();
         let passed = self.verify(EXTERNAL, &target, &endpoints).await;
         self.updated()?;
