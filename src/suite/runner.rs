@@ -363,24 +363,35 @@ impl Runner<'_> {
             self.record(&stack.name).startup_ms.push(ms);
         }
         self.updated()?;
-        let passed = self.verify(&stack.name, &running, &endpoints).await;
+        // Scenarios with their own start command are verified on that server.
+        let (own_start, plain): (Vec<Scenario>, Vec<Scenario>) = endpoints
+            .iter()
+            .partition(|sc| stack.start_override.contains_key(sc));
+        let mut passed = self.verify(&stack.name, &running, &plain).await;
         self.updated()?;
-        if endpoints.iter().all(|sc| !passed.contains(sc)) && !endpoints.is_empty() {
-            self.mark_failed_if_nothing(stack, "verify");
-        }
-        for sc in todo_endpoints.into_iter().filter(|sc| passed.contains(sc)) {
-            let override_cmd = stack.start_override.contains_key(&sc);
+        for sc in todo_endpoints {
+            let override_cmd = own_start.contains(&sc);
+            if !override_cmd && !passed.contains(&sc) {
+                continue;
+            }
             if override_cmd || !running.is_alive() {
                 let _ = running.stop().await;
-                running = match self.launch(stack, 1, server_cpus.clone(), Some(sc)).await {
+                let scenario = override_cmd.then_some(sc);
+                running = match self.launch(stack, 1, server_cpus.clone(), scenario).await {
                     Some(r) => r,
                     None => return self.updated(),
                 };
             }
-            self.scenario(&mut running, &stack.name, sc, 1, trial, false)
-                .await?;
-            if !running.is_alive() {
-                self.crashed(&stack.name, sc, running.stderr_tail(20))?;
+            if override_cmd {
+                passed.extend(self.verify(&stack.name, &running, &[sc]).await);
+                self.updated()?;
+            }
+            if passed.contains(&sc) {
+                self.scenario(&mut running, &stack.name, sc, 1, trial, false)
+                    .await?;
+                if !running.is_alive() {
+                    self.crashed(&stack.name, sc, running.stderr_tail(20))?;
+                }
             }
             if override_cmd || !running.is_alive() {
                 let _ = running.stop().await;
@@ -389,6 +400,9 @@ impl Runner<'_> {
                     None => return self.updated(),
                 };
             }
+        }
+        if !endpoints.is_empty() && endpoints.iter().all(|sc| !passed.contains(sc)) {
+            self.mark_failed_if_nothing(stack, "verify");
         }
         if want_idle {
             self.measuring(
@@ -406,7 +420,13 @@ impl Runner<'_> {
             }
         }
         let _ = running.stop().await;
-        if want_idle_ws && passed.contains(&Scenario::WsChat) {
+        let ws_ok = passed.contains(&Scenario::WsChat)
+            || (stack.start_override.contains_key(&Scenario::WsChat)
+                && !self
+                    .record(&stack.name)
+                    .verify_failures
+                    .contains_key("ws-chat"));
+        if want_idle_ws && ws_ok {
             self.idle_ws(stack, trial).await?;
         }
         if want_workers {
@@ -421,6 +441,14 @@ impl Runner<'_> {
         let Some(running) = self.launch(stack, 1, cpus, Some(Scenario::WsChat)).await else {
             return Ok(());
         };
+        if self
+            .verify(&stack.name, &running, &[Scenario::WsChat])
+            .await
+            .is_empty()
+        {
+            let _ = running.stop().await;
+            return self.updated();
+        }
         self.measuring(
             &stack.name,
             "idle",
