@@ -301,3 +301,19 @@ fn fixture_reads_and_has_what_the_tests_rely_on() {
         assert!(r.stacks.iter().any(|s| s.language == lang));
     }
 }
+
+#[test]
+fn fixture_matches_the_results_schema() {
+    let schema: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string("schema/results.schema.json").unwrap())
+            .unwrap();
+    let fixture: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(FIXTURE).unwrap()).unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let errors: Vec<String> = validator
+        .iter_errors(&fixture)
+        .take(5)
+        .map(|e| e.to_string())
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+}

@@ -204,3 +204,57 @@ fn chromium_renders_every_chart_without_console_errors() {
         std::fs::copy(&shot, "docs/report-screenshot.png").unwrap();
     }
 }
+
+#[test]
+fn one_io_level_draws_bars_and_several_scaled_endpoints_are_labelled() {
+    let mut b = common::Builder::new(2);
+    b.stack("node", "javascript", "node:http");
+    b.stack("py", "python", "flask");
+    b.io("node", 512, 1, 10_000.0, 500.0, 100.0, 80 * common::MB, 0);
+    b.io("py", 512, 2, 40.0, 2.0, 100.0, 80 * common::MB, 0);
+    b.workers("py", 1, 1_000.0, 100.0, 40 * common::MB);
+    b.workers("py", 2, 1_900.0, 100.0, 80 * common::MB);
+    let mut r = b.finish();
+    let extra: Vec<_> = r
+        .points
+        .iter()
+        .filter(|p| p.scenario == ringside::scenario::Scenario::Workers)
+        .cloned()
+        .map(|mut p| {
+            p.target = "/plaintext".into();
+            p
+        })
+        .collect();
+    r.points.extend(extra);
+    let dir = tempfile::tempdir().unwrap();
+    let (html, _) = write_reports(&r, dir.path()).unwrap();
+    let html = std::fs::read_to_string(html).unwrap();
+    assert!(html.contains("with 512 connections offered"), "io as bars");
+    assert!(html.contains("2.0 of 512"));
+    assert!(
+        // minijinja escapes `/` in HTML.
+        html.contains("py &#x2f;json") && html.contains("py &#x2f;plaintext"),
+        "scaled endpoints labelled"
+    );
+}
+
+#[test]
+fn an_interrupted_run_with_nothing_measured_still_renders() {
+    let mut b = common::Builder::new(3);
+    b.stack("node", "javascript", "node:http").status =
+        ringside::suite::results::StackStatus::Failed {
+            stage: "install".into(),
+            reason: "npm ci exited with 1".into(),
+            stderr_tail: vec!["npm ERR! network".into()],
+        };
+    let mut r = b.finish();
+    r.finished_at = None;
+    let dir = tempfile::tempdir().unwrap();
+    let (html, md) = write_reports(&r, dir.path()).unwrap();
+    let html = std::fs::read_to_string(html).unwrap();
+    assert!(html.contains("This run did not finish"));
+    assert!(html.contains("failed at install") && html.contains("npm ERR! network"));
+    assert_eq!(html.matches("not enough evidence").count(), 9);
+    let md = std::fs::read_to_string(md).unwrap();
+    assert!(md.contains("ringside run --scenarios plaintext,json"));
+}

@@ -70,7 +70,7 @@ pub struct BarInput {
 
 /// A "nice" upper bound ≥ `v` and its tick step (1, 2, 2.5, 5 × 10^k).
 pub fn nice_max(v: f64, ticks: usize) -> (f64, f64) {
-    if !(v > 0.0) || !v.is_finite() {
+    if v.is_nan() || v <= 0.0 || !v.is_finite() {
         return (1.0, 0.25);
     }
     let raw = v / ticks as f64;

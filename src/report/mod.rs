@@ -8,6 +8,7 @@ pub mod histogram;
 pub mod html;
 pub mod json;
 pub mod markdown;
+pub mod plots;
 pub mod terminal;
 pub mod view;
 

@@ -4,18 +4,16 @@
 
 use serde::Serialize;
 
-use crate::report::charts::{self, BarChart, BarInput, LineChart, Scale, SeriesInput, short};
-use crate::report::histogram;
+use crate::report::charts::{self, BarChart, BarInput, LineChart, short};
 use crate::scenario::Scenario;
-use crate::suite::results::{Point, PointKind, Results, StackStatus};
+use crate::suite::results::{Results, StackStatus};
 use crate::verdict::claims::{ClaimVerdict, ledger};
 use crate::verdict::figures::{Figures, Lang, ScenarioFigures};
-use crate::verdict::format::{fmt_bytes, fmt_int, fmt_ms, fmt_ratio, fmt_spread, fmt_us};
+use crate::verdict::format::{fmt_bytes, fmt_int, fmt_ratio, fmt_spread, fmt_us};
 use crate::verdict::profile::{BUILTIN, builtin};
 use crate::verdict::recommend::{Recommendation, recommend};
 
-/// Width of the charts in SVG units.
-const CHART_W: f64 = 860.0;
+use crate::report::plots::{self, CHART_W};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Kv {
@@ -85,6 +83,9 @@ pub struct RankView {
 #[derive(Debug, Clone, Serialize)]
 pub struct RecommendationView {
     pub profile: String,
+    /// One line for the summary: top stack, then the best Node.js and Python stacks.
+    pub top: String,
+    pub node_vs_python: String,
     pub description: String,
     pub main_scenario: String,
     pub basis: String,
@@ -139,6 +140,8 @@ pub struct ReportView {
     pub scaling_chart: Option<BarChart>,
     pub scaling_rows: Vec<ScalingRow>,
     pub io_chart: Option<LineChart>,
+    /// io measured at one connection count: achieved in flight as bars.
+    pub io_bars: Option<BarChart>,
     pub idle_chart: Option<BarChart>,
     pub startup_chart: Option<BarChart>,
     pub footprint: Vec<FootprintRow>,
@@ -199,105 +202,6 @@ fn shell_join(argv: &[String]) -> String {
         .join(" ")
 }
 
-/// The point whose p99 is the median of `pts` (for a representative spectrum).
-fn median_point<'a>(mut pts: Vec<&'a Point>) -> Option<&'a Point> {
-    let p99 = |p: &Point| {
-        p.load
-            .as_ref()
-            .map(|l| l.latency.p99_us)
-            .or_else(|| p.ws.as_ref().map(|w| w.latency.p99_us))
-            .unwrap_or(0)
-    };
-    pts.sort_by_key(|p| p99(p));
-    pts.get(pts.len().saturating_sub(1) / 2).copied()
-}
-
-/// The percentile spectrum of a point: from its histogram, else from its summary percentiles.
-fn spectrum(p: &Point) -> Vec<(f64, f64)> {
-    let (b64, lat) = match (&p.load, &p.ws) {
-        (Some(l), _) => (l.histogram_b64.as_deref(), &l.latency),
-        (None, Some(w)) => (w.histogram_b64.as_deref(), &w.latency),
-        _ => return Vec::new(),
-    };
-    if let Some(h) = b64.and_then(|b| histogram::decode(b).ok()) {
-        return histogram::spectrum(&h, 5.0, 80);
-    }
-    vec![
-        (0.0, lat.min_us as f64),
-        (2f64.log10(), lat.p50_us as f64),
-        (1.0, lat.p90_us as f64),
-        (2.0, lat.p99_us as f64),
-        (3.0, lat.p999_us as f64),
-        (4.0, lat.p9999_us as f64),
-    ]
-}
-
-fn latency_chart(
-    results: &Results,
-    sc: Scenario,
-    figs: &[ScenarioFigures],
-    colors: &dyn Fn(&str) -> String,
-) -> Option<LineChart> {
-    let mut series = Vec::new();
-    let mut x_max: f64 = 0.0;
-    for f in figs {
-        let pts: Vec<&Point> = results
-            .points
-            .iter()
-            .filter(|p| p.stack == f.stack && p.scenario == sc && p.valid)
-            .filter(|p| match (f.p99_rate_rps, &p.kind) {
-                (Some(rate), PointKind::FixedRate { rps }) => *rps == rate,
-                (None, PointKind::Peak { connections } | PointKind::Io { connections }) => {
-                    Some(*connections) == f.connections
-                }
-                (None, PointKind::Ws { clients, .. }) => Some(*clients) == f.connections,
-                _ => false,
-            })
-            .collect();
-        let Some(p) = median_point(pts) else { continue };
-        let curve = spectrum(p);
-        if curve.is_empty() {
-            continue;
-        }
-        x_max = x_max.max(curve.last().map_or(0.0, |c| c.0));
-        series.push(SeriesInput {
-            label: f.stack.clone(),
-            color: colors(&f.stack),
-            points: curve,
-            dashed: false,
-            dots: false,
-        });
-    }
-    if series.is_empty() {
-        return None;
-    }
-    let x_max = x_max.ceil().clamp(1.0, 5.0);
-    let names = ["0%", "90%", "99%", "99.9%", "99.99%", "99.999%"];
-    let ticks: Vec<(f64, String)> = (0..=x_max as usize)
-        .map(|i| (i as f64, names[i].to_string()))
-        .collect();
-    let at = match figs.iter().find_map(|f| f.p99_rate_rps) {
-        Some(rate) => format!(
-            "at a fixed {} req/s (open loop, corrected for coordinated omission)",
-            fmt_int(rate)
-        ),
-        None => "at peak load".to_string(),
-    };
-    Some(charts::line_chart(
-        &format!("Latency by percentile, {at}"),
-        "percentile (log scale: 1 / (1 − p))",
-        "latency (log scale)",
-        CHART_W,
-        300.0,
-        series,
-        (0.0, x_max),
-        Scale::Linear,
-        &ticks,
-        Scale::Log10,
-        charts::latency_tick,
-    ))
-}
-
 fn range(s: &crate::verdict::stats::Spread, show: fn(f64) -> String) -> String {
     if s.n > 1 && s.min != s.max {
         format!("{}–{}", show(s.min), show(s.max))
@@ -352,139 +256,21 @@ impl ReportView {
             .map(|(sc, figs)| scenario_view(results, &fig, *sc, figs, &color_of))
             .collect();
 
-        let scaling_chart = (!fig.scaling.is_empty()).then(|| {
-            let n = fig.scaling.iter().map(|s| s.workers_n).max().unwrap_or(2);
-            charts::bar_chart(
-                &format!(
-                    "Speed-up from 1 to {n} workers (median, whiskers: min–max the trials allow)"
-                ),
-                "speed-up (×)",
-                CHART_W,
-                fig.scaling
-                    .iter()
-                    .map(|s| BarInput {
-                        label: s.stack.clone(),
-                        color: color_of(&s.stack),
-                        value: s.speedup,
-                        min: s.speedup_low,
-                        max: if s.one.min > 0.0 {
-                            s.many.max / s.one.min
-                        } else {
-                            s.speedup
-                        },
-                        value_label: fmt_ratio(s.speedup),
-                        flagged: !s.notes.is_empty(),
-                    })
-                    .collect(),
-                &[(1.0, "1×".to_string()), (n as f64, format!("ideal {n}×"))],
-                |v| format!("{}×", short(v)),
-            )
-        });
+        let scaling_chart = plots::scaling_chart(&fig, &color_of);
+        let (io_chart, io_bars) = plots::io_charts(&fig, &color_of);
+        let idle_chart = plots::idle_chart(&fig, &color_of);
+        let startup_chart = plots::startup_chart(&fig, &color_of);
         let scaling_rows = fig
             .scaling
             .iter()
             .map(|s| ScalingRow {
-                stack: s.stack.clone(),
+                stack: plots::scaling_label(&fig, s),
                 one: fmt_spread(&s.one, "req/s"),
                 many: format!("{} ({} workers)", fmt_spread(&s.many, "req/s"), s.workers_n),
                 speedup: fmt_ratio(s.speedup),
                 notes: s.notes.clone(),
             })
             .collect();
-
-        let io_chart = (!fig.io_curves.is_empty()).then(|| {
-            let xs: Vec<f64> = fig
-                .io_curves
-                .iter()
-                .flat_map(|c| c.points.iter().map(|p| p.0 as f64))
-                .collect();
-            let lo = xs.iter().copied().fold(f64::MAX, f64::min).max(1.0);
-            let hi = xs.iter().copied().fold(0.0, f64::max).max(lo + 1.0);
-            let scale = if hi / lo >= 8.0 {
-                Scale::Log2
-            } else {
-                Scale::Linear
-            };
-            let mut ticks: Vec<f64> = xs.clone();
-            ticks.sort_by(f64::total_cmp);
-            ticks.dedup();
-            let mut series = vec![SeriesInput {
-                label: "ideal (achieved = offered)".into(),
-                color: "#a0aec0".into(),
-                points: vec![(lo, lo), (hi, hi)],
-                dashed: true,
-                dots: false,
-            }];
-            series.extend(fig.io_curves.iter().map(|c| SeriesInput {
-                label: c.stack.clone(),
-                color: color_of(&c.stack),
-                points: c.points.iter().map(|(o, a)| (*o as f64, *a)).collect(),
-                dashed: false,
-                dots: true,
-            }));
-            charts::line_chart(
-                "io: requests in flight achieved vs connections offered (Little's law)",
-                "connections offered",
-                "requests in flight",
-                CHART_W,
-                300.0,
-                series,
-                (lo, hi),
-                scale,
-                &ticks.iter().map(|t| (*t, short(*t))).collect::<Vec<_>>(),
-                Scale::Linear,
-                short,
-            )
-        });
-
-        let idle_chart = (!fig.idle.is_empty()).then(|| {
-            charts::bar_chart(
-                "Memory per idle connection (RSS growth ÷ connections held open)",
-                "bytes per connection",
-                CHART_W,
-                fig.idle
-                    .iter()
-                    .map(|i| BarInput {
-                        label: format!("{} ({})", i.stack, i.kind),
-                        color: color_of(&i.stack),
-                        value: i.bytes_per_connection.median,
-                        min: i.bytes_per_connection.min,
-                        max: i.bytes_per_connection.max,
-                        value_label: format!(
-                            "{} · {} of {} open",
-                            fmt_bytes(i.bytes_per_connection.median),
-                            fmt_int(i.connections_open as f64),
-                            fmt_int(i.connections_requested as f64)
-                        ),
-                        flagged: i.connections_open < i.connections_requested,
-                    })
-                    .collect(),
-                &[],
-                |v| fmt_bytes(v),
-            )
-        });
-
-        let startup_chart = (!fig.startup_ms.is_empty()).then(|| {
-            charts::bar_chart(
-                "Startup: launch to first good response",
-                "milliseconds",
-                CHART_W,
-                fig.startup_ms
-                    .iter()
-                    .map(|(stack, s)| BarInput {
-                        label: stack.clone(),
-                        color: color_of(stack),
-                        value: s.median,
-                        min: s.min,
-                        max: s.max,
-                        value_label: fmt_ms(s.median),
-                        flagged: false,
-                    })
-                    .collect(),
-                &[],
-                short,
-            )
-        });
 
         let footprint = results
             .stacks
@@ -642,6 +428,7 @@ impl ReportView {
             scaling_chart,
             scaling_rows,
             io_chart,
+            io_bars,
             idle_chart,
             startup_chart,
             footprint,
@@ -772,7 +559,7 @@ fn scenario_view(
         has_notes: rows.iter().any(|r| !r.notes.is_empty()),
         rows,
         throughput_chart,
-        latency_chart: latency_chart(results, sc, figs, color_of),
+        latency_chart: plots::latency_chart(results, sc, figs, color_of),
     }
 }
 
@@ -781,7 +568,20 @@ fn recommendation_view(
     color_of: &dyn Fn(&str) -> String,
 ) -> RecommendationView {
     let c = &r.profile.constraints;
+    let best = |lang: Lang| r.ranking.iter().find(|k| k.lang == lang);
+    let node_vs_python = match (best(Lang::Node), best(Lang::Python)) {
+        (Some(n), Some(p)) => format!(
+            "best Node.js: {} {:.2} · best Python: {} {:.2}",
+            n.stack, n.score, p.stack, p.score
+        ),
+        _ => "needs a measured Node.js and Python stack".to_string(),
+    };
     RecommendationView {
+        top: r
+            .ranking
+            .first()
+            .map_or("—".into(), |k| format!("{} ({:.2})", k.stack, k.score)),
+        node_vs_python,
         profile: r.profile.name.clone(),
         description: r.profile.description.clone(),
         main_scenario: r.profile.main_scenario.name().to_string(),

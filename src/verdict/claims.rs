@@ -613,6 +613,9 @@ fn k8(fig: &Figures) -> ClaimVerdict {
     verdict(7, v, because, evidence)
 }
 
+/// (what, leanest Python (stack, figure), leanest Node.js (stack, figure)).
+type Measure = (String, (String, Spread), (String, Spread));
+
 fn k9(fig: &Figures) -> ClaimVerdict {
     let leanest = |sc: Scenario, lang: Lang, m: fn(&ScenarioFigures) -> Option<Spread>| {
         fig.scenario(sc)
@@ -626,7 +629,7 @@ fn k9(fig: &Figures) -> ClaimVerdict {
     } else {
         Scenario::Plaintext
     };
-    let mut measures: Vec<(String, (String, Spread), (String, Spread))> = Vec::new();
+    let mut measures: Vec<Measure> = Vec::new();
     for (what, m) in [
         (
             "RSS before load",

@@ -197,42 +197,52 @@ impl Figures {
         let mut scaling = Vec::new();
         let mut io_curves = Vec::new();
         for stack in &stacks {
-            let wpts: Vec<&Point> = results
+            let all_w: Vec<&Point> = results
                 .points
                 .iter()
                 .filter(|p| p.stack == stack.name && p.scenario == Scenario::Workers)
                 .collect();
-            let thr = |w: u32| {
-                let v: Vec<f64> = wpts
+            let mut targets: Vec<&str> = all_w.iter().map(|p| p.target.as_str()).collect();
+            targets.sort();
+            targets.dedup();
+            for target in targets {
+                let wpts: Vec<&Point> = all_w
                     .iter()
-                    .filter(|p| p.valid && p.workers == w)
-                    .filter_map(|p| point_throughput(p))
+                    .copied()
+                    .filter(|p| p.target == target)
                     .collect();
-                Spread::of(&v)
-            };
-            let many_n = wpts.iter().map(|p| p.workers).max().unwrap_or(workers_n);
-            if let (Some(one), Some(many)) = (thr(1), thr(many_n))
-                && many_n > 1
-            {
-                scaling.push(Scaling {
-                    stack: stack.name.clone(),
-                    lang: stack.lang,
-                    target: wpts[0].target.clone(),
-                    workers_n: many_n,
-                    speedup: if one.median > 0.0 {
-                        many.median / one.median
-                    } else {
-                        0.0
-                    },
-                    speedup_low: if one.max > 0.0 {
-                        many.min / one.max
-                    } else {
-                        0.0
-                    },
-                    one,
-                    many,
-                    notes: notes_of(&wpts),
-                });
+                let thr = |w: u32| {
+                    let v: Vec<f64> = wpts
+                        .iter()
+                        .filter(|p| p.valid && p.workers == w)
+                        .filter_map(|p| point_throughput(p))
+                        .collect();
+                    Spread::of(&v)
+                };
+                let many_n = wpts.iter().map(|p| p.workers).max().unwrap_or(workers_n);
+                if let (Some(one), Some(many)) = (thr(1), thr(many_n))
+                    && many_n > 1
+                {
+                    scaling.push(Scaling {
+                        stack: stack.name.clone(),
+                        lang: stack.lang,
+                        target: target.to_string(),
+                        workers_n: many_n,
+                        speedup: if one.median > 0.0 {
+                            many.median / one.median
+                        } else {
+                            0.0
+                        },
+                        speedup_low: if one.max > 0.0 {
+                            many.min / one.max
+                        } else {
+                            0.0
+                        },
+                        one,
+                        many,
+                        notes: notes_of(&wpts),
+                    });
+                }
             }
 
             let mut by_conns: BTreeMap<usize, Vec<f64>> = BTreeMap::new();
@@ -310,12 +320,12 @@ impl Figures {
     }
 
     /// The stack of `lang` with the highest median of `metric` in `sc`.
-    pub fn best<'a>(
-        &'a self,
+    pub fn best(
+        &self,
         sc: Scenario,
         lang: Lang,
         metric: impl Fn(&ScenarioFigures) -> Option<Spread>,
-    ) -> Option<(&'a ScenarioFigures, Spread)> {
+    ) -> Option<(&ScenarioFigures, Spread)> {
         self.scenario(sc)
             .iter()
             .filter(|f| f.lang == lang)

@@ -82,7 +82,7 @@ impl Criterion {
         match self {
             Criterion::Json => "json peak throughput",
             Criterion::Db => "throughput behind the database",
-            Criterion::Latency => "p99 latency at a fixed rate",
+            Criterion::Latency => "p99 latency",
             Criterion::Capacity => "capacity at the SLO",
             Criterion::CpuCost => "server CPU per request",
             Criterion::Memory => "RSS under load",
@@ -313,13 +313,13 @@ impl Profile {
             return Err("weights: at least one weight must be above 0".into());
         }
         let c = &self.constraints;
-        if !(c.peak_rps > 0.0) {
+        if c.peak_rps.is_nan() || c.peak_rps <= 0.0 {
             return Err(format!(
                 "constraints.peak_rps must be above 0 (got {})",
                 c.peak_rps
             ));
         }
-        if !(c.price_per_core_hour >= 0.0) {
+        if c.price_per_core_hour.is_nan() || c.price_per_core_hour < 0.0 {
             return Err(format!(
                 "constraints.price_per_core_hour must be ≥ 0 (got {})",
                 c.price_per_core_hour
@@ -332,7 +332,7 @@ impl Profile {
             ));
         }
         if let Some(slo) = c.slo_ms
-            && !(slo > 0.0)
+            && (slo.is_nan() || slo <= 0.0)
         {
             return Err(format!("constraints.slo_ms must be above 0 (got {slo})"));
         }

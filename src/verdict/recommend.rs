@@ -34,6 +34,11 @@ pub struct Sizing {
     /// busy_cores / (1 − headroom), rounded up.
     pub cores: u32,
     pub cost_per_month: f64,
+    /// Peak throughput one server reached on the main scenario here, requests/s.
+    pub one_server_rps: Option<f64>,
+    /// Servers (as measured: same workers and cores) the expected rate needs when one
+    /// server peaked below it — a limit CPU time does not show (sync workers on io).
+    pub servers_needed: Option<u32>,
 }
 
 /// One stack's place in the ranking.
@@ -78,7 +83,7 @@ fn figure(fig: &Figures, stack: &str, c: Criterion, p: &Profile) -> Option<(f64,
             .scenarios(main)
             .into_iter()
             .find_map(|sc| sf(sc)?.throughput_rps.map(|s| (sc, s)))
-            .map(|(sc, s)| (s.median, format!("{} req/s ({sc})", fmt_int(s.median)))),
+            .map(|(sc, s)| (s.median, format!("{} req/s on {sc}", fmt_int(s.median)))),
         Criterion::Latency => sf(main)?
             .p99_us
             .map(|s| (s.median, format!("p99 {}", fmt_us(s.median)))),
@@ -219,7 +224,12 @@ pub fn recommend(fig: &Figures, profile: &Profile) -> Recommendation {
                 let cores = (busy / (1.0 - profile.constraints.headroom))
                     .ceil()
                     .max(1.0) as u32;
+                let one = main.and_then(|f| f.throughput_rps).map(|t| t.median);
                 Sizing {
+                    one_server_rps: one,
+                    servers_needed: one
+                        .filter(|t| *t > 0.0 && *t < profile.constraints.peak_rps)
+                        .map(|t| (profile.constraints.peak_rps / t).ceil() as u32),
                     cpu_us_per_req: cpu.median,
                     busy_cores: busy,
                     cores,
@@ -236,7 +246,10 @@ pub fn recommend(fig: &Figures, profile: &Profile) -> Recommendation {
                 score: (1.0 - stated_share) * measured + stated,
                 measured,
                 stated,
-                meets_slo: p99.map(|(_, s)| s.median <= slo_ms * 1000.0),
+                // Only a fixed offered rate makes latency comparable with an SLO.
+                meets_slo: p99
+                    .filter(|(rate, _)| *rate > 0.0)
+                    .map(|(_, s)| s.median <= slo_ms * 1000.0),
                 p99,
                 sizing,
                 why: String::new(),
@@ -299,6 +312,15 @@ fn explain(r: &Ranked, slo_ms: f64) -> String {
     }
     if r.meets_slo == Some(false) {
         parts.push(format!("misses the {slo_ms:.0} ms SLO at the fixed rate"));
+    }
+    if let Some(s) = &r.sizing
+        && let (Some(n), Some(one)) = (s.servers_needed, s.one_server_rps)
+        && n > s.cores
+    {
+        parts.push(format!(
+            "one server peaked at {} req/s here, so the rate needs {n} servers, more than its CPU time alone suggests",
+            fmt_int(one)
+        ));
     }
     if r.stated > 0.0 {
         parts.push(format!("+{:.2} from stated factors", r.stated));

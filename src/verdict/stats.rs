@@ -2,9 +2,13 @@
 //! the tie rule, and ratios that hold "beyond the spread".
 //!
 //! A [`Spread`] is the median of the valid trials with their min–max range;
-//! two figures whose ranges overlap are a tie.
+//! two figures whose ranges overlap are a tie. Medians, summaries and the tie
+//! rule are the harness's ([`crate::suite::stats`]); this adds the serialisable
+//! figure the verdict passes around and ratios that hold beyond the spread.
 
 use serde::Serialize;
+
+use crate::suite::stats::{Summary, is_tie, summarize};
 
 /// Median of valid trials with their range. Invariant: `min <= median <= max`, `n >= 1`.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -16,34 +20,38 @@ pub struct Spread {
     pub n: usize,
 }
 
-/// Median of `values` (mean of the two middle values for an even count); `None` when empty
-/// or when a value is not finite.
-pub fn median(values: &[f64]) -> Option<f64> {
-    if values.is_empty() || values.iter().any(|v| !v.is_finite()) {
-        return None;
-    }
-    let mut v = values.to_vec();
-    v.sort_by(f64::total_cmp);
-    let mid = v.len() / 2;
-    Some(if v.len() % 2 == 1 {
-        v[mid]
-    } else {
-        (v[mid - 1] + v[mid]) / 2.0
-    })
-}
+/// Median of `values` (the harness's [`crate::suite::stats::median`]).
+pub use crate::suite::stats::median;
 
 impl Spread {
     /// Median and range of `values`; `None` when empty or not finite.
     pub fn of(values: &[f64]) -> Option<Spread> {
-        let median = median(values)?;
-        let min = values.iter().copied().fold(f64::INFINITY, f64::min);
-        let max = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        if values.iter().any(|v| !v.is_finite()) {
+            return None;
+        }
+        let s = summarize(values)?;
         Some(Spread {
-            median,
-            min,
-            max,
-            n: values.len(),
+            median: s.median,
+            min: s.min,
+            max: s.max,
+            n: s.n,
         })
+    }
+
+    /// The harness's summary of the same trials (for its tie rule).
+    pub fn summary(&self) -> Summary {
+        Summary {
+            n: self.n,
+            median: self.median,
+            min: self.min,
+            max: self.max,
+            spread: if self.median != 0.0 {
+                (self.max - self.min) / self.median.abs()
+            } else {
+                0.0
+            },
+            cv: None,
+        }
     }
 
     /// A single exact value (n = 1).
@@ -62,9 +70,10 @@ impl Spread {
     }
 }
 
-/// The tie rule: two figures are a tie when their min–max ranges overlap.
+/// The tie rule of [`crate::suite::stats::is_tie`] with no noise floor: two
+/// figures are a tie when their min–max ranges overlap.
 pub fn tie(a: &Spread, b: &Spread) -> bool {
-    a.min <= b.max && b.min <= a.max
+    is_tie(&a.summary(), &b.summary(), 0.0)
 }
 
 /// `a / b` of the medians; `None` when `b` is not positive.
@@ -94,7 +103,7 @@ mod tests {
         assert_eq!(median(&[3.0]), Some(3.0));
         assert_eq!(median(&[3.0, 1.0, 2.0]), Some(2.0));
         assert_eq!(median(&[4.0, 1.0, 2.0, 3.0]), Some(2.5));
-        assert_eq!(median(&[1.0, f64::NAN]), None);
+        assert_eq!(Spread::of(&[1.0, f64::NAN]), None);
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! Test-only builder of results files from the real types, with deterministic
 //! noise and real HdrHistogram V2+deflate histograms. Generates the checked-in
 //! fixture (`tests/report_fixture.rs`) and the crafted runs of the ledger tests.
-#![allow(dead_code)]
+#![allow(dead_code, clippy::too_many_arguments)]
 
 use std::collections::BTreeMap;
 
@@ -68,9 +68,9 @@ impl Builder {
                     idle_connections: 10_000,
                     fixed_rates_by_scenario: BTreeMap::new(),
                     open_connections: 64,
-                    workers_scenarios: Vec::new(),
+                    workers_scenarios: vec![Scenario::Json],
                     capacity_max_steps: 8,
-                    capacity_step_s: 2.0,
+                    capacity_step_s: 5.0,
                     url: None,
                     extra: BTreeMap::from([("ws_rooms".to_string(), serde_json::json!(10))]),
                 },
