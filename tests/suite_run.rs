@@ -224,3 +224,71 @@ fn unwritable_out_is_a_clear_error() {
         "{err}"
     );
 }
+
+#[test]
+fn ws_chat_and_idle_end_to_end() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let tag = tag();
+    let node = fixture("suite-node");
+    let o = run_cmd(
+        &out,
+        &tag,
+        &[
+            "--duration",
+            "1s",
+            "--capacity-steps",
+            "2",
+            "--idle-connections",
+            "200",
+        ],
+    )
+    .args([
+        "--stack",
+        node.to_str().unwrap(),
+        "--scenarios",
+        "ws-chat,idle",
+        "--out",
+        out.to_str().unwrap(),
+    ])
+    .output()
+    .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let (doc, r) = read_results(&out);
+    assert!(schema_errors(&doc).is_empty(), "{:#?}", schema_errors(&doc));
+    let ws: Vec<_> = r
+        .points
+        .iter()
+        .filter(|p| p.scenario == Scenario::WsChat)
+        .collect();
+    assert_eq!(ws.len(), 1);
+    let w = ws[0].ws.as_ref().expect("a ws report");
+    assert!(w.delivered > 0 && ws[0].load.is_none());
+    assert!(matches!(
+        ws[0].kind,
+        PointKind::Ws {
+            clients: 100,
+            rooms: 10,
+            ..
+        }
+    ));
+    assert!(ws[0].server.cpu_us_per_req.is_some(), "CPU per delivery");
+    let cap = r
+        .capacity
+        .iter()
+        .find(|c| c.scenario == Scenario::WsChat)
+        .expect("capacity in clients");
+    assert_eq!(cap.unit, "clients");
+    let rec = &r.stacks[0];
+    for kind in ["http", "ws"] {
+        let idle = rec
+            .idle
+            .iter()
+            .find(|i| i.kind == kind)
+            .unwrap_or_else(|| panic!("{kind} idle: {:?}", rec.idle));
+        assert!(idle.connections_open > 100, "{idle:?}");
+        assert!(idle.rss_after_bytes > 0);
+    }
+    assert_eq!(r.settings.extra["ws_clients"], 100);
+    assert!(tagged_processes(&tag).is_empty());
+}

@@ -282,6 +282,96 @@ fn scenario_table(results: &Results, sc: Scenario) -> Option<String> {
     Some(format!("{sc}\n{t}\n"))
 }
 
+/// ws-chat: delivery latency at the middle message rate, capacity in clients.
+fn ws_table(results: &Results) -> Option<String> {
+    let points: Vec<&Point> = results
+        .points
+        .iter()
+        .filter(|p| p.scenario == Scenario::WsChat)
+        .collect();
+    if points.is_empty() {
+        return None;
+    }
+    let mut rates: Vec<f64> = points
+        .iter()
+        .filter_map(|p| match p.kind {
+            PointKind::Ws {
+                msg_rate_per_client,
+                ..
+            } => Some(msg_rate_per_client),
+            _ => None,
+        })
+        .collect();
+    rates.sort_by(f64::total_cmp);
+    rates.dedup();
+    let rate = rates[rates.len() / 2];
+    let clients = points
+        .iter()
+        .find_map(|p| match p.kind {
+            PointKind::Ws { clients, rooms, .. } => {
+                Some(format!("{clients} clients in {rooms} rooms"))
+            }
+            _ => None,
+        })
+        .unwrap_or_default();
+    let mut t = table(vec![
+        "stack".into(),
+        "deliveries/s".into(),
+        "p50 ms".into(),
+        "p99 ms".into(),
+        format!("capacity clients (p99<{} ms)", results.settings.slo_ms),
+        "CPU µs/delivery".into(),
+        "RSS peak MiB".into(),
+        "notes".into(),
+    ]);
+    let stacks: Vec<&str> = results
+        .stacks
+        .iter()
+        .map(|r| r.name.as_str())
+        .filter(|n| points.iter().any(|p| p.stack == *n))
+        .collect();
+    for name in stacks {
+        let at: Vec<&Point> = points
+            .iter()
+            .copied()
+            .filter(|p| p.stack == name && matches!(p.kind, PointKind::Ws { msg_rate_per_client, .. } if msg_rate_per_client == rate))
+            .collect();
+        let valid: Vec<&Point> = at.iter().copied().filter(|p| p.valid).collect();
+        let med = |f: &dyn Fn(&Point) -> Option<f64>| {
+            stats::median(&valid.iter().filter_map(|p| f(p)).collect::<Vec<_>>())
+        };
+        let caps: Vec<f64> = results
+            .capacity
+            .iter()
+            .filter(|c| c.stack == name && c.scenario == Scenario::WsChat)
+            .filter_map(|c| c.capacity)
+            .collect();
+        let invalid = points
+            .iter()
+            .filter(|p| p.stack == name && !p.valid)
+            .count();
+        t.add_row(vec![
+            name.to_string(),
+            opt(med(&|p| p.ws.as_ref().map(|w| w.delivered_per_s)).map(thousands)),
+            opt(med(&|p| p.ws.as_ref().map(|w| w.latency.p50_us as f64)).map(ms)),
+            opt(med(&|p| p.ws.as_ref().map(|w| w.latency.p99_us as f64)).map(ms)),
+            opt(stats::median(&caps).map(thousands)),
+            opt(med(&|p| p.server.cpu_us_per_req).map(|x| format!("{x:.0}"))),
+            opt(med(&|p| Some(p.server.rss_peak_bytes as f64).filter(|b| *b > 0.0)).map(mib)),
+            if invalid > 0 {
+                format!("{invalid} invalid")
+            } else {
+                String::new()
+            },
+        ]);
+    }
+    right_align(&mut t, 1);
+    if let Some(c) = t.column_mut(7) {
+        c.set_cell_alignment(CellAlignment::Left);
+    }
+    Some(format!("ws-chat ({clients}, {rate} msg/s each)\n{t}\n"))
+}
+
 fn workers_table(results: &Results) -> Option<String> {
     let points: Vec<&Point> = results
         .points
@@ -352,6 +442,7 @@ fn stacks_table(results: &Results) -> String {
         "runtime".into(),
         "startup ms".into(),
         "idle KiB/conn".into(),
+        "idle KiB/ws".into(),
         "deps".into(),
         "install MiB".into(),
         "source lines".into(),
@@ -360,13 +451,15 @@ fn stacks_table(results: &Results) -> String {
     for r in &results.stacks {
         let startup =
             stats::summarize(&r.startup_ms).map(|s| with_spread(&s, |x| format!("{x:.0}")));
-        let idle: Vec<f64> = r
-            .idle
-            .iter()
-            .filter(|i| i.connections_open > 0)
-            .map(|i| i.bytes_per_connection / 1024.0)
-            .collect();
-        let idle = stats::median(&idle).map(|x| format!("{x:.1}"));
+        let idle = |kind: &str| {
+            let xs: Vec<f64> = r
+                .idle
+                .iter()
+                .filter(|i| i.kind == kind && i.connections_open > 0)
+                .map(|i| i.bytes_per_connection / 1024.0)
+                .collect();
+            opt(stats::median(&xs).map(|x| format!("{x:.1}")))
+        };
         let fp = r.footprint.as_ref();
         let mut status = status_text(r);
         if !r.verify_failures.is_empty() {
@@ -381,7 +474,8 @@ fn stacks_table(results: &Results) -> String {
             r.language.clone(),
             opt(r.runtime_version.clone()),
             opt(startup),
-            opt(idle),
+            idle("http"),
+            idle("ws"),
             opt(fp.map(|f| f.dependencies.to_string())),
             opt(fp.map(|f| mib(f.install_bytes as f64))),
             opt(fp.map(|f| f.source_lines.to_string())),
@@ -389,7 +483,7 @@ fn stacks_table(results: &Results) -> String {
         ]);
     }
     right_align(&mut t, 3);
-    if let Some(c) = t.column_mut(8) {
+    if let Some(c) = t.column_mut(9) {
         c.set_cell_alignment(CellAlignment::Left);
     }
     format!("stacks\n{t}\n")
@@ -398,11 +492,18 @@ fn stacks_table(results: &Results) -> String {
 /// Renders every table of a run, as plain text (no colours).
 pub fn render(results: &Results) -> String {
     let mut out = String::new();
-    for sc in Scenario::ALL.into_iter().filter(|s| s.is_endpoint()) {
+    for sc in Scenario::ALL
+        .into_iter()
+        .filter(|s| s.is_endpoint() && *s != Scenario::WsChat)
+    {
         if let Some(t) = scenario_table(results, sc) {
             out.push('\n');
             out.push_str(&t);
         }
+    }
+    if let Some(t) = ws_table(results) {
+        out.push('\n');
+        out.push_str(&t);
     }
     if let Some(t) = workers_table(results) {
         out.push('\n');

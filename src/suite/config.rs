@@ -260,6 +260,9 @@ impl SuiteConfig {
                 .collect();
             extra.insert("stack_manifests".into(), serde_json::json!(paths));
         }
+        if scenarios.contains(&Scenario::WsChat) {
+            super::ws::WsSettings::defaults(full).record(&mut extra);
+        }
         if let Some(pid) = args.pid {
             extra.insert("pid".into(), serde_json::json!(pid));
         }

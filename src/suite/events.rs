@@ -105,19 +105,27 @@ pub fn point_line_kind(kind: &super::results::PointKind) -> String {
 /// One line summarising a point, for progress output.
 pub fn point_line(p: &Point) -> String {
     let what = point_line_kind(&p.kind);
-    let figures = match &p.load {
-        Some(l) => format!(
+    let figures = match (&p.load, &p.ws) {
+        (Some(l), _) => format!(
             "{:.0} req/s  p50 {:.2} ms  p99 {:.2} ms",
             l.throughput_rps,
             l.latency.p50_us as f64 / 1000.0,
             l.latency.p99_us as f64 / 1000.0
         ),
-        None => String::from("-"),
+        (None, Some(w)) => format!(
+            "{:.0} deliveries/s  p50 {:.2} ms  p99 {:.2} ms  lost {}",
+            w.delivered_per_s,
+            w.latency.p50_us as f64 / 1000.0,
+            w.latency.p99_us as f64 / 1000.0,
+            w.lost
+        ),
+        _ => String::from("-"),
     };
+    let per = if p.ws.is_some() { "delivery" } else { "req" };
     let cpu = p
         .server
         .cpu_us_per_req
-        .map(|c| format!("  {c:.0} CPU-µs/req"))
+        .map(|c| format!("  {c:.0} CPU-µs/{per}"))
         .unwrap_or_default();
     let invalid = if p.valid { "" } else { "  [invalid]" };
     format!(

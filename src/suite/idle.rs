@@ -96,6 +96,37 @@ pub async fn measure_idle(target: &dyn Target, requested: usize, trial: u32) -> 
     })
 }
 
+/// Opens `requested` (bounded by the fd limit) idle WebSocket chat clients,
+/// ten a room, and measures the server's RSS before and after.
+pub async fn measure_idle_ws(
+    target: &dyn Target,
+    requested: usize,
+    trial: u32,
+) -> Option<IdleRecord> {
+    let nofile = raise_nofile();
+    let want = bounded_connections(requested, nofile).max(1);
+    let mut url = url::Url::parse(&format!("{}/ws/chat", target.base_url())).ok()?;
+    url.set_scheme("ws").ok()?;
+    let before = target.sample()?;
+    let clients =
+        crate::load::ws::IdleClients::open(url, want, want.div_ceil(10), Duration::from_secs(5))
+            .await;
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    let open = clients.open_count();
+    let after = target.sample()?;
+    drop(clients);
+    let delta = after.rss_bytes as f64 - before.rss_bytes as f64;
+    Some(IdleRecord {
+        kind: "ws".into(),
+        trial,
+        connections_requested: requested,
+        connections_open: open,
+        rss_before_bytes: before.rss_bytes,
+        rss_after_bytes: after.rss_bytes,
+        bytes_per_connection: if open > 0 { delta / open as f64 } else { 0.0 },
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

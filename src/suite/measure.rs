@@ -74,20 +74,38 @@ pub async fn drive(
     target: &dyn Target,
     lc: &LoadConfig,
 ) -> (anyhow::Result<LoadReport>, ServerUsage) {
+    let bound = match lc.stop {
+        Stop::Duration(d) => d,
+        Stop::Requests(_) => Duration::from_secs(3600),
+    };
+    let (report, mut usage) = sampled(target, crate::load::execute(lc), bound).await;
+    if let Ok(r) = &report
+        && !usage.cpu_source.is_empty()
+        && r.requests > 0
+    {
+        usage.cpu_us_per_req = Some(usage.cpu_us as f64 / r.requests as f64);
+    }
+    (report, usage)
+}
+
+/// Runs `load` while sampling the target's RSS every [`RSS_EVERY`] and its
+/// CPU before and after. `bound` is the load's expected length (the sampler
+/// stops by itself 30 s after it).
+pub async fn sampled<T>(
+    target: &dyn Target,
+    load: impl std::future::Future<Output = anyhow::Result<T>>,
+    bound: Duration,
+) -> (anyhow::Result<T>, ServerUsage) {
     let before = target.sample();
     let peak = AtomicU64::new(before.map_or(0, |s| s.rss_bytes));
     let done = AtomicBool::new(false);
     let load = async {
-        let r = crate::load::execute(lc).await;
+        let r = load.await;
         done.store(true, Ordering::SeqCst);
         r
     };
     let sampler = async {
-        // Bounded by the load's own stop condition; the cap is a backstop.
-        let cap = match lc.stop {
-            Stop::Duration(d) => (d + Duration::from_secs(30)).as_millis() / RSS_EVERY.as_millis(),
-            Stop::Requests(_) => 36_000,
-        };
+        let cap = (bound + Duration::from_secs(30)).as_millis() / RSS_EVERY.as_millis();
         for _ in 0..cap {
             if done.load(Ordering::SeqCst) {
                 break;
@@ -111,12 +129,6 @@ pub async fn drive(
         usage.cpu_us = a.cpu_us.saturating_sub(b.cpu_us);
         usage.rss_idle_bytes = b.rss_bytes;
         usage.rss_peak_bytes = peak.load(Ordering::Relaxed);
-    }
-    if let Ok(r) = &report
-        && before.is_some()
-        && r.requests > 0
-    {
-        usage.cpu_us_per_req = Some(usage.cpu_us as f64 / r.requests as f64);
     }
     (report, usage)
 }

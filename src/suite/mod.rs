@@ -18,6 +18,7 @@ pub mod results;
 pub mod runner;
 pub mod stats;
 pub mod target;
+pub mod ws;
 
 use config::SuiteConfig;
 use events::{Progress, Report, Reporters, ResultsWriter};

@@ -20,6 +20,9 @@ pub fn point_kinds(
     scenario: Scenario,
     rates: &[f64],
 ) -> Vec<PointKind> {
+    if scenario == Scenario::WsChat {
+        return super::ws::WsSettings::from_settings(runner_settings).kinds();
+    }
     let mut kinds = Vec::new();
     if scenario == Scenario::Io {
         kinds.push(PointKind::Io {
@@ -35,6 +38,15 @@ pub fn point_kinds(
     }
     kinds.extend(rates.iter().map(|&rps| PointKind::FixedRate { rps }));
     kinds
+}
+
+/// The path a scenario's points record as their target.
+pub fn scenario_path(sc: Scenario) -> &'static str {
+    if sc == Scenario::WsChat {
+        "/ws/chat"
+    } else {
+        sc.default_path().unwrap_or("/")
+    }
 }
 
 fn same_point(
@@ -63,7 +75,7 @@ impl Runner<'_> {
         workers: u32,
         trial: u32,
     ) -> bool {
-        let path = sc.default_path().unwrap_or("/");
+        let path = scenario_path(sc);
         let kinds = point_kinds(&self.cfg.settings, sc, &self.cfg.rates(sc));
         kinds.iter().all(|k| {
             self.results
@@ -142,8 +154,11 @@ impl Runner<'_> {
         trial: u32,
         shared: bool,
     ) -> anyhow::Result<()> {
-        let path = sc.default_path().unwrap_or("/").to_string();
         let shared = shared || self.cfg.shared_cores();
+        if sc == Scenario::WsChat {
+            return self.ws_scenario(target, stack, trial, shared).await;
+        }
+        let path = sc.default_path().unwrap_or("/").to_string();
         let warm_conns = if sc == Scenario::Io {
             self.cfg.settings.io_connections
         } else {
@@ -223,13 +238,79 @@ impl Runner<'_> {
     }
 }
 
+impl Runner<'_> {
+    /// ws-chat: the fixed message rates, then capacity in clients.
+    async fn ws_scenario(
+        &mut self,
+        target: &mut dyn Target,
+        stack: &str,
+        trial: u32,
+        shared: bool,
+    ) -> anyhow::Result<()> {
+        let sc = Scenario::WsChat;
+        let path = scenario_path(sc);
+        for kind in point_kinds(&self.cfg.settings, sc, &[]) {
+            if self
+                .results
+                .points
+                .iter()
+                .any(|p| same_point(p, stack, sc, path, &kind, 1, trial))
+            {
+                continue;
+            }
+            let what = super::events::point_line_kind(&kind);
+            self.measuring(stack, sc.name(), trial, &what, self.cfg.duration());
+            let (point, err) =
+                super::ws::ws_point(target, stack, kind, trial, self.cfg.duration(), shared)
+                    .await?;
+            if let Some(e) = err {
+                let msg = format!("{stack} {sc} {what}: load failed: {e:#}");
+                self.report.note(&msg);
+                let tail = target.stderr_tail(20);
+                if let Some(rec) = self.results.stacks.iter_mut().find(|r| r.name == stack) {
+                    rec.failures.push(super::results::FailureRecord {
+                        scenario: Some(sc),
+                        message: msg,
+                        stderr_tail: tail,
+                    });
+                }
+            }
+            self.results.points.push(point.clone());
+            self.report.point_measured(&self.results, &point)?;
+            if !target.is_alive() {
+                return Ok(());
+            }
+        }
+        if self.capacity_done(stack, sc, 1, trial) {
+            return Ok(());
+        }
+        let step = Duration::from_secs_f64(self.cfg.settings.capacity_step_s);
+        let trials = self.cfg.settings.trials;
+        let report = &mut *self.report;
+        let record = super::ws::ws_capacity(&*target, self.cfg, stack, trial, |n| {
+            let at = super::events::Position {
+                stack: stack.into(),
+                scenario: sc.name().into(),
+                trial,
+                trials,
+                what: format!("capacity step {n} (clients)"),
+            };
+            report.measuring(&at, step);
+        })
+        .await;
+        self.results.capacity.push(record.clone());
+        self.report.capacity_measured(&self.results, &record)?;
+        Ok(())
+    }
+}
+
 /// Estimated measuring time of one stack-trial, for the progress display.
 pub fn planned_per_stack(cfg: &super::config::SuiteConfig) -> Duration {
     let s = &cfg.settings;
     let d = cfg.duration();
     let mut total = Duration::ZERO;
     for &sc in &s.scenarios {
-        if sc.is_endpoint() && sc != Scenario::WsChat {
+        if sc.is_endpoint() {
             let n = point_kinds(s, sc, &cfg.rates(sc)).len() as u32;
             total += cfg.warmup()
                 + d * n

@@ -243,13 +243,7 @@ impl Runner<'_> {
             if !sc.is_endpoint() {
                 continue;
             }
-            if sc == Scenario::WsChat {
-                // Hook: measured once the WebSocket engine (`load::ws`) is merged.
-                unsupported.push((
-                    sc,
-                    "ws-chat measurement is not built into this ringside yet".to_string(),
-                ));
-            } else if !stack.scenarios.contains(&sc) {
+            if !stack.scenarios.contains(&sc) {
                 let why = stack
                     .unsupported
                     .get(sc.name())
@@ -340,16 +334,23 @@ impl Runner<'_> {
             .copied()
             .filter(|&sc| !self.scenario_done(&stack.name, sc, 1, trial))
             .collect();
-        let want_idle = self.selected(Scenario::Idle)
-            && !self
-                .record(&stack.name)
-                .idle
-                .iter()
-                .any(|i| i.trial == trial);
+        let idle_todo = |kind: &str, rec: &StackRecord| {
+            !rec.idle.iter().any(|i| i.trial == trial && i.kind == kind)
+        };
+        let want_idle =
+            self.selected(Scenario::Idle) && idle_todo("http", self.record(&stack.name));
+        let want_idle_ws = self.selected(Scenario::Idle)
+            && stack.scenarios.contains(&Scenario::WsChat)
+            && idle_todo("ws", self.record(&stack.name));
         let want_startup = self.selected(Scenario::Startup)
             && (self.record(&stack.name).startup_ms.len() as u32) < trial;
         let want_workers = self.selected(Scenario::Workers);
-        if todo_endpoints.is_empty() && !want_idle && !want_startup && !want_workers {
+        if todo_endpoints.is_empty()
+            && !want_idle
+            && !want_idle_ws
+            && !want_startup
+            && !want_workers
+        {
             return Ok(());
         }
         let server_cpus = self.cfg.settings.server_cpus.clone();
@@ -362,24 +363,35 @@ impl Runner<'_> {
             self.record(&stack.name).startup_ms.push(ms);
         }
         self.updated()?;
-        let passed = self.verify(&stack.name, &running, &endpoints).await;
+        // Scenarios with their own start command are verified on that server.
+        let (own_start, plain): (Vec<Scenario>, Vec<Scenario>) = endpoints
+            .iter()
+            .partition(|sc| stack.start_override.contains_key(sc));
+        let mut passed = self.verify(&stack.name, &running, &plain).await;
         self.updated()?;
-        if endpoints.iter().all(|sc| !passed.contains(sc)) && !endpoints.is_empty() {
-            self.mark_failed_if_nothing(stack, "verify");
-        }
-        for sc in todo_endpoints.into_iter().filter(|sc| passed.contains(sc)) {
-            let override_cmd = stack.start_override.contains_key(&sc);
+        for sc in todo_endpoints {
+            let override_cmd = own_start.contains(&sc);
+            if !override_cmd && !passed.contains(&sc) {
+                continue;
+            }
             if override_cmd || !running.is_alive() {
                 let _ = running.stop().await;
-                running = match self.launch(stack, 1, server_cpus.clone(), Some(sc)).await {
+                let scenario = override_cmd.then_some(sc);
+                running = match self.launch(stack, 1, server_cpus.clone(), scenario).await {
                     Some(r) => r,
                     None => return self.updated(),
                 };
             }
-            self.scenario(&mut running, &stack.name, sc, 1, trial, false)
-                .await?;
-            if !running.is_alive() {
-                self.crashed(&stack.name, sc, running.stderr_tail(20))?;
+            if override_cmd {
+                passed.extend(self.verify(&stack.name, &running, &[sc]).await);
+                self.updated()?;
+            }
+            if passed.contains(&sc) {
+                self.scenario(&mut running, &stack.name, sc, 1, trial, false)
+                    .await?;
+                if !running.is_alive() {
+                    self.crashed(&stack.name, sc, running.stderr_tail(20))?;
+                }
             }
             if override_cmd || !running.is_alive() {
                 let _ = running.stop().await;
@@ -388,6 +400,9 @@ impl Runner<'_> {
                     None => return self.updated(),
                 };
             }
+        }
+        if !endpoints.is_empty() && endpoints.iter().all(|sc| !passed.contains(sc)) {
+            self.mark_failed_if_nothing(stack, "verify");
         }
         if want_idle {
             self.measuring(
@@ -405,8 +420,48 @@ impl Runner<'_> {
             }
         }
         let _ = running.stop().await;
+        let ws_ok = passed.contains(&Scenario::WsChat)
+            || (stack.start_override.contains_key(&Scenario::WsChat)
+                && !self
+                    .record(&stack.name)
+                    .verify_failures
+                    .contains_key("ws-chat"));
+        if want_idle_ws && ws_ok {
+            self.idle_ws(stack, trial).await?;
+        }
         if want_workers {
             self.workers(stack, &passed, trial).await?;
+        }
+        Ok(())
+    }
+
+    /// `idle` over WebSocket: the server as launched for ws-chat, K idle chat clients.
+    async fn idle_ws(&mut self, stack: &Stack, trial: u32) -> anyhow::Result<()> {
+        let cpus = self.cfg.settings.server_cpus.clone();
+        let Some(running) = self.launch(stack, 1, cpus, Some(Scenario::WsChat)).await else {
+            return Ok(());
+        };
+        if self
+            .verify(&stack.name, &running, &[Scenario::WsChat])
+            .await
+            .is_empty()
+        {
+            let _ = running.stop().await;
+            return self.updated();
+        }
+        self.measuring(
+            &stack.name,
+            "idle",
+            trial,
+            "idle websockets",
+            Duration::from_secs(3),
+        );
+        let rec =
+            super::idle::measure_idle_ws(&running, self.cfg.settings.idle_connections, trial).await;
+        let _ = running.stop().await;
+        if let Some(rec) = rec {
+            self.record(&stack.name).idle.push(rec);
+            self.updated()?;
         }
         Ok(())
     }
@@ -493,7 +548,7 @@ impl Runner<'_> {
             .scenarios
             .iter()
             .copied()
-            .filter(|s| s.is_endpoint() && *s != Scenario::WsChat)
+            .filter(|s| s.is_endpoint())
             .collect();
         let passed = self.verify(EXTERNAL, &target, &endpoints).await;
         self.updated()?;

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use ringside::db::DbKind;
-use ringside::load::report::{ErrorCounts, GeneratorUsage, LatencyStats, LoadReport};
+use ringside::load::report::{ErrorCounts, GeneratorUsage, LatencyStats, LoadReport, WsReport};
 use ringside::scenario::Scenario;
 use ringside::suite::results::*;
 
@@ -247,6 +247,82 @@ pub fn sample_results() -> Results {
         };
         points.push(p);
     }
+    for (name, p50, lost) in [("node-http", 2_000u64, 0u64), ("python-flask", 9_000, 40)] {
+        let ws = WsReport {
+            schema: "ringside.ws/1".into(),
+            clients: 100,
+            rooms: 10,
+            msg_rate_per_client: 1.0,
+            duration_s: 2.0,
+            connected: 100,
+            connect_failed: 0,
+            dropped: 0,
+            sent: 200,
+            expected_deliveries: 2000,
+            delivered: 2000 - lost,
+            lost,
+            malformed: 0,
+            late_sends: 0,
+            target_msg_rps: 100.0,
+            achieved_msg_rps: 100.0,
+            delivered_per_s: (2000 - lost) as f64 / 2.0,
+            latency: LatencyStats {
+                count: 2000 - lost,
+                p50_us: p50,
+                p99_us: p50 * 5,
+                ..LatencyStats::default()
+            },
+            generator: GeneratorUsage::default(),
+            warnings: Vec::new(),
+            histogram_b64: None,
+        };
+        points.push(Point {
+            stack: name.into(),
+            scenario: Scenario::WsChat,
+            target: "/ws/chat".into(),
+            kind: PointKind::Ws {
+                clients: 100,
+                rooms: 10,
+                msg_rate_per_client: 1.0,
+            },
+            workers: 1,
+            trial: 1,
+            load: None,
+            server: ServerUsage {
+                cpu_us: 50_000,
+                cpu_us_per_req: Some(25.0),
+                cpu_source: "cgroup".into(),
+                rss_idle_bytes: 40 << 20,
+                rss_peak_bytes: 48 << 20,
+                concurrency_achieved: None,
+            },
+            valid: lost == 0,
+            flags: if lost > 0 {
+                vec![Flag::Errors { count: lost }]
+            } else {
+                Vec::new()
+            },
+            ws: Some(ws),
+        });
+    }
+    capacity.push(CapacityRecord {
+        stack: "node-http".into(),
+        scenario: Scenario::WsChat,
+        workers: 1,
+        trial: 1,
+        slo_ms: 100.0,
+        unit: "clients".into(),
+        capacity: Some(1500.0),
+        limited_by: "slo".into(),
+        steps: vec![CapacityStep {
+            offered: 1500.0,
+            achieved: 1500.0,
+            p99_us: 50_000,
+            errors: 0,
+            passed: true,
+            failed_by: None,
+        }],
+    });
     let mut flask = stack("python-flask", "python", StackStatus::Measured);
     flask.failures.push(FailureRecord {
         scenario: Some(Scenario::Json),
