@@ -72,15 +72,22 @@ struct Duel<'a> {
 
 impl Duel<'_> {
     fn line(&self, sc: Scenario, unit: &str) -> String {
+        let spread = if self.a.1.n == 1 && self.b.1.n == 1 {
+            "one trial each: no spread to judge".to_string()
+        } else {
+            format!(
+                "beyond the spread: {}–{}",
+                fmt_ratio(self.ratio_low),
+                fmt_ratio(self.ratio_high)
+            )
+        };
         format!(
-            "{sc}: {} {} vs {} {} → {} (beyond the spread: {}–{})",
+            "{sc}: {} {} vs {} {} → {} ({spread})",
             self.a.0.stack,
             fmt_spread(&self.a.1, unit),
             self.b.0.stack,
             fmt_spread(&self.b.1, unit),
             fmt_ratio(self.ratio),
-            fmt_ratio(self.ratio_low),
-            fmt_ratio(self.ratio_high),
         )
     }
 }
@@ -300,12 +307,21 @@ fn k3(fig: &Figures) -> ClaimVerdict {
         per_worker.push((c.median, w));
     }
     if per_worker.is_empty() {
-        return not_enough(
-            2,
-            "io was not measured for any Python stack",
-            "io",
-            evidence,
-        );
+        let failed: Vec<&str> = fig
+            .scenario(Scenario::Io)
+            .iter()
+            .filter(|f| f.lang == Lang::Python && f.valid_points == 0)
+            .map(|f| f.stack.as_str())
+            .collect();
+        let why = if failed.is_empty() {
+            "io was not measured for any Python stack".to_string()
+        } else {
+            format!(
+                "io was measured for {} but every point failed (errors or a crash), so nothing was achieved to count",
+                failed.join(", ")
+            )
+        };
+        return not_enough(2, &why, "io", evidence);
     }
     let many = per_worker
         .iter()
@@ -360,16 +376,17 @@ fn k4(fig: &Figures) -> ClaimVerdict {
             evidence,
         );
     }
-    if fig.server_cores < 2 {
-        evidence.push(format!("the server had {} core(s)", fig.server_cores));
-        let mut v = not_enough(
+    if fig.workers_cores < 2 {
+        evidence.push(format!(
+            "the N-worker points had {} core(s)",
+            fig.workers_cores
+        ));
+        return not_enough(
             3,
-            "the server had fewer than 2 cores, so scaling cannot show",
+            "the workers had fewer than 2 cores, so scaling cannot show; run on a machine with at least 2 cores",
             "workers",
             evidence,
         );
-        v.to_run = Some("ringside run --scenarios workers (on a machine that gives the server at least 2 cores)".into());
-        return v;
     }
     let (v, because) = if py.iter().any(|s| s.speedup_low >= K4_SCALES) {
         (
