@@ -104,8 +104,10 @@ fn chromium() -> Option<PathBuf> {
         })
 }
 
+/// Chromium under `timeout`, so a hung browser fails the test instead of the CI run.
 fn chromium_cmd(bin: &Path, profile: &Path) -> Command {
-    let mut c = Command::new(bin);
+    let mut c = Command::new("timeout");
+    c.arg("120").arg(bin);
     c.args([
         "--headless",
         "--no-sandbox",
