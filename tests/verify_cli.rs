@@ -52,6 +52,7 @@ fn json_output_lists_every_check() {
             .unwrap();
         assert_eq!(out.status.code(), Some(0));
         let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        verify_support::assert_valid_verify_json(&doc);
         assert_eq!(doc["passed"], true);
         let stack = &doc["stacks"][0];
         assert_eq!(stack["status"], "verified");

@@ -83,6 +83,7 @@ async fn a_server_that_hangs_fails_within_the_timeout() {
     let opts = VerifyOptions {
         timeout: Duration::from_millis(300),
         ws_timeout: Duration::from_millis(300),
+        ..VerifyOptions::default()
     };
     let start = Instant::now();
     let report = verify_url_with(&server.url, &ENDPOINTS, None, &opts).await;
@@ -138,4 +139,29 @@ async fn closing_after_each_response_passes_only_when_announced() {
         why.starts_with("keep-alive (or Connection: close): expected a second request"),
         "{why}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_larger_room_passes_and_catches_a_silent_member() {
+    let opts = VerifyOptions {
+        ws_room_members: 5,
+        ..VerifyOptions::default()
+    };
+    let server = serve(Quirk::None).await;
+    let report = verify_url_with(&server.url, &[Scenario::WsChat], None, &opts).await;
+    assert!(report.all_passed(), "{}", failures(&report));
+    // One server process: members are added looking for a second one.
+    let names: Vec<&str> = report.checks.iter().map(|c| c.check.as_str()).collect();
+    assert!(
+        names.contains(&"broadcast byte-for-byte (A1 → A2..A25)"),
+        "{names:#?}"
+    );
+    assert!(
+        names.iter().any(|n| n.contains("over 1 server process;")),
+        "{names:#?}"
+    );
+
+    let server = serve(Quirk::WsNoEcho).await;
+    let report = verify_url_with(&server.url, &[Scenario::WsChat], None, &opts).await;
+    assert!(!report.passed(Scenario::WsChat));
 }

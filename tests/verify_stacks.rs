@@ -3,6 +3,8 @@
 //! checked), built-in stack selection from `RINGSIDE_STACKS_DIR`, unknown
 //! names, and stacks that fail to start.
 
+mod verify_support;
+
 use std::path::PathBuf;
 
 use assert_cmd::Command;
@@ -37,6 +39,7 @@ fn the_broken_stack_fails_and_updates_are_not_persisted() {
         String::from_utf8_lossy(&out.stderr)
     );
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    verify_support::assert_valid_verify_json(&doc);
     assert_eq!(doc["db"], "sqlite");
     assert_eq!(doc["passed"], false);
     let stack = &doc["stacks"][0];

@@ -276,19 +276,26 @@ pub async fn provision(work_dir: &Path) -> anyhow::Result<PgInstance> {
 /// The directory holding `initdb`, `pg_ctl` and `postgres`: the first in PATH,
 /// else the newest `/usr/lib/postgresql/*/bin` (Debian and Ubuntu).
 pub fn find_bin_dir() -> anyhow::Result<PathBuf> {
+    find_bin_dir_in(
+        std::env::var_os("PATH").as_deref(),
+        Path::new("/usr/lib/postgresql"),
+    )
+}
+
+fn find_bin_dir_in(path: Option<&std::ffi::OsStr>, lib_root: &Path) -> anyhow::Result<PathBuf> {
     let complete = |dir: &Path| {
         ["initdb", "pg_ctl", "postgres"]
             .iter()
             .all(|b| dir.join(b).is_file())
     };
-    if let Some(path) = std::env::var_os("PATH") {
-        for dir in std::env::split_paths(&path) {
-            if complete(&dir) {
-                return Ok(dir);
-            }
-        }
+    if let Some(dir) = path
+        .into_iter()
+        .flat_map(std::env::split_paths)
+        .find(|dir| complete(dir))
+    {
+        return Ok(dir);
     }
-    let mut versions: Vec<(Vec<u32>, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
+    let mut versions: Vec<(Vec<u32>, PathBuf)> = std::fs::read_dir(lib_root)
         .into_iter()
         .flatten()
         .flatten()
@@ -306,7 +313,8 @@ pub fn find_bin_dir() -> anyhow::Result<PathBuf> {
     match versions.pop() {
         Some((_, bin)) => Ok(bin),
         None => bail!(
-            "PostgreSQL not found (no initdb, pg_ctl and postgres in PATH or /usr/lib/postgresql/*/bin): apt-get install postgresql"
+            "PostgreSQL not found (no initdb, pg_ctl and postgres in PATH or {}/*/bin): apt-get install postgresql",
+            lib_root.display()
         ),
     }
 }
@@ -499,4 +507,43 @@ fn run(mut cmd: Command, what: &str) -> anyhow::Result<()> {
 fn tail(text: &str, n: usize) -> String {
     let lines: Vec<&str> = text.lines().collect();
     lines[lines.len().saturating_sub(n)..].join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fake_install(dir: &Path) {
+        std::fs::create_dir_all(dir).unwrap();
+        for b in ["initdb", "pg_ctl", "postgres"] {
+            std::fs::write(dir.join(b), "").unwrap();
+        }
+    }
+
+    #[test]
+    fn missing_postgres_says_how_to_install_it() {
+        let empty = tempfile::tempdir().unwrap();
+        let err = find_bin_dir_in(Some(empty.path().as_os_str()), empty.path()).unwrap_err();
+        let msg = err.to_string();
+        assert!(msg.starts_with("PostgreSQL not found"), "{msg}");
+        assert!(msg.ends_with("apt-get install postgresql"), "{msg}");
+    }
+
+    #[test]
+    fn path_wins_then_the_newest_version_by_number() {
+        let root = tempfile::tempdir().unwrap();
+        for v in ["9.6", "10", "15", "notaversion"] {
+            fake_install(&root.path().join(v).join("bin"));
+        }
+        std::fs::create_dir_all(root.path().join("16/bin")).unwrap(); // incomplete
+        let none = tempfile::tempdir().unwrap();
+        let found = find_bin_dir_in(Some(none.path().as_os_str()), root.path()).unwrap();
+        assert_eq!(found, root.path().join("15/bin"));
+
+        let on_path = tempfile::tempdir().unwrap();
+        fake_install(on_path.path());
+        let path = std::env::join_paths([none.path(), on_path.path()]).unwrap();
+        let found = find_bin_dir_in(Some(&path), root.path()).unwrap();
+        assert_eq!(found, on_path.path());
+    }
 }

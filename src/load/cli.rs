@@ -1,23 +1,492 @@
 //! `ringside load`: flags, validation into a [`LoadConfig`](super::LoadConfig), output.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
+use anyhow::Context as _;
 use clap::Args;
+
+use super::config::{LoadConfig, RateSchedule, ResponseCheck, Schedule, Stop};
+use super::target::is_loopback_host;
+use super::{progress, record, sys, terminal};
+use crate::error::bad_input;
 
 /// Flags of `ringside load`.
 #[derive(Debug, Args)]
+#[command(after_help = "Examples:
+  ringside load http://127.0.0.1:8080/plaintext -c 64 -d 10s
+  ringside load http://127.0.0.1:8080/json --rate 5000 -d 30s --json
+  ringside load http://127.0.0.1:8080/ --rate 1000:5000:10s      (ramp)
+  ringside load http://127.0.0.1:8080/ --rate 1000@5s,2000@5s    (steps)
+  ringside load --urls-file urls.txt -n 100000 -m POST --body '{}' -H 'Content-Type: application/json'")]
 pub struct LoadArgs {
     /// Target URL(s), requested in rotation.
     pub urls: Vec<String>,
     /// Drive WebSocket chat clients instead of HTTP requests (see spec/ws-chat.md).
     #[arg(long)]
     pub ws: bool,
+    /// The WebSocket chat flags (with --ws).
     #[command(flatten)]
     pub ws_flags: crate::load::ws::cli::WsFlags,
+    /// The HTTP flags (boxed: they are many, and clap's subcommand enum stays small).
+    #[command(flatten)]
+    pub http: Box<HttpFlags>,
+}
+
+/// The HTTP load flags of `ringside load`.
+#[derive(Debug, Args)]
+pub struct HttpFlags {
+    /// More target URLs, one per line (blank lines and # comments skipped).
+    #[arg(long, value_name = "FILE")]
+    pub urls_file: Option<PathBuf>,
+    /// HTTP method.
+    #[arg(short, long, default_value = "GET")]
+    pub method: String,
+    /// Extra request header `Name: value` (repeatable).
+    #[arg(short = 'H', long = "header", value_name = "NAME: VALUE")]
+    pub headers: Vec<String>,
+    /// Request body.
+    #[arg(long, conflicts_with = "body_file")]
+    pub body: Option<String>,
+    /// Request body read from a file.
+    #[arg(long, value_name = "FILE")]
+    pub body_file: Option<PathBuf>,
+    /// Keep-alive connections.
+    #[arg(short, long, default_value_t = 64)]
+    pub connections: usize,
+    /// How long to record, e.g. `10s`, `1m` [default: 10s; with --rate steps or a
+    /// ramp: the schedule's length].
+    #[arg(short, long, value_parser = humantime::parse_duration, conflicts_with = "requests")]
+    pub duration: Option<Duration>,
+    /// Stop after exactly this many recorded requests instead of a duration.
+    #[arg(short = 'n', long)]
+    pub requests: Option<u64>,
+    /// Open loop at a planned rate, req/s: `R` constant, `A:B:DUR` a ramp from A
+    /// to B over DUR, `R1@DUR1,R2@DUR2,...` steps. Latency counts from each
+    /// request's intended send time.
+    #[arg(long, value_name = "RATE", allow_hyphen_values = true)]
+    pub rate: Option<String>,
+    /// Per-request timeout.
+    #[arg(long, value_parser = humantime::parse_duration, default_value = "10s")]
+    pub timeout: Duration,
+    /// Warm-up before recording starts (requests sent but not counted).
+    #[arg(long, value_parser = humantime::parse_duration, default_value = "0s")]
+    pub warmup: Duration,
+    /// Count a response whose status differs as a `check` error.
+    #[arg(long, value_name = "CODE")]
+    pub expect_status: Option<u16>,
+    /// Count a response whose body lacks this text as a `check` error.
+    #[arg(long, value_name = "TEXT")]
+    pub expect_body: Option<String>,
+    /// Pin the generator to these cores, e.g. `1`, `0,1`, `0-3`.
+    #[arg(long, value_name = "LIST")]
+    pub cpus: Option<String>,
+    /// Worker threads [default: one per pinned core, else 1].
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Print the report as JSON (schema ringside.load/1) instead of the summary.
+    #[arg(long)]
+    pub json: bool,
+    /// Write HdrHistogram's plottable percentile distribution (ms) to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub percentiles: Option<PathBuf>,
+    /// Include the raw histogram (base64 HdrHistogram V2+deflate) in the JSON.
+    #[arg(long)]
+    pub histogram: bool,
+    /// Allow targets that are not on this machine.
+    #[arg(long)]
+    pub allow_remote: bool,
+}
+
+/// A flag with a value that cannot be used; the message names both.
+#[derive(Debug, thiserror::Error)]
+pub enum InputError {
+    #[error("no target URL: give one or more URLs, or --urls-file")]
+    NoUrl,
+    #[error("URL `{url}` is not valid: {reason}")]
+    BadUrl { url: String, reason: String },
+    #[error("URL `{0}` is not http:// (ringside load speaks HTTP/1.1 over plain TCP)")]
+    NotHttp(String),
+    #[error(
+        "URL `{0}` is not on this machine; ringside only loads 127.0.0.0/8, ::1 and \
+         localhost unless --allow-remote is given"
+    )]
+    Remote(String),
+    #[error("--{flag} `{value}`: {reason}")]
+    Flag {
+        flag: &'static str,
+        value: String,
+        reason: String,
+    },
+    #[error("--{flag} `{path}` cannot be read: {source}")]
+    File {
+        flag: &'static str,
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+fn flag(flag: &'static str, value: impl ToString, reason: impl Into<String>) -> anyhow::Error {
+    bad_input(InputError::Flag {
+        flag,
+        value: value.to_string(),
+        reason: reason.into(),
+    })
+}
+
+/// Parses a `--rate` value (see the flag's help) into a schedule and its natural length.
+pub fn parse_rate(text: &str) -> anyhow::Result<(RateSchedule, Option<Duration>)> {
+    let rps = |s: &str| -> anyhow::Result<f64> {
+        let value: f64 = s
+            .trim()
+            .parse()
+            .map_err(|_| flag("rate", text, format!("`{s}` is not a number of requests/s")))?;
+        if !value.is_finite() || value <= 0.0 {
+            return Err(flag(
+                "rate",
+                text,
+                "a rate must be a positive number of requests/s",
+            ));
+        }
+        Ok(value)
+    };
+    let dur = |s: &str| -> anyhow::Result<Duration> {
+        let d = humantime::parse_duration(s.trim())
+            .map_err(|_| flag("rate", text, format!("`{s}` is not a duration like 5s")))?;
+        if d.is_zero() {
+            return Err(flag(
+                "rate",
+                text,
+                "a step or ramp must last longer than 0s",
+            ));
+        }
+        Ok(d)
+    };
+    if text.contains('@') {
+        let mut steps = Vec::new();
+        for part in text.split(',') {
+            let (r, d) = part
+                .split_once('@')
+                .ok_or_else(|| flag("rate", text, format!("step `{part}` is not RATE@DURATION")))?;
+            steps.push((rps(r)?, dur(d)?));
+        }
+        let total = steps.iter().map(|s| s.1).sum();
+        Ok((RateSchedule::Steps { steps }, Some(total)))
+    } else if text.contains(':') {
+        let parts: Vec<&str> = text.split(':').collect();
+        let [from, to, over] = parts[..] else {
+            return Err(flag(
+                "rate",
+                text,
+                "a ramp is FROM:TO:DURATION, e.g. 1000:5000:10s",
+            ));
+        };
+        let over = dur(over)?;
+        let schedule = RateSchedule::Ramp {
+            from_rps: rps(from)?,
+            to_rps: rps(to)?,
+            over,
+        };
+        Ok((schedule, Some(over)))
+    } else {
+        Ok((RateSchedule::Constant { rps: rps(text)? }, None))
+    }
+}
+
+/// Checks one URL: parseable, http://, loopback unless `allow_remote`.
+pub fn parse_url(text: &str, allow_remote: bool) -> anyhow::Result<url::Url> {
+    let url = url::Url::parse(text.trim()).map_err(|err| {
+        bad_input(InputError::BadUrl {
+            url: text.into(),
+            reason: err.to_string(),
+        })
+    })?;
+    if url.scheme() != "http" {
+        return Err(bad_input(InputError::NotHttp(text.into())));
+    }
+    let host = url.host().ok_or_else(|| {
+        bad_input(InputError::BadUrl {
+            url: text.into(),
+            reason: "no host".into(),
+        })
+    })?;
+    if !allow_remote && !is_loopback_host(&host) {
+        return Err(bad_input(InputError::Remote(text.into())));
+    }
+    Ok(url)
+}
+
+fn read_file(flag: &'static str, path: &PathBuf) -> anyhow::Result<Vec<u8>> {
+    std::fs::read(path).map_err(|source| {
+        bad_input(InputError::File {
+            flag,
+            path: path.clone(),
+            source,
+        })
+    })
+}
+
+impl LoadArgs {
+    /// Validates the flags into a [`LoadConfig`]; every error names the flag and value.
+    pub fn to_config(&self) -> anyhow::Result<LoadConfig> {
+        self.http.to_config(&self.urls)
+    }
+}
+
+impl HttpFlags {
+    /// Validates the flags, with the positional `urls`, into a [`LoadConfig`].
+    pub fn to_config(&self, urls: &[String]) -> anyhow::Result<LoadConfig> {
+        let mut texts = urls.to_vec();
+        if let Some(path) = &self.urls_file {
+            let content = String::from_utf8_lossy(&read_file("urls-file", path)?).into_owned();
+            texts.extend(
+                content
+                    .lines()
+                    .map(str::trim)
+                    .filter(|l| !l.is_empty() && !l.starts_with('#'))
+                    .map(String::from),
+            );
+        }
+        if texts.is_empty() {
+            return Err(bad_input(InputError::NoUrl));
+        }
+        let urls = texts
+            .iter()
+            .map(|t| parse_url(t, self.allow_remote))
+            .collect::<anyhow::Result<Vec<_>>>()?;
+
+        let method = self.method.trim().to_ascii_uppercase();
+        if method.is_empty() || !method.bytes().all(|b| b.is_ascii_alphabetic() || b == b'-') {
+            return Err(flag("method", &self.method, "not an HTTP method"));
+        }
+        let mut headers = Vec::new();
+        for h in &self.headers {
+            let (k, v) = h
+                .split_once(':')
+                .filter(|(k, _)| !k.trim().is_empty() && !k.contains(char::is_whitespace))
+                .ok_or_else(|| flag("header", h, "a header is `Name: value`"))?;
+            headers.push((k.trim().to_string(), v.trim().to_string()));
+        }
+        let body = match (&self.body, &self.body_file) {
+            (Some(b), _) => Some(b.clone().into_bytes()),
+            (None, Some(path)) => Some(read_file("body-file", path)?),
+            (None, None) => None,
+        };
+        if self.connections == 0 {
+            return Err(flag("connections", 0, "at least one connection is needed"));
+        }
+        if self.timeout.is_zero() {
+            return Err(flag("timeout", "0s", "the timeout must be longer than 0s"));
+        }
+
+        let (schedule, natural) = match &self.rate {
+            Some(text) => {
+                let (s, natural) = parse_rate(text)?;
+                (Schedule::Open(s), natural)
+            }
+            None => (Schedule::Closed, None),
+        };
+        let stop = match (self.requests, self.duration) {
+            (Some(0), _) => return Err(flag("requests", 0, "at least one request is needed")),
+            (Some(n), _) => Stop::Requests(n),
+            (None, Some(d)) if d.is_zero() => {
+                return Err(flag(
+                    "duration",
+                    "0s",
+                    "the duration must be longer than 0s",
+                ));
+            }
+            (None, Some(d)) => Stop::Duration(d),
+            (None, None) => Stop::Duration(natural.unwrap_or(Duration::from_secs(10))),
+        };
+
+        let cpus = match &self.cpus {
+            Some(text) => {
+                let cpus =
+                    sys::parse_cpu_list(text).map_err(|reason| flag("cpus", text, reason))?;
+                let allowed = sys::allowed_cpus();
+                if let Some(bad) = cpus.iter().find(|c| !allowed.contains(c)) {
+                    return Err(flag(
+                        "cpus",
+                        text,
+                        format!("core {bad} is not available (this process may use {allowed:?})"),
+                    ));
+                }
+                Some(cpus)
+            }
+            None => None,
+        };
+        let threads = match self.threads {
+            Some(0) => return Err(flag("threads", 0, "at least one thread is needed")),
+            Some(n) => n,
+            None => cpus.as_ref().map_or(1, Vec::len),
+        };
+        let check =
+            (self.expect_status.is_some() || self.expect_body.is_some()).then(|| ResponseCheck {
+                status: self.expect_status,
+                body_contains: self.expect_body.clone(),
+            });
+        Ok(LoadConfig {
+            urls,
+            method,
+            headers,
+            body,
+            connections: self.connections,
+            stop,
+            schedule,
+            timeout: self.timeout,
+            check,
+            cpus,
+            threads,
+            keep_histogram: self.histogram || self.percentiles.is_some(),
+            warmup: self.warmup,
+            allow_remote: self.allow_remote,
+        })
+    }
 }
 
 /// Runs `ringside load`.
 pub fn run(args: LoadArgs) -> anyhow::Result<ExitCode> {
-    let _ = args;
-    anyhow::bail!("`ringside load` is not built yet")
+    if args.ws {
+        // Merge glue (wt-suite): the WebSocket engine's CLI, fed the shared flags.
+        let raw = args
+            .urls
+            .first()
+            .ok_or_else(|| crate::error::bad_input_msg("--ws needs a ws:// URL"))?;
+        let url = url::Url::parse(raw)
+            .map_err(|e| crate::error::bad_input_msg(format!("URL `{raw}`: {e}")))?;
+        let cpus = match &args.http.cpus {
+            Some(list) => Some(sys::parse_cpu_list(list).map_err(crate::error::bad_input_msg)?),
+            None => None,
+        };
+        let common = crate::load::ws::cli::Common {
+            url,
+            duration: args.http.duration.unwrap_or(Duration::from_secs(10)),
+            json: args.http.json,
+            threads: args
+                .http
+                .threads
+                .unwrap_or_else(|| cpus.as_ref().map_or(1, Vec::len)),
+            cpus,
+            keep_histogram: args.http.histogram,
+        };
+        return crate::load::ws::cli::run(common, &args.ws_flags);
+    }
+    let cfg = args.to_config()?;
+    if let Some(cpus) = &cfg.cpus {
+        // Threads made from here on (the runtime, the progress ticker) inherit the mask.
+        sys::pin_current_thread(cpus)?;
+    }
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    let mut report = runtime.block_on(progress::execute_with_progress(&cfg))?;
+
+    if let Some(path) = &args.http.percentiles {
+        let b64 = report
+            .histogram_b64
+            .as_deref()
+            .context("the run kept no histogram")?;
+        let text = record::percentile_distribution(&record::from_base64(b64)?);
+        std::fs::write(path, text).with_context(|| {
+            format!("writing the percentile distribution to {}", path.display())
+        })?;
+    }
+    if !args.http.histogram {
+        report.histogram_b64 = None;
+    }
+    let mut stdout = std::io::stdout().lock();
+    if args.http.json {
+        serde_json::to_writer_pretty(&mut stdout, &report).context("writing the JSON report")?;
+        use std::io::Write as _;
+        writeln!(stdout).context("writing the JSON report")?;
+        for w in &report.warnings {
+            eprintln!("warning: {w}");
+        }
+    } else {
+        terminal::write_summary(&mut stdout, &cfg, &report).context("writing the summary")?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Wrap {
+        #[command(flatten)]
+        args: LoadArgs,
+    }
+
+    fn config(argv: &[&str]) -> anyhow::Result<LoadConfig> {
+        let mut full = vec!["load"];
+        full.extend_from_slice(argv);
+        Wrap::try_parse_from(full).unwrap().args.to_config()
+    }
+
+    fn message(argv: &[&str]) -> String {
+        let err = config(argv).unwrap_err();
+        assert_eq!(crate::error::exit_code(&err), 2, "{err:#}");
+        format!("{err:#}")
+    }
+
+    #[test]
+    fn rates() {
+        assert_eq!(
+            parse_rate("250").unwrap(),
+            (RateSchedule::Constant { rps: 250.0 }, None)
+        );
+        let (ramp, len) = parse_rate("1000:5000:10s").unwrap();
+        assert_eq!(len, Some(Duration::from_secs(10)));
+        assert!(
+            matches!(ramp, RateSchedule::Ramp { from_rps, to_rps, .. } if from_rps == 1000.0 && to_rps == 5000.0)
+        );
+        let (steps, len) = parse_rate("1000@5s,2000@500ms").unwrap();
+        assert_eq!(len, Some(Duration::from_millis(5500)));
+        assert!(matches!(steps, RateSchedule::Steps { steps } if steps.len() == 2));
+        for bad in [
+            "0", "-5", "abc", "NaN", "inf", "1:2", "1@", "1@0s", "5@x", "",
+        ] {
+            let err = parse_rate(bad).unwrap_err();
+            assert_eq!(crate::error::exit_code(&err), 2, "{bad}");
+            assert!(err.to_string().contains("--rate"), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn defaults_and_shapes() {
+        let cfg = config(&["http://127.0.0.1:1/x"]).unwrap();
+        assert_eq!(cfg.stop, Stop::Duration(Duration::from_secs(10)));
+        assert_eq!(cfg.schedule, Schedule::Closed);
+        assert_eq!((cfg.threads, cfg.connections), (1, 64));
+        let cfg = config(&["http://localhost:1/", "--rate", "10@1s,20@2s"]).unwrap();
+        assert_eq!(cfg.stop, Stop::Duration(Duration::from_secs(3)));
+        let cfg = config(&["http://[::1]:1/", "-n", "7", "--cpus", "0", "-H", "A: b:c"]).unwrap();
+        assert_eq!(cfg.stop, Stop::Requests(7));
+        assert_eq!(cfg.threads, 1);
+        assert_eq!(cfg.headers, vec![("A".into(), "b:c".into())]);
+    }
+
+    #[test]
+    fn bad_input_names_flag_and_value() {
+        assert!(message(&[]).contains("no target URL"));
+        assert!(message(&["not a url"]).contains("`not a url`"));
+        assert!(message(&["https://127.0.0.1/"]).contains("not http://"));
+        assert!(message(&["http://example.com/"]).contains("--allow-remote"));
+        assert!(message(&["http://127.0.0.1/", "--rate", "0"]).contains("--rate `0`"));
+        assert!(message(&["http://127.0.0.1/", "-c", "0"]).contains("--connections"));
+        assert!(message(&["http://127.0.0.1/", "-H", "novalue"]).contains("--header `novalue`"));
+        assert!(message(&["http://127.0.0.1/", "--cpus", "x"]).contains("--cpus `x`"));
+        assert!(message(&["http://127.0.0.1/", "--cpus", "4096"]).contains("not available"));
+        let missing = message(&["http://127.0.0.1/", "--body-file", "/nonexistent/body"]);
+        assert!(
+            missing.contains("--body-file `/nonexistent/body`"),
+            "{missing}"
+        );
+        assert!(config(&["http://example.com/", "--allow-remote"]).is_ok());
+    }
 }

@@ -90,7 +90,7 @@ struct ThreadRun {
     pace: Pace,
     origin: Instant,
     record_start: Instant,
-    /// No send at or after this (timed runs).
+    /// Closed loop: no send at or after this (timed runs).
     record_end: Option<Instant>,
     hard_deadline: Option<Instant>,
     rec: RefCell<Recorder>,
@@ -99,13 +99,16 @@ struct ThreadRun {
 }
 
 impl ThreadRun {
+    /// The next request to send, or None when this connection is done. Closed
+    /// loop stops at the end of the window; open loop sends every slot
+    /// planned inside it (late ones after it, until the hard deadline).
     async fn next_slot(&self) -> Option<Slot> {
-        let now = Instant::now();
-        if self.record_end.is_some_and(|end| now >= end) {
-            return None;
-        }
         match &self.pace {
             Pace::Closed { budget } => {
+                let now = Instant::now();
+                if self.record_end.is_some_and(|end| now >= end) {
+                    return None;
+                }
                 let recorded = now >= self.record_start;
                 if recorded && let Some(left) = budget {
                     if left.get() == 0 {
@@ -124,23 +127,28 @@ impl ThreadRun {
                 cursor,
                 thread,
                 threads,
-            } => {
+            } => loop {
                 let j = cursor.get();
                 cursor.set(j + 1);
                 let at = self.origin + plan.send_time(j * threads + thread)?;
+                let now = Instant::now();
+                if now > at + self.cfg.timeout {
+                    // Its whole timeout passed before a connection was free: a
+                    // timeout that never reached the wire.
+                    if at >= self.record_start {
+                        self.rec.borrow_mut().unsent();
+                    }
+                    continue;
+                }
                 if at > now + WAKE_EARLY {
                     tokio::time::sleep_until(at - WAKE_EARLY).await;
                 }
-                let sent = Instant::now();
-                if self.record_end.is_some_and(|end| sent >= end) {
-                    return None;
-                }
-                Some(Slot {
+                break Some(Slot {
                     intended: Some(at),
-                    sent,
+                    sent: Instant::now(),
                     recorded: at >= self.record_start,
-                })
-            }
+                });
+            },
         }
     }
 
@@ -287,23 +295,12 @@ impl ThreadJob {
                     Cell::new(n / t + u64::from(k < n % t))
                 }),
             },
-            Schedule::Open(schedule) => {
-                let window = match cfg.stop {
-                    Stop::Duration(d) => cfg.warmup + d,
-                    Stop::Requests(_) => Duration::from_secs(1_000_000_000),
-                };
-                // Warm-up sends are planned too; a request count covers recorded sends only.
-                let warm_sends = Plan::new(schedule, window, None)
-                    .planned_by(cfg.warmup)
-                    .ceil();
-                let cap = max_sends.map(|n| n + warm_sends as u64);
-                Pace::Open {
-                    plan: Plan::new(schedule, window, cap),
-                    cursor: Cell::new(0),
-                    thread: self.index as u64,
-                    threads: self.threads as u64,
-                }
-            }
+            Schedule::Open(_) => Pace::Open {
+                plan: Plan::for_config(cfg).expect("an open-loop config has a plan"),
+                cursor: Cell::new(0),
+                thread: self.index as u64,
+                threads: self.threads as u64,
+            },
         };
         let shared = Rc::new(ThreadRun {
             requests: self.requests.clone(),
@@ -316,6 +313,7 @@ impl ThreadJob {
             hard_deadline,
             rec: RefCell::new(Recorder::new(
                 origin + cfg.warmup,
+                record_end.map(Instant::into_std),
                 matches!(cfg.schedule, Schedule::Open(_)),
             )),
             live: self.live.clone(),

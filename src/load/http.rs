@@ -7,9 +7,11 @@
 use std::io;
 use std::net::SocketAddr;
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use std::pin::Pin;
+use tokio::io::{AsyncReadExt, AsyncWriteExt, Interest};
 use tokio::net::TcpStream;
-use tokio::time::Instant;
+
+use tokio::time::{Instant, Sleep};
 
 use super::config::ResponseCheck;
 use super::report::ErrorCounts;
@@ -339,6 +341,9 @@ pub fn passes(check: &ResponseCheck, status: u16, body: &[u8]) -> bool {
 pub struct Connection {
     streams: Vec<Option<TcpStream>>,
     buf: Vec<u8>,
+    /// The timeout timer, kept across requests: it is moved only when it
+    /// fires early (deadlines only move later), not re-armed per request.
+    timer: Option<Pin<Box<Sleep>>>,
 }
 
 enum Step {
@@ -354,6 +359,7 @@ impl Connection {
         Connection {
             streams: (0..targets).map(|_| None).collect(),
             buf: vec![0; READ_CHUNK],
+            timer: None,
         }
     }
 
@@ -382,16 +388,39 @@ impl Connection {
         };
         let keep_body = check.is_some_and(|c| c.body_contains.is_some());
         let mut parser = ResponseParser::new(req.head, keep_body);
-        let step = tokio::time::timeout_at(deadline, async {
-            match self.attempt(req, addrs, &mut parser, &mut out).await {
-                Step::Stale => {
-                    parser = ResponseParser::new(req.head, keep_body);
-                    self.attempt(req, addrs, &mut parser, &mut out).await
+        let Connection {
+            streams,
+            buf,
+            timer,
+        } = self;
+        let timer = timer.get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
+        if timer.deadline() > deadline {
+            timer.as_mut().reset(deadline);
+        }
+        let step = {
+            let io = async {
+                match attempt(streams, buf, req, addrs, &mut parser, &mut out).await {
+                    Step::Stale => {
+                        parser = ResponseParser::new(req.head, keep_body);
+                        attempt(streams, buf, req, addrs, &mut parser, &mut out).await
+                    }
+                    step => step,
                 }
-                step => step,
+            };
+            tokio::pin!(io);
+            loop {
+                tokio::select! {
+                    biased;
+                    step = &mut io => break Ok(step),
+                    () = timer.as_mut() => {
+                        if Instant::now() >= deadline {
+                            break Err(());
+                        }
+                        timer.as_mut().reset(deadline);
+                    }
+                }
             }
-        })
-        .await;
+        };
         match step {
             Ok(Step::Done(status)) => {
                 out.status = Some(status);
@@ -401,97 +430,109 @@ impl Connection {
             }
             Ok(Step::Fail(f)) => out.failure = Some(f),
             Ok(Step::Stale) => out.failure = Some(Failure::Read),
-            Err(_elapsed) => {
+            Err(()) => {
                 self.streams[req.target] = None;
                 out.failure = Some(Failure::Timeout);
             }
         }
         out
     }
+}
 
-    async fn attempt(
-        &mut self,
-        req: &Prepared,
-        addrs: &[SocketAddr],
-        parser: &mut ResponseParser,
-        out: &mut Outcome,
-    ) -> Step {
-        let slot = &mut self.streams[req.target];
-        let reused = slot.is_some();
-        let stream = match slot {
-            Some(s) => s,
-            None => match connect(addrs[req.target]).await {
-                Ok(s) => slot.insert(s),
-                Err(_) => return Step::Fail(Failure::Connect),
-            },
+/// One try at an exchange on `streams[req.target]` (connecting if needed).
+async fn attempt(
+    streams: &mut [Option<TcpStream>],
+    buf: &mut Vec<u8>,
+    req: &Prepared,
+    addrs: &[SocketAddr],
+    parser: &mut ResponseParser,
+    out: &mut Outcome,
+) -> Step {
+    let slot = &mut streams[req.target];
+    let reused = slot.is_some();
+    let stream = match slot {
+        Some(s) => s,
+        None => match connect(addrs[req.target]).await {
+            Ok(s) => slot.insert(s),
+            Err(_) => return Step::Fail(Failure::Connect),
+        },
+    };
+    if stream.write_all(&req.bytes).await.is_err() {
+        *slot = None;
+        return if reused {
+            Step::Stale
+        } else {
+            Step::Fail(Failure::Write)
         };
-        if stream.write_all(&req.bytes).await.is_err() {
+    }
+    out.bytes_out += req.bytes.len() as u64;
+    let (mut start, mut end) = (0usize, 0usize);
+    let mut got_any = false;
+    loop {
+        if end == buf.len() {
+            if start > 0 {
+                buf.copy_within(start..end, 0);
+                end -= start;
+                start = 0;
+            } else if buf.len() < 2 * MAX_HEAD {
+                buf.resize(buf.len() * 2, 0);
+            } else {
+                *slot = None;
+                return Step::Fail(Failure::Read);
+            }
+        }
+        let room = buf.len() - end;
+        let n = match stream.read(&mut buf[end..]).await {
+            Ok(n) => n,
+            Err(_) if reused && !got_any => {
+                *slot = None;
+                return Step::Stale;
+            }
+            Err(_) => {
+                *slot = None;
+                return Step::Fail(Failure::Read);
+            }
+        };
+        if n == 0 {
             *slot = None;
-            return if reused {
+            if parser.eof() {
+                return Step::Done(parser.status);
+            }
+            return if reused && !got_any {
                 Step::Stale
             } else {
-                Step::Fail(Failure::Write)
+                Step::Fail(Failure::Read)
             };
         }
-        out.bytes_out += req.bytes.len() as u64;
-        let (mut start, mut end) = (0usize, 0usize);
-        let mut got_any = false;
-        loop {
-            if end == self.buf.len() {
-                if start > 0 {
-                    self.buf.copy_within(start..end, 0);
-                    end -= start;
-                    start = 0;
-                } else if self.buf.len() < 2 * MAX_HEAD {
-                    self.buf.resize(self.buf.len() * 2, 0);
-                } else {
-                    *slot = None;
-                    return Step::Fail(Failure::Read);
+        got_any = true;
+        out.bytes_in += n as u64;
+        end += n;
+        match parser.feed(&buf[start..end]) {
+            Ok(fed) => {
+                start += fed.consumed;
+                if start == end {
+                    (start, end) = (0, 0);
                 }
-            }
-            let n = match stream.read(&mut self.buf[end..]).await {
-                Ok(n) => n,
-                Err(_) if reused && !got_any => {
-                    *slot = None;
-                    return Step::Stale;
-                }
-                Err(_) => {
-                    *slot = None;
-                    return Step::Fail(Failure::Read);
-                }
-            };
-            if n == 0 {
-                *slot = None;
-                if parser.eof() {
+                if fed.complete {
+                    if parser.close || start != end {
+                        // Closing, or bytes we did not ask for: start afresh next time.
+                        *slot = None;
+                    } else if n < room {
+                        // The short read drained the socket and nothing more
+                        // can come before the next request (no pipelining):
+                        // drop tokio's stale read readiness so the next read
+                        // waits for epoll instead of first failing with EAGAIN.
+                        // Closed states survive this, so a FIN is still seen.
+                        let _ = stream.try_io(Interest::READABLE, || {
+                            Err::<(), _>(io::ErrorKind::WouldBlock.into())
+                        });
+                    }
                     return Step::Done(parser.status);
                 }
-                return if reused && !got_any {
-                    Step::Stale
-                } else {
-                    Step::Fail(Failure::Read)
-                };
             }
-            got_any = true;
-            out.bytes_in += n as u64;
-            end += n;
-            match parser.feed(&self.buf[start..end]) {
-                Ok(fed) => {
-                    start += fed.consumed;
-                    if start == end {
-                        (start, end) = (0, 0);
-                    }
-                    if fed.complete {
-                        if parser.close || start != end {
-                            // Closing, or bytes we did not ask for: start afresh next time.
-                            *slot = None;
-                        }
-                        return Step::Done(parser.status);
-                    }
-                }
-                Err(_) => {
-                    *slot = None;
-                    return Step::Fail(Failure::Read);
-                }
+            Err(_) => {
+                *slot = None;
+                return Step::Fail(Failure::Read);
             }
         }
     }

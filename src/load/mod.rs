@@ -3,18 +3,31 @@
 //! A run composes a stop condition × a rate schedule × a protocol; it records
 //! latency in HdrHistograms (corrected from each request's intended send time
 //! in open loop) and returns a [`report::LoadReport`].
+//!
+//! The data flow, file by file: [`cli`] (flags → validated [`config`]) →
+//! [`target`] (resolve, loopback check, preflight) → [`engine`] (pinned worker
+//! threads, one tokio runtime each; pacing from [`plan`]) → [`http`] (the lean
+//! HTTP/1.1 client) → [`recorder`] (per-thread tallies, via [`record`]) →
+//! [`summary`] (merge, rates, warnings, using [`sys`] for CPU) → output:
+//! [`terminal`], JSON, [`progress`] while running.
+//!
+//! Shared with the WebSocket engine: [`record`] (histograms → stats, base64
+//! V2+deflate, percentile text, per-second series) and [`sys`] (CPU time,
+//! pinning, open-file limit, saturation rule).
 
 pub mod cli;
 pub mod config;
 pub mod engine;
 pub mod http;
 pub mod plan;
+pub mod progress;
 pub mod record;
 pub mod recorder;
 pub mod report;
 pub mod summary;
 pub mod sys;
 pub mod target;
+pub mod terminal;
 pub mod ws;
 
 pub use config::LoadConfig;

@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use super::config::RateSchedule;
+use super::config::{LoadConfig, RateSchedule, Schedule, Stop};
 
 /// A rate schedule cut to a window and optionally to a request count.
 #[derive(Debug, Clone, PartialEq)]
@@ -102,6 +102,39 @@ impl Plan {
             window,
             max_sends,
         }
+    }
+
+    /// The plan of an open-loop config (None for closed loop): over warm-up +
+    /// duration, or — for a request count — capped at the warm-up's sends plus
+    /// that count, since the count covers recorded sends only.
+    pub fn for_config(cfg: &LoadConfig) -> Option<Plan> {
+        let Schedule::Open(schedule) = &cfg.schedule else {
+            return None;
+        };
+        Some(match cfg.stop {
+            Stop::Duration(d) => Plan::new(schedule, cfg.warmup + d, None),
+            Stop::Requests(n) => {
+                let endless = Duration::from_secs(1_000_000_000);
+                let warm = Plan::new(schedule, endless, None)
+                    .planned_by(cfg.warmup)
+                    .ceil();
+                Plan::new(schedule, endless, Some(n + warm as u64))
+            }
+        })
+    }
+
+    /// The recorded part of the plan: its length after `warmup` and its mean
+    /// offered rate, requests/s.
+    pub fn recorded_rate(&self, warmup: Duration) -> (Duration, f64) {
+        let end = self.active_window();
+        let len = end.saturating_sub(warmup);
+        let sends = self.planned_by(end) - self.planned_by(warmup);
+        let rps = if len.is_zero() {
+            0.0
+        } else {
+            sends / len.as_secs_f64()
+        };
+        (len, rps)
     }
 
     /// Sends planned in the first `t` of the run (fractional), capped by the request count.

@@ -29,6 +29,7 @@ pub struct Sample {
 #[derive(Debug, Clone)]
 pub struct Recorder {
     record_start: Instant,
+    record_end: Option<Instant>,
     /// Latency µs: from the intended send (open loop) or the actual send (closed).
     pub corrected: Histogram<u64>,
     /// Open loop: latency µs from the actual send.
@@ -40,8 +41,13 @@ pub struct Recorder {
     pub bytes_out: u64,
     /// Responses per second of the window, by completion time.
     pub per_second: PerSecond,
-    /// Requests sent (open loop: counted for the achieved rate).
+    /// Requests sent (or failed to connect).
     pub sends: u64,
+    /// Requests sent before the end of the window (the achieved rate).
+    pub sends_in_window: u64,
+    /// Open loop: planned sends dropped unsent because their timeout had
+    /// passed before a connection was free (also counted as timeouts).
+    pub unsent: u64,
     /// Open loop: sends more than [`LATE`] after their intended time.
     pub late_sends: u64,
     /// Open loop: worst send lateness, µs.
@@ -51,11 +57,12 @@ pub struct Recorder {
 }
 
 impl Recorder {
-    /// A recorder for a window starting at `record_start`; `open` keeps an
-    /// uncorrected histogram too.
-    pub fn new(record_start: Instant, open: bool) -> Self {
+    /// A recorder for a window from `record_start` to `record_end` (open-ended
+    /// for a request count); `open` keeps an uncorrected histogram too.
+    pub fn new(record_start: Instant, record_end: Option<Instant>, open: bool) -> Self {
         Recorder {
             record_start,
+            record_end,
             corrected: record::new_histogram(),
             uncorrected: open.then(record::new_histogram),
             status: vec![0; 1000],
@@ -64,6 +71,8 @@ impl Recorder {
             bytes_out: 0,
             per_second: PerSecond::with_capacity(64),
             sends: 0,
+            sends_in_window: 0,
+            unsent: 0,
             late_sends: 0,
             max_lag_us: 0,
             last_done: None,
@@ -75,10 +84,19 @@ impl Recorder {
         self.corrected.len()
     }
 
+    /// Counts a planned send dropped unsent (see [`Recorder::unsent`]).
+    pub fn unsent(&mut self) {
+        self.unsent += 1;
+        self.errors.timeout += 1;
+    }
+
     /// Tallies one finished request.
     #[inline]
     pub fn add(&mut self, s: &Sample) {
         self.sends += 1;
+        if self.record_end.is_none_or(|end| s.sent < end) {
+            self.sends_in_window += 1;
+        }
         let out = &s.outcome;
         self.bytes_in += out.bytes_in;
         self.bytes_out += out.bytes_out;
@@ -128,6 +146,8 @@ impl Recorder {
         self.bytes_out += other.bytes_out;
         self.per_second.merge(&other.per_second);
         self.sends += other.sends;
+        self.sends_in_window += other.sends_in_window;
+        self.unsent += other.unsent;
         self.late_sends += other.late_sends;
         self.max_lag_us = self.max_lag_us.max(other.max_lag_us);
         self.last_done = match (self.last_done, other.last_done) {
@@ -154,7 +174,7 @@ mod tests {
     #[test]
     fn corrected_latency_counts_from_intended_time() {
         let t0 = Instant::now();
-        let mut r = Recorder::new(t0, true);
+        let mut r = Recorder::new(t0, None, true);
         r.add(&Sample {
             intended: Some(t0),
             sent: t0 + Duration::from_millis(50),
@@ -170,7 +190,7 @@ mod tests {
     #[test]
     fn early_wake_is_timed_from_the_actual_send() {
         let t0 = Instant::now();
-        let mut r = Recorder::new(t0, true);
+        let mut r = Recorder::new(t0, None, true);
         r.add(&Sample {
             intended: Some(t0 + Duration::from_micros(800)),
             sent: t0,
@@ -184,8 +204,8 @@ mod tests {
     #[test]
     fn failures_and_merge_add_up() {
         let t0 = Instant::now();
-        let mut a = Recorder::new(t0, false);
-        let mut b = Recorder::new(t0, false);
+        let mut a = Recorder::new(t0, None, false);
+        let mut b = Recorder::new(t0, None, false);
         let sample = |outcome| Sample {
             intended: None,
             sent: t0,

@@ -30,6 +30,10 @@ pub struct LoadReport {
     pub achieved_rps: Option<f64>,
     /// Open loop: sends made more than 1 ms after their intended time.
     pub late_sends: u64,
+    /// Open loop: planned sends dropped because their timeout had passed
+    /// before a connection was free (also counted in `errors.timeout`).
+    #[serde(default)]
+    pub unsent: u64,
     /// Open loop: worst lateness of a send, microseconds.
     pub max_send_lag_us: u64,
     /// Latency in microseconds. Open loop: from the intended send time
@@ -94,11 +98,14 @@ impl ErrorCounts {
 /// The generator's CPU use over the window.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct GeneratorUsage {
-    /// User+system CPU seconds of the generator process over the window.
+    /// User+system CPU seconds of the generator's worker threads over the
+    /// run (from the clock start to the last response; excludes the caller's
+    /// own threads, so the harness's sampling does not count).
     pub cpu_s: f64,
     /// Threads that drove load.
     pub threads: usize,
-    /// cpu_s / (duration_s × threads): 1.0 means the threads were always busy.
+    /// cpu_s / (run wall time × min(threads, pinned cores)): 1.0 means the
+    /// threads were always busy.
     pub utilization: f64,
     /// True when utilization was high enough that the generator, not the
     /// target, may have limited the result.

@@ -24,7 +24,11 @@ pub fn build_report(
     results: Vec<ThreadResult>,
 ) -> LoadReport {
     let record_start = origin + cfg.warmup;
-    let mut rec = Recorder::new(record_start, matches!(cfg.schedule, Schedule::Open(_)));
+    let mut rec = Recorder::new(
+        record_start,
+        None,
+        matches!(cfg.schedule, Schedule::Open(_)),
+    );
     let mut cpu = Duration::ZERO;
     let mut ended = origin;
     for r in &results {
@@ -33,13 +37,11 @@ pub fn build_report(
         ended = ended.max(r.ended);
     }
 
-    let plan = match &cfg.schedule {
-        Schedule::Open(s) => Some(Plan::new(s, Duration::MAX, None)),
-        Schedule::Closed => None,
-    };
-    let window = match cfg.stop {
-        Stop::Duration(d) => d,
-        Stop::Requests(_) => rec.last_done.map_or(Duration::ZERO, |d| {
+    let plan = Plan::for_config(cfg);
+    let window = match (cfg.stop, &plan) {
+        (Stop::Duration(d), _) => d,
+        (Stop::Requests(_), Some(plan)) => plan.recorded_rate(cfg.warmup).0,
+        (Stop::Requests(_), None) => rec.last_done.map_or(Duration::ZERO, |d| {
             d.saturating_duration_since(record_start)
         }),
     };
@@ -51,14 +53,9 @@ pub fn build_report(
             0.0
         }
     };
-    let target_rps = plan.as_ref().map(|p| match cfg.stop {
-        Stop::Duration(d) => {
-            (p.planned_by(cfg.warmup + d) - p.planned_by(cfg.warmup)) / d.as_secs_f64().max(1e-9)
-        }
-        Stop::Requests(_) => p.planned_by(Duration::from_secs(1)) - p.planned_by(Duration::ZERO),
-    });
+    let target_rps = plan.as_ref().map(|p| p.recorded_rate(cfg.warmup).1);
     let requests = rec.completed();
-    let achieved_rps = plan.as_ref().map(|_| per_s(rec.sends as f64));
+    let achieved_rps = plan.as_ref().map(|_| per_s(rec.sends_in_window as f64));
 
     let status_counts: BTreeMap<u16, u64> = rec
         .status
@@ -91,6 +88,7 @@ pub fn build_report(
         target_rps,
         achieved_rps,
         late_sends: rec.late_sends,
+        unsent: rec.unsent,
         max_send_lag_us: rec.max_lag_us,
         latency: record::stats(&rec.corrected),
         latency_uncorrected: rec.uncorrected.as_ref().map(record::stats),
@@ -142,9 +140,17 @@ fn warnings(
     }
     let failed = rec.errors.total();
     if failed > 0 {
+        let unsent = if rec.unsent > 0 {
+            format!(
+                "; {} planned sends expired before a connection was free",
+                rec.unsent
+            )
+        } else {
+            String::new()
+        };
         out.push(format!(
-            "{failed} of {} requests failed ({})",
-            rec.sends,
+            "{failed} of {} requests failed ({}{unsent})",
+            rec.sends + rec.unsent,
             describe_errors(&rec.errors)
         ));
     }

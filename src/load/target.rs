@@ -84,6 +84,11 @@ impl Targets {
 pub async fn preflight(addrs: &[SocketAddr], timeout: Duration) -> anyhow::Result<()> {
     for &addr in addrs {
         match tokio::time::timeout(timeout, tokio::net::TcpStream::connect(addr)).await {
+            // A connect to a free local ephemeral port can pick that same port
+            // as its source and connect to itself: nothing is listening.
+            Ok(Ok(stream)) if stream.local_addr().ok() == Some(addr) => {
+                anyhow::bail!("nothing is listening on {addr} — is the server running?")
+            }
             Ok(Ok(_)) => {}
             Ok(Err(err)) if err.kind() == io::ErrorKind::ConnectionRefused => {
                 anyhow::bail!("nothing is listening on {addr} — is the server running?")

@@ -260,6 +260,7 @@ mod tests {
             target_rps: target,
             achieved_rps: achieved,
             late_sends: 0,
+            unsent: 0,
             max_send_lag_us: 0,
             latency: LatencyStats {
                 count: requests,

@@ -34,7 +34,8 @@ pub struct VerifyArgs {
     /// with --url every endpoint scenario).
     #[arg(long, value_delimiter = ',', value_name = "LIST")]
     pub scenarios: Vec<String>,
-    /// Worker processes each stack is launched with.
+    /// Worker processes each stack is launched with (with more than 1, ws-chat
+    /// spreads its room over several server processes).
     #[arg(long, default_value_t = 1)]
     pub workers: u32,
     /// Print the results as JSON on stdout.
@@ -76,7 +77,8 @@ pub enum VerifyConfigError {
 pub enum Targets {
     /// A server already running.
     Url(String),
-    /// Built-in stacks by name (empty with `defaulted`: all present ones) and manifests.
+    /// Built-in stacks by name (none named and no manifest: every stack whose
+    /// runtime is present) and the manifests given with `--stack`.
     Stacks {
         names: Vec<String>,
         files: Vec<PathBuf>,
@@ -144,6 +146,13 @@ impl VerifyConfig {
             json: args.json,
             opts: VerifyOptions {
                 timeout: args.timeout,
+                // Several workers: enough members that a room kept per process
+                // is very likely split (2 workers, 6 members: 31 in 32).
+                ws_room_members: if args.workers > 1 {
+                    (3 * args.workers as usize).clamp(6, 12)
+                } else {
+                    2
+                },
                 ..VerifyOptions::default()
             },
         })
@@ -200,11 +209,11 @@ pub async fn verify(config: &VerifyConfig) -> anyhow::Result<Vec<StackVerificati
                 }
                 return Ok(results);
             }
-            let needs_db = stacks.iter().any(|s| {
-                claimed(s, config.scenarios.as_deref())
-                    .iter()
-                    .any(|sc| sc.needs_db())
-            });
+            // Stacks that claim a database scenario connect at startup (their
+            // `/health` waits for it), even when only other scenarios are checked.
+            let needs_db = stacks
+                .iter()
+                .any(|s| s.scenarios.iter().any(|sc| sc.needs_db()));
             let work = work_dir()?;
             let database = if needs_db {
                 eprintln!("provisioning the {} database…", config.db.name());

@@ -1,5 +1,11 @@
 //! Conformance checks of the workload contract (`spec/contract.md`) against a
 //! running server: every endpoint a stack claims, with the reason of each failure.
+//!
+//! [`verify_url`] asks `/health`, then runs each scenario's checks: [`http`]
+//! (a lean client, every exchange bounded by a timeout) feeds `checks` (one
+//! function an endpoint), which judge with [`expect`] (values computed from
+//! the contract) and [`fortunes`] (the HTML table); `ws` drives ws-chat
+//! rooms. [`cli`] launches stacks and prints [`output`].
 
 mod checks;
 pub mod cli;
@@ -7,6 +13,7 @@ pub mod expect;
 pub mod fortunes;
 pub mod http;
 pub mod output;
+mod sockets;
 mod ws;
 
 use std::collections::BTreeMap;
@@ -64,6 +71,10 @@ pub struct VerifyOptions {
     pub timeout: Duration,
     /// Bound on each WebSocket handshake and each frame a member awaits.
     pub ws_timeout: Duration,
+    /// ws-chat members in room A (at least 2). More members make it likely
+    /// that a multi-process server spreads them over several workers, so
+    /// per-process rooms are caught.
+    pub ws_room_members: usize,
 }
 
 impl Default for VerifyOptions {
@@ -71,6 +82,7 @@ impl Default for VerifyOptions {
         VerifyOptions {
             timeout: Duration::from_secs(5),
             ws_timeout: ws::WS_TIMEOUT,
+            ws_room_members: 2,
         }
     }
 }
@@ -159,7 +171,7 @@ pub async fn verify_url_with(
             out: &mut report.checks,
         };
         if scenario == Scenario::WsChat {
-            ws::run(&mut cx, opts.ws_timeout).await;
+            ws::run(&mut cx, opts.ws_timeout, opts.ws_room_members).await;
         } else {
             checks::run(&mut cx).await;
         }

@@ -174,7 +174,7 @@ pub fn write_text(w: &mut impl Write, results: &[StackVerification]) -> std::io:
     w.write_all(render_text(results).as_bytes())
 }
 
-/// `{"db": ..., "passed": bool, "stacks": [...]}`.
+/// `{"db": ..., "passed": bool, "stacks": [...]}`, as `src/verify/verify.schema.json` describes.
 pub fn write_json(
     w: &mut impl Write,
     db: DbKind,

@@ -13,6 +13,7 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream, connect_async};
 
 use super::checks::Ctx;
 use super::http::fmt_dur;
+use super::sockets;
 
 type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
@@ -22,66 +23,126 @@ pub const WS_TIMEOUT: Duration = Duration::from_secs(2);
 const QUIET: Duration = Duration::from_millis(300);
 
 struct Member {
-    name: &'static str,
+    name: String,
     ws: Ws,
     /// Frames this member may see in between (the other members' joins).
     noise: HashSet<String>,
+    /// The server process holding the connection (looked up with several workers).
+    pid: Option<u32>,
 }
 
-/// Runs the ws-chat checks against `ws://HOST:PORT/ws/chat`.
-pub async fn run(cx: &mut Ctx<'_>, timeout: Duration) {
+/// Most members added to room A while looking for a second server process.
+const EXTRA_MEMBERS: usize = 20;
+
+impl Member {
+    /// The server process holding this member's connection, when `/proc` tells.
+    fn server_pid(&self, server_port: u16) -> Option<u32> {
+        let MaybeTlsStream::Plain(stream) = self.ws.get_ref() else {
+            return None;
+        };
+        let port = stream.local_addr().ok()?.port();
+        sockets::server_side_pid(port, server_port)
+    }
+}
+
+/// Connects one member to `room`.
+async fn join(cx: &Ctx<'_>, name: String, room: &str, timeout: Duration) -> Result<Member, String> {
+    let url = format!("ws://{}/ws/chat?room={room}", cx.target.authority());
+    match tokio::time::timeout(timeout, connect_async(url.as_str())).await {
+        Err(_) => Err(format!(
+            "{name}: no WebSocket handshake within {}",
+            fmt_dur(timeout)
+        )),
+        Ok(Err(e)) => Err(format!("{name}: expected 101 Switching Protocols, got {e}")),
+        Ok(Ok((ws, _))) => Ok(Member {
+            name,
+            ws,
+            noise: HashSet::new(),
+            pid: None,
+        }),
+    }
+}
+
+/// Runs the ws-chat checks against `ws://HOST:PORT/ws/chat` with
+/// `room_a` (at least 2) members in room A and one in room B. With more than
+/// 2, members are added (up to [`EXTRA_MEMBERS`]) until they are held by two
+/// server processes or more, so rooms kept per worker process are caught.
+pub async fn run(cx: &mut Ctx<'_>, timeout: Duration, room_a: usize) {
+    let room_a = room_a.max(2);
     let tag = unique_tag();
-    let room_a = format!("verify-a-{tag}");
-    let room_b = format!("verify-b-{tag}");
+    let rooms = [format!("verify-a-{tag}"), format!("verify-b-{tag}")];
     let mut members = Vec::new();
-    for (name, room) in [("A1", &room_a), ("A2", &room_a), ("B1", &room_b)] {
-        let url = format!("ws://{}/ws/chat?room={room}", cx.target.authority());
-        match tokio::time::timeout(timeout, connect_async(url.as_str())).await {
-            Err(_) => {
-                cx.record(
-                    "connect",
-                    Err(format!(
-                        "{name}: no WebSocket handshake within {}",
-                        fmt_dur(timeout)
-                    )),
-                );
+    for i in 1..=room_a {
+        match join(cx, format!("A{i}"), &rooms[0], timeout).await {
+            Ok(m) => members.push(m),
+            Err(e) => {
+                cx.record("connect", Err(e));
                 return;
             }
-            Ok(Err(e)) => {
-                cx.record(
-                    "connect",
-                    Err(format!("{name}: expected 101 Switching Protocols, got {e}")),
-                );
-                return;
-            }
-            Ok(Ok((ws, _))) => members.push(Member {
-                name,
-                ws,
-                noise: HashSet::new(),
-            }),
         }
     }
-    cx.record("connect (A1, A2 in room A; B1 in room B)", Ok(()));
-    let [a1, a2, b1] = &mut members[..] else {
-        return;
-    };
+    let mut spread = String::new();
+    if room_a > 2 {
+        let port = cx.target.port;
+        for m in members.iter_mut() {
+            m.pid = m.server_pid(port);
+        }
+        let mut pids: HashSet<u32> = members.iter().filter_map(|m| m.pid).collect();
+        while pids.len() == 1 && members.len() < room_a + EXTRA_MEMBERS {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            let name = format!("A{}", members.len() + 1);
+            match join(cx, name, &rooms[0], timeout).await {
+                Ok(mut m) => {
+                    m.pid = m.server_pid(port);
+                    pids.extend(m.pid);
+                    members.push(m);
+                }
+                Err(e) => {
+                    cx.record("connect", Err(e));
+                    return;
+                }
+            }
+        }
+        if !pids.is_empty() {
+            let n = pids.len();
+            spread = format!(" over {n} server process{}", if n == 1 { "" } else { "es" });
+        }
+    }
+    let room_a = members.len();
+    match join(cx, "B1".to_string(), &rooms[1], timeout).await {
+        Ok(m) => members.push(m),
+        Err(e) => {
+            cx.record("connect", Err(e));
+            return;
+        }
+    }
+    cx.record(
+        format!("connect (A1..A{room_a} in room A{spread}; B1 in room B)"),
+        Ok(()),
+    );
+    let (a, b) = members.split_at_mut(room_a);
+    let b1 = &mut b[0];
 
     // Each member's own first message proves it has joined; others in its
     // room may or may not see it, depending on when they joined.
-    let hellos: Vec<String> = ["A1", "A2", "B1"]
+    let a_hellos: Vec<String> = a
         .iter()
-        .map(|n| message(&tag, &format!("join-{n}")))
+        .map(|m| message(&tag, &format!("join-{}", m.name)))
         .collect();
-    a1.noise.extend(hellos[..2].iter().cloned());
-    a2.noise.extend(hellos[..2].iter().cloned());
-    b1.noise.insert(hellos[2].clone());
-    for (m, hello) in [&mut *a1, &mut *a2, &mut *b1].into_iter().zip(&hellos) {
+    let b_hello = message(&tag, "join-B1");
+    for m in a.iter_mut() {
+        m.noise = a_hellos.iter().cloned().collect();
+    }
+    b1.noise.insert(b_hello.clone());
+    let hellos = a_hellos.iter().chain(std::iter::once(&b_hello));
+    for (m, hello) in a.iter_mut().chain(std::iter::once(&mut *b1)).zip(hellos) {
         let echoed = send_and_expect(m, hello, timeout).await;
         if !cx.record(format!("echo to the sender ({})", m.name), echoed) {
             return;
         }
     }
 
+    let (a1, others) = a.split_first_mut().expect("room A has two members or more");
     let m1 = message(&tag, "m1");
     if let Err(e) = send(a1, &m1).await {
         cx.record("A1 sends", Err(e));
@@ -89,8 +150,26 @@ pub async fn run(cx: &mut Ctx<'_>, timeout: Duration) {
     }
     let echo = expect(a1, &m1, timeout).await;
     cx.record("echo byte-for-byte (A1 → A1)", echo);
-    let fan = expect(a2, &m1, timeout).await;
-    cx.record("broadcast byte-for-byte (A1 → A2)", fan);
+    let mut fan = Ok(());
+    for m in others.iter_mut() {
+        fan = expect(m, &m1, timeout).await.map_err(|e| match (a1.pid, m.pid) {
+            (Some(p1), Some(pm)) if p1 != pm => format!(
+                "{e} (A1 is served by process {p1}, {} by {pm}: are rooms kept per worker process?)",
+                m.name
+            ),
+            _ => e,
+        });
+        if fan.is_err() {
+            break;
+        }
+    }
+    let last = others.len() + 1;
+    let fan_to = if last == 2 {
+        "A2".to_string()
+    } else {
+        format!("A2..A{last}")
+    };
+    cx.record(format!("broadcast byte-for-byte (A1 → {fan_to})"), fan);
     let isolated = match next_text(b1, QUIET).await {
         Ok(None) => Ok(()),
         Ok(Some(got)) => Err(format!(
@@ -114,19 +193,21 @@ pub async fn run(cx: &mut Ctx<'_>, timeout: Duration) {
         return;
     }
     let mut ordered = Ok(());
-    for m in &burst {
-        ordered = expect(a2, m, timeout).await;
-        if ordered.is_err() {
-            break;
+    'members: for m in others.iter_mut() {
+        for text in &burst {
+            ordered = expect(m, text, timeout).await;
+            if ordered.is_err() {
+                break 'members;
+            }
         }
     }
     cx.record(
-        "order kept, binary ignored (A1 → A2: bin, m2, m3, m4)",
+        format!("order kept, binary ignored (A1 → {fan_to}: bin, m2, m3, m4)"),
         ordered,
     );
     let mut own = Ok(());
-    for m in &burst {
-        own = expect(a1, m, timeout).await;
+    for text in &burst {
+        own = expect(a1, text, timeout).await;
         if own.is_err() {
             break;
         }
@@ -134,6 +215,7 @@ pub async fn run(cx: &mut Ctx<'_>, timeout: Duration) {
     cx.record("order kept (A1 → A1: m2, m3, m4)", own);
 
     // A2 leaves; the room must keep working for A1.
+    let a2 = &mut others[0];
     let _ = tokio::time::timeout(timeout, a2.ws.close(None)).await;
     let _ = tokio::time::timeout(QUIET, async { while a2.ws.next().await.is_some() {} }).await;
     let m5 = message(&tag, "m5");

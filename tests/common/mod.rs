@@ -199,6 +199,7 @@ impl Builder {
             target_rps: target,
             achieved_rps: target.map(|t| t.min(rps * 1.001)),
             late_sends: 0,
+            unsent: 0,
             max_send_lag_us: 0,
             latency,
             latency_uncorrected: None,

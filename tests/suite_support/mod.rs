@@ -45,6 +45,7 @@ pub fn load(rps: f64, p50: u64, p99: u64, target: Option<f64>) -> LoadReport {
         target_rps: target,
         achieved_rps: target,
         late_sends: 0,
+        unsent: 0,
         max_send_lag_us: 0,
         latency: LatencyStats {
             count: (rps * 2.0) as u64,

@@ -385,3 +385,15 @@ pub async fn raw_server(kind: Raw) -> Server {
         task,
     }
 }
+
+/// Validates `ringside verify --json` output against `src/verify/verify.schema.json`.
+pub fn assert_valid_verify_json(doc: &serde_json::Value) {
+    let schema: serde_json::Value = serde_json::from_str(include_str!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/src/verify/verify.schema.json"
+    )))
+    .unwrap();
+    if let Err(e) = jsonschema::validate(&schema, doc) {
+        panic!("verify --json output does not match its schema: {e}\n{doc:#}");
+    }
+}

@@ -31,8 +31,11 @@ TIME_ZONE = "UTC"
 DEFAULT_AUTO_FIELD = "django.db.models.AutoField"
 
 
-def _database() -> dict:
-    kind = os.environ.get("RINGSIDE_DB", "").strip().lower()
+# sqlite | postgres | "" (no database: /health says ok, database endpoints fail)
+RINGSIDE_DB = os.environ.get("RINGSIDE_DB", "").strip().lower()
+
+
+def _database(kind: str) -> dict:
     if kind == "sqlite":
         return {
             "ENGINE": "django.db.backends.sqlite3",
@@ -71,10 +74,10 @@ def _database() -> dict:
         }
     if kind:
         raise RuntimeError(f"RINGSIDE_DB={kind!r}: expected sqlite or postgres")
-    return {}  # no database: the database endpoints answer 500
+    return {}
 
 
-DATABASES = {"default": _database()} if os.environ.get("RINGSIDE_DB") else {}
+DATABASES = {"default": _database(RINGSIDE_DB)} if RINGSIDE_DB else {}
 
 # ws-chat rooms are Channels groups. The in-memory layer only reaches consumers
 # of the same process (channels_redis would be the multi-process choice).
