@@ -16,6 +16,23 @@ pub struct ReportArgs {
 }
 
 pub fn run(args: ReportArgs) -> anyhow::Result<ExitCode> {
-    let _ = args;
-    anyhow::bail!("`ringside report` is not built yet")
+    let results = super::read_results(&args.results)?;
+    let out = match args.out {
+        Some(dir) => dir,
+        None => args
+            .results
+            .parent()
+            .map(|p| {
+                if p.as_os_str().is_empty() {
+                    PathBuf::from(".")
+                } else {
+                    p.to_path_buf()
+                }
+            })
+            .unwrap_or_else(|| PathBuf::from(".")),
+    };
+    let (html, md) = super::write_reports(&results, &out)?;
+    println!("wrote {}", html.display());
+    println!("wrote {}", md.display());
+    Ok(ExitCode::SUCCESS)
 }

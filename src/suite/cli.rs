@@ -1,18 +1,104 @@
-//! `ringside run`.
+//! `ringside run`: flags, validated into a [`SuiteConfig`](super::config::SuiteConfig).
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Args;
 
 /// Flags of `ringside run`.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct RunArgs {
+    /// A short suite: plaintext, json, db, io, cpu, startup, footprint; one
+    /// trial, 2 s points (the default when no scenario is named).
+    #[arg(long, conflicts_with = "full")]
+    pub quick: bool,
+    /// Every scenario, several trials, longer points.
+    #[arg(long)]
+    pub full: bool,
+    /// Scenarios to run (comma separated), e.g. `json,io,idle`.
+    #[arg(long, value_delimiter = ',')]
+    pub scenarios: Vec<String>,
+    /// Built-in stacks to run (comma separated; default: all).
+    #[arg(long, value_delimiter = ',')]
+    pub stacks: Vec<String>,
+    /// Also run the stack of this manifest (repeatable).
+    #[arg(long = "stack", value_name = "STACK_TOML")]
+    pub extra_stacks: Vec<PathBuf>,
+    /// Measure an already-running server (loopback) instead of the stacks.
+    #[arg(long, value_name = "URL")]
+    pub url: Option<String>,
+    /// With --url: the server's process id, to measure its CPU and memory.
+    #[arg(long, requires = "url")]
+    pub pid: Option<u32>,
     /// Database the stacks use.
     #[arg(long, value_enum, default_value = "sqlite")]
     pub db: crate::db::DbKind,
+    /// Results folder (default: ringside-results/<timestamp>/).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Continue the interrupted run in DIR (its settings are reused).
+    #[arg(long, value_name = "DIR", conflicts_with = "out")]
+    pub resume: Option<PathBuf>,
+    /// Timing, load shape and core pinning.
+    #[command(flatten)]
+    pub tuning: Box<Tuning>,
+    /// Plain progress lines even on a terminal.
+    #[arg(long)]
+    pub plain: bool,
 }
 
+/// Flags of `ringside run` that shape the measurements.
+#[derive(Debug, Clone, Args)]
+pub struct Tuning {
+    /// Measured window of each point (e.g. `5s`).
+    #[arg(long, value_parser = humantime::parse_duration)]
+    pub duration: Option<std::time::Duration>,
+    /// Warm-up before each scenario (e.g. `1s`).
+    #[arg(long, value_parser = humantime::parse_duration)]
+    pub warmup: Option<std::time::Duration>,
+    /// Trials per point (default: 1 quick, 3 full).
+    #[arg(long)]
+    pub trials: Option<u32>,
+    /// p99 objective of the capacity search, milliseconds.
+    #[arg(long, default_value_t = 100.0)]
+    pub slo: f64,
+    /// Most steps of each capacity-at-SLO search (0: no search; default 3 quick, 8 full).
+    #[arg(long)]
+    pub capacity_steps: Option<u32>,
+    /// Closed-loop connection counts for peak throughput (comma separated).
+    #[arg(long, value_delimiter = ',')]
+    pub concurrency: Vec<usize>,
+    /// Offered rates (requests/s) for latency at fixed rates, for every scenario.
+    #[arg(long, value_delimiter = ',')]
+    pub rates: Vec<f64>,
+    /// Cores the server is pinned to (default: core 0).
+    #[arg(long, value_delimiter = ',')]
+    pub server_cpus: Vec<usize>,
+    /// Cores the load generator is pinned to (default: the other cores).
+    #[arg(long, value_delimiter = ',')]
+    pub generator_cpus: Vec<usize>,
+    /// N of the `workers` scenario (default: number of cores).
+    #[arg(long)]
+    pub workers_n: Option<u32>,
+    /// Connections of the `io` scenario.
+    #[arg(long, default_value_t = 256)]
+    pub io_connections: usize,
+    /// Idle keep-alive connections of the `idle` scenario.
+    #[arg(long, default_value_t = 2000)]
+    pub idle_connections: usize,
+}
+
+/// Runs `ringside run`.
 pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
-    let _ = args;
-    anyhow::bail!("`ringside run` is not built yet")
+    let argv: Vec<String> = std::env::args().collect();
+    let cfg = super::config::SuiteConfig::from_args(&args, argv)?;
+    let cores = cfg.settings.generator_cpus.clone();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .on_thread_start(move || super::runner::pin_current_thread(&cores))
+        .build()?;
+    let results = rt.block_on(super::run(cfg, args.plain))?;
+    print!("{}", crate::report::terminal::render(&results));
+    Ok(ExitCode::SUCCESS)
 }

@@ -34,6 +34,9 @@ pub struct Results {
     pub points: Vec<Point>,
     /// Capacity-at-SLO searches.
     pub capacity: Vec<CapacityRecord>,
+    /// Run-level problems that did not stop the run (database unavailable, ...).
+    #[serde(default)]
+    pub warnings: Vec<String>,
 }
 
 /// The machine the run was measured on.
@@ -74,6 +77,25 @@ pub struct Settings {
     pub io_connections: usize,
     /// Connections of the `idle` scenario.
     pub idle_connections: usize,
+    /// Per-scenario offered rates (scenario name -> requests/s) overriding
+    /// `fixed_rates_rps`; the same for every stack.
+    #[serde(default)]
+    pub fixed_rates_by_scenario: BTreeMap<String, Vec<f64>>,
+    /// Connections of the open-loop (fixed-rate and capacity) points.
+    #[serde(default)]
+    pub open_connections: usize,
+    /// Endpoint scenarios the `workers` scenario scales (1 vs N workers).
+    #[serde(default)]
+    pub workers_scenarios: Vec<Scenario>,
+    /// Most steps of one capacity search.
+    #[serde(default)]
+    pub capacity_max_steps: u32,
+    /// Measured window of one capacity step, seconds.
+    #[serde(default)]
+    pub capacity_step_s: f64,
+    /// Bring-your-own server measured instead of (or beside) the stacks.
+    #[serde(default)]
+    pub url: Option<String>,
     /// Anything else (ws-chat settings, ...), by name.
     #[serde(default)]
     pub extra: BTreeMap<String, serde_json::Value>,
@@ -261,4 +283,7 @@ pub struct CapacityStep {
     pub p99_us: u64,
     pub errors: u64,
     pub passed: bool,
+    /// Why a failed step failed: `slo`, `errors`, `generator` or `rate`.
+    #[serde(default)]
+    pub failed_by: Option<String>,
 }

@@ -1,4 +1,14 @@
 //! The verdict: the claims ledger, recommendations for a project profile, and
 //! comparisons of two runs — all computed from measured figures by written rules.
+//!
+//! [`figures`] reduces a results file to medians and spreads ([`stats`]);
+//! [`claims`], [`recommend`] and [`compare`] read only those figures.
 
+pub mod claims;
 pub mod cli;
+pub mod compare;
+pub mod figures;
+pub mod format;
+pub mod profile;
+pub mod recommend;
+pub mod stats;

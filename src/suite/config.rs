@@ -1,0 +1,420 @@
+//! The validated configuration of `ringside run` ([`SuiteConfig`]): presets
+//! (`--quick`, `--full`), flag overrides, and the settings recorded in the
+//! results file. `--resume` reloads the settings of the interrupted run.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::error::bad_input;
+use crate::scenario::Scenario;
+
+use super::cli::RunArgs;
+use super::results::{Results, Settings};
+
+/// A flag with a bad value; the message names the flag.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error(transparent)]
+    UnknownScenario(#[from] crate::scenario::UnknownScenario),
+    #[error("--{flag} {value}: {why}")]
+    BadValue {
+        flag: &'static str,
+        value: String,
+        why: String,
+    },
+    #[error(
+        "--url {0}: only http:// URLs on the loopback interface (127.0.0.1, localhost, ::1) are measured"
+    )]
+    NotLoopback(String),
+    #[error("--out {path}: cannot write results there: {why}")]
+    OutNotWritable { path: String, why: String },
+    #[error("--resume {path}: {why}")]
+    BadResume { path: String, why: String },
+}
+
+fn bad(flag: &'static str, value: impl ToString, why: impl Into<String>) -> anyhow::Error {
+    bad_input(ConfigError::BadValue {
+        flag,
+        value: value.to_string(),
+        why: why.into(),
+    })
+}
+
+/// Everything `ringside run` needs, validated.
+#[derive(Debug, Clone)]
+pub struct SuiteConfig {
+    /// The settings recorded in the results file (stack names filled in once discovered).
+    pub settings: Settings,
+    /// Built-in stacks selected by name (empty: all).
+    pub stack_filter: Vec<String>,
+    /// User manifests added with `--stack`.
+    pub extra_stacks: Vec<PathBuf>,
+    /// Bring-your-own server.
+    pub url: Option<url::Url>,
+    /// Its process id, for CPU and memory.
+    pub pid: Option<u32>,
+    /// Results folder.
+    pub out: PathBuf,
+    /// The interrupted run being continued.
+    pub resume: Option<Results>,
+    /// The argv of this invocation.
+    pub command: Vec<String>,
+    /// Folder of the built-in stacks.
+    pub stacks_root: PathBuf,
+}
+
+/// The scenarios of `--quick`.
+pub const QUICK_SCENARIOS: [Scenario; 7] = [
+    Scenario::Plaintext,
+    Scenario::Json,
+    Scenario::Db,
+    Scenario::Io,
+    Scenario::Cpu,
+    Scenario::Startup,
+    Scenario::Footprint,
+];
+
+/// The offered rate (requests/s) a scenario is compared at: low enough that
+/// every stack should sustain it on one core, so latency compares like for like.
+pub fn base_rate_rps(scenario: Scenario) -> f64 {
+    match scenario {
+        Scenario::Plaintext | Scenario::Json => 500.0,
+        Scenario::Db => 200.0,
+        Scenario::Fortunes => 100.0,
+        Scenario::Queries => 40.0,
+        Scenario::Updates => 20.0,
+        Scenario::Io => 100.0,
+        Scenario::Cpu => 10.0,
+        Scenario::Numeric => 20.0,
+        _ => 100.0,
+    }
+}
+
+/// Number of cores ringside may use.
+pub fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+impl SuiteConfig {
+    /// Validates the flags (or reloads the settings of `--resume DIR`).
+    pub fn from_args(args: &RunArgs, command: Vec<String>) -> anyhow::Result<SuiteConfig> {
+        if let Some(dir) = &args.resume {
+            return Self::resumed(dir, command);
+        }
+        let ncores = cores();
+        let full = args.full;
+        let custom = !args.scenarios.is_empty();
+        let mut scenarios: Vec<Scenario> = if custom {
+            let mut v = Vec::new();
+            for name in &args.scenarios {
+                let sc: Scenario = name
+                    .trim()
+                    .parse()
+                    .map_err(|e| bad_input(ConfigError::UnknownScenario(e)))?;
+                if !v.contains(&sc) {
+                    v.push(sc);
+                }
+            }
+            v
+        } else if full {
+            Scenario::ALL.to_vec()
+        } else {
+            QUICK_SCENARIOS.to_vec()
+        };
+        scenarios.sort();
+        let suite = if custom {
+            "custom"
+        } else if full {
+            "full"
+        } else {
+            "quick"
+        };
+
+        let trials = args.tuning.trials.unwrap_or(if full { 3 } else { 1 });
+        if !(1..=100).contains(&trials) {
+            return Err(bad("trials", trials, "must be between 1 and 100"));
+        }
+        let duration = args.tuning.duration.unwrap_or(if full {
+            Duration::from_secs(5)
+        } else {
+            Duration::from_secs(2)
+        });
+        if duration < Duration::from_millis(200) || duration > Duration::from_secs(3600) {
+            return Err(bad(
+                "duration",
+                humantime::format_duration(duration),
+                "must be between 200ms and 1h",
+            ));
+        }
+        let warmup = args.tuning.warmup.unwrap_or(if full {
+            Duration::from_secs(2)
+        } else {
+            Duration::from_millis(500)
+        });
+        if !(args.tuning.slo.is_finite() && args.tuning.slo > 0.0) {
+            return Err(bad(
+                "slo",
+                args.tuning.slo,
+                "must be a positive number of milliseconds",
+            ));
+        }
+        let concurrency = if args.tuning.concurrency.is_empty() {
+            if full { vec![16, 64, 256] } else { vec![64] }
+        } else {
+            args.tuning.concurrency.clone()
+        };
+        if let Some(c) = concurrency.iter().find(|&&c| c == 0 || c > 100_000) {
+            return Err(bad("concurrency", c, "must be between 1 and 100000"));
+        }
+        if let Some(r) = args
+            .tuning
+            .rates
+            .iter()
+            .find(|r| !(r.is_finite() && **r > 0.0))
+        {
+            return Err(bad("rates", r, "must be positive requests/s"));
+        }
+        let mut by_scenario = BTreeMap::new();
+        for sc in scenarios.iter().filter(|s| s.default_path().is_some()) {
+            let rates = if !args.tuning.rates.is_empty() {
+                args.tuning.rates.clone()
+            } else if full {
+                let b = base_rate_rps(*sc);
+                vec![b / 4.0, b, b * 4.0]
+            } else {
+                vec![base_rate_rps(*sc)]
+            };
+            by_scenario.insert(sc.name().to_string(), rates);
+        }
+
+        let server_cpus = if args.tuning.server_cpus.is_empty() {
+            vec![0]
+        } else {
+            args.tuning.server_cpus.clone()
+        };
+        let generator_cpus = if !args.tuning.generator_cpus.is_empty() {
+            args.tuning.generator_cpus.clone()
+        } else if ncores >= 2 {
+            (0..ncores).filter(|c| !server_cpus.contains(c)).collect()
+        } else {
+            vec![0]
+        };
+        for (flag, cpus) in [
+            ("server-cpus", &server_cpus),
+            ("generator-cpus", &generator_cpus),
+        ] {
+            if let Some(c) = cpus.iter().find(|&&c| c >= ncores) {
+                return Err(bad(
+                    flag,
+                    c,
+                    format!("this machine has cores 0..{}", ncores - 1),
+                ));
+            }
+            if cpus.is_empty() {
+                return Err(bad(flag, "", "no core left; name one"));
+            }
+        }
+        let workers_n = args.tuning.workers_n.unwrap_or(ncores as u32);
+        if !(1..=256).contains(&workers_n) {
+            return Err(bad("workers-n", workers_n, "must be between 1 and 256"));
+        }
+        if args.tuning.io_connections == 0 || args.tuning.io_connections > 50_000 {
+            return Err(bad(
+                "io-connections",
+                args.tuning.io_connections,
+                "must be between 1 and 50000",
+            ));
+        }
+        if args.tuning.idle_connections == 0 || args.tuning.idle_connections > 100_000 {
+            return Err(bad(
+                "idle-connections",
+                args.tuning.idle_connections,
+                "must be between 1 and 100000",
+            ));
+        }
+
+        let url = match &args.url {
+            None => None,
+            Some(raw) => Some(parse_loopback(raw)?),
+        };
+
+        let out = match &args.out {
+            Some(p) => p.clone(),
+            None => PathBuf::from("ringside-results")
+                .join(chrono::Utc::now().format("%Y%m%d-%H%M%S").to_string()),
+        };
+        ensure_writable(&out)?;
+
+        let mut extra = BTreeMap::new();
+        if !args.extra_stacks.is_empty() {
+            let paths: Vec<String> = args
+                .extra_stacks
+                .iter()
+                .map(|p| {
+                    std::path::absolute(p)
+                        .unwrap_or_else(|_| p.clone())
+                        .display()
+                        .to_string()
+                })
+                .collect();
+            extra.insert("stack_manifests".into(), serde_json::json!(paths));
+        }
+        if scenarios.contains(&Scenario::WsChat) {
+            super::ws::WsSettings::defaults(full).record(&mut extra);
+        }
+        if let Some(pid) = args.pid {
+            extra.insert("pid".into(), serde_json::json!(pid));
+        }
+
+        let settings = Settings {
+            suite: suite.into(),
+            scenarios,
+            stacks: args.stacks.clone(),
+            db: args.db,
+            trials,
+            duration_s: duration.as_secs_f64(),
+            warmup_s: warmup.as_secs_f64(),
+            concurrency,
+            fixed_rates_rps: if args.tuning.rates.is_empty() {
+                Vec::new()
+            } else {
+                args.tuning.rates.clone()
+            },
+            slo_ms: args.tuning.slo,
+            server_cpus,
+            generator_cpus,
+            workers_n,
+            io_connections: args.tuning.io_connections,
+            idle_connections: args.tuning.idle_connections,
+            fixed_rates_by_scenario: by_scenario,
+            open_connections: 64,
+            workers_scenarios: vec![Scenario::Json, Scenario::Cpu],
+            capacity_max_steps: args
+                .tuning
+                .capacity_steps
+                .unwrap_or(if full { 8 } else { 3 })
+                .min(50),
+            capacity_step_s: if full { 2.0 } else { 1.0 },
+            url: url.as_ref().map(|u| u.to_string()),
+            extra,
+        };
+        Ok(SuiteConfig {
+            stack_filter: args.stacks.clone(),
+            extra_stacks: args.extra_stacks.clone(),
+            url,
+            pid: args.pid,
+            out,
+            resume: None,
+            command,
+            stacks_root: crate::stack::stacks_root(),
+            settings,
+        })
+    }
+
+    fn resumed(dir: &Path, command: Vec<String>) -> anyhow::Result<SuiteConfig> {
+        let err = |why: String| {
+            bad_input(ConfigError::BadResume {
+                path: dir.display().to_string(),
+                why,
+            })
+        };
+        let file = dir.join("results.json");
+        let text = std::fs::read_to_string(&file)
+            .map_err(|e| err(format!("cannot read {}: {e}", file.display())))?;
+        let results: Results = serde_json::from_str(&text)
+            .map_err(|e| err(format!("not a ringside results file: {e}")))?;
+        if results.schema != super::results::RESULTS_SCHEMA {
+            return Err(err(format!(
+                "schema {} is not {}",
+                results.schema,
+                super::results::RESULTS_SCHEMA
+            )));
+        }
+        ensure_writable(dir)?;
+        let s = results.settings.clone();
+        let extra_stacks = s
+            .extra
+            .get("stack_manifests")
+            .and_then(|v| serde_json::from_value::<Vec<PathBuf>>(v.clone()).ok())
+            .unwrap_or_default();
+        let pid = s
+            .extra
+            .get("pid")
+            .and_then(|v| v.as_u64())
+            .map(|p| p as u32);
+        let url = match &s.url {
+            Some(u) => Some(parse_loopback(u)?),
+            None => None,
+        };
+        Ok(SuiteConfig {
+            stack_filter: s.stacks.clone(),
+            extra_stacks,
+            url,
+            pid,
+            out: dir.to_path_buf(),
+            resume: Some(results),
+            command,
+            stacks_root: crate::stack::stacks_root(),
+            settings: s,
+        })
+    }
+
+    pub fn duration(&self) -> Duration {
+        Duration::from_secs_f64(self.settings.duration_s)
+    }
+    pub fn warmup(&self) -> Duration {
+        Duration::from_secs_f64(self.settings.warmup_s)
+    }
+    /// Offered rates of the fixed-rate points of `scenario`.
+    pub fn rates(&self, scenario: Scenario) -> Vec<f64> {
+        self.settings
+            .fixed_rates_by_scenario
+            .get(scenario.name())
+            .cloned()
+            .filter(|v| !v.is_empty())
+            .unwrap_or_else(|| {
+                if self.settings.fixed_rates_rps.is_empty() {
+                    vec![base_rate_rps(scenario)]
+                } else {
+                    self.settings.fixed_rates_rps.clone()
+                }
+            })
+    }
+    /// True when the server and the generator share a core.
+    pub fn shared_cores(&self) -> bool {
+        self.settings
+            .server_cpus
+            .iter()
+            .any(|c| self.settings.generator_cpus.contains(c))
+    }
+}
+
+fn parse_loopback(raw: &str) -> anyhow::Result<url::Url> {
+    let u = url::Url::parse(raw).map_err(|e| bad("url", raw, e.to_string()))?;
+    let loopback = match u.host() {
+        Some(url::Host::Domain(d)) => d == "localhost",
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    };
+    if u.scheme() != "http" || !loopback {
+        return Err(bad_input(ConfigError::NotLoopback(raw.to_string())));
+    }
+    Ok(u)
+}
+
+/// Creates `dir` and checks a file can be written in it.
+pub fn ensure_writable(dir: &Path) -> anyhow::Result<()> {
+    let fail = |e: std::io::Error| {
+        bad_input(ConfigError::OutNotWritable {
+            path: dir.display().to_string(),
+            why: e.to_string(),
+        })
+    };
+    std::fs::create_dir_all(dir).map_err(fail)?;
+    let probe = dir.join(".ringside-write-probe");
+    std::fs::write(&probe, b"").map_err(fail)?;
+    let _ = std::fs::remove_file(&probe);
+    Ok(())
+}

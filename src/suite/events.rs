@@ -1,0 +1,262 @@
+//! The run's events ([`Report`], criterion-style: every hook has a no-op
+//! default). The live progress display and the results writer both listen to
+//! the same run through [`Reporters`].
+
+use std::io::{IsTerminal, Write};
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressStyle};
+
+use super::results::{CapacityRecord, Point, Results};
+
+/// Where the run is: which stack, scenario, trial and point.
+#[derive(Debug, Clone, Default)]
+pub struct Position {
+    pub stack: String,
+    pub scenario: String,
+    pub trial: u32,
+    pub trials: u32,
+    /// What is being measured (`peak c=64`, `rate 500 rps`, `capacity step 2`).
+    pub what: String,
+}
+
+/// Hooks called as the run goes. `results` is the whole file as it stands.
+#[allow(unused_variables)]
+pub trait Report {
+    /// The run starts; `planned` is the estimated measuring time.
+    fn run_started(&mut self, results: &Results, planned: Duration) -> anyhow::Result<()> {
+        Ok(())
+    }
+    /// A load is about to be driven for about `expected`.
+    fn measuring(&mut self, at: &Position, expected: Duration) {}
+    /// A note for the user (stack skipped, verification failed, crash...).
+    fn note(&mut self, message: &str) {}
+    /// A point was measured and added to `results`.
+    fn point_measured(&mut self, results: &Results, point: &Point) -> anyhow::Result<()> {
+        Ok(())
+    }
+    /// A capacity search finished and was added to `results`.
+    fn capacity_measured(
+        &mut self,
+        results: &Results,
+        record: &CapacityRecord,
+    ) -> anyhow::Result<()> {
+        Ok(())
+    }
+    /// Anything else in `results` changed (stack records, startup, idle...).
+    fn updated(&mut self, results: &Results) -> anyhow::Result<()> {
+        Ok(())
+    }
+    /// The run is over (finished or stopped by an error).
+    fn run_finished(&mut self, results: &Results) -> anyhow::Result<()> {
+        Ok(())
+    }
+}
+
+/// Several reports listening to one run, called in order.
+#[derive(Default)]
+pub struct Reporters(pub Vec<Box<dyn Report>>);
+
+impl Report for Reporters {
+    fn run_started(&mut self, results: &Results, planned: Duration) -> anyhow::Result<()> {
+        self.0
+            .iter_mut()
+            .try_for_each(|r| r.run_started(results, planned))
+    }
+    fn measuring(&mut self, at: &Position, expected: Duration) {
+        self.0.iter_mut().for_each(|r| r.measuring(at, expected))
+    }
+    fn note(&mut self, message: &str) {
+        self.0.iter_mut().for_each(|r| r.note(message))
+    }
+    fn point_measured(&mut self, results: &Results, point: &Point) -> anyhow::Result<()> {
+        self.0
+            .iter_mut()
+            .try_for_each(|r| r.point_measured(results, point))
+    }
+    fn capacity_measured(
+        &mut self,
+        results: &Results,
+        record: &CapacityRecord,
+    ) -> anyhow::Result<()> {
+        self.0
+            .iter_mut()
+            .try_for_each(|r| r.capacity_measured(results, record))
+    }
+    fn updated(&mut self, results: &Results) -> anyhow::Result<()> {
+        self.0.iter_mut().try_for_each(|r| r.updated(results))
+    }
+    fn run_finished(&mut self, results: &Results) -> anyhow::Result<()> {
+        self.0.iter_mut().try_for_each(|r| r.run_finished(results))
+    }
+}
+
+/// What a point's load is, in a few words (`peak c=64`, `rate 500 rps`).
+pub fn point_line_kind(kind: &super::results::PointKind) -> String {
+    use super::results::PointKind;
+    match kind {
+        PointKind::Peak { connections } => format!("peak c={connections}"),
+        PointKind::FixedRate { rps } => format!("rate {rps} rps"),
+        PointKind::Io { connections } => format!("io c={connections}"),
+        PointKind::Ws { clients, .. } => format!("ws {clients} clients"),
+    }
+}
+
+/// One line summarising a point, for progress output.
+pub fn point_line(p: &Point) -> String {
+    let what = point_line_kind(&p.kind);
+    let figures = match (&p.load, &p.ws) {
+        (Some(l), _) => format!(
+            "{:.0} req/s  p50 {:.2} ms  p99 {:.2} ms",
+            l.throughput_rps,
+            l.latency.p50_us as f64 / 1000.0,
+            l.latency.p99_us as f64 / 1000.0
+        ),
+        (None, Some(w)) => format!(
+            "{:.0} deliveries/s  p50 {:.2} ms  p99 {:.2} ms  lost {}",
+            w.delivered_per_s,
+            w.latency.p50_us as f64 / 1000.0,
+            w.latency.p99_us as f64 / 1000.0,
+            w.lost
+        ),
+        _ => String::from("-"),
+    };
+    let per = if p.ws.is_some() { "delivery" } else { "req" };
+    let cpu = p
+        .server
+        .cpu_us_per_req
+        .map(|c| format!("  {c:.0} CPU-µs/{per}"))
+        .unwrap_or_default();
+    let invalid = if p.valid { "" } else { "  [invalid]" };
+    format!(
+        "{} {} (w={}) trial {}: {what}: {figures}{cpu}{invalid}",
+        p.stack, p.scenario, p.workers, p.trial
+    )
+}
+
+/// Live progress: an indicatif bar on a terminal (stack, scenario, trial,
+/// time left), plain lines on stderr otherwise.
+pub struct Progress {
+    bar: Option<ProgressBar>,
+    done_ms: u64,
+}
+
+impl Progress {
+    /// A bar when stderr is a terminal and `plain` is false.
+    pub fn new(plain: bool) -> Progress {
+        let bar = (!plain && std::io::stderr().is_terminal()).then(|| {
+            let bar = ProgressBar::new(1);
+            bar.set_style(
+                ProgressStyle::with_template(
+                    "{spinner} [{elapsed_precise}] {bar:30} ~{eta} left  {msg}",
+                )
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+            );
+            bar.enable_steady_tick(Duration::from_millis(200));
+            bar
+        });
+        Progress { bar, done_ms: 0 }
+    }
+
+    fn line(&self, s: &str) {
+        match &self.bar {
+            Some(bar) => bar.println(s),
+            None => {
+                let _ = writeln!(std::io::stderr(), "{s}");
+            }
+        }
+    }
+}
+
+impl Report for Progress {
+    fn run_started(&mut self, results: &Results, planned: Duration) -> anyhow::Result<()> {
+        if let Some(bar) = &self.bar {
+            bar.set_length(planned.as_millis().max(1) as u64);
+        }
+        self.line(&format!(
+            "ringside run ({} suite, {} trial(s)), about {} of measuring",
+            results.settings.suite,
+            results.settings.trials,
+            humantime::format_duration(Duration::from_secs(planned.as_secs()))
+        ));
+        Ok(())
+    }
+    fn measuring(&mut self, at: &Position, expected: Duration) {
+        self.done_ms += expected.as_millis() as u64;
+        if let Some(bar) = &self.bar {
+            bar.set_message(format!(
+                "{} · {} · trial {}/{} · {}",
+                at.stack, at.scenario, at.trial, at.trials, at.what
+            ));
+            bar.set_position(self.done_ms.min(bar.length().unwrap_or(u64::MAX)));
+        }
+    }
+    fn note(&mut self, message: &str) {
+        self.line(message);
+    }
+    fn point_measured(&mut self, _results: &Results, point: &Point) -> anyhow::Result<()> {
+        self.line(&point_line(point));
+        Ok(())
+    }
+    fn capacity_measured(&mut self, _results: &Results, r: &CapacityRecord) -> anyhow::Result<()> {
+        let cap = r
+            .capacity
+            .map_or("none".to_string(), |c| format!("{c:.0} {}", r.unit));
+        self.line(&format!(
+            "{} {} (w={}) trial {}: capacity at p99 < {} ms: {cap} (stopped by {})",
+            r.stack, r.scenario, r.workers, r.trial, r.slo_ms, r.limited_by
+        ));
+        Ok(())
+    }
+    fn run_finished(&mut self, _results: &Results) -> anyhow::Result<()> {
+        if let Some(bar) = self.bar.take() {
+            bar.finish_and_clear();
+        }
+        Ok(())
+    }
+}
+
+/// Rewrites `results.json` atomically (temp file + rename) on every change.
+pub struct ResultsWriter {
+    pub path: std::path::PathBuf,
+}
+
+impl ResultsWriter {
+    pub fn new(dir: &std::path::Path) -> ResultsWriter {
+        ResultsWriter {
+            path: dir.join("results.json"),
+        }
+    }
+}
+
+/// Writes `results` to `path` atomically: a crash leaves the old or the new file, never half.
+pub fn write_atomic(path: &std::path::Path, results: &Results) -> anyhow::Result<()> {
+    use anyhow::Context;
+    let dir = path.parent().unwrap_or(std::path::Path::new("."));
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)
+        .with_context(|| format!("writing results in {}", dir.display()))?;
+    let bytes = serde_json::to_vec_pretty(results)?;
+    tmp.as_file_mut().write_all(&bytes)?;
+    tmp.as_file_mut().sync_all()?;
+    tmp.persist(path)
+        .with_context(|| format!("writing {}", path.display()))?;
+    Ok(())
+}
+
+impl Report for ResultsWriter {
+    fn run_started(&mut self, results: &Results, _planned: Duration) -> anyhow::Result<()> {
+        write_atomic(&self.path, results)
+    }
+    fn point_measured(&mut self, results: &Results, _point: &Point) -> anyhow::Result<()> {
+        write_atomic(&self.path, results)
+    }
+    fn capacity_measured(&mut self, results: &Results, _r: &CapacityRecord) -> anyhow::Result<()> {
+        write_atomic(&self.path, results)
+    }
+    fn updated(&mut self, results: &Results) -> anyhow::Result<()> {
+        write_atomic(&self.path, results)
+    }
+    fn run_finished(&mut self, results: &Results) -> anyhow::Result<()> {
+        write_atomic(&self.path, results)
+    }
+}

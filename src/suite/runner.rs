@@ -1,0 +1,645 @@
+//! The orchestration of `ringside run`: resolve the stacks, install them,
+//! then per trial and stack launch, verify, warm up and measure every
+//! scenario, recording each point as it lands. Bring-your-own servers take
+//! the same path without launch.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use anyhow::Context;
+
+use crate::db::Database;
+use crate::error::bad_input_msg;
+use crate::scenario::Scenario;
+use crate::stack::{self, LaunchOpts, Running, RuntimeStatus, Stack};
+
+use super::config::SuiteConfig;
+use super::events::{Position, Report};
+use super::measure::{self, PointSpec};
+use super::results::{FailureRecord, PointKind, Results, StackRecord, StackStatus};
+use super::target::{External, Target};
+
+/// Name of the stack record of a `--url` server.
+pub const EXTERNAL: &str = "external";
+
+/// Pins the calling thread to `cpus` (best effort: a failure leaves it unpinned).
+pub fn pin_current_thread(cpus: &[usize]) {
+    let mut set = nix::sched::CpuSet::new();
+    for &c in cpus {
+        let _ = set.set(c);
+    }
+    let _ = nix::sched::sched_setaffinity(nix::unistd::Pid::from_raw(0), &set);
+}
+
+/// The run: configuration, results so far, listeners, database.
+pub struct Runner<'a> {
+    pub cfg: &'a SuiteConfig,
+    pub results: Results,
+    pub report: &'a mut dyn Report,
+    pub db: Option<Database>,
+    pub stacks: Vec<Stack>,
+}
+
+/// Finds the stacks to run: built-ins (filtered by name) and `--stack` manifests.
+pub fn resolve_stacks(cfg: &SuiteConfig) -> anyhow::Result<Vec<Stack>> {
+    if cfg.url.is_some() {
+        return Ok(Vec::new());
+    }
+    let mut all = if cfg.stacks_root.is_dir() {
+        match stack::discover(&cfg.stacks_root) {
+            Ok(v) => v,
+            Err(e) if !cfg.extra_stacks.is_empty() => {
+                eprintln!("warning: built-in stacks not loaded: {e:#}");
+                Vec::new()
+            }
+            Err(e) => return Err(e.context("finding the built-in stacks")),
+        }
+    } else {
+        Vec::new()
+    };
+    let mut extra = Vec::new();
+    for path in &cfg.extra_stacks {
+        let s = stack::load_manifest(path)
+            .map_err(|e| bad_input_msg(format!("--stack {}: {e:#}", path.display())))?;
+        extra.push(s);
+    }
+    if !cfg.stack_filter.is_empty() {
+        let known: Vec<String> = all.iter().chain(&extra).map(|s| s.name.clone()).collect();
+        for name in &cfg.stack_filter {
+            if !known.contains(name) {
+                return Err(bad_input_msg(format!(
+                    "unknown stack `{name}` (known: {})",
+                    if known.is_empty() {
+                        "none found".to_string()
+                    } else {
+                        known.join(", ")
+                    }
+                )));
+            }
+        }
+        // `--stack` manifests are always run; the filter picks built-ins.
+        all.retain(|s| cfg.stack_filter.contains(&s.name));
+    }
+    for s in extra {
+        if !all.iter().any(|a| a.name == s.name) {
+            all.push(s);
+        }
+    }
+    if all.is_empty() {
+        anyhow::bail!(
+            "no stacks to run under {} (set RINGSIDE_STACKS_DIR or pass --stack)",
+            cfg.stacks_root.display()
+        );
+    }
+    Ok(all)
+}
+
+fn new_record(stack: &Stack) -> StackRecord {
+    StackRecord {
+        name: stack.name.clone(),
+        language: stack.language.clone(),
+        framework: stack.framework.clone(),
+        runtime_version: None,
+        packages: BTreeMap::new(),
+        db_driver: None,
+        status: StackStatus::Measured,
+        verify_failures: BTreeMap::new(),
+        unsupported: stack.unsupported.clone(),
+        startup_ms: Vec::new(),
+        footprint: None,
+        idle: Vec::new(),
+        failures: Vec::new(),
+    }
+}
+
+fn external_record() -> StackRecord {
+    StackRecord {
+        name: EXTERNAL.into(),
+        language: "other".into(),
+        framework: "user server".into(),
+        runtime_version: None,
+        packages: BTreeMap::new(),
+        db_driver: None,
+        status: StackStatus::Measured,
+        verify_failures: BTreeMap::new(),
+        unsupported: BTreeMap::new(),
+        startup_ms: Vec::new(),
+        footprint: None,
+        idle: Vec::new(),
+        failures: Vec::new(),
+    }
+}
+
+impl Runner<'_> {
+    fn record(&mut self, name: &str) -> &mut StackRecord {
+        let i = self
+            .results
+            .stacks
+            .iter()
+            .position(|r| r.name == name)
+            .expect("every stack has a record");
+        &mut self.results.stacks[i]
+    }
+
+    fn updated(&mut self) -> anyhow::Result<()> {
+        self.report.updated(&self.results)
+    }
+
+    fn selected(&self, sc: Scenario) -> bool {
+        self.cfg.settings.scenarios.contains(&sc)
+    }
+
+    /// Runtime check, install, versions, footprint: once per stack.
+    pub async fn prepare(&mut self) -> anyhow::Result<()> {
+        if self.cfg.url.is_some() {
+            if !self.results.stacks.iter().any(|r| r.name == EXTERNAL) {
+                self.results.stacks.push(external_record());
+            }
+            return self.updated();
+        }
+        for stack in self.stacks.clone() {
+            if self.results.stacks.iter().any(|r| r.name == stack.name) {
+                continue; // resumed: prepared already
+            }
+            let mut rec = new_record(&stack);
+            match stack::runtime_status(&stack) {
+                RuntimeStatus::Missing { reason } => {
+                    self.report
+                        .note(&format!("{}: skipped: {reason}", stack.name));
+                    rec.status = StackStatus::Skipped { reason };
+                }
+                RuntimeStatus::Present { version } => {
+                    rec.runtime_version = Some(version);
+                    let s = stack.clone();
+                    let opts = stack::SetupOpts {
+                        force: false,
+                        quiet: true,
+                    };
+                    let outcome =
+                        tokio::task::spawn_blocking(move || stack::setup(&s, &opts)).await;
+                    match outcome.map_err(anyhow::Error::from).and_then(|r| r) {
+                        Ok(_) => {
+                            rec.packages = stack::packages(&stack);
+                            rec.db_driver =
+                                stack.databases.get(self.cfg.settings.db.name()).cloned();
+                            if self.selected(Scenario::Footprint) {
+                                match stack::footprint(&stack) {
+                                    Ok(f) => rec.footprint = Some(f),
+                                    Err(e) => rec.failures.push(FailureRecord {
+                                        scenario: Some(Scenario::Footprint),
+                                        message: format!("{e:#}"),
+                                        stderr_tail: Vec::new(),
+                                    }),
+                                }
+                            }
+                        }
+                        Err(e) => {
+                            self.report
+                                .note(&format!("{}: install failed: {e:#}", stack.name));
+                            rec.status = StackStatus::Failed {
+                                stage: "install".into(),
+                                reason: format!("{e:#}"),
+                                stderr_tail: tail_of(&format!("{e:#}")),
+                            };
+                        }
+                    }
+                }
+            }
+            self.results.stacks.push(rec);
+            self.updated()?;
+        }
+        Ok(())
+    }
+
+    /// Provisions the database when a selected scenario needs it.
+    pub async fn provision_db(&mut self) {
+        if !self.cfg.settings.scenarios.iter().any(|s| s.needs_db()) || self.cfg.url.is_some() {
+            return;
+        }
+        let dir = self.cfg.out.join("db");
+        match crate::db::provision(self.cfg.settings.db, &dir).await {
+            Ok(db) => self.db = Some(db),
+            Err(e) => {
+                let msg = format!(
+                    "database {} unavailable, db scenarios not measured: {e:#}",
+                    self.cfg.settings.db.name()
+                );
+                self.report.note(&msg);
+                if !self.results.warnings.contains(&msg) {
+                    self.results.warnings.push(msg);
+                }
+            }
+        }
+    }
+
+    /// The endpoint scenarios to measure on `stack` (selected, implemented,
+    /// database available), recording why the others are not.
+    fn endpoint_plan(&mut self, stack: &Stack) -> Vec<Scenario> {
+        let db_kind = self.cfg.settings.db.name();
+        let has_db = self.db.is_some();
+        let mut plan = Vec::new();
+        let mut unsupported = Vec::new();
+        for &sc in &self.cfg.settings.scenarios {
+            if !sc.is_endpoint() {
+                continue;
+            }
+            if !stack.scenarios.contains(&sc) {
+                let why = stack
+                    .unsupported
+                    .get(sc.name())
+                    .cloned()
+                    .unwrap_or_else(|| "not implemented by the stack".into());
+                unsupported.push((sc, why));
+            } else if sc.needs_db() && !stack.databases.contains_key(db_kind) {
+                unsupported.push((sc, format!("no {db_kind} driver")));
+            } else if sc.needs_db() && !has_db {
+                unsupported.push((sc, format!("database {db_kind} unavailable in this run")));
+            } else {
+                plan.push(sc);
+            }
+        }
+        let rec = self.record(&stack.name);
+        for (sc, why) in unsupported {
+            rec.unsupported.entry(sc.name().to_string()).or_insert(why);
+        }
+        plan
+    }
+
+    async fn launch(
+        &mut self,
+        stack: &Stack,
+        workers: u32,
+        cpus: Vec<usize>,
+        scenario: Option<Scenario>,
+    ) -> Option<Running> {
+        let opts = LaunchOpts {
+            port: None,
+            workers,
+            cpus: Some(cpus),
+            env: self.db.as_ref().map(|d| d.env()).unwrap_or_default(),
+            scenario,
+        };
+        match stack::launch(stack, &opts)
+            .await
+            .with_context(|| format!("starting stack {}", stack.name))
+        {
+            Ok(r) => Some(r),
+            Err(e) => {
+                let msg = format!("{e:#}");
+                self.report.note(&format!("{}: {msg}", stack.name));
+                self.record(&stack.name).failures.push(FailureRecord {
+                    scenario,
+                    message: msg.clone(),
+                    stderr_tail: tail_of(&msg),
+                });
+                None
+            }
+        }
+    }
+
+    /// Verifies `scenarios` on a target; returns those that passed, recording the failures.
+    async fn verify(
+        &mut self,
+        name: &str,
+        target: &dyn Target,
+        scenarios: &[Scenario],
+    ) -> Vec<Scenario> {
+        if scenarios.is_empty() {
+            return Vec::new();
+        }
+        let report =
+            crate::verify::verify_url(&target.base_url(), scenarios, self.db.as_ref()).await;
+        let failures = report.failures();
+        let rec = self.record(name);
+        let mut passed = Vec::new();
+        for &sc in scenarios {
+            if report.passed(sc) {
+                passed.push(sc);
+            } else {
+                let why = failures
+                    .get(&sc)
+                    .cloned()
+                    .unwrap_or_else(|| "no check ran".into());
+                rec.verify_failures.insert(sc.name().to_string(), why);
+            }
+        }
+        passed
+    }
+
+    /// One trial of one stack: launch, verify, every scenario, idle, workers.
+    pub async fn stack_trial(&mut self, stack: &Stack, trial: u32) -> anyhow::Result<()> {
+        let endpoints = self.endpoint_plan(stack);
+        let todo_endpoints: Vec<Scenario> = endpoints
+            .iter()
+            .copied()
+            .filter(|&sc| !self.scenario_done(&stack.name, sc, 1, trial))
+            .collect();
+        let idle_todo = |kind: &str, rec: &StackRecord| {
+            !rec.idle.iter().any(|i| i.trial == trial && i.kind == kind)
+        };
+        let want_idle =
+            self.selected(Scenario::Idle) && idle_todo("http", self.record(&stack.name));
+        let want_idle_ws = self.selected(Scenario::Idle)
+            && stack.scenarios.contains(&Scenario::WsChat)
+            && idle_todo("ws", self.record(&stack.name));
+        let want_startup = self.selected(Scenario::Startup)
+            && (self.record(&stack.name).startup_ms.len() as u32) < trial;
+        let want_workers = self.selected(Scenario::Workers);
+        if todo_endpoints.is_empty()
+            && !want_idle
+            && !want_idle_ws
+            && !want_startup
+            && !want_workers
+        {
+            return Ok(());
+        }
+        let server_cpus = self.cfg.settings.server_cpus.clone();
+        let Some(mut running) = self.launch(stack, 1, server_cpus.clone(), None).await else {
+            self.mark_failed_if_nothing(stack, "start");
+            return self.updated();
+        };
+        if want_startup {
+            let ms = running.ready_after().as_secs_f64() * 1000.0;
+            self.record(&stack.name).startup_ms.push(ms);
+        }
+        self.updated()?;
+        // Scenarios with their own start command are verified on that server.
+        let (own_start, plain): (Vec<Scenario>, Vec<Scenario>) = endpoints
+            .iter()
+            .partition(|sc| stack.start_override.contains_key(sc));
+        let mut passed = self.verify(&stack.name, &running, &plain).await;
+        self.updated()?;
+        for sc in todo_endpoints {
+            let override_cmd = own_start.contains(&sc);
+            if !override_cmd && !passed.contains(&sc) {
+                continue;
+            }
+            if override_cmd || !running.is_alive() {
+                let _ = running.stop().await;
+                let scenario = override_cmd.then_some(sc);
+                running = match self.launch(stack, 1, server_cpus.clone(), scenario).await {
+                    Some(r) => r,
+                    None => return self.updated(),
+                };
+            }
+            if override_cmd {
+                passed.extend(self.verify(&stack.name, &running, &[sc]).await);
+                self.updated()?;
+            }
+            if passed.contains(&sc) {
+                self.scenario(&mut running, &stack.name, sc, 1, trial, false)
+                    .await?;
+                if !running.is_alive() {
+                    self.crashed(&stack.name, sc, running.stderr_tail(20))?;
+                }
+            }
+            if override_cmd || !running.is_alive() {
+                let _ = running.stop().await;
+                running = match self.launch(stack, 1, server_cpus.clone(), None).await {
+                    Some(r) => r,
+                    None => return self.updated(),
+                };
+            }
+        }
+        if !endpoints.is_empty() && endpoints.iter().all(|sc| !passed.contains(sc)) {
+            self.mark_failed_if_nothing(stack, "verify");
+        }
+        if want_idle {
+            self.measuring(
+                &stack.name,
+                "idle",
+                trial,
+                "idle connections",
+                Duration::from_secs(3),
+            );
+            if let Some(rec) =
+                super::idle::measure_idle(&running, self.cfg.settings.idle_connections, trial).await
+            {
+                self.record(&stack.name).idle.push(rec);
+                self.updated()?;
+            }
+        }
+        let _ = running.stop().await;
+        let ws_ok = passed.contains(&Scenario::WsChat)
+            || (stack.start_override.contains_key(&Scenario::WsChat)
+                && !self
+                    .record(&stack.name)
+                    .verify_failures
+                    .contains_key("ws-chat"));
+        if want_idle_ws && ws_ok {
+            self.idle_ws(stack, trial).await?;
+        }
+        if want_workers {
+            self.workers(stack, &passed, trial).await?;
+        }
+        Ok(())
+    }
+
+    /// `idle` over WebSocket: the server as launched for ws-chat, K idle chat clients.
+    async fn idle_ws(&mut self, stack: &Stack, trial: u32) -> anyhow::Result<()> {
+        let cpus = self.cfg.settings.server_cpus.clone();
+        let Some(running) = self.launch(stack, 1, cpus, Some(Scenario::WsChat)).await else {
+            return Ok(());
+        };
+        if self
+            .verify(&stack.name, &running, &[Scenario::WsChat])
+            .await
+            .is_empty()
+        {
+            let _ = running.stop().await;
+            return self.updated();
+        }
+        self.measuring(
+            &stack.name,
+            "idle",
+            trial,
+            "idle websockets",
+            Duration::from_secs(3),
+        );
+        let rec =
+            super::idle::measure_idle_ws(&running, self.cfg.settings.idle_connections, trial).await;
+        let _ = running.stop().await;
+        if let Some(rec) = rec {
+            self.record(&stack.name).idle.push(rec);
+            self.updated()?;
+        }
+        Ok(())
+    }
+
+    /// `workers`: the chosen scenarios at 1 worker (server cores) and at N (all cores).
+    async fn workers(
+        &mut self,
+        stack: &Stack,
+        passed: &[Scenario],
+        trial: u32,
+    ) -> anyhow::Result<()> {
+        let chosen: Vec<Scenario> = self
+            .cfg
+            .settings
+            .workers_scenarios
+            .iter()
+            .copied()
+            .filter(|sc| passed.contains(sc))
+            .collect();
+        let n = self.cfg.settings.workers_n.min(stack.max_workers.max(1));
+        let all_cores: Vec<usize> = (0..self.results.machine.cores.max(1)).collect();
+        for w in [1, n] {
+            let todo: Vec<Scenario> = chosen
+                .iter()
+                .copied()
+                .filter(|&sc| !self.workers_done(&stack.name, sc, w, trial))
+                .collect();
+            if todo.is_empty() {
+                continue;
+            }
+            let cpus = if w == 1 {
+                self.cfg.settings.server_cpus.clone()
+            } else {
+                all_cores.clone()
+            };
+            let shared = w > 1 || self.cfg.shared_cores();
+            let Some(mut running) = self.launch(stack, w, cpus, Some(Scenario::Workers)).await
+            else {
+                continue;
+            };
+            for sc in todo {
+                let path = sc.default_path().unwrap_or("/").to_string();
+                let conns = self.top_concurrency();
+                self.measuring(
+                    &stack.name,
+                    "workers",
+                    trial,
+                    &format!("{sc} w={w} warm-up"),
+                    self.cfg.warmup(),
+                );
+                measure::warm_up(&running, self.cfg, &path, conns).await;
+                let spec = PointSpec {
+                    stack: stack.name.clone(),
+                    scenario: Scenario::Workers,
+                    path,
+                    kind: PointKind::Peak { connections: conns },
+                    workers: w,
+                    trial,
+                    shared_cores: shared,
+                };
+                self.point(&mut running, spec).await?;
+                if !running.is_alive() {
+                    self.crashed(&stack.name, Scenario::Workers, running.stderr_tail(20))?;
+                    break;
+                }
+            }
+            let _ = running.stop().await;
+            if w == n {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    /// A `--url` server: verify, then measure every selected endpoint scenario it passes.
+    pub async fn external(&mut self, url: &url::Url, trial: u32) -> anyhow::Result<()> {
+        let mut target = External {
+            url: url.clone(),
+            pid: self.cfg.pid,
+        };
+        let endpoints: Vec<Scenario> = self
+            .cfg
+            .settings
+            .scenarios
+            .iter()
+            .copied()
+            .filter(|s| s.is_endpoint())
+            .collect();
+        let passed = self.verify(EXTERNAL, &target, &endpoints).await;
+        self.updated()?;
+        for sc in passed {
+            if !self.scenario_done(EXTERNAL, sc, 1, trial) {
+                self.scenario(&mut target, EXTERNAL, sc, 1, trial, false)
+                    .await?;
+            }
+        }
+        if self.selected(Scenario::Idle)
+            && self.cfg.pid.is_some()
+            && !self.record(EXTERNAL).idle.iter().any(|i| i.trial == trial)
+            && let Some(rec) =
+                super::idle::measure_idle(&target, self.cfg.settings.idle_connections, trial).await
+        {
+            self.record(EXTERNAL).idle.push(rec);
+            self.updated()?;
+        }
+        Ok(())
+    }
+
+    fn mark_failed_if_nothing(&mut self, stack: &Stack, stage: &str) {
+        let measured = self.results.points.iter().any(|p| p.stack == stack.name);
+        let rec = self.record(&stack.name);
+        if !measured && rec.status == StackStatus::Measured {
+            let last = rec
+                .failures
+                .last()
+                .map(|f| (f.message.clone(), f.stderr_tail.clone()));
+            let (reason, stderr_tail) = last.unwrap_or_else(|| {
+                let why: Vec<String> = rec
+                    .verify_failures
+                    .iter()
+                    .map(|(k, v)| format!("{k}: {v}"))
+                    .collect();
+                (
+                    format!("every scenario failed verification ({})", why.join("; ")),
+                    Vec::new(),
+                )
+            });
+            rec.status = StackStatus::Failed {
+                stage: stage.into(),
+                reason,
+                stderr_tail,
+            };
+        }
+    }
+
+    fn crashed(&mut self, name: &str, sc: Scenario, tail: Vec<String>) -> anyhow::Result<()> {
+        self.report.note(&format!(
+            "{name}: server exited during {sc}; restarting for the next scenario"
+        ));
+        self.record(name).failures.push(FailureRecord {
+            scenario: Some(sc),
+            message: format!("server exited during {sc}"),
+            stderr_tail: tail,
+        });
+        self.updated()
+    }
+
+    pub(crate) fn measuring(
+        &mut self,
+        stack: &str,
+        scenario: &str,
+        trial: u32,
+        what: &str,
+        expected: Duration,
+    ) {
+        let at = Position {
+            stack: stack.into(),
+            scenario: scenario.into(),
+            trial,
+            trials: self.cfg.settings.trials,
+            what: what.into(),
+        };
+        self.report.measuring(&at, expected);
+    }
+
+    pub(crate) fn top_concurrency(&self) -> usize {
+        self.cfg
+            .settings
+            .concurrency
+            .iter()
+            .copied()
+            .max()
+            .unwrap_or(64)
+    }
+}
+
+/// The last lines of a message (an error quoting a child's stderr).
+fn tail_of(msg: &str) -> Vec<String> {
+    let lines: Vec<String> = msg.lines().map(String::from).collect();
+    lines[lines.len().saturating_sub(20)..].to_vec()
+}

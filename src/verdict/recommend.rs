@@ -1,0 +1,337 @@
+//! Ranks the measured stacks for a [`Profile`]: a weighted score over the
+//! measured criteria (each normalised to the best stack), plus the user's
+//! stated weights for what the run cannot measure, kept apart in the output;
+//! and the cores and monthly cost each stack needs for the expected rate.
+
+use serde::Serialize;
+
+use crate::verdict::figures::{Figures, Lang};
+use crate::verdict::format::{fmt_int, fmt_ratio, fmt_us};
+use crate::verdict::profile::{Criterion, Profile};
+use crate::verdict::stats::Spread;
+
+/// Hours in a month of the cost figure (365 × 24 / 12).
+pub const HOURS_PER_MONTH: f64 = 730.0;
+
+/// One criterion's contribution to one stack's score.
+#[derive(Debug, Clone, Serialize)]
+pub struct Contribution {
+    pub criterion: Criterion,
+    /// Normalised weight (over the criteria measured in this run).
+    pub weight: f64,
+    /// The stack's figure, formatted; `None` when the stack lacks it.
+    pub figure: Option<String>,
+    /// 0..1: the figure relative to the best stack's.
+    pub relative: f64,
+}
+
+/// Cores needed for the expected rate, from CPU-µs per request.
+#[derive(Debug, Clone, Serialize)]
+pub struct Sizing {
+    pub cpu_us_per_req: f64,
+    /// rate × cpu_us_per_req / 1e6: cores fully busy.
+    pub busy_cores: f64,
+    /// busy_cores / (1 − headroom), rounded up.
+    pub cores: u32,
+    pub cost_per_month: f64,
+    /// Peak throughput one server reached on the main scenario here, requests/s.
+    pub one_server_rps: Option<f64>,
+    /// Servers (as measured: same workers and cores) the expected rate needs when one
+    /// server peaked below it — a limit CPU time does not show (sync workers on io).
+    pub servers_needed: Option<u32>,
+}
+
+/// One stack's place in the ranking.
+#[derive(Debug, Clone, Serialize)]
+pub struct Ranked {
+    pub rank: usize,
+    pub stack: String,
+    pub lang: Lang,
+    /// Final score 0..1 = (1 − stated share) × measured + stated.
+    pub score: f64,
+    /// Weighted measured score 0..1.
+    pub measured: f64,
+    /// Points from stated factors (0..stated share).
+    pub stated: f64,
+    pub contributions: Vec<Contribution>,
+    pub sizing: Option<Sizing>,
+    /// p99 on the main scenario at a fixed rate, with that rate.
+    pub p99: Option<(f64, Spread)>,
+    /// True when that p99 is within the SLO.
+    pub meets_slo: Option<bool>,
+    /// One or two sentences from the evidence.
+    pub why: String,
+}
+
+/// A ranking for one profile.
+#[derive(Debug, Clone, Serialize)]
+pub struct Recommendation {
+    pub profile: Profile,
+    pub slo_ms: f64,
+    pub ranking: Vec<Ranked>,
+    /// Weighted criteria no stack had in this run, and the scenarios that provide them.
+    pub not_measured: Vec<(Criterion, String)>,
+}
+
+fn figure(fig: &Figures, stack: &str, c: Criterion, p: &Profile) -> Option<(f64, String)> {
+    let main = p.main_scenario;
+    let sf = |sc| fig.scenario(sc).iter().find(|f| f.stack == stack);
+    let rate = |s: Option<Spread>| s.map(|s| (s.median, format!("{} req/s", fmt_int(s.median))));
+    match c {
+        Criterion::Json => rate(sf(crate::scenario::Scenario::Json)?.throughput_rps),
+        Criterion::Db => c
+            .scenarios(main)
+            .into_iter()
+            .find_map(|sc| sf(sc)?.throughput_rps.map(|s| (sc, s)))
+            .map(|(sc, s)| (s.median, format!("{} req/s on {sc}", fmt_int(s.median)))),
+        Criterion::Latency => sf(main)?
+            .p99_us
+            .map(|s| (s.median, format!("p99 {}", fmt_us(s.median)))),
+        Criterion::Capacity => {
+            let f = sf(main)?;
+            f.capacity.map(|s| {
+                (
+                    s.median,
+                    format!(
+                        "{} {}",
+                        fmt_int(s.median),
+                        f.capacity_unit.as_deref().unwrap_or("")
+                    ),
+                )
+            })
+        }
+        Criterion::CpuCost => sf(main)?
+            .cpu_us_per_req
+            .map(|s| (s.median, format!("{:.0} CPU-µs/req", s.median))),
+        Criterion::Memory => sf(main)?
+            .rss_peak_bytes
+            .map(|s| (s.median, crate::verdict::format::fmt_bytes(s.median))),
+        Criterion::Io => rate(sf(crate::scenario::Scenario::Io)?.throughput_rps),
+        Criterion::IdleMemory => fig
+            .idle
+            .iter()
+            .filter(|i| i.stack == stack)
+            .min_by(|a, b| a.kind.cmp(&b.kind))
+            .map(|i| {
+                let b = i.bytes_per_connection.median;
+                (b, format!("{}/conn", crate::verdict::format::fmt_bytes(b)))
+            }),
+        Criterion::WsChat => {
+            let f = sf(crate::scenario::Scenario::WsChat)?;
+            match f.capacity.filter(|c| c.median > 0.0) {
+                Some(c) => Some((c.median, format!("{} clients at SLO", fmt_int(c.median)))),
+                None => f
+                    .throughput_rps
+                    .map(|s| (s.median, format!("{} deliveries/s", fmt_int(s.median)))),
+            }
+        }
+        Criterion::Cpu => rate(sf(crate::scenario::Scenario::Cpu)?.throughput_rps),
+        Criterion::Numeric => rate(sf(crate::scenario::Scenario::Numeric)?.throughput_rps),
+        Criterion::Scaling => fig.scaling.iter().find(|s| s.stack == stack).map(|s| {
+            (
+                s.speedup,
+                format!("{} with {} workers", fmt_ratio(s.speedup), s.workers_n),
+            )
+        }),
+        Criterion::Startup => fig
+            .startup_ms
+            .iter()
+            .find(|(s, _)| s == stack)
+            .map(|(_, s)| (s.median, format!("starts in {}", fmt_us(s.median * 1000.0)))),
+    }
+}
+
+/// Ranks the measured stacks of `fig` for `profile`.
+pub fn recommend(fig: &Figures, profile: &Profile) -> Recommendation {
+    let slo_ms = profile.constraints.slo_ms.unwrap_or(fig.slo_ms);
+    let stacks: Vec<_> = fig.stacks.iter().filter(|s| s.measured).collect();
+
+    // Per criterion: every stack's figure; criteria no stack has drop out.
+    let mut table = Vec::new();
+    let mut not_measured = Vec::new();
+    for (&c, &w) in profile.weights.iter().filter(|(_, w)| **w > 0.0) {
+        let values: Vec<Option<(f64, String)>> = stacks
+            .iter()
+            .map(|s| figure(fig, &s.name, c, profile))
+            .collect();
+        if values.iter().all(Option::is_none) {
+            let scs: Vec<&str> = c
+                .scenarios(profile.main_scenario)
+                .iter()
+                .map(|s| s.name())
+                .collect();
+            not_measured.push((c, scs.join(",")));
+        } else {
+            table.push((c, w, values));
+        }
+    }
+    let total_w: f64 = table.iter().map(|(_, w, _)| w).sum();
+    let stated_share = profile.stated.iter().fold(0.0, |a, s| a + s.weight);
+
+    let mut ranking: Vec<Ranked> = stacks
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let contributions: Vec<Contribution> = table
+                .iter()
+                .map(|(c, w, values)| {
+                    let present: Vec<f64> = values.iter().flatten().map(|v| v.0).collect();
+                    let best = if c.higher_is_better() {
+                        present.iter().copied().fold(f64::MIN, f64::max)
+                    } else {
+                        present.iter().copied().fold(f64::MAX, f64::min)
+                    };
+                    let relative = match &values[i] {
+                        None => 0.0,
+                        Some((v, _)) if c.higher_is_better() => {
+                            if best > 0.0 {
+                                v / best
+                            } else {
+                                1.0
+                            }
+                        }
+                        Some((v, _)) => {
+                            if *v > 0.0 {
+                                best / v
+                            } else {
+                                1.0
+                            }
+                        }
+                    };
+                    Contribution {
+                        criterion: *c,
+                        weight: if total_w > 0.0 { w / total_w } else { 0.0 },
+                        figure: values[i].as_ref().map(|v| v.1.clone()),
+                        relative: relative.clamp(0.0, 1.0),
+                    }
+                })
+                .collect();
+            let measured = contributions
+                .iter()
+                .fold(0.0, |a, c| a + c.weight * c.relative);
+            let stated: f64 = profile
+                .stated
+                .iter()
+                .filter(|f| Lang::from_language(&f.favours) == s.lang)
+                .map(|f| f.weight)
+                .fold(0.0, |a, b| a + b);
+            let main = fig
+                .scenario(profile.main_scenario)
+                .iter()
+                .find(|f| f.stack == s.name);
+            let sizing = main.and_then(|f| f.cpu_us_per_req).map(|cpu| {
+                let busy = profile.constraints.peak_rps * cpu.median / 1e6;
+                let cores = (busy / (1.0 - profile.constraints.headroom))
+                    .ceil()
+                    .max(1.0) as u32;
+                let one = main.and_then(|f| f.throughput_rps).map(|t| t.median);
+                Sizing {
+                    one_server_rps: one,
+                    servers_needed: one
+                        .filter(|t| *t > 0.0 && *t < profile.constraints.peak_rps)
+                        .map(|t| (profile.constraints.peak_rps / t).ceil() as u32),
+                    cpu_us_per_req: cpu.median,
+                    busy_cores: busy,
+                    cores,
+                    cost_per_month: cores as f64
+                        * profile.constraints.price_per_core_hour
+                        * HOURS_PER_MONTH,
+                }
+            });
+            let p99 = main.and_then(|f| Some((f.p99_rate_rps.unwrap_or(0.0), f.p99_us?)));
+            Ranked {
+                rank: 0,
+                stack: s.name.clone(),
+                lang: s.lang,
+                score: (1.0 - stated_share) * measured + stated,
+                measured,
+                stated,
+                // Only a fixed offered rate makes latency comparable with an SLO.
+                meets_slo: p99
+                    .filter(|(rate, _)| *rate > 0.0)
+                    .map(|(_, s)| s.median <= slo_ms * 1000.0),
+                p99,
+                sizing,
+                why: String::new(),
+                contributions,
+            }
+        })
+        .collect();
+    ranking.sort_by(|a, b| {
+        b.score
+            .total_cmp(&a.score)
+            .then_with(|| a.stack.cmp(&b.stack))
+    });
+    for (i, r) in ranking.iter_mut().enumerate() {
+        r.rank = i + 1;
+        r.why = explain(r, slo_ms);
+    }
+    Recommendation {
+        profile: profile.clone(),
+        slo_ms,
+        ranking,
+        not_measured,
+    }
+}
+
+fn explain(r: &Ranked, slo_ms: f64) -> String {
+    let mut by_impact: Vec<&Contribution> = r.contributions.iter().collect();
+    by_impact.sort_by(|a, b| (b.weight * b.relative).total_cmp(&(a.weight * a.relative)));
+    let strong: Vec<String> = by_impact
+        .iter()
+        .filter(|c| c.relative >= 0.8)
+        .take(2)
+        .filter_map(|c| {
+            Some(format!(
+                "{} ({})",
+                c.criterion.describe(),
+                c.figure.as_ref()?
+            ))
+        })
+        .collect();
+    let weak: Vec<String> = by_impact
+        .iter()
+        .rev()
+        .filter(|c| c.relative < 0.5 && c.weight >= 0.1)
+        .take(2)
+        .map(|c| match &c.figure {
+            Some(f) => format!(
+                "{} ({f}, {:.0} % of the best)",
+                c.criterion.describe(),
+                c.relative * 100.0
+            ),
+            None => format!("{} (not measured for this stack)", c.criterion.describe()),
+        })
+        .collect();
+    let mut parts = Vec::new();
+    if !strong.is_empty() {
+        parts.push(format!("strong on {}", strong.join(" and ")));
+    }
+    if !weak.is_empty() {
+        parts.push(format!("weak on {}", weak.join(" and ")));
+    }
+    if r.meets_slo == Some(false) {
+        parts.push(format!("misses the {slo_ms:.0} ms SLO at the fixed rate"));
+    }
+    if let Some(s) = &r.sizing
+        && let (Some(n), Some(one)) = (s.servers_needed, s.one_server_rps)
+        && n > s.cores
+    {
+        parts.push(format!(
+            "one server peaked at {} req/s here, so the rate needs {n} servers, more than its CPU time alone suggests",
+            fmt_int(one)
+        ));
+    }
+    if r.stated > 0.0 {
+        parts.push(format!("+{:.2} from stated factors", r.stated));
+    }
+    if parts.is_empty() {
+        "middle of the field on every weighted criterion".to_string()
+    } else {
+        let mut s = parts.join("; ");
+        if let Some(first) = s.get(0..1) {
+            s = first.to_uppercase() + &s[1..];
+        }
+        s
+    }
+}

@@ -1,0 +1,294 @@
+//! `ringside run` end to end on the fixture stacks (python stdlib and
+//! node:http, no install): a tiny suite, a crash mid-scenario, bad input.
+
+mod suite_support;
+
+use std::process::Stdio;
+
+use ringside::scenario::Scenario;
+use ringside::suite::results::{Flag, PointKind, StackStatus};
+use suite_support::*;
+
+const TINY: &[&str] = &[
+    "--duration",
+    "1s",
+    "--warmup",
+    "200ms",
+    "--concurrency",
+    "8",
+    "--rates",
+    "50",
+    "--capacity-steps",
+    "2",
+];
+
+#[test]
+fn tiny_suite_end_to_end() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let tag = tag();
+    let py = fixture("suite-py");
+    let node = fixture("suite-node");
+    let output = run_cmd(&out, &tag, TINY)
+        .args([
+            "--stack",
+            py.to_str().unwrap(),
+            "--stack",
+            node.to_str().unwrap(),
+        ])
+        .args([
+            "--scenarios",
+            "plaintext,json,startup",
+            "--out",
+            out.to_str().unwrap(),
+        ])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "stdout:\n{stdout}\nstderr:\n{stderr}"
+    );
+
+    let (doc, r) = read_results(&out);
+    let errors = schema_errors(&doc);
+    assert!(errors.is_empty(), "schema errors: {errors:#?}");
+    assert!(r.finished_at.is_some());
+    assert_eq!(r.settings.stacks, vec!["suite-py", "suite-node"]);
+    for stack in ["suite-py", "suite-node"] {
+        let rec = r.stacks.iter().find(|s| s.name == stack).unwrap();
+        assert_eq!(rec.status, StackStatus::Measured, "{stack}: {rec:?}");
+        assert!(rec.runtime_version.is_some());
+        assert_eq!(rec.startup_ms.len(), 1);
+        for sc in [Scenario::Plaintext, Scenario::Json] {
+            let pts: Vec<_> = r
+                .points
+                .iter()
+                .filter(|p| p.stack == stack && p.scenario == sc)
+                .collect();
+            assert!(
+                pts.iter()
+                    .any(|p| p.kind == PointKind::Peak { connections: 8 }),
+                "{stack} {sc}: {pts:?}"
+            );
+            assert!(
+                pts.iter()
+                    .any(|p| p.kind == PointKind::FixedRate { rps: 50.0 })
+            );
+            for p in &pts {
+                let load = p.load.as_ref().expect("a load report");
+                assert!(load.requests > 0);
+                assert!(load.histogram_b64.is_some(), "raw histogram kept");
+                assert!(p.server.cpu_us > 0, "server CPU sampled: {:?}", p.server);
+                assert!(
+                    p.server.rss_peak_bytes >= p.server.rss_idle_bytes
+                        && p.server.rss_idle_bytes > 0
+                );
+            }
+            let caps: Vec<_> = r
+                .capacity
+                .iter()
+                .filter(|c| c.stack == stack && c.scenario == sc)
+                .collect();
+            assert_eq!(caps.len(), 1);
+            assert!(!caps[0].steps.is_empty() && caps[0].steps.len() <= 2);
+        }
+    }
+    // Scenarios the fixtures do not implement are not measured; harness-only
+    // ones asked for are recorded per stack.
+    assert!(
+        stdout.contains("plaintext") && stdout.contains("suite-node"),
+        "{stdout}"
+    );
+    assert!(
+        tagged_processes(&tag).is_empty(),
+        "no stack process survives the run"
+    );
+}
+
+#[test]
+fn crash_mid_scenario_is_recorded_and_the_next_scenario_runs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let tag = tag();
+    let crashy = fixture("suite-crashy");
+    let output = run_cmd(&out, &tag, TINY)
+        .args([
+            "--stack",
+            crashy.to_str().unwrap(),
+            "--scenarios",
+            "plaintext,json",
+            "--out",
+            out.to_str().unwrap(),
+        ])
+        .args(["--concurrency", "16"])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let (doc, r) = read_results(&out);
+    assert!(schema_errors(&doc).is_empty());
+    let rec = &r.stacks[0];
+    assert!(
+        rec.failures
+            .iter()
+            .any(|f| f.scenario == Some(Scenario::Plaintext)
+                && f.stderr_tail
+                    .iter()
+                    .any(|l| l.contains("crashing on purpose"))),
+        "failure recorded with the server's last words: {:?}",
+        rec.failures
+    );
+    assert!(r.points.iter().any(|p| {
+        p.scenario == Scenario::Plaintext
+            && !p.valid
+            && p.flags
+                .iter()
+                .any(|f| matches!(f, Flag::ServerCrashed { .. }))
+    }));
+    let json: Vec<_> = r
+        .points
+        .iter()
+        .filter(|p| p.scenario == Scenario::Json)
+        .collect();
+    assert!(
+        !json.is_empty() && json.iter().all(|p| p.valid),
+        "json measured after a restart: {json:?}"
+    );
+    assert!(tagged_processes(&tag).is_empty());
+}
+
+#[test]
+fn unknown_names_exit_2_naming_the_valid_ones() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let py = fixture("suite-py");
+    let o = run_cmd(
+        &out,
+        "x",
+        &["--scenarios", "jsonn", "--out", out.to_str().unwrap()],
+    )
+    .output()
+    .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("jsonn") && err.contains("plaintext"), "{err}");
+
+    let o = run_cmd(
+        &out,
+        "x",
+        &[
+            "--stack",
+            py.to_str().unwrap(),
+            "--stacks",
+            "nope",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    )
+    .output()
+    .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("nope") && err.contains("suite-py"), "{err}");
+}
+
+#[test]
+fn unwritable_out_is_a_clear_error() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("a-file");
+    std::fs::write(&file, "").unwrap();
+    let out = file.join("results");
+    let py = fixture("suite-py");
+    let o = run_cmd(
+        &tmp.path().join("x"),
+        "x",
+        &[
+            "--stack",
+            py.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    )
+    .output()
+    .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("--out") && err.contains("cannot write"),
+        "{err}"
+    );
+}
+
+#[test]
+fn ws_chat_and_idle_end_to_end() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let tag = tag();
+    let node = fixture("suite-node");
+    let o = run_cmd(
+        &out,
+        &tag,
+        &[
+            "--duration",
+            "1s",
+            "--capacity-steps",
+            "2",
+            "--idle-connections",
+            "200",
+        ],
+    )
+    .args([
+        "--stack",
+        node.to_str().unwrap(),
+        "--scenarios",
+        "ws-chat,idle",
+        "--out",
+        out.to_str().unwrap(),
+    ])
+    .output()
+    .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let (doc, r) = read_results(&out);
+    assert!(schema_errors(&doc).is_empty(), "{:#?}", schema_errors(&doc));
+    let ws: Vec<_> = r
+        .points
+        .iter()
+        .filter(|p| p.scenario == Scenario::WsChat)
+        .collect();
+    assert_eq!(ws.len(), 1);
+    let w = ws[0].ws.as_ref().expect("a ws report");
+    assert!(w.delivered > 0 && ws[0].load.is_none());
+    assert!(matches!(
+        ws[0].kind,
+        PointKind::Ws {
+            clients: 100,
+            rooms: 10,
+            ..
+        }
+    ));
+    assert!(ws[0].server.cpu_us_per_req.is_some(), "CPU per delivery");
+    let cap = r
+        .capacity
+        .iter()
+        .find(|c| c.scenario == Scenario::WsChat)
+        .expect("capacity in clients");
+    assert_eq!(cap.unit, "clients");
+    let rec = &r.stacks[0];
+    for kind in ["http", "ws"] {
+        let idle = rec
+            .idle
+            .iter()
+            .find(|i| i.kind == kind)
+            .unwrap_or_else(|| panic!("{kind} idle: {:?}", rec.idle));
+        assert!(idle.connections_open > 100, "{idle:?}");
+        assert!(idle.rss_after_bytes > 0);
+    }
+    assert_eq!(r.settings.extra["ws_clients"], 100);
+    assert!(tagged_processes(&tag).is_empty());
+}

@@ -1,0 +1,375 @@
+//! The claims ledger on crafted runs whose verdict is known: for each claim,
+//! supported, refuted, depends and not enough evidence where practical.
+
+mod common;
+
+use common::{Builder, MB};
+use ringside::scenario::Scenario::{self, *};
+use ringside::suite::results::Results;
+use ringside::verdict::claims::{CLAIMS, ClaimVerdict, Verdict, Verdict::*, ledger};
+use ringside::verdict::figures::Figures;
+
+fn two_stacks() -> Builder {
+    let mut b = Builder::new(3);
+    b.stack("node", "javascript", "node:http");
+    b.stack("py", "python", "fastapi");
+    b
+}
+
+fn claim(r: &Results, id: &str) -> ClaimVerdict {
+    ledger(&Figures::from_results(r))
+        .into_iter()
+        .find(|c| c.id == id)
+        .unwrap()
+}
+
+fn check(r: &Results, id: &str, want: Verdict) -> ClaimVerdict {
+    let c = claim(r, id);
+    assert_eq!(c.verdict, want, "{id}: {} — {:?}", c.because, c.evidence);
+    if want == NotEnoughEvidence {
+        assert!(
+            c.to_run
+                .as_deref()
+                .is_some_and(|t| t.starts_with("ringside run --scenarios")),
+            "{c:?}"
+        );
+    } else {
+        assert!(!c.evidence.is_empty(), "{id} shows its numbers");
+    }
+    c
+}
+
+/// Peak throughput of node and py on `sc`, 2 % noise.
+fn duel(sc: Scenario, node: f64, py: f64) -> Builder {
+    let mut b = two_stacks();
+    b.peak("node", sc, 64, 1, node, 0.02, 50.0, 40 * MB, 60 * MB);
+    b.peak("py", sc, 64, 1, py, 0.02, 100.0, 40 * MB, 60 * MB);
+    b
+}
+
+#[test]
+fn every_claim_has_a_rule_and_the_ledger_is_in_order() {
+    let r = two_stacks().finish();
+    let l = ledger(&Figures::from_results(&r));
+    let ids: Vec<&str> = l.iter().map(|c| c.id).collect();
+    assert_eq!(ids, ["K1", "K2", "K3", "K4", "K5", "K6", "K7", "K8", "K9"]);
+    for (c, k) in l.iter().zip(CLAIMS) {
+        assert_eq!(c.rule, k.rule);
+        assert!(c.rule.len() > 60, "{} rule is written out", c.id);
+        assert_eq!(
+            c.verdict, NotEnoughEvidence,
+            "{} with nothing measured",
+            c.id
+        );
+    }
+}
+
+#[test]
+fn k1_simple_requests() {
+    let c = check(&duel(Json, 30_000.0, 10_000.0).finish(), "K1", Supported);
+    assert!(
+        c.evidence[0].contains("node") && c.evidence[0].contains("py"),
+        "{:?}",
+        c.evidence
+    );
+    check(&duel(Json, 10_500.0, 10_000.0).finish(), "K1", Refuted);
+    check(&duel(Json, 8_000.0, 10_000.0).finish(), "K1", Refuted);
+    check(&duel(Json, 13_000.0, 10_000.0).finish(), "K1", Depends);
+    // Supported on plaintext, refuted on json: depends.
+    let mut b = duel(Json, 10_000.0, 10_000.0);
+    b.peak(
+        "node",
+        Plaintext,
+        64,
+        1,
+        30_000.0,
+        0.02,
+        50.0,
+        40 * MB,
+        60 * MB,
+    );
+    b.peak(
+        "py",
+        Plaintext,
+        64,
+        1,
+        10_000.0,
+        0.02,
+        50.0,
+        40 * MB,
+        60 * MB,
+    );
+    check(&b.finish(), "K1", Depends);
+    let c = check(&duel(Cpu, 1.0, 1.0).finish(), "K1", NotEnoughEvidence);
+    assert_eq!(c.to_run.unwrap(), "ringside run --scenarios plaintext,json");
+}
+
+fn io_idle(node_io: f64, py_io: f64, node_idle: Option<f64>, py_idle: Option<f64>) -> Results {
+    let mut b = two_stacks();
+    b.io("node", 512, 1, node_io, 500.0, 100.0, 80 * MB, 0);
+    b.io("py", 512, 1, py_io, 300.0, 200.0, 80 * MB, 0);
+    if let (Some(n), Some(p)) = (node_idle, py_idle) {
+        b.idle("node", "http", n, 10_000);
+        b.idle("py", "http", p, 10_000);
+    }
+    b.finish()
+}
+
+#[test]
+fn k2_many_connections() {
+    check(
+        &io_idle(10_000.0, 5_000.0, Some(3_000.0), Some(6_000.0)),
+        "K2",
+        Supported,
+    );
+    check(
+        &io_idle(10_000.0, 9_800.0, Some(3_000.0), Some(3_500.0)),
+        "K2",
+        Refuted,
+    );
+    check(
+        &io_idle(10_000.0, 5_000.0, Some(6_000.0), Some(3_000.0)),
+        "K2",
+        Depends,
+    );
+    let c = check(
+        &io_idle(10_000.0, 5_000.0, None, None),
+        "K2",
+        NotEnoughEvidence,
+    );
+    assert!(c.to_run.unwrap().contains("io,idle"));
+}
+
+fn py_io(in_flight: f64, workers: u32) -> Results {
+    let mut b = two_stacks();
+    b.io(
+        "py",
+        512,
+        workers,
+        in_flight / 0.05,
+        in_flight,
+        200.0,
+        80 * MB,
+        0,
+    );
+    b.finish()
+}
+
+#[test]
+fn k3_one_request_at_a_time() {
+    check(&py_io(400.0, 1), "K3", Refuted);
+    check(&py_io(1.0, 1), "K3", Supported);
+    check(&py_io(2.0, 2), "K3", Supported);
+    check(&py_io(1.8, 1), "K3", Depends);
+    check(&duel(Json, 1.0, 1.0).finish(), "K3", NotEnoughEvidence);
+}
+
+fn scaling(one: f64, two: f64, server_cores: usize) -> Results {
+    let mut b = two_stacks();
+    b.r.settings.server_cpus = (0..server_cores).collect();
+    b.r.machine.cores = server_cores;
+    b.workers("py", 1, one, 100.0, 40 * MB);
+    b.workers("py", 2, two, 100.0, 80 * MB);
+    b.finish()
+}
+
+#[test]
+fn k4_gil_and_cores() {
+    check(&scaling(1_000.0, 1_900.0, 2), "K4", Refuted);
+    check(&scaling(1_000.0, 1_020.0, 2), "K4", Supported);
+    check(&scaling(1_000.0, 1_300.0, 2), "K4", Depends);
+    let c = check(&scaling(1_000.0, 1_900.0, 1), "K4", NotEnoughEvidence);
+    assert!(c.because.contains("fewer than 2 cores"), "{}", c.because);
+    assert_eq!(
+        c.to_run.as_deref(),
+        Some("ringside run --scenarios workers")
+    );
+}
+
+#[test]
+fn k5_numeric_libraries() {
+    check(&duel(Numeric, 1_000.0, 2_000.0).finish(), "K5", Supported);
+    check(&duel(Numeric, 2_000.0, 1_000.0).finish(), "K5", Refuted);
+    check(&duel(Numeric, 1_000.0, 1_000.0).finish(), "K5", Depends);
+    check(
+        &duel(Json, 1_000.0, 1_000.0).finish(),
+        "K5",
+        NotEnoughEvidence,
+    );
+}
+
+#[test]
+fn k6_plain_code() {
+    check(&duel(Cpu, 9_000.0, 300.0).finish(), "K6", Supported);
+    check(&duel(Cpu, 1_000.0, 1_000.0).finish(), "K6", Refuted);
+    check(&duel(Cpu, 1_000.0, 1_200.0).finish(), "K6", Refuted);
+    check(&duel(Cpu, 1_150.0, 1_000.0).finish(), "K6", Depends);
+    check(
+        &duel(Json, 1_000.0, 1_000.0).finish(),
+        "K6",
+        NotEnoughEvidence,
+    );
+}
+
+fn ws(node: f64, py: Option<f64>, caps: Option<(f64, f64)>) -> Results {
+    let mut b = two_stacks();
+    b.ws("node", 1000, node, 1_000.0, 10_000.0, 5.0, 100 * MB);
+    if let Some(py) = py {
+        b.ws("py", 1000, py, 1_000.0, 10_000.0, 5.0, 100 * MB);
+    }
+    if let Some((n, p)) = caps {
+        b.capacity("node", WsChat, "clients", Some(n));
+        b.capacity("py", WsChat, "clients", Some(p));
+    }
+    b.finish()
+}
+
+#[test]
+fn k7_real_time() {
+    check(&ws(160_000.0, Some(50_000.0), None), "K7", Supported);
+    check(&ws(100_000.0, Some(100_000.0), None), "K7", Refuted);
+    check(&ws(120_000.0, Some(100_000.0), None), "K7", Depends);
+    // Capacity at the SLO decides when both have it.
+    let c = check(
+        &ws(100_000.0, Some(100_000.0), Some((3_000.0, 1_000.0))),
+        "K7",
+        Supported,
+    );
+    assert!(c.evidence[0].contains("clients at SLO"), "{:?}", c.evidence);
+    check(&ws(100_000.0, None, None), "K7", NotEnoughEvidence);
+}
+
+fn db_gap(json: (f64, f64), db: Option<(f64, f64)>) -> Results {
+    let mut b = duel(Json, json.0, json.1);
+    if let Some((n, p)) = db {
+        b.peak("node", Db, 64, 1, n, 0.02, 50.0, 40 * MB, 60 * MB);
+        b.peak("py", Db, 64, 1, p, 0.02, 50.0, 40 * MB, 60 * MB);
+    }
+    b.finish()
+}
+
+#[test]
+fn k8_database_gap() {
+    check(
+        &db_gap((30_000.0, 10_000.0), Some((5_000.0, 4_500.0))),
+        "K8",
+        Supported,
+    );
+    check(
+        &db_gap((30_000.0, 10_000.0), Some((9_000.0, 3_000.0))),
+        "K8",
+        Refuted,
+    );
+    check(
+        &db_gap((30_000.0, 10_000.0), Some((8_000.0, 5_000.0))),
+        "K8",
+        Depends,
+    );
+    check(&db_gap((30_000.0, 10_000.0), None), "K8", NotEnoughEvidence);
+}
+
+fn memory(node: (u64, u64), py: (u64, u64)) -> Results {
+    let mut b = two_stacks();
+    b.peak(
+        "node",
+        Json,
+        64,
+        1,
+        10_000.0,
+        0.02,
+        50.0,
+        node.0 * MB,
+        node.1 * MB,
+    );
+    b.peak(
+        "py",
+        Json,
+        64,
+        1,
+        5_000.0,
+        0.02,
+        100.0,
+        py.0 * MB,
+        py.1 * MB,
+    );
+    b.finish()
+}
+
+#[test]
+fn k9_memory() {
+    check(&memory((40, 60), (100, 150)), "K9", Supported);
+    check(&memory((40, 60), (30, 40)), "K9", Refuted);
+    check(&memory((40, 60), (60, 50)), "K9", Depends);
+    check(&duel(Cpu, 1.0, 1.0).finish(), "K9", NotEnoughEvidence);
+}
+
+#[test]
+fn invalid_points_are_not_evidence() {
+    // Python's only json trials crashed: nothing to compare.
+    let mut b = duel(Json, 30_000.0, 10_000.0);
+    for t in 1..=3 {
+        b.flag(
+            "py",
+            Json,
+            t,
+            ringside::suite::results::Flag::ServerCrashed {
+                stderr_tail: vec![],
+            },
+            false,
+        );
+    }
+    check(&b.finish(), "K1", NotEnoughEvidence);
+}
+
+#[test]
+fn rule_texts_state_the_thresholds_the_code_applies() {
+    use ringside::verdict::claims::*;
+    let x = |v: f64| format!("{v}×");
+    let pct = |v: f64| format!("{:.0} %", v * 100.0);
+    let want: [(&str, Vec<String>); 9] = [
+        ("K1", vec![x(K1_MUCH), x(K1_HARDLY)]),
+        ("K2", vec![x(K2_MUCH), x(K2_HARDLY), x(K2_MEMORY_CLOSE)]),
+        (
+            "K3",
+            vec![
+                x(K3_ONE_AT_A_TIME),
+                x(K3_MANY),
+                format!("at least {K3_MANY_MIN}"),
+            ],
+        ),
+        ("K4", vec![x(K4_SCALES), x(K4_FLAT)]),
+        ("K5", vec![x(K5_WINS)]),
+        ("K6", vec![x(K6_FASTER), x(K6_HARDLY)]),
+        ("K7", vec![x(K7_BETTER), x(K7_HARDLY)]),
+        ("K8", vec![x(K8_SMALL_GAP), pct(K8_NOT_SHRUNK)]),
+        ("K9", vec![x(K9_MORE)]),
+    ];
+    for (id, needles) in want {
+        let rule = CLAIMS.iter().find(|c| c.id == id).unwrap().rule;
+        for n in needles {
+            assert!(rule.contains(&n), "{id} rule does not state {n}: {rule}");
+        }
+    }
+}
+
+#[test]
+fn k3_names_python_stacks_whose_io_points_all_failed() {
+    let mut b = two_stacks();
+    b.io("py", 256, 1, 0.0, 0.0, 100.0, 80 * MB, 500);
+    let c = check(&b.finish(), "K3", NotEnoughEvidence);
+    assert!(
+        c.because.contains("measured for py but every point failed"),
+        "{}",
+        c.because
+    );
+}
+
+#[test]
+fn idle_records_with_no_connection_open_are_not_evidence() {
+    let mut b = two_stacks();
+    b.io("node", 512, 1, 10_000.0, 500.0, 100.0, 80 * MB, 0);
+    b.io("py", 512, 1, 5_000.0, 300.0, 200.0, 80 * MB, 0);
+    b.idle("node", "http", 3_000.0, 10_000);
+    b.idle("py", "http", 0.0, 0);
+    check(&b.finish(), "K2", NotEnoughEvidence);
+}
