@@ -1,5 +1,29 @@
 #!/usr/bin/env bash
-# The README's test command: installs what the tests need, then runs them.
+# The README's test command. On a fresh Debian machine it installs what the
+# tests need, then runs them:
+#   1. system packages (scripts/install-system-deps.sh: PostgreSQL, Chromium
+#      for the report test, a C toolchain for better-sqlite3, ...);
+#   2. `cargo test` — unit, in-process end-to-end, binary and snapshot tests;
+#   3. every stack's dependencies (`ringside setup`: npm ci, pip into each
+#      stack's .venv, cargo build of the Rust baseline; cached by lockfile
+#      hash), then `ringside verify` of all seven stacks against the workload
+#      contract on SQLite and on a PostgreSQL instance ringside starts itself.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo test --all-targets
+
+step() { printf '\n== %s\n' "$*"; }
+
+step "system packages"
+bash scripts/install-system-deps.sh
+
+step "cargo test"
+cargo test --all-targets --locked
+
+step "stack dependencies (ringside setup)"
+cargo build --release --locked --quiet
+./target/release/ringside setup --quiet
+
+step "conformance: every stack on SQLite"
+./target/release/ringside verify
+step "conformance: every stack on PostgreSQL"
+./target/release/ringside verify --db postgres
