@@ -1,9 +1,17 @@
 //! Conformance checks of the workload contract (`spec/contract.md`) against a
 //! running server: every endpoint a stack claims, with the reason of each failure.
 
+mod checks;
 pub mod cli;
+pub mod expect;
+pub mod fortunes;
+pub mod http;
+pub mod output;
+mod sockets;
+mod ws;
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
@@ -50,6 +58,41 @@ impl VerifyReport {
     }
 }
 
+/// Limits of one verification.
+#[derive(Debug, Clone)]
+pub struct VerifyOptions {
+    /// Bound on each HTTP exchange (connect to last body byte).
+    pub timeout: Duration,
+    /// Bound on each WebSocket handshake and each frame a member awaits.
+    pub ws_timeout: Duration,
+    /// ws-chat members in room A (at least 2). More members make it likely
+    /// that a multi-process server spreads them over several workers, so
+    /// per-process rooms are caught.
+    pub ws_room_members: usize,
+}
+
+impl Default for VerifyOptions {
+    fn default() -> Self {
+        VerifyOptions {
+            timeout: Duration::from_secs(5),
+            ws_timeout: ws::WS_TIMEOUT,
+            ws_room_members: 2,
+        }
+    }
+}
+
+impl VerifyReport {
+    /// True when every check passed (and at least one ran).
+    pub fn all_passed(&self) -> bool {
+        !self.checks.is_empty() && self.checks.iter().all(|c| c.passed)
+    }
+
+    /// Every failed check, in the order run.
+    pub fn failed(&self) -> impl Iterator<Item = &CheckResult> {
+        self.checks.iter().filter(|c| !c.passed)
+    }
+}
+
 /// Checks `scenarios` against the server at `base_url`. With a database, also
 /// checks that `/updates` persisted by reading the rows back directly.
 pub async fn verify_url(
@@ -57,6 +100,75 @@ pub async fn verify_url(
     scenarios: &[Scenario],
     db: Option<&crate::db::Database>,
 ) -> VerifyReport {
-    let _ = (base_url, scenarios, db);
-    VerifyReport::default()
+    verify_url_with(base_url, scenarios, db, &VerifyOptions::default()).await
+}
+
+/// [`verify_url`] with explicit limits. `/health` is asked first: when the
+/// server does not answer at all, every scenario fails with that reason and
+/// nothing else is tried.
+pub async fn verify_url_with(
+    base_url: &str,
+    scenarios: &[Scenario],
+    db: Option<&crate::db::Database>,
+    opts: &VerifyOptions,
+) -> VerifyReport {
+    let scenarios: Vec<Scenario> = scenarios
+        .iter()
+        .copied()
+        .filter(|s| s.is_endpoint())
+        .collect();
+    let mut report = VerifyReport::default();
+    let fail_all = |report: &mut VerifyReport, check: &str, detail: String| {
+        for &scenario in &scenarios {
+            report.checks.push(CheckResult {
+                scenario,
+                check: check.to_string(),
+                passed: false,
+                detail: detail.clone(),
+            });
+        }
+    };
+    let target = match http::Target::parse(base_url) {
+        Ok(t) => t,
+        Err(e) => {
+            fail_all(&mut report, "base URL", e);
+            return report;
+        }
+    };
+    match http::get(&target, "/health", opts.timeout).await {
+        Err(e) => {
+            fail_all(&mut report, "GET /health", e);
+            return report;
+        }
+        Ok(resp) => {
+            let healthy = expect::status(&resp, 200).and_then(|()| {
+                if String::from_utf8_lossy(&resp.body).trim() == "ok" {
+                    Ok(())
+                } else {
+                    Err(format!(
+                        "expected body \"ok\", got {}",
+                        http::preview(&resp.body)
+                    ))
+                }
+            });
+            if let Err(e) = healthy {
+                fail_all(&mut report, "GET /health", e);
+            }
+        }
+    }
+    for scenario in scenarios {
+        let mut cx = checks::Ctx {
+            target: &target,
+            timeout: opts.timeout,
+            scenario,
+            db,
+            out: &mut report.checks,
+        };
+        if scenario == Scenario::WsChat {
+            ws::run(&mut cx, opts.ws_timeout, opts.ws_room_members).await;
+        } else {
+            checks::run(&mut cx).await;
+        }
+    }
+    report
 }

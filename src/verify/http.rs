@@ -1,0 +1,241 @@
+//! A lean HTTP/1.1 client for the checks: one hyper connection over a
+//! `TcpStream`, every request bounded by a timeout, every failure (refused,
+//! closed, garbage, timeout) turned into a sentence a check can quote.
+
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Empty};
+use hyper::client::conn::http1::SendRequest;
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpStream;
+
+/// A parsed base URL: `http://HOST:PORT` (a path prefix is not allowed).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    pub host: String,
+    pub port: u16,
+}
+
+impl Target {
+    /// Parses `http://HOST[:PORT]` (a trailing `/` is fine).
+    pub fn parse(base_url: &str) -> Result<Target, String> {
+        let url = url::Url::parse(base_url).map_err(|e| format!("`{base_url}`: {e}"))?;
+        if url.scheme() != "http" {
+            return Err(format!(
+                "`{base_url}`: scheme must be http, got `{}`",
+                url.scheme()
+            ));
+        }
+        if !(url.path().is_empty() || url.path() == "/") || url.query().is_some() {
+            return Err(format!(
+                "`{base_url}`: give the server's root (http://HOST:PORT), without a path or query"
+            ));
+        }
+        let host = match url.host() {
+            Some(url::Host::Ipv6(ip)) => ip.to_string(),
+            Some(h) => h.to_string(),
+            None => return Err(format!("`{base_url}`: no host")),
+        };
+        let port = url.port_or_known_default().unwrap_or(80);
+        Ok(Target { host, port })
+    }
+
+    /// True when the host is a loopback address (or `localhost`).
+    pub fn is_loopback(&self) -> bool {
+        if self.host.eq_ignore_ascii_case("localhost") {
+            return true;
+        }
+        self.host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+    }
+
+    /// `HOST:PORT` for the `Host` header and WebSocket URLs.
+    pub fn authority(&self) -> String {
+        if self.host.contains(':') {
+            format!("[{}]:{}", self.host, self.port)
+        } else {
+            format!("{}:{}", self.host, self.port)
+        }
+    }
+}
+
+/// One response, body read in full.
+#[derive(Debug, Clone)]
+pub struct Response {
+    pub status: u16,
+    pub headers: hyper::HeaderMap,
+    pub body: Bytes,
+    /// From writing the request to the last body byte.
+    pub elapsed: Duration,
+}
+
+impl Response {
+    /// A header's value as text (empty when absent or not visible ASCII).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// The body as UTF-8, or a reason it is not.
+    pub fn text(&self) -> Result<&str, String> {
+        std::str::from_utf8(&self.body)
+            .map_err(|e| format!("body is not valid UTF-8 ({e}): {}", preview(&self.body)))
+    }
+}
+
+/// At most 120 characters of a body, for failure messages.
+pub fn preview(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(body);
+    let mut out: String = text.chars().take(120).collect();
+    if text.chars().count() > 120 {
+        out.push('…');
+    }
+    format!("{out:?}")
+}
+
+/// A connection that may carry several requests (keep-alive).
+pub struct Conn {
+    sender: SendRequest<Empty<Bytes>>,
+    authority: String,
+    timeout: Duration,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Conn {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// Opens one connection to `target`, within `timeout`.
+pub async fn connect(target: &Target, timeout: Duration) -> Result<Conn, String> {
+    let addr = (target.host.as_str(), target.port);
+    let stream = match tokio::time::timeout(timeout, TcpStream::connect(addr)).await {
+        Err(_) => return Err(format!("no connection within {}", fmt_dur(timeout))),
+        Ok(Err(e)) => return Err(format!("cannot connect to {}: {e}", target.authority())),
+        Ok(Ok(s)) => s,
+    };
+    let _ = stream.set_nodelay(true);
+    let (sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+        .await
+        .map_err(|e| format!("HTTP handshake failed: {e}"))?;
+    let task = tokio::spawn(async move {
+        let _ = conn.await;
+    });
+    Ok(Conn {
+        sender,
+        authority: target.authority(),
+        timeout,
+        task,
+    })
+}
+
+impl Conn {
+    /// `GET path_and_query`, the whole response within the timeout.
+    pub async fn get(&mut self, path_and_query: &str) -> Result<Response, String> {
+        let timeout = self.timeout;
+        match tokio::time::timeout(timeout, self.get_inner(path_and_query)).await {
+            Ok(result) => result,
+            Err(_) => Err(format!("no complete response within {}", fmt_dur(timeout))),
+        }
+    }
+
+    async fn get_inner(&mut self, path_and_query: &str) -> Result<Response, String> {
+        self.sender.ready().await.map_err(|e| {
+            format!(
+                "the server closed the connection without a response ({})",
+                describe(&e)
+            )
+        })?;
+        let req = hyper::Request::get(path_and_query)
+            .header(hyper::header::HOST, &self.authority)
+            .header(hyper::header::USER_AGENT, "ringside-verify")
+            .body(Empty::<Bytes>::new())
+            .map_err(|e| format!("bad request path `{path_and_query}`: {e}"))?;
+        let start = Instant::now();
+        let resp = self
+            .sender
+            .send_request(req)
+            .await
+            .map_err(|e| format!("request failed: {}", describe(&e)))?;
+        let (parts, body) = resp.into_parts();
+        let body = body
+            .collect()
+            .await
+            .map_err(|e| format!("reading the body failed: {}", describe(&e)))?
+            .to_bytes();
+        Ok(Response {
+            status: parts.status.as_u16(),
+            headers: parts.headers,
+            body,
+            elapsed: start.elapsed(),
+        })
+    }
+}
+
+/// One request on a fresh connection; connecting and the whole response within `timeout`.
+pub async fn get(
+    target: &Target,
+    path_and_query: &str,
+    timeout: Duration,
+) -> Result<Response, String> {
+    let exchange = async {
+        let mut conn = connect(target, timeout).await?;
+        conn.get_inner(path_and_query).await
+    };
+    match tokio::time::timeout(timeout, exchange).await {
+        Ok(result) => result,
+        Err(_) => Err(format!("no complete response within {}", fmt_dur(timeout))),
+    }
+}
+
+/// hyper's error with its cause (`connection closed before message completed`, ...).
+fn describe(err: &hyper::Error) -> String {
+    use std::error::Error;
+    let mut out = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        out.push_str(": ");
+        out.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    out
+}
+
+/// `2 s`, `500 ms`.
+pub fn fmt_dur(d: Duration) -> String {
+    if d.as_millis().is_multiple_of(1000) && d >= Duration::from_secs(1) {
+        format!("{} s", d.as_secs())
+    } else {
+        format!("{} ms", d.as_millis())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_base_urls() {
+        let t = Target::parse("http://127.0.0.1:8080/").unwrap();
+        assert_eq!((t.host.as_str(), t.port), ("127.0.0.1", 8080));
+        assert!(t.is_loopback());
+        assert!(
+            Target::parse("http://localhost:3000")
+                .unwrap()
+                .is_loopback()
+        );
+        assert!(Target::parse("http://[::1]:3000").unwrap().is_loopback());
+        assert!(!Target::parse("http://example.com").unwrap().is_loopback());
+        assert!(Target::parse("https://127.0.0.1:1").is_err());
+        assert!(Target::parse("http://127.0.0.1:1/api").is_err());
+        assert!(Target::parse("not a url").is_err());
+    }
+
+    #[test]
+    fn formats_durations() {
+        assert_eq!(fmt_dur(Duration::from_secs(2)), "2 s");
+        assert_eq!(fmt_dur(Duration::from_millis(500)), "500 ms");
+    }
+}
