@@ -1,5 +1,11 @@
 //! Conformance checks of the workload contract (`spec/contract.md`) against a
 //! running server: every endpoint a stack claims, with the reason of each failure.
+//!
+//! [`verify_url`] asks `/health`, then runs each scenario's checks: [`http`]
+//! (a lean client, every exchange bounded by a timeout) feeds `checks` (one
+//! function an endpoint), which judge with [`expect`] (values computed from
+//! the contract) and [`fortunes`] (the HTML table); `ws` drives ws-chat
+//! rooms. [`cli`] launches stacks and prints [`output`].
 
 mod checks;
 pub mod cli;

@@ -27,6 +27,8 @@ struct Member {
     ws: Ws,
     /// Frames this member may see in between (the other members' joins).
     noise: HashSet<String>,
+    /// The server process holding the connection (looked up with several workers).
+    pid: Option<u32>,
 }
 
 /// Most members added to room A while looking for a second server process.
@@ -56,6 +58,7 @@ async fn join(cx: &Ctx<'_>, name: String, room: &str, timeout: Duration) -> Resu
             name,
             ws,
             noise: HashSet::new(),
+            pid: None,
         }),
     }
 }
@@ -81,13 +84,17 @@ pub async fn run(cx: &mut Ctx<'_>, timeout: Duration, room_a: usize) {
     let mut spread = String::new();
     if room_a > 2 {
         let port = cx.target.port;
-        let mut pids: HashSet<u32> = members.iter().filter_map(|m| m.server_pid(port)).collect();
+        for m in members.iter_mut() {
+            m.pid = m.server_pid(port);
+        }
+        let mut pids: HashSet<u32> = members.iter().filter_map(|m| m.pid).collect();
         while pids.len() == 1 && members.len() < room_a + EXTRA_MEMBERS {
             tokio::time::sleep(Duration::from_millis(20)).await;
             let name = format!("A{}", members.len() + 1);
             match join(cx, name, &rooms[0], timeout).await {
-                Ok(m) => {
-                    pids.extend(m.server_pid(port));
+                Ok(mut m) => {
+                    m.pid = m.server_pid(port);
+                    pids.extend(m.pid);
                     members.push(m);
                 }
                 Err(e) => {
@@ -145,7 +152,13 @@ pub async fn run(cx: &mut Ctx<'_>, timeout: Duration, room_a: usize) {
     cx.record("echo byte-for-byte (A1 → A1)", echo);
     let mut fan = Ok(());
     for m in others.iter_mut() {
-        fan = expect(m, &m1, timeout).await;
+        fan = expect(m, &m1, timeout).await.map_err(|e| match (a1.pid, m.pid) {
+            (Some(p1), Some(pm)) if p1 != pm => format!(
+                "{e} (A1 is served by process {p1}, {} by {pm}: are rooms kept per worker process?)",
+                m.name
+            ),
+            _ => e,
+        });
         if fan.is_err() {
             break;
         }
