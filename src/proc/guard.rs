@@ -3,13 +3,17 @@
 //! every registered cleanup and exit 130, so no child outlives ringside.
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Mutex, Once};
 
 type Cleanup = Box<dyn FnOnce() + Send>;
 
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 static REGISTRY: Mutex<BTreeMap<u64, (String, Cleanup)>> = Mutex::new(BTreeMap::new());
+/// Set once a signal started the final cleanup: from then on a cleanup
+/// registered (a process spawned by code still running on other threads)
+/// runs at once instead of waiting for a sweep that already happened.
+static SHUTTING_DOWN: AtomicBool = AtomicBool::new(false);
 
 /// Runs its cleanup once: when dropped, or by [`run_all`] on a signal.
 #[must_use = "dropping the guard runs the cleanup at once"]
@@ -46,12 +50,26 @@ impl Drop for Guard {
 
 /// Registers a cleanup, named for diagnostics; it runs when the guard drops
 /// or when ringside is interrupted.
+///
+/// After an interrupt ([`shut_down`]) the cleanup runs before this returns:
+/// whatever it guards must not outlive ringside, which is about to exit.
 pub fn register(name: impl Into<String>, cleanup: impl FnOnce() + Send + 'static) -> Guard {
     let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
     REGISTRY
         .lock()
         .unwrap_or_else(|e| e.into_inner())
         .insert(id, (name.into(), Box::new(cleanup)));
+    // The flag is set before the sweep takes the registry (under the same
+    // lock), so either the sweep saw this entry or this sees the flag.
+    if SHUTTING_DOWN.load(Ordering::SeqCst) {
+        let entry = REGISTRY
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&id);
+        if let Some((_, cleanup)) = entry {
+            cleanup();
+        }
+    }
     Guard { id }
 }
 
@@ -83,6 +101,13 @@ pub fn run_all() -> usize {
     n
 }
 
+/// Starts the final cleanup: every registered cleanup runs now, and any
+/// registered later runs at once (see [`register`]). Returns how many ran.
+pub fn shut_down() -> usize {
+    SHUTTING_DOWN.store(true, Ordering::SeqCst);
+    run_all()
+}
+
 /// Names of the cleanups currently registered (for tests and diagnostics).
 pub fn pending() -> Vec<String> {
     REGISTRY
@@ -105,7 +130,9 @@ pub fn install_signal_handler() {
         };
         std::thread::spawn(move || {
             if let Some(sig) = signals.forever().next() {
-                let n = run_all();
+                // Other threads keep running meanwhile (a verify loop may
+                // launch the next server): shut_down also stops those.
+                let n = shut_down();
                 eprintln!("\ninterrupted (signal {sig}): stopped {n} child process group(s) and services; results so far are on disk");
                 std::process::exit(130);
             }
