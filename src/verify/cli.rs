@@ -34,7 +34,8 @@ pub struct VerifyArgs {
     /// with --url every endpoint scenario).
     #[arg(long, value_delimiter = ',', value_name = "LIST")]
     pub scenarios: Vec<String>,
-    /// Worker processes each stack is launched with.
+    /// Worker processes each stack is launched with (with more than 1, ws-chat
+    /// spreads its room over several server processes).
     #[arg(long, default_value_t = 1)]
     pub workers: u32,
     /// Print the results as JSON on stdout.
@@ -76,7 +77,8 @@ pub enum VerifyConfigError {
 pub enum Targets {
     /// A server already running.
     Url(String),
-    /// Built-in stacks by name (empty with `defaulted`: all present ones) and manifests.
+    /// Built-in stacks by name (none named and no manifest: every stack whose
+    /// runtime is present) and the manifests given with `--stack`.
     Stacks {
         names: Vec<String>,
         files: Vec<PathBuf>,
