@@ -31,8 +31,14 @@ async fn a_stack_launched_after_the_sweep_does_not_survive() {
     // dies before /health and the launch fails.
     let started = Instant::now();
     let launched = stack::launch(&st, &opts).await;
-    assert!(launched.is_err(), "a launch after shut_down must not succeed");
-    assert!(started.elapsed() < Duration::from_secs(10), "killed at once, not at the ready timeout");
+    assert!(
+        launched.is_err(),
+        "a launch after shut_down must not succeed"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "killed at once, not at the ready timeout"
+    );
     assert!(
         !guard::pending().iter().any(|n| n.contains("py-basic")),
         "cleanup left pending after shut_down"
@@ -45,7 +51,10 @@ async fn a_stack_launched_after_the_sweep_does_not_survive() {
         tokio::time::sleep(Duration::from_millis(20)).await;
         left = in_dir(&dir);
     }
-    assert!(left.is_empty(), "processes {left:?} launched after the interrupt survived");
+    assert!(
+        left.is_empty(),
+        "processes {left:?} launched after the interrupt survived"
+    );
 }
 
 fn in_dir(dir: &std::path::Path) -> Vec<i32> {
