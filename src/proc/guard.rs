@@ -14,6 +14,9 @@ static REGISTRY: Mutex<BTreeMap<u64, (String, Cleanup)>> = Mutex::new(BTreeMap::
 /// registered (a process spawned by code still running on other threads)
 /// runs at once instead of waiting for a sweep that already happened.
 static SHUTTING_DOWN: AtomicBool = AtomicBool::new(false);
+/// Held by the interrupt handler from setting [`SHUTTING_DOWN`] until the
+/// process exits, so a main thread that finishes meanwhile waits for it.
+static SWEEP: Mutex<()> = Mutex::new(());
 
 /// Runs its cleanup once: when dropped, or by [`run_all`] on a signal.
 #[must_use = "dropping the guard runs the cleanup at once"]
@@ -104,8 +107,20 @@ pub fn run_all() -> usize {
 /// Starts the final cleanup: every registered cleanup runs now, and any
 /// registered later runs at once (see [`register`]). Returns how many ran.
 pub fn shut_down() -> usize {
+    let _sweep = SWEEP.lock().unwrap_or_else(|e| e.into_inner());
     SHUTTING_DOWN.store(true, Ordering::SeqCst);
     run_all()
+}
+
+/// Called when a command returns: after an interrupt, waits for the signal
+/// handler's cleanup and exits 130 with it, instead of exiting with the
+/// command's own code (e.g. `verify` reporting the server it saw die) while
+/// the cleanup is still running.
+pub fn exit_if_interrupted() {
+    if SHUTTING_DOWN.load(Ordering::SeqCst) {
+        let _sweep = SWEEP.lock().unwrap_or_else(|e| e.into_inner());
+        std::process::exit(130);
+    }
 }
 
 /// Names of the cleanups currently registered (for tests and diagnostics).
@@ -131,8 +146,12 @@ pub fn install_signal_handler() {
         std::thread::spawn(move || {
             if let Some(sig) = signals.forever().next() {
                 // Other threads keep running meanwhile (a verify loop may
-                // launch the next server): shut_down also stops those.
-                let n = shut_down();
+                // launch the next server): the flag makes register() stop
+                // those; the lock, held until exit, keeps the main thread
+                // from exiting first (exit_if_interrupted).
+                let _sweep = SWEEP.lock().unwrap_or_else(|e| e.into_inner());
+                SHUTTING_DOWN.store(true, Ordering::SeqCst);
+                let n = run_all();
                 eprintln!("\ninterrupted (signal {sig}): stopped {n} child process group(s) and services; results so far are on disk");
                 std::process::exit(130);
             }
