@@ -24,7 +24,7 @@ use cli::{Cli, Command};
 /// Runs one parsed command line; `main` only prints the error and picks the exit code.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     proc::guard::install_signal_handler();
-    match cli.command {
+    let result = match cli.command {
         Command::Load(args) => load::cli::run(args),
         Command::Run(args) => suite::cli::run(args),
         Command::Stacks(args) => stack::cli::list(args),
@@ -33,5 +33,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Report(args) => report::cli::run(args),
         Command::Recommend(args) => verdict::cli::recommend(args),
         Command::Compare(args) => verdict::cli::compare(args),
-    }
+    };
+    proc::guard::exit_if_interrupted();
+    result
 }

@@ -79,11 +79,12 @@ fn setup_unknown_stack_exits_2_listing_known() {
         .args(["setup", "py-basik"])
         .assert()
         .code(2)
+        // The fixture folder grows (verify's tests added `broken`): only
+        // the shape of the message and the near-miss name are pinned.
         .stderr(predicate::str::contains(
             "unknown stack 'py-basik' (known: ",
         ))
-        .stderr(predicate::str::contains("py-basic"))
-        .stderr(predicate::str::contains("crash"));
+        .stderr(predicate::str::is_match(r"known: [^)]*\bpy-basic\b").unwrap());
 }
 
 #[test]

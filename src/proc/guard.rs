@@ -3,13 +3,20 @@
 //! every registered cleanup and exit 130, so no child outlives ringside.
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Mutex, Once};
 
 type Cleanup = Box<dyn FnOnce() + Send>;
 
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 static REGISTRY: Mutex<BTreeMap<u64, (String, Cleanup)>> = Mutex::new(BTreeMap::new());
+/// Set once a signal started the final cleanup: from then on a cleanup
+/// registered (a process spawned by code still running on other threads)
+/// runs at once instead of waiting for a sweep that already happened.
+static SHUTTING_DOWN: AtomicBool = AtomicBool::new(false);
+/// Held by the interrupt handler from setting [`SHUTTING_DOWN`] until the
+/// process exits, so a main thread that finishes meanwhile waits for it.
+static SWEEP: Mutex<()> = Mutex::new(());
 
 /// Runs its cleanup once: when dropped, or by [`run_all`] on a signal.
 #[must_use = "dropping the guard runs the cleanup at once"]
@@ -46,12 +53,26 @@ impl Drop for Guard {
 
 /// Registers a cleanup, named for diagnostics; it runs when the guard drops
 /// or when ringside is interrupted.
+///
+/// After an interrupt ([`shut_down`]) the cleanup runs before this returns:
+/// whatever it guards must not outlive ringside, which is about to exit.
 pub fn register(name: impl Into<String>, cleanup: impl FnOnce() + Send + 'static) -> Guard {
     let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
     REGISTRY
         .lock()
         .unwrap_or_else(|e| e.into_inner())
         .insert(id, (name.into(), Box::new(cleanup)));
+    // The flag is set before the sweep takes the registry (under the same
+    // lock), so either the sweep saw this entry or this sees the flag.
+    if SHUTTING_DOWN.load(Ordering::SeqCst) {
+        let entry = REGISTRY
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&id);
+        if let Some((_, cleanup)) = entry {
+            cleanup();
+        }
+    }
     Guard { id }
 }
 
@@ -83,6 +104,25 @@ pub fn run_all() -> usize {
     n
 }
 
+/// Starts the final cleanup: every registered cleanup runs now, and any
+/// registered later runs at once (see [`register`]). Returns how many ran.
+pub fn shut_down() -> usize {
+    let _sweep = SWEEP.lock().unwrap_or_else(|e| e.into_inner());
+    SHUTTING_DOWN.store(true, Ordering::SeqCst);
+    run_all()
+}
+
+/// Called when a command returns: after an interrupt, waits for the signal
+/// handler's cleanup and exits 130 with it, instead of exiting with the
+/// command's own code (e.g. `verify` reporting the server it saw die) while
+/// the cleanup is still running.
+pub fn exit_if_interrupted() {
+    if SHUTTING_DOWN.load(Ordering::SeqCst) {
+        let _sweep = SWEEP.lock().unwrap_or_else(|e| e.into_inner());
+        std::process::exit(130);
+    }
+}
+
 /// Names of the cleanups currently registered (for tests and diagnostics).
 pub fn pending() -> Vec<String> {
     REGISTRY
@@ -105,6 +145,12 @@ pub fn install_signal_handler() {
         };
         std::thread::spawn(move || {
             if let Some(sig) = signals.forever().next() {
+                // Other threads keep running meanwhile (a verify loop may
+                // launch the next server): the flag makes register() stop
+                // those; the lock, held until exit, keeps the main thread
+                // from exiting first (exit_if_interrupted).
+                let _sweep = SWEEP.lock().unwrap_or_else(|e| e.into_inner());
+                SHUTTING_DOWN.store(true, Ordering::SeqCst);
                 let n = run_all();
                 eprintln!("\ninterrupted (signal {sig}): stopped {n} child process group(s) and services; results so far are on disk");
                 std::process::exit(130);

@@ -13,6 +13,7 @@ use super::output::{self, StackStatus, StackVerification};
 use super::{VerifyOptions, VerifyReport, http::Target, verify_url_with};
 use crate::db::{self, Database, DbKind};
 use crate::error::bad_input;
+use crate::proc::guard;
 use crate::scenario::{Scenario, UnknownScenario};
 use crate::stack::{self, LaunchOpts, RuntimeStatus, SetupOpts, Stack};
 
@@ -215,6 +216,16 @@ pub async fn verify(config: &VerifyConfig) -> anyhow::Result<Vec<StackVerificati
                 .iter()
                 .any(|s| s.scenarios.iter().any(|sc| sc.needs_db()));
             let work = work_dir()?;
+            // Ctrl-C exits from the signal handler, past TempDir's drop: the
+            // folder (a PostgreSQL data directory, tens of MB) goes with the
+            // registered cleanups, after the database's own (newest first).
+            let work_path = work.path().to_path_buf();
+            let _work_cleanup = guard::register(
+                format!("verify work folder {}", work_path.display()),
+                move || {
+                    let _ = std::fs::remove_dir_all(&work_path);
+                },
+            );
             let database = if needs_db {
                 eprintln!("provisioning the {} database…", config.db.name());
                 let db = db::provision(config.db, work.path())
