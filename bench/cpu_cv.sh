@@ -14,7 +14,7 @@ bin=target/release/ringside
 "$bin" setup "$stack" >/dev/null
 out=$(mktemp -d "${TMPDIR:-/tmp}/ringside-cpucv.XXXXXX")
 "$bin" run --plain --stacks "$stack" --scenarios json --trials 5 --duration 5s --warmup 1s \
-  --concurrency 16 --rates "$rate" --capacity-steps 0 --out "$out" >/dev/null
+  --concurrency 16 --rates "$rate" --capacity-steps 0 --out "$out" >/dev/null 2>"$out/progress.log"
 python3 - "$out/results.json" "$stack" "$rate" <<'PY'
 import json, statistics, sys
 r = json.load(open(sys.argv[1]))

@@ -210,9 +210,19 @@ impl Runner<'_> {
         Ok(())
     }
 
-    /// Provisions the database when a selected scenario needs it.
+    /// Stacks open their database at startup, so it is provisioned whenever
+    /// a stack to measure has a driver for it, whatever the scenarios.
     pub async fn provision_db(&mut self) {
-        if !self.cfg.settings.scenarios.iter().any(|s| s.needs_db()) || self.cfg.url.is_some() {
+        let kind = self.cfg.settings.db.name();
+        let wanted = self.stacks.iter().any(|st| {
+            st.databases.contains_key(kind)
+                && self
+                    .results
+                    .stacks
+                    .iter()
+                    .any(|r| r.name == st.name && r.status == StackStatus::Measured)
+        });
+        if !wanted || self.cfg.url.is_some() {
             return;
         }
         let dir = self.cfg.out.join("db");
