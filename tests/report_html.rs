@@ -104,8 +104,10 @@ fn chromium() -> Option<PathBuf> {
         })
 }
 
+/// Chromium under `timeout`, so a hung browser fails the test instead of the CI run.
 fn chromium_cmd(bin: &Path, profile: &Path) -> Command {
-    let mut c = Command::new(bin);
+    let mut c = Command::new("timeout");
+    c.arg("120").arg(bin);
     c.args([
         "--headless",
         "--no-sandbox",
@@ -257,4 +259,21 @@ fn an_interrupted_run_with_nothing_measured_still_renders() {
     assert_eq!(html.matches("not enough evidence").count(), 9);
     let md = std::fs::read_to_string(md).unwrap();
     assert!(md.contains("ringside run --scenarios plaintext,json"));
+}
+
+#[test]
+fn verdict_json_carries_ledger_rankings_and_figures() {
+    let (dir, _, _) = render_fixture();
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("verdict.json")).unwrap())
+            .unwrap();
+    assert_eq!(v["schema"], "ringside.verdict/1");
+    assert_eq!(v["ledger"].as_array().unwrap().len(), 9);
+    assert_eq!(v["ledger"][0]["verdict"], "supported");
+    assert_eq!(v["recommendations"].as_array().unwrap().len(), 4);
+    let json = v["figures"]["scenarios"]["json"].as_array().unwrap();
+    assert!(
+        json.iter()
+            .any(|f| f["stack"] == "node-http" && f["throughput_rps"]["n"] == 3)
+    );
 }

@@ -167,6 +167,7 @@ fn k3_one_request_at_a_time() {
 fn scaling(one: f64, two: f64, server_cores: usize) -> Results {
     let mut b = two_stacks();
     b.r.settings.server_cpus = (0..server_cores).collect();
+    b.r.machine.cores = server_cores;
     b.workers("py", 1, one, 100.0, 40 * MB);
     b.workers("py", 2, two, 100.0, 80 * MB);
     b.finish()
@@ -179,6 +180,10 @@ fn k4_gil_and_cores() {
     check(&scaling(1_000.0, 1_300.0, 2), "K4", Depends);
     let c = check(&scaling(1_000.0, 1_900.0, 1), "K4", NotEnoughEvidence);
     assert!(c.because.contains("fewer than 2 cores"), "{}", c.because);
+    assert_eq!(
+        c.to_run.as_deref(),
+        Some("ringside run --scenarios workers")
+    );
 }
 
 #[test]
@@ -314,4 +319,57 @@ fn invalid_points_are_not_evidence() {
         );
     }
     check(&b.finish(), "K1", NotEnoughEvidence);
+}
+
+#[test]
+fn rule_texts_state_the_thresholds_the_code_applies() {
+    use ringside::verdict::claims::*;
+    let x = |v: f64| format!("{v}×");
+    let pct = |v: f64| format!("{:.0} %", v * 100.0);
+    let want: [(&str, Vec<String>); 9] = [
+        ("K1", vec![x(K1_MUCH), x(K1_HARDLY)]),
+        ("K2", vec![x(K2_MUCH), x(K2_HARDLY), x(K2_MEMORY_CLOSE)]),
+        (
+            "K3",
+            vec![
+                x(K3_ONE_AT_A_TIME),
+                x(K3_MANY),
+                format!("at least {K3_MANY_MIN}"),
+            ],
+        ),
+        ("K4", vec![x(K4_SCALES), x(K4_FLAT)]),
+        ("K5", vec![x(K5_WINS)]),
+        ("K6", vec![x(K6_FASTER), x(K6_HARDLY)]),
+        ("K7", vec![x(K7_BETTER), x(K7_HARDLY)]),
+        ("K8", vec![x(K8_SMALL_GAP), pct(K8_NOT_SHRUNK)]),
+        ("K9", vec![x(K9_MORE)]),
+    ];
+    for (id, needles) in want {
+        let rule = CLAIMS.iter().find(|c| c.id == id).unwrap().rule;
+        for n in needles {
+            assert!(rule.contains(&n), "{id} rule does not state {n}: {rule}");
+        }
+    }
+}
+
+#[test]
+fn k3_names_python_stacks_whose_io_points_all_failed() {
+    let mut b = two_stacks();
+    b.io("py", 256, 1, 0.0, 0.0, 100.0, 80 * MB, 500);
+    let c = check(&b.finish(), "K3", NotEnoughEvidence);
+    assert!(
+        c.because.contains("measured for py but every point failed"),
+        "{}",
+        c.because
+    );
+}
+
+#[test]
+fn idle_records_with_no_connection_open_are_not_evidence() {
+    let mut b = two_stacks();
+    b.io("node", 512, 1, 10_000.0, 500.0, 100.0, 80 * MB, 0);
+    b.io("py", 512, 1, 5_000.0, 300.0, 200.0, 80 * MB, 0);
+    b.idle("node", "http", 3_000.0, 10_000);
+    b.idle("py", "http", 0.0, 0);
+    check(&b.finish(), "K2", NotEnoughEvidence);
 }

@@ -1,4 +1,4 @@
-//! `ringside load`: flags, validation into a [`LoadConfig`](super::LoadConfig), output.
+//! `ringside load`: flags, validation into a [`LoadConfig`], output.
 
 use std::path::PathBuf;
 use std::process::ExitCode;

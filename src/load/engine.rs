@@ -8,6 +8,12 @@
 //! next planned slot and sends at its time, so when every connection is busy
 //! the slot waits for the first free one and that wait counts in the
 //! corrected latency. Memory is constant: a cursor, not a queue.
+//!
+//! A connection that was idle sleeps until its slot (tokio timers tick in
+//! milliseconds, so it wakes within about a millisecond of the plan); such a
+//! request is timed from its actual send, so timer granularity and the
+//! generator's own scheduling are not charged to the server — they show in
+//! `late_sends` and the saturation warning instead.
 
 use std::cell::{Cell, RefCell};
 use std::net::SocketAddr;
@@ -78,6 +84,9 @@ enum Pace {
 /// One claimed request slot.
 struct Slot {
     intended: Option<Instant>,
+    /// Open loop: the slot's time had passed when a connection came free to
+    /// claim it — the request queued for a connection.
+    queued: bool,
     sent: Instant,
     recorded: bool,
 }
@@ -118,6 +127,7 @@ impl ThreadRun {
                 }
                 Some(Slot {
                     intended: None,
+                    queued: false,
                     sent: now,
                     recorded,
                 })
@@ -145,6 +155,7 @@ impl ThreadRun {
                 }
                 break Some(Slot {
                     intended: Some(at),
+                    queued: now > at,
                     sent: Instant::now(),
                     recorded: at >= self.record_start,
                 });
@@ -168,6 +179,7 @@ impl ThreadRun {
                 let mut rec = self.rec.borrow_mut();
                 rec.add(&Sample {
                     intended: slot.intended.map(Instant::into_std),
+                    queued: slot.queued,
                     sent: slot.sent.into_std(),
                     done: done.into_std(),
                     outcome: out,

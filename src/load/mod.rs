@@ -7,9 +7,9 @@
 //! The data flow, file by file: [`cli`] (flags → validated [`config`]) →
 //! [`target`] (resolve, loopback check, preflight) → [`engine`] (pinned worker
 //! threads, one tokio runtime each; pacing from [`plan`]) → [`http`] (the lean
-//! HTTP/1.1 client) → [`recorder`] (per-thread tallies, via [`record`]) →
-//! [`summary`] (merge, rates, warnings, using [`sys`] for CPU) → output:
-//! [`terminal`], JSON, [`progress`] while running.
+//! HTTP/1.1 client; framing in [`response`]) → [`recorder`] (per-thread
+//! tallies, via [`record`]) → [`summary`] (merge, rates, warnings, using
+//! [`sys`] for CPU) → output: [`terminal`], JSON, [`progress`] while running.
 //!
 //! Shared with the WebSocket engine: [`record`] (histograms → stats, base64
 //! V2+deflate, percentile text, per-second series) and [`sys`] (CPU time,
@@ -24,6 +24,7 @@ pub mod progress;
 pub mod record;
 pub mod recorder;
 pub mod report;
+pub mod response;
 pub mod summary;
 pub mod sys;
 pub mod target;

@@ -229,6 +229,23 @@ mod tests {
         assert!(last_row.trim_end().ends_with(" 4"), "{last_row}");
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+        #[test]
+        fn stats_are_ordered_and_count_everything(
+            values in proptest::collection::vec(1u64..10_000_000, 1..500),
+        ) {
+            let s = stats(&hist_of(&values));
+            proptest::prop_assert_eq!(s.count, values.len() as u64);
+            let ordered = [s.min_us, s.p50_us, s.p90_us, s.p99_us, s.p999_us, s.p9999_us, s.max_us];
+            proptest::prop_assert!(ordered.windows(2).all(|w| w[0] <= w[1]), "{:?}", ordered);
+            let h = hist_of(&values);
+            let (lo, hi) = (*values.iter().min().unwrap(), *values.iter().max().unwrap());
+            proptest::prop_assert!(h.equivalent(s.min_us, lo) && h.equivalent(s.max_us, hi));
+            proptest::prop_assert!(s.mean_us >= s.min_us as f64 * 0.999 && s.mean_us <= s.max_us as f64 * 1.001);
+        }
+    }
+
     #[test]
     fn per_second_counts_whole_seconds() {
         let mut a = PerSecond::with_capacity(3);

@@ -36,8 +36,10 @@ pub struct LoadReport {
     pub unsent: u64,
     /// Open loop: worst lateness of a send, microseconds.
     pub max_send_lag_us: u64,
-    /// Latency in microseconds. Open loop: from the intended send time
-    /// (coordinated-omission corrected). Closed loop: from the actual send.
+    /// Latency in microseconds. Open loop: coordinated-omission corrected —
+    /// a request that waited for a busy connection counts from its intended
+    /// send time; one sent by an idle connection (on time, within the
+    /// timer's millisecond) from its actual send. Closed loop: from the actual send.
     pub latency: LatencyStats,
     /// Open loop only: latency from the actual send time (uncorrected).
     pub latency_uncorrected: Option<LatencyStats>,

@@ -174,8 +174,8 @@ fn latency_table(report: &LoadReport) -> String {
     };
     match &report.latency_uncorrected {
         Some(unc) => {
-            table.add_row(row("  from intended send", &report.latency));
-            table.add_row(row("  from actual send", unc));
+            table.add_row(row("  corrected", &report.latency));
+            table.add_row(row("  uncorrected", unc));
         }
         None => {
             table.add_row(row("  ", &report.latency));
@@ -188,6 +188,12 @@ fn latency_table(report: &LoadReport) -> String {
     }
     let mut text = table.to_string();
     text.push('\n');
+    if report.latency_uncorrected.is_some() {
+        text.push_str(
+            "  (corrected: a request that waited for a busy connection is timed from its \
+             planned send, so a stall cannot hide)\n",
+        );
+    }
     text
 }
 

@@ -143,7 +143,7 @@ pub fn scaling_chart(fig: &Figures, color_of: &dyn Fn(&str) -> String) -> Option
                     flagged: !s.notes.is_empty(),
                 })
                 .collect(),
-            &[(1.0, "1×".to_string()), (n as f64, format!("ideal {n}×"))],
+            &[(n as f64, format!("ideal {n}×"))],
             |v| format!("{}×", short(v)),
         )
     })
@@ -154,16 +154,17 @@ pub fn idle_chart(fig: &Figures, color_of: &dyn Fn(&str) -> String) -> Option<Ba
     (!fig.idle.is_empty()).then(|| {
         charts::bar_chart(
             "Memory per idle connection (RSS growth ÷ connections held open)",
-            "bytes per connection",
+            "KiB per connection",
             CHART_W,
             fig.idle
                 .iter()
                 .map(|i| BarInput {
                     label: format!("{} ({})", i.stack, i.kind),
                     color: color_of(&i.stack),
-                    value: i.bytes_per_connection.median,
-                    min: i.bytes_per_connection.min,
-                    max: i.bytes_per_connection.max,
+                    // In KiB, so the axis gets round ticks.
+                    value: i.bytes_per_connection.median / 1024.0,
+                    min: i.bytes_per_connection.min / 1024.0,
+                    max: i.bytes_per_connection.max / 1024.0,
                     value_label: format!(
                         "{} · {} of {} open",
                         fmt_bytes(i.bytes_per_connection.median),
@@ -174,7 +175,7 @@ pub fn idle_chart(fig: &Figures, color_of: &dyn Fn(&str) -> String) -> Option<Ba
                 })
                 .collect(),
             &[],
-            fmt_bytes,
+            |kib| format!("{} KiB", short(kib)),
         )
     })
 }

@@ -151,6 +151,12 @@ pub struct ReportView {
     pub settings: Vec<Kv>,
     pub command: String,
     pub ringside_version: String,
+    /// The figures behind everything shown (for `verdict.json`).
+    #[serde(skip)]
+    pub figures: Figures,
+    /// The rankings unformatted (for `verdict.json`).
+    #[serde(skip)]
+    pub rankings: Vec<Recommendation>,
 }
 
 fn color(lang: Lang, idx: usize) -> String {
@@ -438,6 +444,8 @@ impl ReportView {
             settings,
             command: shell_join(&results.command),
             ringside_version: results.ringside_version.clone(),
+            figures: fig.clone(),
+            rankings: recs.clone(),
         }
     }
 }

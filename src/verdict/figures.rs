@@ -136,6 +136,8 @@ pub struct Figures {
     pub startup_ms: Vec<(String, Spread)>,
     pub slo_ms: f64,
     pub server_cores: usize,
+    /// Cores the N-worker points of `workers` could use (the harness gives them every core).
+    pub workers_cores: usize,
 }
 
 impl Figures {
@@ -274,7 +276,8 @@ impl Figures {
         for rec in &results.stacks {
             let mut kinds: BTreeMap<&str, Vec<&crate::suite::results::IdleRecord>> =
                 BTreeMap::new();
-            for r in &rec.idle {
+            // A record with no connection open has no per-connection figure.
+            for r in rec.idle.iter().filter(|r| r.connections_open > 0) {
                 kinds.entry(r.kind.as_str()).or_default().push(r);
             }
             for (kind, rs) in kinds {
@@ -304,6 +307,10 @@ impl Figures {
             startup_ms,
             slo_ms: results.settings.slo_ms,
             server_cores: results.settings.server_cpus.len(),
+            workers_cores: results
+                .machine
+                .cores
+                .max(results.settings.server_cpus.len()),
         }
     }
 
