@@ -4,17 +4,18 @@
 # each) and prints the coefficient of variation of the server's CPU
 # microseconds per request. Goal: at most 5 %.
 #
-#   bench/cpu_cv.sh [STACK] [RATE]      (default: rust-axum 2000)
+#   [DURATION=10s] bench/cpu_cv.sh [STACK] [RATE]      (default: rust-axum 2000)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 stack=${1:-rust-axum}
 rate=${2:-2000}
+duration=${DURATION:-10s}
 cargo build --release --quiet
 bin=target/release/ringside
 "$bin" setup "$stack" >/dev/null
 out=$(mktemp -d "${TMPDIR:-/tmp}/ringside-cpucv.XXXXXX")
-"$bin" run --plain --stacks "$stack" --scenarios json --trials 5 --duration 5s --warmup 1s \
-  --concurrency 16 --rates "$rate" --capacity-steps 0 --out "$out" >/dev/null
+"$bin" run --plain --stacks "$stack" --scenarios json --trials 5 --duration "$duration" --warmup 2s \
+  --concurrency 16 --rates "$rate" --capacity-steps 0 --out "$out" >/dev/null 2>"$out/progress.log"
 python3 - "$out/results.json" "$stack" "$rate" <<'PY'
 import json, statistics, sys
 r = json.load(open(sys.argv[1]))

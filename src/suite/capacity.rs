@@ -118,6 +118,8 @@ pub async fn search(
             break;
         }
         on_step(steps.len() + 1);
+        // A queue left by an overloaded step drains before the next one.
+        super::measure::settle(target).await;
         let kind = PointKind::FixedRate { rps: offered };
         let Ok(mut lc) = load_config(cfg, &base, path, &kind, step_len) else {
             break;
@@ -135,8 +137,6 @@ pub async fn search(
                 failed_by: Some("errors".into()),
             }),
         }
-        // Let a queue built by an overloaded step drain before the next one.
-        tokio::time::sleep(Duration::from_millis(300)).await;
     }
     let (capacity, limited_by) = conclude(&steps);
     CapacityRecord {

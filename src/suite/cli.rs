@@ -62,7 +62,7 @@ pub struct Tuning {
     /// p99 objective of the capacity search, milliseconds.
     #[arg(long, default_value_t = 100.0)]
     pub slo: f64,
-    /// Most steps of each capacity-at-SLO search (0: no search; default 3 quick, 8 full).
+    /// Most steps of each capacity-at-SLO search (0: no search; default 2 quick, 8 full).
     #[arg(long)]
     pub capacity_steps: Option<u32>,
     /// Closed-loop connection counts for peak throughput (comma separated).

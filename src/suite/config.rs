@@ -293,7 +293,7 @@ impl SuiteConfig {
             capacity_max_steps: args
                 .tuning
                 .capacity_steps
-                .unwrap_or(if full { 8 } else { 3 })
+                .unwrap_or(if full { 8 } else { 2 })
                 .min(50),
             capacity_step_s: if full { 2.0 } else { 1.0 },
             url: url.as_ref().map(|u| u.to_string()),

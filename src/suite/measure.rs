@@ -194,6 +194,7 @@ pub async fn measure_point(
 ) -> anyhow::Result<(Point, Option<anyhow::Error>)> {
     let base = target.base_url();
     let lc = load_config(cfg, &base, &spec.path, &spec.kind, duration)?;
+    settle(&*target).await;
     let (report, mut usage) = drive(&*target, &lc).await;
     let crashed = (!target.is_alive()).then(|| target.stderr_tail(20));
     let (load, err) = match report {
@@ -218,6 +219,44 @@ pub async fn measure_point(
         valid,
     };
     Ok((point, err))
+}
+
+/// Waits (at most 15 s) until the server answers `/health` promptly, so a
+/// backlog left by the previous load (a sync worker still draining queued
+/// requests) is not charged to the next point.
+pub async fn settle(target: &dyn Target) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let Ok(base) = url::Url::parse(&target.base_url()) else {
+        return;
+    };
+    let (Some(host), Some(port)) = (
+        base.host_str().map(String::from),
+        base.port_or_known_default(),
+    ) else {
+        return;
+    };
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+    for _ in 0..60 {
+        if tokio::time::Instant::now() >= deadline {
+            return;
+        }
+        let one = async {
+            let start = std::time::Instant::now();
+            let mut s = tokio::net::TcpStream::connect((host.as_str(), port))
+                .await
+                .ok()?;
+            let req = format!("GET /health HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
+            s.write_all(req.as_bytes()).await.ok()?;
+            let mut buf = [0u8; 512];
+            let n = s.read(&mut buf).await.ok()?;
+            (n > 0).then(|| start.elapsed())
+        };
+        match tokio::time::timeout_at(deadline, one).await {
+            Ok(Some(took)) if took < Duration::from_millis(50) => return,
+            Ok(None) => return, // not answering at all: the crash check will tell
+            _ => tokio::time::sleep(Duration::from_millis(50)).await,
+        }
+    }
 }
 
 /// Warm-up: a closed-loop load, not recorded.

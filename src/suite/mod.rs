@@ -4,7 +4,8 @@
 //! Flow: [`cli`] flags → [`config::SuiteConfig`] → [`runner`] (stacks, trials)
 //! → [`points`] (one scenario) → [`measure`] / [`capacity`] / [`idle`] (one
 //! load) → [`results`], with [`events`] feeding the progress display and the
-//! results writer; [`stats`] summarises trials for the reports.
+//! results writer; [`stats`] summarises trials for the reports; [`workers`]
+//! and [`ws`] hold the scenarios with launches or loads of their own.
 
 pub mod capacity;
 pub mod cli;
@@ -18,6 +19,7 @@ pub mod results;
 pub mod runner;
 pub mod stats;
 pub mod target;
+pub mod workers;
 pub mod ws;
 
 use config::SuiteConfig;

@@ -15,8 +15,7 @@ use crate::stack::{self, LaunchOpts, Running, RuntimeStatus, Stack};
 
 use super::config::SuiteConfig;
 use super::events::{Position, Report};
-use super::measure::{self, PointSpec};
-use super::results::{FailureRecord, PointKind, Results, StackRecord, StackStatus};
+use super::results::{FailureRecord, Results, StackRecord, StackStatus};
 use super::target::{External, Target};
 
 /// Name of the stack record of a `--url` server.
@@ -131,7 +130,7 @@ fn external_record() -> StackRecord {
 }
 
 impl Runner<'_> {
-    fn record(&mut self, name: &str) -> &mut StackRecord {
+    pub(crate) fn record(&mut self, name: &str) -> &mut StackRecord {
         let i = self
             .results
             .stacks
@@ -141,11 +140,11 @@ impl Runner<'_> {
         &mut self.results.stacks[i]
     }
 
-    fn updated(&mut self) -> anyhow::Result<()> {
+    pub(crate) fn updated(&mut self) -> anyhow::Result<()> {
         self.report.updated(&self.results)
     }
 
-    fn selected(&self, sc: Scenario) -> bool {
+    pub(crate) fn selected(&self, sc: Scenario) -> bool {
         self.cfg.settings.scenarios.contains(&sc)
     }
 
@@ -211,9 +210,19 @@ impl Runner<'_> {
         Ok(())
     }
 
-    /// Provisions the database when a selected scenario needs it.
+    /// Stacks open their database at startup, so it is provisioned whenever
+    /// a stack to measure has a driver for it, whatever the scenarios.
     pub async fn provision_db(&mut self) {
-        if !self.cfg.settings.scenarios.iter().any(|s| s.needs_db()) || self.cfg.url.is_some() {
+        let kind = self.cfg.settings.db.name();
+        let wanted = self.stacks.iter().any(|st| {
+            st.databases.contains_key(kind)
+                && self
+                    .results
+                    .stacks
+                    .iter()
+                    .any(|r| r.name == st.name && r.status == StackStatus::Measured)
+        });
+        if !wanted || self.cfg.url.is_some() {
             return;
         }
         let dir = self.cfg.out.join("db");
@@ -265,7 +274,7 @@ impl Runner<'_> {
         plan
     }
 
-    async fn launch(
+    pub(crate) async fn launch(
         &mut self,
         stack: &Stack,
         workers: u32,
@@ -298,7 +307,7 @@ impl Runner<'_> {
     }
 
     /// Verifies `scenarios` on a target; returns those that passed, recording the failures.
-    async fn verify(
+    pub(crate) async fn verify(
         &mut self,
         name: &str,
         target: &dyn Target,
@@ -435,107 +444,6 @@ impl Runner<'_> {
         Ok(())
     }
 
-    /// `idle` over WebSocket: the server as launched for ws-chat, K idle chat clients.
-    async fn idle_ws(&mut self, stack: &Stack, trial: u32) -> anyhow::Result<()> {
-        let cpus = self.cfg.settings.server_cpus.clone();
-        let Some(running) = self.launch(stack, 1, cpus, Some(Scenario::WsChat)).await else {
-            return Ok(());
-        };
-        if self
-            .verify(&stack.name, &running, &[Scenario::WsChat])
-            .await
-            .is_empty()
-        {
-            let _ = running.stop().await;
-            return self.updated();
-        }
-        self.measuring(
-            &stack.name,
-            "idle",
-            trial,
-            "idle websockets",
-            Duration::from_secs(3),
-        );
-        let rec =
-            super::idle::measure_idle_ws(&running, self.cfg.settings.idle_connections, trial).await;
-        let _ = running.stop().await;
-        if let Some(rec) = rec {
-            self.record(&stack.name).idle.push(rec);
-            self.updated()?;
-        }
-        Ok(())
-    }
-
-    /// `workers`: the chosen scenarios at 1 worker (server cores) and at N (all cores).
-    async fn workers(
-        &mut self,
-        stack: &Stack,
-        passed: &[Scenario],
-        trial: u32,
-    ) -> anyhow::Result<()> {
-        let chosen: Vec<Scenario> = self
-            .cfg
-            .settings
-            .workers_scenarios
-            .iter()
-            .copied()
-            .filter(|sc| passed.contains(sc))
-            .collect();
-        let n = self.cfg.settings.workers_n.min(stack.max_workers.max(1));
-        let all_cores: Vec<usize> = (0..self.results.machine.cores.max(1)).collect();
-        for w in [1, n] {
-            let todo: Vec<Scenario> = chosen
-                .iter()
-                .copied()
-                .filter(|&sc| !self.workers_done(&stack.name, sc, w, trial))
-                .collect();
-            if todo.is_empty() {
-                continue;
-            }
-            let cpus = if w == 1 {
-                self.cfg.settings.server_cpus.clone()
-            } else {
-                all_cores.clone()
-            };
-            let shared = w > 1 || self.cfg.shared_cores();
-            let Some(mut running) = self.launch(stack, w, cpus, Some(Scenario::Workers)).await
-            else {
-                continue;
-            };
-            for sc in todo {
-                let path = sc.default_path().unwrap_or("/").to_string();
-                let conns = self.top_concurrency();
-                self.measuring(
-                    &stack.name,
-                    "workers",
-                    trial,
-                    &format!("{sc} w={w} warm-up"),
-                    self.cfg.warmup(),
-                );
-                measure::warm_up(&running, self.cfg, &path, conns).await;
-                let spec = PointSpec {
-                    stack: stack.name.clone(),
-                    scenario: Scenario::Workers,
-                    path,
-                    kind: PointKind::Peak { connections: conns },
-                    workers: w,
-                    trial,
-                    shared_cores: shared,
-                };
-                self.point(&mut running, spec).await?;
-                if !running.is_alive() {
-                    self.crashed(&stack.name, Scenario::Workers, running.stderr_tail(20))?;
-                    break;
-                }
-            }
-            let _ = running.stop().await;
-            if w == n {
-                break;
-            }
-        }
-        Ok(())
-    }
-
     /// A `--url` server: verify, then measure every selected endpoint scenario it passes.
     pub async fn external(&mut self, url: &url::Url, trial: u32) -> anyhow::Result<()> {
         let mut target = External {
@@ -597,7 +505,12 @@ impl Runner<'_> {
         }
     }
 
-    fn crashed(&mut self, name: &str, sc: Scenario, tail: Vec<String>) -> anyhow::Result<()> {
+    pub(crate) fn crashed(
+        &mut self,
+        name: &str,
+        sc: Scenario,
+        tail: Vec<String>,
+    ) -> anyhow::Result<()> {
         self.report.note(&format!(
             "{name}: server exited during {sc}; restarting for the next scenario"
         ));
