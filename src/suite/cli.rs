@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use anyhow::Context as _;
 use clap::Args;
 
 /// Flags of `ringside run`.
@@ -98,7 +99,25 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         .enable_all()
         .on_thread_start(move || super::runner::pin_current_thread(&cores))
         .build()?;
+    let out = cfg.out.clone();
     let results = rt.block_on(super::run(cfg, args.plain))?;
     print!("{}", crate::report::terminal::render(&results));
+    let results_file = out.join("results.json");
+    let (html, markdown) = crate::report::write_reports(&results, &out)
+        .with_context(|| format!("writing the reports of {}", results_file.display()))?;
+    println!("\nresults: {}", results_file.display());
+    println!("report:  {}", html.display());
+    println!("summary: {}", markdown.display());
+    let measured = |s: &&super::results::StackRecord| {
+        matches!(s.status, super::results::StackStatus::Measured)
+    };
+    if !results.stacks.iter().any(|s| measured(&s)) {
+        eprintln!(
+            "error: no stack could be measured (see the reasons above and in {}); \
+             `ringside stacks` shows which runtimes are present",
+            results_file.display()
+        );
+        return Ok(ExitCode::FAILURE);
+    }
     Ok(ExitCode::SUCCESS)
 }
