@@ -226,17 +226,46 @@ fn ws(node: f64, py: Option<f64>, caps: Option<(f64, f64)>) -> Results {
 
 #[test]
 fn k7_real_time() {
-    check(&ws(160_000.0, Some(50_000.0), None), "K7", Supported);
-    check(&ws(100_000.0, Some(100_000.0), None), "K7", Refuted);
-    check(&ws(120_000.0, Some(100_000.0), None), "K7", Depends);
-    // Capacity at the SLO decides when both have it.
+    // Capacity at the SLO decides.
     let c = check(
         &ws(100_000.0, Some(100_000.0), Some((3_000.0, 1_000.0))),
         "K7",
         Supported,
     );
     assert!(c.evidence[0].contains("clients at SLO"), "{:?}", c.evidence);
+    check(
+        &ws(100_000.0, Some(100_000.0), Some((1_000.0, 1_000.0))),
+        "K7",
+        Refuted,
+    );
+    check(
+        &ws(100_000.0, Some(100_000.0), Some((1_200.0, 1_000.0))),
+        "K7",
+        Depends,
+    );
+    // Deliveries/s at a fixed offered message rate only echo the offered load.
+    check(
+        &ws(160_000.0, Some(50_000.0), None),
+        "K7",
+        NotEnoughEvidence,
+    );
     check(&ws(100_000.0, None, None), "K7", NotEnoughEvidence);
+}
+
+/// Regression: a quick run's ws-chat search passed its largest step (150
+/// clients) for every stack, and K7 said "refuted: Python matches Node.js".
+#[test]
+fn k7_censored_capacities_are_not_evidence() {
+    let mut r = ws(100_000.0, Some(100_000.0), Some((150.0, 150.0)));
+    for c in &mut r.capacity {
+        c.limited_by = "max".into();
+    }
+    let v = check(&r, "K7", NotEnoughEvidence);
+    assert!(
+        v.because.contains("largest number of clients"),
+        "{}",
+        v.because
+    );
 }
 
 fn db_gap(json: (f64, f64), db: Option<(f64, f64)>) -> Results {

@@ -376,7 +376,20 @@ impl Runner<'_> {
         let (own_start, plain): (Vec<Scenario>, Vec<Scenario>) = endpoints
             .iter()
             .partition(|sc| stack.start_override.contains_key(sc));
-        let mut passed = self.verify(&stack.name, &running, &plain).await;
+        // `workers` measures its endpoints (json, cpu) even when they were not
+        // selected as scenarios of their own, so they are verified too.
+        let mut to_verify = plain.clone();
+        if want_workers {
+            for &sc in &self.cfg.settings.workers_scenarios {
+                if stack.scenarios.contains(&sc)
+                    && !stack.start_override.contains_key(&sc)
+                    && !to_verify.contains(&sc)
+                {
+                    to_verify.push(sc);
+                }
+            }
+        }
+        let mut passed = self.verify(&stack.name, &running, &to_verify).await;
         self.updated()?;
         for sc in todo_endpoints {
             let override_cmd = own_start.contains(&sc);

@@ -70,6 +70,9 @@ pub struct ScenarioFigures {
     pub capacity: Option<Spread>,
     /// `rps` or `clients`.
     pub capacity_unit: Option<String>,
+    /// True when every trial's search passed its largest step (`limited_by`
+    /// `max`): the real capacity is higher and the figure cannot rank stacks.
+    pub capacity_censored: bool,
     /// Server CPU microseconds per request (ws: per delivered message).
     pub cpu_us_per_req: Option<Spread>,
     /// Peak RSS of the server under load, bytes.
@@ -184,6 +187,7 @@ impl Figures {
                     let values: Vec<f64> = caps.iter().map(|c| c.capacity.unwrap_or(0.0)).collect();
                     f.capacity = Spread::of(&values);
                     f.capacity_unit = Some(caps[0].unit.clone());
+                    f.capacity_censored = caps.iter().all(|c| c.limited_by == "max");
                     for c in caps.iter().filter(|c| c.capacity.is_none()) {
                         f.notes.push(format!(
                             "trial {}: capacity search failed at the lowest step (limited by {})",
@@ -492,6 +496,7 @@ fn scenario_figures(stack: &str, lang: Lang, sc: Scenario, pts: &[&Point]) -> Sc
         p99_rate_rps,
         capacity: None,
         capacity_unit: None,
+        capacity_censored: false,
         cpu_us_per_req: spread_of(&cost_pts, &|p| p.server.cpu_us_per_req),
         rss_peak_bytes: spread_of(&cost_pts, &|p| Some(p.server.rss_peak_bytes as f64)),
         rss_idle_bytes: spread_of(&cost_pts, &|p| Some(p.server.rss_idle_bytes as f64)),

@@ -66,7 +66,7 @@ pub const CLAIMS: [Claim; 9] = [
         id: "K7",
         claim: "Node.js is the better choice for real-time apps",
         checked_by: "ws-chat",
-        rule: "Best Node.js stack vs best Python stack on ws-chat: capacity at the SLO in clients when both have it, else deliveries/s. Supported if Node.js is at least 1.3× ahead beyond the spread; refuted if it is at most 1.1× ahead or Python is ahead; otherwise depends.",
+        rule: "Best Node.js stack vs best Python stack on ws-chat capacity: the most clients whose delivery p99 stayed under the SLO with nothing lost. Not enough evidence when both reached the search's largest step (the figure is then only a lower bound). Supported if Node.js is at least 1.3× ahead beyond the spread; refuted if it is at most 1.1× ahead or Python is ahead; otherwise depends.",
     },
     Claim {
         id: "K8",
