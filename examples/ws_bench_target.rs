@@ -4,6 +4,9 @@
 //!
 //! Usage: `ws_bench_target PORT` (listens on 127.0.0.1:PORT, runs until killed).
 
+// tungstenite's handshake callback returns its own large error type.
+#![allow(clippy::result_large_err)]
+
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 

@@ -292,3 +292,32 @@ fn ws_chat_and_idle_end_to_end() {
     assert_eq!(r.settings.extra["ws_clients"], 100);
     assert!(tagged_processes(&tag).is_empty());
 }
+
+/// Regression: `--scenarios workers` alone measured nothing, because the
+/// endpoints it scales (json, cpu) were only verified when selected too.
+#[test]
+fn workers_alone_measures_its_endpoints() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let py = fixture("suite-py");
+    let output = run_cmd(&out, &tag(), TINY)
+        .args(["--stack", py.to_str().unwrap()])
+        .args(["--scenarios", "workers", "--out", out.to_str().unwrap()])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "stderr:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let (_, r) = read_results(&out);
+    let scaled: Vec<&str> = r
+        .points
+        .iter()
+        .filter(|p| p.scenario == Scenario::Workers && p.valid)
+        .map(|p| p.target.as_str())
+        .collect();
+    assert!(scaled.iter().any(|t| t.starts_with("/json")), "{scaled:?}");
+    assert!(scaled.iter().any(|t| t.starts_with("/cpu")), "{scaled:?}");
+}

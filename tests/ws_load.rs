@@ -2,6 +2,9 @@
 //! message counts, loss detection, dropped connections and malformed frames,
 //! and every task stopping at the deadline.
 
+// tungstenite's handshake callback returns its own large error type.
+#![allow(clippy::result_large_err)]
+
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};

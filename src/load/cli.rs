@@ -389,6 +389,49 @@ pub fn run(args: LoadArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// `ringside load --ws`: the shared flags are validated as for HTTP (loopback,
+/// cores, threads, duration), then the chat engine runs.
+fn run_ws(args: &LoadArgs) -> anyhow::Result<ExitCode> {
+    let [text] = args.urls.as_slice() else {
+        return Err(crate::error::bad_input_msg(
+            "--ws takes exactly one URL, e.g. ws://127.0.0.1:8080/ws/chat",
+        ));
+    };
+    let Some(rest) = text.strip_prefix("ws://") else {
+        return Err(flag(
+            "ws",
+            text,
+            "a WebSocket URL starts with ws:// (wss is not supported)",
+        ));
+    };
+    let cfg = args.http.to_config(&[format!("http://{rest}")])?;
+    let duration = match cfg.stop {
+        Stop::Duration(d) => d,
+        Stop::Requests(_) => return Err(flag("requests", "-n", "does not apply to --ws; use -d")),
+    };
+    if matches!(cfg.schedule, Schedule::Open(_)) {
+        return Err(flag(
+            "rate",
+            "--rate",
+            "does not apply to --ws; use --msg-rate (per client)",
+        ));
+    }
+    let mut url = cfg.urls[0].clone();
+    url.set_scheme("ws")
+        .map_err(|()| crate::error::bad_input_msg(format!("cannot use `{text}` as a ws:// URL")))?;
+    crate::load::ws::cli::run(
+        crate::load::ws::cli::Common {
+            url,
+            duration,
+            json: args.http.json,
+            cpus: cfg.cpus,
+            threads: cfg.threads,
+            keep_histogram: cfg.keep_histogram,
+        },
+        &args.ws_flags,
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -467,47 +510,4 @@ mod tests {
         );
         assert!(config(&["http://example.com/", "--allow-remote"]).is_ok());
     }
-}
-
-/// `ringside load --ws`: the shared flags are validated as for HTTP (loopback,
-/// cores, threads, duration), then the chat engine runs.
-fn run_ws(args: &LoadArgs) -> anyhow::Result<ExitCode> {
-    let [text] = args.urls.as_slice() else {
-        return Err(crate::error::bad_input_msg(
-            "--ws takes exactly one URL, e.g. ws://127.0.0.1:8080/ws/chat",
-        ));
-    };
-    let Some(rest) = text.strip_prefix("ws://") else {
-        return Err(flag(
-            "ws",
-            text,
-            "a WebSocket URL starts with ws:// (wss is not supported)",
-        ));
-    };
-    let cfg = args.http.to_config(&[format!("http://{rest}")])?;
-    let duration = match cfg.stop {
-        Stop::Duration(d) => d,
-        Stop::Requests(_) => return Err(flag("requests", "-n", "does not apply to --ws; use -d")),
-    };
-    if matches!(cfg.schedule, Schedule::Open(_)) {
-        return Err(flag(
-            "rate",
-            "--rate",
-            "does not apply to --ws; use --msg-rate (per client)",
-        ));
-    }
-    let mut url = cfg.urls[0].clone();
-    url.set_scheme("ws")
-        .map_err(|()| crate::error::bad_input_msg(format!("cannot use `{text}` as a ws:// URL")))?;
-    crate::load::ws::cli::run(
-        crate::load::ws::cli::Common {
-            url,
-            duration,
-            json: args.http.json,
-            cpus: cfg.cpus,
-            threads: cfg.threads,
-            keep_histogram: cfg.keep_histogram,
-        },
-        &args.ws_flags,
-    )
 }
