@@ -471,7 +471,7 @@ fn k7(fig: &Figures) -> ClaimVerdict {
             return not_enough(
                 6,
                 "every stack compared kept p99 under the SLO at the largest number of clients tried, \
-                 so ws-chat capacity cannot rank them; search further with --full",
+                 so ws-chat capacity cannot rank them",
                 "ws-chat --full",
                 vec![],
             );
