@@ -467,7 +467,7 @@ fn k7(fig: &Figures) -> ClaimVerdict {
     let (d, what) = match duel(fig, Scenario::WsChat, Lang::Node, Lang::Python, cap) {
         // A capacity every stack reached at the search's largest step only
         // says "at least this much": equal figures then prove nothing.
-        Some(_) if censored_duel(fig, Scenario::WsChat) => {
+        Some(d) if d.a.0.capacity_censored && d.b.0.capacity_censored => {
             return not_enough(
                 6,
                 "every stack compared kept p99 under the SLO at the largest number of clients tried, \
@@ -504,24 +504,6 @@ fn k7(fig: &Figures) -> ClaimVerdict {
         )
     };
     verdict(6, v, because, evidence)
-}
-
-/// True when the best Node.js and the best Python stack's capacities in `sc`
-/// are both censored (every step of their searches passed).
-fn censored_duel(fig: &Figures, sc: Scenario) -> bool {
-    let best = |lang: Lang| {
-        fig.scenarios
-            .get(&sc)
-            .into_iter()
-            .flatten()
-            .filter(|f| f.lang == lang && f.capacity.is_some())
-            .max_by(|a, b| {
-                let m = |f: &ScenarioFigures| f.capacity.map_or(0.0, |c| c.median);
-                m(a).total_cmp(&m(b))
-            })
-            .map(|f| f.capacity_censored)
-    };
-    best(Lang::Node).unwrap_or(false) && best(Lang::Python).unwrap_or(false)
 }
 
 fn k8(fig: &Figures) -> ClaimVerdict {
