@@ -404,7 +404,7 @@ fn prepare(
 fn start(ctl: &PgCtl) -> anyhow::Result<u16> {
     let mut last_err = None;
     for _attempt in 0..3 {
-        let port = free_port()?;
+        let port = crate::stack::free_port().context("finding a free loopback port")?;
         let settings = format!(
             "{SETTINGS}max_connections = {MAX_CONNECTIONS}\nport = {port}\nunix_socket_directories = '{}'\n",
             ctl.socket_dir.display()
@@ -476,13 +476,6 @@ fn reachable_by_postgres(dir: &Path) -> bool {
         .stderr(std::process::Stdio::null())
         .status()
         .is_ok_and(|s| s.success())
-}
-
-/// A loopback port free at the time of asking.
-fn free_port() -> anyhow::Result<u16> {
-    let listener =
-        std::net::TcpListener::bind("127.0.0.1:0").context("finding a free loopback port")?;
-    Ok(listener.local_addr()?.port())
 }
 
 fn alive(pid: i32) -> bool {

@@ -112,7 +112,8 @@ pub fn pin_current_thread(cpus: &[usize]) -> anyhow::Result<()> {
 }
 
 /// Raises the soft open-file limit to the hard limit (a run with many
-/// connections needs one descriptor each). Returns the soft limit now in force.
+/// connections needs one descriptor each; children inherit it). Returns the
+/// soft limit now in force (1024, the usual default, when it cannot be read).
 pub fn raise_nofile_limit() -> u64 {
     match getrlimit(Resource::RLIMIT_NOFILE) {
         Ok((soft, hard)) if soft < hard => {
@@ -123,7 +124,7 @@ pub fn raise_nofile_limit() -> u64 {
             }
         }
         Ok((soft, _)) => soft,
-        Err(_) => 0,
+        Err(_) => 1024,
     }
 }
 

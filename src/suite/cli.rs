@@ -97,7 +97,10 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
-        .on_thread_start(move || super::runner::pin_current_thread(&cores))
+        .on_thread_start(move || {
+            // Unpinned is still a valid run; the settings record the intent.
+            let _ = crate::load::sys::pin_current_thread(&cores);
+        })
         .build()?;
     let out = cfg.out.clone();
     let results = rt.block_on(super::run(cfg, args.plain))?;

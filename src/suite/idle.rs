@@ -15,22 +15,6 @@ const BATCH: usize = 64;
 /// File descriptors kept free for everything else ringside does.
 const FD_MARGIN: u64 = 256;
 
-/// Raises the soft RLIMIT_NOFILE to the hard limit (children inherit it).
-/// Returns the soft limit now in force.
-pub fn raise_nofile() -> u64 {
-    use nix::sys::resource::{Resource, getrlimit, setrlimit};
-    match getrlimit(Resource::RLIMIT_NOFILE) {
-        Ok((soft, hard)) => {
-            if soft < hard && setrlimit(Resource::RLIMIT_NOFILE, hard, hard).is_ok() {
-                hard
-            } else {
-                soft
-            }
-        }
-        Err(_) => 1024,
-    }
-}
-
 /// How many idle connections can be opened given the fd limit.
 pub fn bounded_connections(requested: usize, nofile: u64) -> usize {
     requested.min(nofile.saturating_sub(FD_MARGIN) as usize)
@@ -64,7 +48,7 @@ fn still_open(s: &TcpStream) -> bool {
 /// Opens `requested` (bounded by the fd limit) idle keep-alive connections and
 /// measures the server's RSS before and after. `None` when memory cannot be sampled.
 pub async fn measure_idle(target: &dyn Target, requested: usize, trial: u32) -> Option<IdleRecord> {
-    let nofile = raise_nofile();
+    let nofile = crate::load::sys::raise_nofile_limit();
     let want = bounded_connections(requested, nofile);
     let base = url::Url::parse(&target.base_url()).ok()?;
     let host = base.host_str()?.to_string();
@@ -103,7 +87,7 @@ pub async fn measure_idle_ws(
     requested: usize,
     trial: u32,
 ) -> Option<IdleRecord> {
-    let nofile = raise_nofile();
+    let nofile = crate::load::sys::raise_nofile_limit();
     let want = bounded_connections(requested, nofile).max(1);
     let mut url = url::Url::parse(&format!("{}/ws/chat", target.base_url())).ok()?;
     url.set_scheme("ws").ok()?;

@@ -39,7 +39,7 @@ pub async fn run(cfg: SuiteConfig, plain: bool) -> anyhow::Result<Results> {
 
 /// Runs the suite, reporting to `report`.
 pub async fn run_with(cfg: &SuiteConfig, report: &mut dyn Report) -> anyhow::Result<Results> {
-    idle::raise_nofile();
+    crate::load::sys::raise_nofile_limit();
     let stacks = runner::resolve_stacks(cfg)?;
     let mut results = match &cfg.resume {
         Some(r) => {

@@ -21,15 +21,6 @@ use super::target::{External, Target};
 /// Name of the stack record of a `--url` server.
 pub const EXTERNAL: &str = "external";
 
-/// Pins the calling thread to `cpus` (best effort: a failure leaves it unpinned).
-pub fn pin_current_thread(cpus: &[usize]) {
-    let mut set = nix::sched::CpuSet::new();
-    for &c in cpus {
-        let _ = set.set(c);
-    }
-    let _ = nix::sched::sched_setaffinity(nix::unistd::Pid::from_raw(0), &set);
-}
-
 /// The run: configuration, results so far, listeners, database.
 pub struct Runner<'a> {
     pub cfg: &'a SuiteConfig,

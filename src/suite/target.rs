@@ -2,8 +2,6 @@
 //! a server the user already runs (`--url`, optionally `--pid` for CPU and
 //! memory, sampled from `/proc`), behind one small trait.
 
-use std::collections::{BTreeMap, BTreeSet};
-
 use crate::stack::{ProcSample, Running};
 
 /// A server under measurement.
@@ -50,7 +48,10 @@ impl Target for External {
         self.url.as_str().trim_end_matches('/').to_string()
     }
     fn sample(&self) -> Option<ProcSample> {
-        self.pid.and_then(sample_tree)
+        // The same sampler as a launched stack's /proc fallback (Pss memory,
+        // reaped children's CPU included), so `--pid` figures compare.
+        let pid = self.pid.filter(|&pid| pid_exists(pid))?;
+        Some(crate::stack::sample_tree(pid as i32, None))
     }
     fn cpu_source(&self) -> String {
         if self.pid.is_some() {
@@ -60,81 +61,15 @@ impl Target for External {
         }
     }
     fn is_alive(&mut self) -> bool {
-        match self.pid {
-            Some(pid) => std::path::Path::new(&format!("/proc/{pid}")).exists(),
-            None => true,
-        }
+        self.pid.is_none_or(pid_exists)
     }
     fn stderr_tail(&self, _n: usize) -> Vec<String> {
         Vec::new()
     }
 }
 
-/// CPU (user+system, µs) and RSS (bytes) of `root` and all its descendants,
-/// from `/proc/*/stat`. `None` when `root` does not exist.
-pub fn sample_tree(root: u32) -> Option<ProcSample> {
-    let tick_us = 1_000_000 / clock_ticks_per_s();
-    let page = page_size();
-    let mut stats: BTreeMap<u32, (u32, u64, u64)> = BTreeMap::new();
-    for entry in std::fs::read_dir("/proc").ok()?.flatten() {
-        let Some(pid) = entry
-            .file_name()
-            .to_str()
-            .and_then(|s| s.parse::<u32>().ok())
-        else {
-            continue;
-        };
-        let Ok(text) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
-            continue;
-        };
-        // The command name may hold spaces and parentheses: fields start after the last ')'.
-        let Some(rest) = text.rfind(')').map(|i| &text[i + 2..]) else {
-            continue;
-        };
-        let f: Vec<&str> = rest.split_whitespace().collect();
-        if f.len() < 22 {
-            continue;
-        }
-        let num = |i: usize| f[i].parse::<u64>().unwrap_or(0);
-        // After ')': state(0) ppid(1) ... utime(11) stime(12) ... rss(21) in pages.
-        stats.insert(pid, (num(1) as u32, num(11) + num(12), num(21)));
-    }
-    stats.get(&root)?;
-    let mut tree = BTreeSet::from([root]);
-    // Bounded: each pass adds at least one process or stops.
-    for _ in 0..stats.len() {
-        let before = tree.len();
-        for (pid, (ppid, _, _)) in &stats {
-            if tree.contains(ppid) {
-                tree.insert(*pid);
-            }
-        }
-        if tree.len() == before {
-            break;
-        }
-    }
-    let mut s = ProcSample::default();
-    for pid in &tree {
-        let (_, ticks, pages) = stats[pid];
-        s.cpu_us += ticks * tick_us;
-        s.rss_bytes += pages * page;
-        s.processes += 1;
-    }
-    Some(s)
-}
-
-fn clock_ticks_per_s() -> u64 {
-    nix::unistd::sysconf(nix::unistd::SysconfVar::CLK_TCK)
-        .ok()
-        .flatten()
-        .map_or(100, |v| v.max(1) as u64)
-}
-
-fn page_size() -> u64 {
-    nix::unistd::sysconf(nix::unistd::SysconfVar::PAGE_SIZE)
-        .ok()
-        .flatten()
-        .map_or(4096, |v| v as u64)
+fn pid_exists(pid: u32) -> bool {
+    std::path::Path::new(&format!("/proc/{pid}")).exists()
 }
 
 #[cfg(test)]
@@ -143,9 +78,13 @@ mod tests {
 
     #[test]
     fn samples_own_process_tree() {
-        let s = sample_tree(std::process::id()).expect("own process");
+        let target = |pid| External {
+            url: "http://127.0.0.1:1".parse().unwrap(),
+            pid: Some(pid),
+        };
+        let s = target(std::process::id()).sample().expect("own process");
         assert!(s.rss_bytes > 0);
         assert!(s.processes >= 1);
-        assert!(sample_tree(u32::MAX - 1).is_none());
+        assert!(target(u32::MAX - 1).sample().is_none());
     }
 }

@@ -226,7 +226,7 @@ pub async fn ws_capacity(
     let slo = Duration::from_secs_f64(s.slo_ms / 1000.0);
     let deadline =
         Instant::now() + (step_len + Duration::from_secs(10)) * s.capacity_max_steps.max(1);
-    let nofile = super::idle::raise_nofile();
+    let nofile = crate::load::sys::raise_nofile_limit();
     let max_clients = MAX_CLIENTS
         .min(super::idle::bounded_connections(usize::MAX, nofile) as f64)
         .max(1.0);
