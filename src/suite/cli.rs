@@ -111,10 +111,9 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     println!("\nresults: {}", results_file.display());
     println!("report:  {}", html.display());
     println!("summary: {}", markdown.display());
-    let measured = |s: &&super::results::StackRecord| {
-        matches!(s.status, super::results::StackStatus::Measured)
-    };
-    if !results.stacks.iter().any(|s| measured(&s)) {
+    let measured =
+        |s: &super::results::StackRecord| matches!(s.status, super::results::StackStatus::Measured);
+    if !results.stacks.iter().any(measured) {
         eprintln!(
             "error: no stack could be measured (see the reasons above and in {}); \
              `ringside stacks` shows which runtimes are present",

@@ -9,6 +9,7 @@ use tokio::net::TcpStream;
 
 use super::results::IdleRecord;
 use super::target::Target;
+use crate::stack::ProcSample;
 
 /// Connections opened at once (keeps the server's listen backlog from overflowing).
 const BATCH: usize = 64;
@@ -68,16 +69,7 @@ pub async fn measure_idle(target: &dyn Target, requested: usize, trial: u32) -> 
     let open = conns.iter().filter(|s| still_open(s)).count();
     let after = target.sample()?;
     drop(conns);
-    let delta = after.rss_bytes as f64 - before.rss_bytes as f64;
-    Some(IdleRecord {
-        kind: "http".into(),
-        trial,
-        connections_requested: requested,
-        connections_open: open,
-        rss_before_bytes: before.rss_bytes,
-        rss_after_bytes: after.rss_bytes,
-        bytes_per_connection: if open > 0 { delta / open as f64 } else { 0.0 },
-    })
+    Some(idle_record("http", trial, requested, open, before, after))
 }
 
 /// Opens `requested` (bounded by the fd limit) idle WebSocket chat clients,
@@ -99,16 +91,28 @@ pub async fn measure_idle_ws(
     let open = clients.open_count();
     let after = target.sample()?;
     drop(clients);
+    Some(idle_record("ws", trial, requested, open, before, after))
+}
+
+/// The memory cost of `open` idle connections from the server's samples before and after.
+fn idle_record(
+    kind: &str,
+    trial: u32,
+    requested: usize,
+    open: usize,
+    before: ProcSample,
+    after: ProcSample,
+) -> IdleRecord {
     let delta = after.rss_bytes as f64 - before.rss_bytes as f64;
-    Some(IdleRecord {
-        kind: "ws".into(),
+    IdleRecord {
+        kind: kind.into(),
         trial,
         connections_requested: requested,
         connections_open: open,
         rss_before_bytes: before.rss_bytes,
         rss_after_bytes: after.rss_bytes,
         bytes_per_connection: if open > 0 { delta / open as f64 } else { 0.0 },
-    })
+    }
 }
 
 #[cfg(test)]

@@ -133,23 +133,35 @@ pub async fn sampled<T>(
     (report, usage)
 }
 
-/// Flags of a point from its load report; returns them with the point's validity.
-/// Errors and a crash make a point invalid; a saturated generator or a
-/// missed rate only flag it.
-pub fn flags_for(
-    load: Option<&LoadReport>,
+/// What a point's flags are decided from, whatever the protocol.
+#[derive(Debug, Clone, Copy)]
+pub struct Outcome {
+    pub generator_saturated: bool,
+    pub generator_utilization: f64,
+    /// Open loop: (target, achieved) rate.
+    pub rate: Option<(f64, f64)>,
+    /// Failures that make the point unusable.
+    pub errors: u64,
+    /// False when nothing completed (no response, no delivery).
+    pub produced: bool,
+}
+
+/// Flags of a point and its validity. Errors, a crash or nothing measured
+/// make a point invalid; a saturated generator or a missed rate only flag it.
+pub fn point_flags(
+    outcome: Option<Outcome>,
     shared_cores: bool,
     crashed: Option<Vec<String>>,
 ) -> (Vec<Flag>, bool) {
     let mut flags = Vec::new();
-    let mut valid = true;
-    if let Some(l) = load {
-        if l.generator.saturated {
+    let mut valid = outcome.is_some_and(|o| o.produced);
+    if let Some(o) = outcome {
+        if o.generator_saturated {
             flags.push(Flag::GeneratorSaturated {
-                utilization: l.generator.utilization,
+                utilization: o.generator_utilization,
             });
         }
-        if let (Some(target), Some(achieved)) = (l.target_rps, l.achieved_rps)
+        if let Some((target, achieved)) = o.rate
             && achieved < RATE_REACHED * target
         {
             flags.push(Flag::RateNotReached {
@@ -157,16 +169,10 @@ pub fn flags_for(
                 achieved_rps: achieved,
             });
         }
-        let errors = l.errors.total();
-        if errors > 0 {
-            flags.push(Flag::Errors { count: errors });
+        if o.errors > 0 {
+            flags.push(Flag::Errors { count: o.errors });
             valid = false;
         }
-        if l.requests == 0 {
-            valid = false;
-        }
-    } else {
-        valid = false;
     }
     if let Some(tail) = crashed {
         flags.push(Flag::ServerCrashed { stderr_tail: tail });
@@ -176,6 +182,22 @@ pub fn flags_for(
         flags.push(Flag::SharedCores);
     }
     (flags, valid)
+}
+
+/// [`point_flags`] of an HTTP point from its load report.
+pub fn flags_for(
+    load: Option<&LoadReport>,
+    shared_cores: bool,
+    crashed: Option<Vec<String>>,
+) -> (Vec<Flag>, bool) {
+    let outcome = load.map(|l| Outcome {
+        generator_saturated: l.generator.saturated,
+        generator_utilization: l.generator.utilization,
+        rate: l.target_rps.zip(l.achieved_rps),
+        errors: l.errors.total(),
+        produced: l.requests > 0,
+    });
+    point_flags(outcome, shared_cores, crashed)
 }
 
 /// Little's law: requests in flight = throughput (req/s) × mean latency (s),

@@ -11,7 +11,7 @@ use crate::scenario::Scenario;
 
 use super::capacity::{conclude, next_probe};
 use super::config::SuiteConfig;
-use super::measure::{RATE_REACHED, sampled};
+use super::measure::{Outcome, RATE_REACHED, point_flags, sampled};
 use super::results::{CapacityRecord, CapacityStep, Flag, Point, PointKind};
 use super::target::Target;
 
@@ -96,40 +96,20 @@ pub fn ws_errors(r: &WsReport) -> u64 {
     r.lost + r.connect_failed + r.malformed
 }
 
-/// Flags and validity of a ws point.
+/// [`point_flags`] of a ws point: lost, refused and malformed deliveries are errors.
 pub fn ws_flags(
     r: Option<&WsReport>,
     shared_cores: bool,
     crashed: Option<Vec<String>>,
 ) -> (Vec<Flag>, bool) {
-    let mut flags = Vec::new();
-    let mut valid = r.is_some_and(|r| r.delivered > 0);
-    if let Some(r) = r {
-        if r.generator.saturated {
-            flags.push(Flag::GeneratorSaturated {
-                utilization: r.generator.utilization,
-            });
-        }
-        if r.achieved_msg_rps < RATE_REACHED * r.target_msg_rps {
-            flags.push(Flag::RateNotReached {
-                target_rps: r.target_msg_rps,
-                achieved_rps: r.achieved_msg_rps,
-            });
-        }
-        let errors = ws_errors(r);
-        if errors > 0 {
-            flags.push(Flag::Errors { count: errors });
-            valid = false;
-        }
-    }
-    if let Some(tail) = crashed {
-        flags.push(Flag::ServerCrashed { stderr_tail: tail });
-        valid = false;
-    }
-    if shared_cores {
-        flags.push(Flag::SharedCores);
-    }
-    (flags, valid)
+    let outcome = r.map(|r| Outcome {
+        generator_saturated: r.generator.saturated,
+        generator_utilization: r.generator.utilization,
+        rate: Some((r.target_msg_rps, r.achieved_msg_rps)),
+        errors: ws_errors(r),
+        produced: r.delivered > 0,
+    });
+    point_flags(outcome, shared_cores, crashed)
 }
 
 /// One ws-chat point at `kind` (a [`PointKind::Ws`]).
