@@ -17,7 +17,6 @@ pub mod measure;
 pub mod points;
 pub mod results;
 pub mod runner;
-pub mod stats;
 pub mod target;
 pub mod workers;
 pub mod ws;
