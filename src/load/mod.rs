@@ -18,6 +18,7 @@
 pub mod cli;
 pub mod config;
 pub mod engine;
+pub mod merge;
 pub mod http;
 pub mod plan;
 pub mod progress;
@@ -25,6 +26,7 @@ pub mod record;
 pub mod recorder;
 pub mod report;
 pub mod response;
+pub mod shard;
 pub mod summary;
 pub mod sys;
 pub mod target;
