@@ -101,11 +101,12 @@ impl AgentJob {
         };
         let mut args = vec!["load".to_string()];
         args.extend(self.args.iter().cloned());
+        // `--start-at=TIME` as one word: a bare RFC 3339 time is a YAML
+        // timestamp, which YAML readers may turn into a date instead of a string.
         args.extend([
             "--shards".into(),
             self.agents.to_string(),
-            "--start-at".into(),
-            self.start_at.clone(),
+            format!("--start-at={}", self.start_at),
         ]);
         if !self.args.iter().any(|a| a == "--json") {
             args.push("--json".into());
@@ -147,9 +148,6 @@ impl AgentJob {
                 name: Some(self.name.clone()),
                 namespace: self.namespace.clone(),
                 labels: Some(labels.clone()),
-                annotations: Some(
-                    [("ringside.dev/start-at".to_string(), self.start_at.clone())].into(),
-                ),
                 ..Default::default()
             },
             spec: Some(JobSpec {
@@ -247,7 +245,7 @@ mod tests {
         let args: Vec<&str> = c["args"].as_array().unwrap().iter().map(|a| a.as_str().unwrap()).collect();
         assert_eq!(
             args,
-            ["load", "http://target:8080/json", "--rate", "900", "--shards", "3", "--start-at", "2026-11-23T10:00:00Z", "--json"]
+            ["load", "http://target:8080/json", "--rate", "900", "--shards", "3", "--start-at=2026-11-23T10:00:00Z", "--json"]
         );
         let yaml = job().yaml().unwrap();
         assert!(yaml.starts_with("# ringside load as 3 agents"), "{yaml}");
