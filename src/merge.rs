@@ -46,7 +46,9 @@ struct Input {
 
 /// What `merge` accepts, for error messages.
 fn accepted() -> String {
-    format!("ringside merge accepts {LOAD_SCHEMA} and {WS_SCHEMA} reports (written by `ringside load --shard I/N --json`)")
+    format!(
+        "ringside merge accepts {LOAD_SCHEMA} and {WS_SCHEMA} reports (written by `ringside load --shard I/N --json`)"
+    )
 }
 
 /// Runs `ringside merge`.
@@ -58,7 +60,13 @@ pub fn run(args: MergeArgs) -> anyhow::Result<ExitCode> {
             .get("schema")
             .and_then(|s| s.as_str())
             .map(String::from)
-            .ok_or_else(|| bad_input_msg(format!("{}: field `schema` is missing: {}", input.name, accepted())))
+            .ok_or_else(|| {
+                bad_input_msg(format!(
+                    "{}: field `schema` is missing: {}",
+                    input.name,
+                    accepted()
+                ))
+            })
     };
     let schema = schema_of(&inputs[0])?;
     for input in &inputs {
@@ -94,7 +102,8 @@ pub fn run(args: MergeArgs) -> anyhow::Result<ExitCode> {
         } else {
             let text = crate::load::terminal::render_report(&report)
                 .context("the merged report has no run information")?;
-            out.write_all(text.as_bytes()).context("writing the summary")?;
+            out.write_all(text.as_bytes())
+                .context("writing the summary")?;
         }
     } else {
         let report = merge_ws(&typed(inputs)?, args.max_skew)?;
@@ -102,7 +111,8 @@ pub fn run(args: MergeArgs) -> anyhow::Result<ExitCode> {
             serde_json::to_writer_pretty(&mut out, &report).context("writing the JSON report")?;
             writeln!(out).context("writing the JSON report")?;
         } else {
-            write!(out, "{}", crate::load::ws::cli::summary(&report)).context("writing the summary")?;
+            write!(out, "{}", crate::load::ws::cli::summary(&report))
+                .context("writing the summary")?;
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -112,10 +122,12 @@ fn typed<T: DeserializeOwned>(inputs: Vec<Input>) -> anyhow::Result<Vec<Named<T>
     inputs
         .into_iter()
         .map(|i| {
-            let report = serde_json::from_value(i.json).map_err(|e| {
-                bad_input_msg(format!("{}: not a complete report: {e}", i.name))
-            })?;
-            Ok(Named { name: i.name, report })
+            let report = serde_json::from_value(i.json)
+                .map_err(|e| bad_input_msg(format!("{}: not a complete report: {e}", i.name)))?;
+            Ok(Named {
+                name: i.name,
+                report,
+            })
         })
         .collect()
 }
@@ -128,12 +140,17 @@ fn read_inputs(paths: &[PathBuf]) -> anyhow::Result<Vec<Input>> {
             files.push(path.clone());
         } else if path.is_dir() {
             let mut found: Vec<PathBuf> = std::fs::read_dir(path)
-                .map_err(|e| bad_input_msg(format!("{}: cannot list the folder: {e}", path.display())))?
+                .map_err(|e| {
+                    bad_input_msg(format!("{}: cannot list the folder: {e}", path.display()))
+                })?
                 .filter_map(|e| e.ok().map(|e| e.path()))
                 .filter(|p| p.is_file() && p.extension().is_some_and(|x| x == "json"))
                 .collect();
             if found.is_empty() {
-                return Err(bad_input_msg(format!("{}: the folder holds no *.json report", path.display())));
+                return Err(bad_input_msg(format!(
+                    "{}: the folder holds no *.json report",
+                    path.display()
+                )));
             }
             found.sort();
             files.extend(found);
@@ -159,7 +176,8 @@ fn read_inputs(paths: &[PathBuf]) -> anyhow::Result<Vec<Input>> {
                 .map_err(|e| bad_input_msg(format!("{name}: cannot be read: {e}")))?;
             (name, text)
         };
-        let json = extract_report(&text).map_err(|reason| bad_input_msg(format!("{name}: {reason}")))?;
+        let json =
+            extract_report(&text).map_err(|reason| bad_input_msg(format!("{name}: {reason}")))?;
         inputs.push(Input { name, json });
     }
     Ok(inputs)
@@ -182,7 +200,10 @@ fn extract_report(text: &str) -> Result<serde_json::Value, String> {
         return Err(if first.is_empty() {
             "is empty: no report in it".into()
         } else {
-            format!("is not a ringside JSON report (it starts with `{}`)", first.chars().take(120).collect::<String>())
+            format!(
+                "is not a ringside JSON report (it starts with `{}`)",
+                first.chars().take(120).collect::<String>()
+            )
         });
     }
     let mut stream = serde_json::Deserializer::from_str(body).into_iter::<serde_json::Value>();
@@ -207,12 +228,27 @@ mod tests {
 
     #[test]
     fn reports_are_found_among_warning_lines() {
-        let v = extract_report("warning: x\n{\"schema\": \"s\"}\nwarning: the target rate was not reached\n").unwrap();
+        let v = extract_report(
+            "warning: x\n{\"schema\": \"s\"}\nwarning: the target rate was not reached\n",
+        )
+        .unwrap();
         assert_eq!(v["schema"], "s");
         assert!(extract_report("{\"a\": 1}").is_ok());
-        assert!(extract_report("error: --start-at is in the past\n").unwrap_err().contains("starts with `error:"));
-        assert!(extract_report("{\"a\": 1}\nsomething else\n").unwrap_err().contains("something else"));
+        assert!(
+            extract_report("error: --start-at is in the past\n")
+                .unwrap_err()
+                .contains("starts with `error:")
+        );
+        assert!(
+            extract_report("{\"a\": 1}\nsomething else\n")
+                .unwrap_err()
+                .contains("something else")
+        );
         assert!(extract_report("").unwrap_err().contains("empty"));
-        assert!(extract_report("{\"a\": ").unwrap_err().contains("not valid JSON"));
+        assert!(
+            extract_report("{\"a\": ")
+                .unwrap_err()
+                .contains("not valid JSON")
+        );
     }
 }

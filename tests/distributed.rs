@@ -47,7 +47,9 @@ impl Drop for Agents {
 
 fn ringside() -> Command {
     let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("ringside"));
-    cmd.process_group(0).env_remove("RINGSIDE_SHARDS").env_remove("JOB_COMPLETION_INDEX");
+    cmd.process_group(0)
+        .env_remove("RINGSIDE_SHARDS")
+        .env_remove("JOB_COMPLETION_INDEX");
     cmd
 }
 
@@ -60,8 +62,7 @@ fn run(args: &[&str]) -> (i32, String, String) {
         .spawn()
         .unwrap();
     let mut agents = Agents(vec![child]);
-    let out = wait_output(&mut agents.0[0], Duration::from_secs(30));
-    out
+    wait_output(&mut agents.0[0], Duration::from_secs(30))
 }
 
 fn wait_output(child: &mut Child, limit: Duration) -> (i32, String, String) {
@@ -82,10 +83,17 @@ fn wait_output(child: &mut Child, limit: Duration) -> (i32, String, String) {
         if let Some(status) = child.try_wait().unwrap() {
             break status;
         }
-        assert!(started.elapsed() < limit, "ringside ran longer than {limit:?}");
+        assert!(
+            started.elapsed() < limit,
+            "ringside ran longer than {limit:?}"
+        );
         std::thread::sleep(Duration::from_millis(20));
     };
-    (status.code().unwrap_or(-1), reader.join().unwrap(), err_reader.join().unwrap())
+    (
+        status.code().unwrap_or(-1),
+        reader.join().unwrap(),
+        err_reader.join().unwrap(),
+    )
 }
 
 /// Starts the three agents of PLAN (plus `extra[i]` for agent i) on one
@@ -95,10 +103,25 @@ fn three_agents(url: &str, dir: &Path, extra: [&[&str]; 3]) -> Vec<PathBuf> {
     let mut agents = Agents(Vec::new());
     for (i, more) in extra.iter().enumerate() {
         let shard = format!("{i}/3");
-        let mut args = vec!["load", url, "--json", "--shard", &shard, "--start-at", &start_at];
+        let mut args = vec![
+            "load",
+            url,
+            "--json",
+            "--shard",
+            &shard,
+            "--start-at",
+            &start_at,
+        ];
         args.extend_from_slice(&PLAN);
         args.extend_from_slice(more);
-        agents.0.push(ringside().args(&args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap());
+        agents.0.push(
+            ringside()
+                .args(&args)
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap(),
+        );
     }
     let mut files = Vec::new();
     for (i, child) in agents.0.iter_mut().enumerate() {
@@ -132,12 +155,16 @@ fn us(v: &Value) -> Duration {
 }
 
 fn validator() -> jsonschema::Validator {
-    let schema: Value = serde_json::from_str(include_str!("../schema/load-report.schema.json")).unwrap();
+    let schema: Value =
+        serde_json::from_str(include_str!("../schema/load-report.schema.json")).unwrap();
     jsonschema::validator_for(&schema).unwrap()
 }
 
 fn assert_valid(validator: &jsonschema::Validator, report: &Value) {
-    let errors: Vec<String> = validator.iter_errors(report).map(|e| e.to_string()).collect();
+    let errors: Vec<String> = validator
+        .iter_errors(report)
+        .map(|e| e.to_string())
+        .collect();
     assert!(errors.is_empty(), "{errors:?}");
 }
 
@@ -164,7 +191,10 @@ fn three_agents_merge_exactly_into_the_single_run() {
         assert_valid(&validator, a);
         assert_eq!(a["requests"], 100, "agent {i}");
         assert_eq!(a["run"]["shard"]["index"], i);
-        assert!(a["histogram_uncorrected_b64"].is_string(), "agent {i} keeps both histograms");
+        assert!(
+            a["histogram_uncorrected_b64"].is_string(),
+            "agent {i} keeps both histograms"
+        );
     }
     assert_eq!(merged["run"]["agents"].as_array().unwrap().len(), 3);
     assert_eq!(merged["connections"], 24);
@@ -176,8 +206,14 @@ fn three_agents_merge_exactly_into_the_single_run() {
     }
     assert_eq!(hist(&merged), union);
     let exact = record::stats(&union);
-    assert_eq!(us(&merged["latency"]["p50_us"]), Duration::from_micros(exact.p50_us));
-    assert_eq!(us(&merged["latency"]["p99_us"]), Duration::from_micros(exact.p99_us));
+    assert_eq!(
+        us(&merged["latency"]["p50_us"]),
+        Duration::from_micros(exact.p50_us)
+    );
+    assert_eq!(
+        us(&merged["latency"]["p99_us"]),
+        Duration::from_micros(exact.p99_us)
+    );
     assert_eq!(merged["latency"]["count"], 300);
 
     // A single process running the same plan: same count, and p50/p99 both
@@ -191,7 +227,10 @@ fn three_agents_merge_exactly_into_the_single_run() {
     for q in ["p50_us", "p99_us"] {
         for (who, report) in [("merged", &merged), ("single", &single)] {
             let v = us(&report["latency"][q]);
-            assert!(v >= DELAY && v <= DELAY + SLACK, "{who} {q} = {v:?}, outside {DELAY:?} + {SLACK:?}");
+            assert!(
+                v >= DELAY && v <= DELAY + SLACK,
+                "{who} {q} = {v:?}, outside {DELAY:?} + {SLACK:?}"
+            );
         }
     }
 
@@ -200,7 +239,10 @@ fn three_agents_merge_exactly_into_the_single_run() {
     args.extend(files.iter().map(|f| f.to_str().unwrap()));
     let (code, text, stderr) = run(&args);
     assert_eq!(code, 0, "{stderr}");
-    assert!(text.contains("open loop at 300 req/s · 24 connections · 300 requests"), "{text}");
+    assert!(
+        text.contains("open loop at 300 req/s · 24 connections · 300 requests"),
+        "{text}"
+    );
     assert!(text.contains("Agents      3 merged (0/3 "), "{text}");
     assert!(text.contains("Status      200 × 300"), "{text}");
 }
@@ -211,26 +253,52 @@ fn a_stall_seen_by_one_agent_is_in_the_merge() {
     const STALL: Duration = Duration::from_millis(250);
     // The server stalls every request of the agent that says it is agent 1.
     let server = spawn_with(|req, _| Reply {
-        delay: if req.header("x-agent") == Some("1") { STALL } else { Duration::from_millis(2) },
+        delay: if req.header("x-agent") == Some("1") {
+            STALL
+        } else {
+            Duration::from_millis(2)
+        },
         ..Reply::ok("ok")
     });
     let dir = tempfile::tempdir().unwrap();
-    let files = three_agents(&server.url("/"), dir.path(), [&[], &["-H", "X-Agent: 1"], &[]]);
+    let files = three_agents(
+        &server.url("/"),
+        dir.path(),
+        [&[], &["-H", "X-Agent: 1"], &[]],
+    );
     let merged = merge_json(&files);
     let agents: Vec<Value> = files.iter().map(|f| read(f)).collect();
-    assert!(us(&agents[1]["latency"]["p50_us"]) >= STALL, "{:#}", agents[1]["latency"]);
+    assert!(
+        us(&agents[1]["latency"]["p50_us"]) >= STALL,
+        "{:#}",
+        agents[1]["latency"]
+    );
     for i in [0, 2] {
-        assert!(us(&agents[i]["latency"]["p99_us"]) < STALL / 2, "agent {i}: {:#}", agents[i]["latency"]);
+        assert!(
+            us(&agents[i]["latency"]["p99_us"]) < STALL / 2,
+            "agent {i}: {:#}",
+            agents[i]["latency"]
+        );
     }
     // A third of all requests stalled: the merged p90 and p99 show it, and
     // the worst latency is agent 1's.
-    assert!(us(&merged["latency"]["p90_us"]) >= STALL, "{:#}", merged["latency"]);
+    assert!(
+        us(&merged["latency"]["p90_us"]) >= STALL,
+        "{:#}",
+        merged["latency"]
+    );
     assert!(us(&merged["latency"]["p99_us"]) >= STALL);
     assert_eq!(merged["latency"]["max_us"], agents[1]["latency"]["max_us"]);
     // Agent 1's sends queued behind its stalled connections: late, and summed.
-    let late: Vec<u64> = agents.iter().map(|a| a["late_sends"].as_u64().unwrap()).collect();
+    let late: Vec<u64> = agents
+        .iter()
+        .map(|a| a["late_sends"].as_u64().unwrap())
+        .collect();
     assert!(late[1] > 50, "{late:?}");
-    assert_eq!(merged["late_sends"].as_u64().unwrap(), late.iter().sum::<u64>());
+    assert_eq!(
+        merged["late_sends"].as_u64().unwrap(),
+        late.iter().sum::<u64>()
+    );
 }
 
 #[test]
@@ -241,12 +309,30 @@ fn agent_flags_refuse_bad_input_with_exit_2() {
         (&[url, "--shard", "3/3"], "--shard `3/3`"),
         (&[url, "--shard", "one"], "INDEX/COUNT"),
         (&[url, "--shards", "3"], "JOB_COMPLETION_INDEX"),
-        (&[url, "--shard", "0/3", "-c", "2"], "--connections 2 cannot be split over 3 agents"),
-        (&[url, "--shard", "0/3", "-n", "2"], "--requests 2 cannot be split"),
+        (
+            &[url, "--shard", "0/3", "-c", "2"],
+            "--connections 2 cannot be split over 3 agents",
+        ),
+        (
+            &[url, "--shard", "0/3", "-n", "2"],
+            "--requests 2 cannot be split",
+        ),
         (&[url, "--start-at", &past], "in the past"),
         (&[url, "--start-at", "+3h"], "bound"),
         (&[url, "--start-at", "noon"], "RFC 3339"),
-        (&["--ws", "ws://127.0.0.1:1/ws/chat", "--shard", "0/3", "--rooms", "2", "--clients", "10"], "--rooms 2 cannot be split"),
+        (
+            &[
+                "--ws",
+                "ws://127.0.0.1:1/ws/chat",
+                "--shard",
+                "0/3",
+                "--rooms",
+                "2",
+                "--clients",
+                "10",
+            ],
+            "--rooms 2 cannot be split",
+        ),
     ];
     for (args, needle) in cases {
         let mut full = vec!["load"];
@@ -261,7 +347,17 @@ fn agent_flags_refuse_bad_input_with_exit_2() {
 fn a_kubernetes_index_picks_the_shard() {
     let server = spawn(|_, _| Reply::ok("ok"));
     let child = ringside()
-        .args(["load", &server.url("/"), "-n", "9", "-c", "3", "--shards", "3", "--json"])
+        .args([
+            "load",
+            &server.url("/"),
+            "-n",
+            "9",
+            "-c",
+            "3",
+            "--shards",
+            "3",
+            "--json",
+        ])
         .env("JOB_COMPLETION_INDEX", "2")
         .env("POD_NAME", "ringside-load-2-abcde")
         .stdout(Stdio::piped())
@@ -272,19 +368,36 @@ fn a_kubernetes_index_picks_the_shard() {
     let (code, stdout, stderr) = wait_output(&mut agents.0[0], Duration::from_secs(30));
     assert_eq!(code, 0, "{stderr}");
     let report: Value = serde_json::from_str(&stdout).unwrap();
-    assert_eq!(report["run"]["shard"], serde_json::json!({"index": 2, "count": 3}));
+    assert_eq!(
+        report["run"]["shard"],
+        serde_json::json!({"index": 2, "count": 3})
+    );
     assert_eq!(report["run"]["agents"][0]["pod"], "ringside-load-2-abcde");
     assert_eq!(report["requests"], 3, "a third of -n 9");
     assert_eq!(report["connections"], 1, "a third of -c 3");
-    assert!(report["histogram_b64"].is_string(), "an agent always keeps its histogram");
+    assert!(
+        report["histogram_b64"].is_string(),
+        "an agent always keeps its histogram"
+    );
 }
 
 #[test]
 fn merge_refuses_reports_that_do_not_belong_together() {
     let server = spawn(|_, _| Reply::ok("ok"));
     let dir = tempfile::tempdir().unwrap();
-    let (code, stdout, stderr) =
-        run(&["load", &server.url("/a"), "--rate", "200", "-n", "10", "-c", "2", "--shard", "0/2", "--json"]);
+    let (code, stdout, stderr) = run(&[
+        "load",
+        &server.url("/a"),
+        "--rate",
+        "200",
+        "-n",
+        "10",
+        "-c",
+        "2",
+        "--shard",
+        "0/2",
+        "--json",
+    ]);
     assert_eq!(code, 0, "{stderr}");
     let agent0: Value = serde_json::from_str(&stdout).unwrap();
     let write = |name: &str, value: &Value| {
@@ -304,36 +417,69 @@ fn merge_refuses_reports_that_do_not_belong_together() {
         write(name, &v)
     };
     let schema2 = variant("schema2.json", &|v| v["schema"] = "ringside.load/2".into());
-    let other_url = variant("url.json", &|v| v["run"]["urls"][0] = "http://127.0.0.1:9/b".into());
+    let other_url = variant("url.json", &|v| {
+        v["run"]["urls"][0] = "http://127.0.0.1:9/b".into()
+    });
     let closed = variant("closed.json", &|v| v["mode"] = "closed".into());
-    let three = variant("three.json", &|v| v["run"]["agents"][0]["shard"]["count"] = 3.into());
+    let three = variant("three.json", &|v| {
+        v["run"]["agents"][0]["shard"]["count"] = 3.into()
+    });
     let no_hist = variant("nohist.json", &|v| v["histogram_b64"] = Value::Null);
-    let whole = variant("whole.json", &|v| v["run"]["agents"][0]["shard"] = Value::Null);
-    let results = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/results/full.json");
+    let whole = variant("whole.json", &|v| {
+        v["run"]["agents"][0]["shard"] = Value::Null
+    });
+    let results = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/results/full.json"
+    );
     let text = dir.path().join("error.json");
     std::fs::write(&text, "error: --start-at `x` is in the past\n").unwrap();
     let text = text.to_str().unwrap();
 
     let cases: [(&[&str], String); 8] = [
-        (&[&a0, &schema2], format!("{schema2}: field `schema` is `ringside.load/2`")),
+        (
+            &[&a0, &schema2],
+            format!("{schema2}: field `schema` is `ringside.load/2`"),
+        ),
         (&[&a0, &other_url], format!("{other_url}: field `run.urls`")),
-        (&[&a0, &closed], format!("{closed}: field `mode` is `closed`")),
-        (&[&a0, &a0], format!("{a0}: field `run.shard` 0/2 duplicates the agent in {a0}")),
+        (
+            &[&a0, &closed],
+            format!("{closed}: field `mode` is `closed`"),
+        ),
+        (
+            &[&a0, &a0],
+            format!("{a0}: field `run.shard` 0/2 duplicates the agent in {a0}"),
+        ),
         (&[&a0, &three], format!("{three}: field `run.shard` is 1/3")),
-        (&[&a0, &no_hist], format!("{no_hist}: field `histogram_b64` is missing")),
-        (&[&a0, &whole], format!("{whole}: field `run.shard` is null")),
-        (&[&a0, results], format!("{results}: field `schema` is `ringside.results/1`: merging results files")),
+        (
+            &[&a0, &no_hist],
+            format!("{no_hist}: field `histogram_b64` is missing"),
+        ),
+        (
+            &[&a0, &whole],
+            format!("{whole}: field `run.shard` is null"),
+        ),
+        (
+            &[&a0, results],
+            format!("{results}: field `schema` is `ringside.results/1`: merging results files"),
+        ),
     ];
     for (inputs, needle) in &cases {
         let mut args = vec!["merge"];
         args.extend_from_slice(inputs);
         let (code, _, stderr) = run(&args);
         assert_eq!(code, 2, "{inputs:?}: {stderr}");
-        assert!(stderr.contains(needle.as_str()), "{inputs:?}:\n{stderr}\nwanted: {needle}");
+        assert!(
+            stderr.contains(needle.as_str()),
+            "{inputs:?}:\n{stderr}\nwanted: {needle}"
+        );
     }
     let (code, _, stderr) = run(&["merge", &a0, text]);
     assert_eq!(code, 2);
-    assert!(stderr.contains("starts with `error: --start-at"), "{stderr}");
+    assert!(
+        stderr.contains("starts with `error: --start-at"),
+        "{stderr}"
+    );
 
     // `kubectl logs` of an agent shows its stderr warnings around the JSON:
     // accepted, also on standard input; a folder is read whole.
@@ -347,7 +493,11 @@ fn merge_refuses_reports_that_do_not_belong_together() {
     {
         use std::io::Write as _;
         let mut stdin = child.stdin.take().unwrap();
-        writeln!(stdin, "{agent1:#}\nwarning: the target rate was not reached").unwrap();
+        writeln!(
+            stdin,
+            "{agent1:#}\nwarning: the target rate was not reached"
+        )
+        .unwrap();
     }
     let mut agents = Agents(vec![child]);
     let (code, stdout, stderr) = wait_output(&mut agents.0[0], Duration::from_secs(30));

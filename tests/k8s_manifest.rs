@@ -17,23 +17,84 @@ fn render(dir: &Path, args: &[&str]) {
         .arg(dir)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("ringside merge"), "the collect commands are printed: {stderr}");
+    assert!(
+        stderr.contains("ringside merge"),
+        "the collect commands are printed: {stderr}"
+    );
 }
 
 #[test]
 fn rendered_manifests_validate_against_the_kubernetes_schemas() {
     let dir = tempfile::tempdir().unwrap();
     let image = "registry.example/ringside:0.1";
-    render(dir.path(), &["http://api.shop.svc:8080/json", "--agents", "3", "--image", image, "--allow-remote", "--rate", "3000", "-d", "30s"]);
-    render(dir.path(), &[
-        "--ws", "ws://chat.shop.svc:8080/ws/chat", "--clients", "6000", "--rooms", "600", "-d", "20s",
-        "--agents", "4", "--image", image, "--allow-remote", "--same-node-ok", "--name", "chat-agents",
-        "--namespace", "load", "--cpu", "1500m", "--memory", "1Gi",
-    ]);
-    render(dir.path(), &["http://127.0.0.1:8080/", "-n", "100000", "-c", "64", "--agents", "2", "--image", image, "--name", "count-agents"]);
-    let files: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().path()).collect();
+    render(
+        dir.path(),
+        &[
+            "http://api.shop.svc:8080/json",
+            "--agents",
+            "3",
+            "--image",
+            image,
+            "--allow-remote",
+            "--rate",
+            "3000",
+            "-d",
+            "30s",
+        ],
+    );
+    render(
+        dir.path(),
+        &[
+            "--ws",
+            "ws://chat.shop.svc:8080/ws/chat",
+            "--clients",
+            "6000",
+            "--rooms",
+            "600",
+            "-d",
+            "20s",
+            "--agents",
+            "4",
+            "--image",
+            image,
+            "--allow-remote",
+            "--same-node-ok",
+            "--name",
+            "chat-agents",
+            "--namespace",
+            "load",
+            "--cpu",
+            "1500m",
+            "--memory",
+            "1Gi",
+        ],
+    );
+    render(
+        dir.path(),
+        &[
+            "http://127.0.0.1:8080/",
+            "-n",
+            "100000",
+            "-c",
+            "64",
+            "--agents",
+            "2",
+            "--image",
+            image,
+            "--name",
+            "count-agents",
+        ],
+    );
+    let files: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     assert_eq!(files.len(), 3, "{files:?}");
 
     let tool = Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv-tools/bin/kubernetes-validate");
@@ -50,8 +111,19 @@ fn rendered_manifests_validate_against_the_kubernetes_schemas() {
         .args(&files)
         .output()
         .unwrap();
-    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(out.status.success(), "{text}");
-    assert_eq!(text.matches(&format!("passed for resource job/")).count(), 3, "{text}");
-    assert!(text.contains(&format!("against version {KUBERNETES_VERSION}")), "{text}");
+    assert_eq!(
+        text.matches("passed for resource job/").count(),
+        3,
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("against version {KUBERNETES_VERSION}")),
+        "{text}"
+    );
 }

@@ -64,7 +64,10 @@ impl AgentJob {
     /// node, Guaranteed resources, a read-only non-root container.
     pub fn job(&self) -> Job {
         let labels: BTreeMap<String, String> = [
-            ("app.kubernetes.io/name".to_string(), "ringside-load".to_string()),
+            (
+                "app.kubernetes.io/name".to_string(),
+                "ringside-load".to_string(),
+            ),
             (RUN_LABEL.to_string(), self.name.clone()),
         ]
         .into_iter()
@@ -217,7 +220,11 @@ mod tests {
             namespace: None,
             image: "example/ringside:0.1".into(),
             agents: 3,
-            args: vec!["http://target:8080/json".into(), "--rate".into(), "900".into()],
+            args: vec![
+                "http://target:8080/json".into(),
+                "--rate".into(),
+                "900".into(),
+            ],
             cpu: "1".into(),
             memory: "256Mi".into(),
             start_at: "2026-11-23T10:00:00Z".into(),
@@ -233,22 +240,50 @@ mod tests {
         assert_eq!(v["kind"], "Job");
         let spec = &v["spec"];
         assert_eq!(spec["completionMode"], "Indexed");
-        assert_eq!((spec["completions"].as_i64(), spec["parallelism"].as_i64()), (Some(3), Some(3)));
+        assert_eq!(
+            (spec["completions"].as_i64(), spec["parallelism"].as_i64()),
+            (Some(3), Some(3))
+        );
         let pod = &spec["template"]["spec"];
-        let term = &pod["affinity"]["podAntiAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"][0];
+        let term = &pod["affinity"]["podAntiAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]
+            [0];
         assert_eq!(term["topologyKey"], "kubernetes.io/hostname");
-        assert_eq!(term["labelSelector"]["matchLabels"][RUN_LABEL], "ringside-load");
-        assert_eq!(spec["template"]["metadata"]["labels"][RUN_LABEL], "ringside-load");
+        assert_eq!(
+            term["labelSelector"]["matchLabels"][RUN_LABEL],
+            "ringside-load"
+        );
+        assert_eq!(
+            spec["template"]["metadata"]["labels"][RUN_LABEL],
+            "ringside-load"
+        );
         let c = &pod["containers"][0];
         assert_eq!(c["resources"]["requests"]["cpu"], "1");
         assert_eq!(c["resources"]["limits"]["memory"], "256Mi");
-        let args: Vec<&str> = c["args"].as_array().unwrap().iter().map(|a| a.as_str().unwrap()).collect();
+        let args: Vec<&str> = c["args"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a.as_str().unwrap())
+            .collect();
         assert_eq!(
             args,
-            ["load", "http://target:8080/json", "--rate", "900", "--shards", "3", "--start-at=2026-11-23T10:00:00Z", "--json"]
+            [
+                "load",
+                "http://target:8080/json",
+                "--rate",
+                "900",
+                "--shards",
+                "3",
+                "--start-at=2026-11-23T10:00:00Z",
+                "--json"
+            ]
         );
         let yaml = job().yaml().unwrap();
         assert!(yaml.starts_with("# ringside load as 3 agents"), "{yaml}");
-        assert!(job().collect_commands().contains("job-completion-index=$i > ringside-load-$i.json"));
+        assert!(
+            job()
+                .collect_commands()
+                .contains("job-completion-index=$i > ringside-load-$i.json")
+        );
     }
 }

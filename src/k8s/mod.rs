@@ -40,7 +40,11 @@ pub enum K8sCommand {
 /// Everything after `ringside k8s load`: parsed by [`Combined`].
 #[derive(Debug, Args)]
 pub struct K8sLoadArgs {
-    #[arg(trailing_var_arg = true, allow_hyphen_values = true, value_name = "URL [FLAGS]")]
+    #[arg(
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_name = "URL [FLAGS]"
+    )]
     pub args: Vec<String>,
 }
 
@@ -160,7 +164,9 @@ fn agent_job(c: &Combined, argv: &[String], now: SystemTime) -> anyhow::Result<A
     }
     let name_ok = !k.name.is_empty()
         && k.name.len() <= 50
-        && k.name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && k.name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         && !k.name.starts_with('-')
         && !k.name.ends_with('-');
     if !name_ok {
@@ -183,10 +189,11 @@ fn agent_job(c: &Combined, argv: &[String], now: SystemTime) -> anyhow::Result<A
             START_FUTURE_BOUND.as_secs()
         )));
     }
-    if let Some(own) = argv
-        .iter()
-        .find(|a| OWN_FLAGS.iter().any(|f| *a == f || a.starts_with(&format!("{f}="))))
-    {
+    if let Some(own) = argv.iter().find(|a| {
+        OWN_FLAGS
+            .iter()
+            .any(|f| *a == f || a.starts_with(&format!("{f}=")))
+    }) {
         return Err(bad_input_msg(format!(
             "{own}: the manifest sets each agent's shard and start itself; leave it out (use --agents and --start-in)"
         )));
@@ -208,7 +215,9 @@ fn agent_job(c: &Combined, argv: &[String], now: SystemTime) -> anyhow::Result<A
     }
     // Whole seconds, so every agent's per-second series starts on a wall-clock second.
     let start = now + k.start_in;
-    let since_epoch = start.duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default();
+    let since_epoch = start
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .unwrap_or_default();
     let start = SystemTime::UNIX_EPOCH + Duration::from_secs(since_epoch.as_secs() + 1);
     let run_length = run_length(&c.load, &whole);
     Ok(AgentJob {
@@ -231,11 +240,13 @@ fn validate_load(load: &LoadArgs) -> anyhow::Result<crate::load::LoadConfig> {
         return load.http.to_config(&load.urls);
     }
     let [url] = load.urls.as_slice() else {
-        return Err(bad_input_msg("--ws takes exactly one URL, e.g. ws://chat.svc:8080/ws/chat"));
+        return Err(bad_input_msg(
+            "--ws takes exactly one URL, e.g. ws://chat.svc:8080/ws/chat",
+        ));
     };
-    let rest = url.strip_prefix("ws://").ok_or_else(|| {
-        bad_input_msg(format!("--ws `{url}`: a WebSocket URL starts with ws://"))
-    })?;
+    let rest = url
+        .strip_prefix("ws://")
+        .ok_or_else(|| bad_input_msg(format!("--ws `{url}`: a WebSocket URL starts with ws://")))?;
     load.http.to_config(&[format!("http://{rest}")])
 }
 
@@ -247,7 +258,11 @@ fn run_length(load: &LoadArgs, cfg: &crate::load::LoadConfig) -> Duration {
             .map_or(Duration::from_secs(3600), |p| p.active_window()),
         (Stop::Requests(_), Schedule::Closed) => Duration::from_secs(3600),
     };
-    let tail = if load.ws { load.ws_flags.drain } else { cfg.timeout };
+    let tail = if load.ws {
+        load.ws_flags.drain
+    } else {
+        cfg.timeout
+    };
     shard::CONNECT_LEAD + cfg.warmup + active + tail
 }
 
@@ -262,7 +277,9 @@ fn agent_args(argv: &[String]) -> Vec<String> {
         if VALUE_FLAGS.contains(&arg.as_str()) {
             skip_value = true;
         } else if !SWITCH_FLAGS.contains(&arg.as_str())
-            && !VALUE_FLAGS.iter().any(|f| arg.starts_with(&format!("{f}=")))
+            && !VALUE_FLAGS
+                .iter()
+                .any(|f| arg.starts_with(&format!("{f}=")))
         {
             out.push(arg.clone());
         }
@@ -275,7 +292,9 @@ fn is_quantity(text: &str) -> bool {
     const SUFFIXES: [&str; 14] = [
         "", "m", "k", "M", "G", "T", "P", "E", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei",
     ];
-    let split = text.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(text.len());
+    let split = text
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(text.len());
     let (number, suffix) = text.split_at(split);
     !number.is_empty()
         && number.matches('.').count() <= 1
@@ -298,16 +317,33 @@ mod tests {
         for arg in cmd.get_arguments() {
             let long = format!("--{}", arg.get_long().unwrap());
             let takes_value = arg.get_action().takes_values();
-            let listed = if takes_value { VALUE_FLAGS.contains(&long.as_str()) } else { SWITCH_FLAGS.contains(&long.as_str()) };
-            assert!(listed, "{long} must be in {}", if takes_value { "VALUE_FLAGS" } else { "SWITCH_FLAGS" });
+            let listed = if takes_value {
+                VALUE_FLAGS.contains(&long.as_str())
+            } else {
+                SWITCH_FLAGS.contains(&long.as_str())
+            };
+            assert!(
+                listed,
+                "{long} must be in {}",
+                if takes_value {
+                    "VALUE_FLAGS"
+                } else {
+                    "SWITCH_FLAGS"
+                }
+            );
         }
         Combined::command().debug_assert();
     }
 
     #[test]
     fn agents_get_the_load_flags_only() {
-        let a = argv("http://t:80/ --agents 3 --rate 900 --image x:1 --same-node-ok --out=d -d 10s --allow-remote");
-        assert_eq!(agent_args(&a), argv("http://t:80/ --rate 900 -d 10s --allow-remote"));
+        let a = argv(
+            "http://t:80/ --agents 3 --rate 900 --image x:1 --same-node-ok --out=d -d 10s --allow-remote",
+        );
+        assert_eq!(
+            agent_args(&a),
+            argv("http://t:80/ --rate 900 -d 10s --allow-remote")
+        );
     }
 
     #[test]
@@ -315,26 +351,52 @@ mod tests {
         let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
         let job = |text: &str| {
             let a = argv(text);
-            let c = Combined::try_parse_from(std::iter::once("k".to_string()).chain(a.iter().cloned())).unwrap();
+            let c =
+                Combined::try_parse_from(std::iter::once("k".to_string()).chain(a.iter().cloned()))
+                    .unwrap();
             agent_job(&c, &a, now)
         };
         let ok = job("http://api:8080/json --agents 3 --image r:1 --allow-remote --rate 900 -d 30s --start-in 90s").unwrap();
         assert_eq!(ok.start_at, "2027-01-15T08:01:31Z");
         assert_eq!(ok.deadline, Duration::from_secs(90 + 2 + 30 + 10 + 120));
-        assert_eq!(ok.args, argv("http://api:8080/json --allow-remote --rate 900 -d 30s"));
+        assert_eq!(
+            ok.args,
+            argv("http://api:8080/json --allow-remote --rate 900 -d 30s")
+        );
         for (text, needle) in [
             ("http://api:8080/ --agents 3 --image r:1", "--allow-remote"),
-            ("http://127.0.0.1:1/ --agents 3 --image r:1 -c 2", "cannot be split over 3 agents"),
-            ("http://127.0.0.1:1/ --agents 2 --image r:1 --shard 0/2", "sets each agent's shard"),
-            ("http://127.0.0.1:1/ --agents 2 --image r:1 --cpu lots", "--cpu `lots`"),
-            ("http://127.0.0.1:1/ --agents 2 --image r:1 --name Bad_Name", "--name `Bad_Name`"),
+            (
+                "http://127.0.0.1:1/ --agents 3 --image r:1 -c 2",
+                "cannot be split over 3 agents",
+            ),
+            (
+                "http://127.0.0.1:1/ --agents 2 --image r:1 --shard 0/2",
+                "sets each agent's shard",
+            ),
+            (
+                "http://127.0.0.1:1/ --agents 2 --image r:1 --cpu lots",
+                "--cpu `lots`",
+            ),
+            (
+                "http://127.0.0.1:1/ --agents 2 --image r:1 --name Bad_Name",
+                "--name `Bad_Name`",
+            ),
             ("http://127.0.0.1:1/ --agents 0 --image r:1", "--agents"),
-            ("--ws ws://127.0.0.1:1/ws/chat --agents 4 --image r:1 --rooms 2", "--rooms 2"),
+            (
+                "--ws ws://127.0.0.1:1/ws/chat --agents 4 --image r:1 --rooms 2",
+                "--rooms 2",
+            ),
         ] {
             let err = job(text).unwrap_err();
             assert_eq!(crate::error::exit_code(&err), 2, "{text}");
             assert!(format!("{err:#}").contains(needle), "{text}: {err:#}");
         }
-        assert!(is_quantity("500m") && is_quantity("1.5") && is_quantity("512Mi") && !is_quantity("1x") && !is_quantity(""));
+        assert!(
+            is_quantity("500m")
+                && is_quantity("1.5")
+                && is_quantity("512Mi")
+                && !is_quantity("1x")
+                && !is_quantity("")
+        );
     }
 }

@@ -43,14 +43,22 @@ fn refuse(name: &str, field: &str, reason: impl std::fmt::Display) -> anyhow::Er
 
 fn label(agent: &AgentInfo) -> String {
     let shard = agent.shard.map_or("-".into(), |s| s.to_string());
-    format!("agent {shard} ({})", agent.pod.as_deref().unwrap_or(&agent.hostname))
+    format!(
+        "agent {shard} ({})",
+        agent.pod.as_deref().unwrap_or(&agent.hostname)
+    )
 }
 
 /// Checks that the inputs' run information belongs to one split run and
 /// merges it: same method, URLs and plan; every agent a distinct shard of
 /// the same count. Flags missing shards, skewed starts, disjoint windows.
-fn merge_runs(inputs: &[(&str, Option<&RunInfo>)], max_skew: Duration) -> anyhow::Result<MergedRun> {
-    let (first_name, _) = inputs.first().ok_or_else(|| bad_input_msg("no report to merge"))?;
+fn merge_runs(
+    inputs: &[(&str, Option<&RunInfo>)],
+    max_skew: Duration,
+) -> anyhow::Result<MergedRun> {
+    let (first_name, _) = inputs
+        .first()
+        .ok_or_else(|| bad_input_msg("no report to merge"))?;
     let mut runs = Vec::with_capacity(inputs.len());
     for (name, run) in inputs {
         let run = run.ok_or_else(|| {
@@ -64,13 +72,34 @@ fn merge_runs(inputs: &[(&str, Option<&RunInfo>)], max_skew: Duration) -> anyhow
     let mut anchors = Vec::with_capacity(runs.len());
     for (name, run) in &runs {
         if run.method != first.method {
-            return Err(refuse(name, "run.method", format!("is `{}`, but {first_name} has `{}`: reports of different requests cannot be merged", run.method, first.method)));
+            return Err(refuse(
+                name,
+                "run.method",
+                format!(
+                    "is `{}`, but {first_name} has `{}`: reports of different requests cannot be merged",
+                    run.method, first.method
+                ),
+            ));
         }
         if run.urls != first.urls {
-            return Err(refuse(name, "run.urls", format!("is {:?}, but {first_name} has {:?}: reports of different targets cannot be merged", run.urls, first.urls)));
+            return Err(refuse(
+                name,
+                "run.urls",
+                format!(
+                    "is {:?}, but {first_name} has {:?}: reports of different targets cannot be merged",
+                    run.urls, first.urls
+                ),
+            ));
         }
         if run.requests_planned != first.requests_planned {
-            return Err(refuse(name, "run.requests_planned", format!("is {:?}, but {first_name} has {:?}: the agents ran different plans", run.requests_planned, first.requests_planned)));
+            return Err(refuse(
+                name,
+                "run.requests_planned",
+                format!(
+                    "is {:?}, but {first_name} has {:?}: the agents ran different plans",
+                    run.requests_planned, first.requests_planned
+                ),
+            ));
         }
         if run.agents.is_empty() {
             return Err(refuse(name, "run.agents", "is empty"));
@@ -80,15 +109,32 @@ fn merge_runs(inputs: &[(&str, Option<&RunInfo>)], max_skew: Duration) -> anyhow
             let shard = agent.shard.ok_or_else(|| {
                 refuse(name, "run.shard", "is null: merge takes agents' reports (`ringside load --shard I/N`), not whole runs")
             })?;
-            let count = agents.first().map_or(shard.count, |a: &AgentInfo| a.shard.map_or(0, |s| s.count));
+            let count = agents
+                .first()
+                .map_or(shard.count, |a: &AgentInfo| a.shard.map_or(0, |s| s.count));
             if shard.count != count {
-                return Err(refuse(name, "run.shard", format!("is {shard}, but the other agents split the run {count} ways")));
+                return Err(refuse(
+                    name,
+                    "run.shard",
+                    format!("is {shard}, but the other agents split the run {count} ways"),
+                ));
             }
             if let Some(other) = owner.insert(shard.index, name) {
-                return Err(refuse(name, "run.shard", format!("{shard} duplicates the agent in {other}: each part of the run must be merged once")));
+                return Err(refuse(
+                    name,
+                    "run.shard",
+                    format!(
+                        "{shard} duplicates the agent in {other}: each part of the run must be merged once"
+                    ),
+                ));
             }
-            let start = parse_rfc3339(&agent.window_start)
-                .ok_or_else(|| refuse(name, "run.agents.window_start", format!("`{}` is not an RFC 3339 time", agent.window_start)))?;
+            let start = parse_rfc3339(&agent.window_start).ok_or_else(|| {
+                refuse(
+                    name,
+                    "run.agents.window_start",
+                    format!("`{}` is not an RFC 3339 time", agent.window_start),
+                )
+            })?;
             anchor = Some(anchor.map_or(start, |a| a.min(start)));
             agents.push(agent.clone());
         }
@@ -113,11 +159,22 @@ fn merge_runs(inputs: &[(&str, Option<&RunInfo>)], max_skew: Duration) -> anyhow
         .iter()
         .map(|a| {
             let start = parse_rfc3339(&a.window_start).unwrap_or(SystemTime::UNIX_EPOCH);
-            (start, parse_rfc3339(&a.ended_at).unwrap_or(start).max(start))
+            (
+                start,
+                parse_rfc3339(&a.ended_at).unwrap_or(start).max(start),
+            )
         })
         .collect();
-    let start = windows.iter().map(|w| w.0).min().expect("at least one agent");
-    let latest = windows.iter().map(|w| w.0).max().expect("at least one agent");
+    let start = windows
+        .iter()
+        .map(|w| w.0)
+        .min()
+        .expect("at least one agent");
+    let latest = windows
+        .iter()
+        .map(|w| w.0)
+        .max()
+        .expect("at least one agent");
     let skew = latest.duration_since(start).unwrap_or_default();
     if skew > max_skew {
         warnings.push(format!(
@@ -164,7 +221,12 @@ fn histogram(name: &str, field: &str, b64: Option<&str>) -> anyhow::Result<Histo
     record::from_base64(b64).map_err(|e| refuse(name, field, format!("cannot be read: {e:#}")))
 }
 
-fn add_into(total: &mut Histogram<u64>, name: &str, field: &str, h: &Histogram<u64>) -> anyhow::Result<()> {
+fn add_into(
+    total: &mut Histogram<u64>,
+    name: &str,
+    field: &str,
+    h: &Histogram<u64>,
+) -> anyhow::Result<()> {
     total
         .add(h)
         .map_err(|e| refuse(name, field, format!("cannot be added: {e:?}")))
@@ -202,7 +264,11 @@ fn add_generators<'a>(all: impl Iterator<Item = &'a GeneratorUsage>) -> Generato
     GeneratorUsage {
         cpu_s,
         threads,
-        utilization: if capacity_s > 0.0 { cpu_s / capacity_s } else { 0.0 },
+        utilization: if capacity_s > 0.0 {
+            cpu_s / capacity_s
+        } else {
+            0.0
+        },
         saturated,
     }
 }
@@ -240,11 +306,27 @@ pub fn merge_load(inputs: &[Named<LoadReport>], max_skew: Duration) -> anyhow::R
     for (input, anchor) in inputs.iter().zip(&merged.anchors) {
         let (name, r) = (input.name.as_str(), &input.report);
         if r.mode != first.report.mode {
-            return Err(refuse(name, "mode", format!("is `{}`, but {} is `{}`: closed- and open-loop runs cannot be merged", r.mode, first.name, first.report.mode)));
+            return Err(refuse(
+                name,
+                "mode",
+                format!(
+                    "is `{}`, but {} is `{}`: closed- and open-loop runs cannot be merged",
+                    r.mode, first.name, first.report.mode
+                ),
+            ));
         }
-        add_into(&mut corrected, name, "histogram_b64", &histogram(name, "histogram_b64", r.histogram_b64.as_deref())?)?;
+        add_into(
+            &mut corrected,
+            name,
+            "histogram_b64",
+            &histogram(name, "histogram_b64", r.histogram_b64.as_deref())?,
+        )?;
         if let Some(total) = &mut uncorrected {
-            let h = histogram(name, "histogram_uncorrected_b64", r.histogram_uncorrected_b64.as_deref())?;
+            let h = histogram(
+                name,
+                "histogram_uncorrected_b64",
+                r.histogram_uncorrected_b64.as_deref(),
+            )?;
             add_into(total, name, "histogram_uncorrected_b64", &h)?;
         }
         out.connections += r.connections;
@@ -269,8 +351,13 @@ pub fn merge_load(inputs: &[Named<LoadReport>], max_skew: Duration) -> anyhow::R
         );
         out.bytes_in += r.bytes_in;
         out.bytes_out += r.bytes_out;
-        add_series(&mut out.per_second, &r.per_second, second_offset(merged.start, *anchor));
-        out.warnings.extend(agent_warnings(r.run.as_ref(), &r.warnings));
+        add_series(
+            &mut out.per_second,
+            &r.per_second,
+            second_offset(merged.start, *anchor),
+        );
+        out.warnings
+            .extend(agent_warnings(r.run.as_ref(), &r.warnings));
     }
     if corrected.len() != out.requests {
         out.warnings.push(format!(
@@ -321,14 +408,30 @@ pub fn merge_ws(inputs: &[Named<WsReport>], max_skew: Duration) -> anyhow::Resul
     for input in inputs {
         let (name, r) = (input.name.as_str(), &input.report);
         for (field, mine, theirs) in [
-            ("msg_rate_per_client", r.msg_rate_per_client, first.report.msg_rate_per_client),
+            (
+                "msg_rate_per_client",
+                r.msg_rate_per_client,
+                first.report.msg_rate_per_client,
+            ),
             ("duration_s", r.duration_s, first.report.duration_s),
         ] {
             if mine != theirs {
-                return Err(refuse(name, field, format!("is {mine}, but {} has {theirs}: the agents ran different plans", first.name)));
+                return Err(refuse(
+                    name,
+                    field,
+                    format!(
+                        "is {mine}, but {} has {theirs}: the agents ran different plans",
+                        first.name
+                    ),
+                ));
             }
         }
-        add_into(&mut hist, name, "histogram_b64", &histogram(name, "histogram_b64", r.histogram_b64.as_deref())?)?;
+        add_into(
+            &mut hist,
+            name,
+            "histogram_b64",
+            &histogram(name, "histogram_b64", r.histogram_b64.as_deref())?,
+        )?;
         out.clients += r.clients;
         out.rooms += r.rooms;
         out.connected += r.connected;
@@ -343,7 +446,8 @@ pub fn merge_ws(inputs: &[Named<WsReport>], max_skew: Duration) -> anyhow::Resul
         out.target_msg_rps += r.target_msg_rps;
         out.achieved_msg_rps += r.achieved_msg_rps;
         out.delivered_per_s += r.delivered_per_s;
-        out.warnings.extend(agent_warnings(r.run.as_ref(), &r.warnings));
+        out.warnings
+            .extend(agent_warnings(r.run.as_ref(), &r.warnings));
     }
     out.generator = add_generators(inputs.iter().map(|i| &i.report.generator));
     out.latency = record::stats(&hist);
@@ -396,7 +500,10 @@ mod tests {
             saturated,
         };
         let total = add_generators([g(1.0, 0.5, false), g(3.0, 1.0, true)].iter());
-        assert_eq!((total.cpu_s, total.threads, total.saturated), (4.0, 2, true));
+        assert_eq!(
+            (total.cpu_s, total.threads, total.saturated),
+            (4.0, 2, true)
+        );
         assert!((total.utilization - 4.0 / 5.0).abs() < 1e-12);
     }
 }

@@ -18,8 +18,8 @@
 pub mod cli;
 pub mod config;
 pub mod engine;
-pub mod merge;
 pub mod http;
+pub mod merge;
 pub mod plan;
 pub mod progress;
 pub mod record;

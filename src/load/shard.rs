@@ -170,10 +170,14 @@ impl AgentFlags {
                     ))
                 })?;
                 let index = text.trim().parse::<u32>().map_err(|_| {
-                    bad_input_msg(format!("JOB_COMPLETION_INDEX `{text}` is not a whole number"))
+                    bad_input_msg(format!(
+                        "JOB_COMPLETION_INDEX `{text}` is not a whole number"
+                    ))
                 })?;
                 Some(Shard::new(index, count).map_err(|e| {
-                    bad_input_msg(format!("JOB_COMPLETION_INDEX {index} with --shards {count}: {e}"))
+                    bad_input_msg(format!(
+                        "JOB_COMPLETION_INDEX {index} with --shards {count}: {e}"
+                    ))
                 })?)
             }
             (None, None) => None,
@@ -348,23 +352,52 @@ mod tests {
 
     #[test]
     fn bad_shards_name_the_flag() {
-        assert!(msg(flags(Some("3/3"), None, None).to_plan_with(None, SystemTime::now())).contains("--shard `3/3`"));
-        assert!(msg(flags(Some("x"), None, None).to_plan_with(None, SystemTime::now())).contains("INDEX/COUNT"));
-        assert!(msg(flags(None, Some(3), None).to_plan_with(None, SystemTime::now())).contains("JOB_COMPLETION_INDEX"));
-        assert!(msg(flags(None, Some(3), None).to_plan_with(Some("5"), SystemTime::now())).contains("JOB_COMPLETION_INDEX 5"));
-        let plan = flags(None, Some(3), None).to_plan_with(Some("2"), SystemTime::now()).unwrap();
+        assert!(
+            msg(flags(Some("3/3"), None, None).to_plan_with(None, SystemTime::now()))
+                .contains("--shard `3/3`")
+        );
+        assert!(
+            msg(flags(Some("x"), None, None).to_plan_with(None, SystemTime::now()))
+                .contains("INDEX/COUNT")
+        );
+        assert!(
+            msg(flags(None, Some(3), None).to_plan_with(None, SystemTime::now()))
+                .contains("JOB_COMPLETION_INDEX")
+        );
+        assert!(
+            msg(flags(None, Some(3), None).to_plan_with(Some("5"), SystemTime::now()))
+                .contains("JOB_COMPLETION_INDEX 5")
+        );
+        let plan = flags(None, Some(3), None)
+            .to_plan_with(Some("2"), SystemTime::now())
+            .unwrap();
         assert_eq!(plan.shard, Some(Shard { index: 2, count: 3 }));
-        let plan = flags(Some("1/2"), Some(3), None).to_plan_with(Some("2"), SystemTime::now()).unwrap();
-        assert_eq!(plan.shard, Some(Shard { index: 1, count: 2 }), "--shard wins");
+        let plan = flags(Some("1/2"), Some(3), None)
+            .to_plan_with(Some("2"), SystemTime::now())
+            .unwrap();
+        assert_eq!(
+            plan.shard,
+            Some(Shard { index: 1, count: 2 }),
+            "--shard wins"
+        );
     }
 
     #[test]
     fn start_at_bounds() {
         let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
-        assert_eq!(parse_start_at("+5s", now).unwrap(), now + Duration::from_secs(5));
+        assert_eq!(
+            parse_start_at("+5s", now).unwrap(),
+            now + Duration::from_secs(5)
+        );
         let text = rfc3339(now + Duration::from_millis(1500));
-        assert_eq!(parse_start_at(&text, now).unwrap(), now + Duration::from_millis(1500));
-        assert_eq!(parse_rfc3339(&text), Some(now + Duration::from_millis(1500)));
+        assert_eq!(
+            parse_start_at(&text, now).unwrap(),
+            now + Duration::from_millis(1500)
+        );
+        assert_eq!(
+            parse_rfc3339(&text),
+            Some(now + Duration::from_millis(1500))
+        );
         // Slightly past is tolerated; further is refused; so is far ahead.
         assert!(parse_start_at(&rfc3339(now - Duration::from_millis(500)), now).is_ok());
         for (text, needle) in [

@@ -106,7 +106,9 @@ pub fn build_report(
         per_second: rec.per_second.whole_seconds(window),
         generator,
         warnings,
-        histogram_b64: keep.then(|| record::to_base64(&rec.corrected).ok()).flatten(),
+        histogram_b64: keep
+            .then(|| record::to_base64(&rec.corrected).ok())
+            .flatten(),
         histogram_uncorrected_b64: rec
             .uncorrected
             .as_ref()

@@ -57,7 +57,11 @@ pub fn agents_line(run: &RunInfo) -> Option<String> {
         [] => None,
         [a] => {
             let shard = a.shard?;
-            Some(format!("shard {shard} on {} · window from {}", host(a), a.window_start))
+            Some(format!(
+                "shard {shard} on {} · window from {}",
+                host(a),
+                a.window_start
+            ))
         }
         agents => {
             let starts: Vec<_> = agents
@@ -70,7 +74,13 @@ pub fn agents_line(run: &RunInfo) -> Option<String> {
             };
             let names = agents
                 .iter()
-                .map(|a| format!("{} {}", a.shard.map_or("-".into(), |s| s.to_string()), host(a)))
+                .map(|a| {
+                    format!(
+                        "{} {}",
+                        a.shard.map_or("-".into(), |s| s.to_string()),
+                        host(a)
+                    )
+                })
                 .collect::<Vec<_>>()
                 .join(", ");
             Some(format!(
