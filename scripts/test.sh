@@ -3,8 +3,10 @@
 # tests need, then runs them:
 #   1. system packages (scripts/install-system-deps.sh: PostgreSQL, Chromium
 #      for the report test, a C toolchain for better-sqlite3, ...);
-#   2. `cargo test` — unit, in-process end-to-end, binary and snapshot tests;
-#   3. every stack's dependencies (`ringside setup`: npm ci, pip into each
+#   2. the Python tools the tests use (scripts/install-tools.sh:
+#      kubernetes-validate into .venv-tools/, for the Kubernetes manifests);
+#   3. `cargo test` — unit, in-process end-to-end, binary and snapshot tests;
+#   4. every stack's dependencies (`ringside setup`: npm ci, pip into each
 #      stack's .venv, cargo build of the Rust baseline; cached by lockfile
 #      hash), then `ringside verify` of all seven stacks against the workload
 #      contract on SQLite and on a PostgreSQL instance ringside starts itself.
@@ -15,6 +17,9 @@ step() { printf '\n== %s\n' "$*"; }
 
 step "system packages"
 bash scripts/install-system-deps.sh
+
+step "test tools"
+bash scripts/install-tools.sh
 
 step "cargo test"
 cargo test --all-targets --locked

@@ -29,4 +29,8 @@ pub enum Command {
     Recommend(crate::verdict::cli::RecommendArgs),
     /// Show what changed between two results files.
     Compare(crate::verdict::cli::CompareArgs),
+    /// Merge agents' load reports exactly (their HdrHistograms added).
+    Merge(crate::merge::MergeArgs),
+    /// Write Kubernetes manifests that run the load generator as N agents.
+    K8s(crate::k8s::K8sArgs),
 }

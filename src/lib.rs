@@ -8,7 +8,9 @@
 pub mod cli;
 pub mod db;
 pub mod error;
+pub mod k8s;
 pub mod load;
+pub mod merge;
 pub mod proc;
 pub mod report;
 pub mod scenario;
@@ -34,6 +36,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Report(args) => report::cli::run(args),
         Command::Recommend(args) => verdict::cli::recommend(args),
         Command::Compare(args) => verdict::cli::compare(args),
+        Command::Merge(args) => merge::run(args),
+        Command::K8s(args) => k8s::run(args),
     };
     proc::guard::exit_if_interrupted();
     result

@@ -139,6 +139,42 @@ async fn counts_every_delivery_exactly() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_agents_split_the_rooms_and_merge_to_the_whole_run() {
+    use ringside::load::merge::{Named, merge_ws};
+    use ringside::load::shard::{AgentPlan, Shard};
+    let url = chat_server(Fault::None).await;
+    // 9 clients in 3 rooms of 3, 10 msg/s each for 1 s: 90 sent, each seen by 3.
+    let start_at = std::time::SystemTime::now() + Duration::from_millis(300);
+    let agent = |index| {
+        let mut cfg = config(&url, 9, 3, 10.0, 1.0);
+        cfg.agent = AgentPlan {
+            shard: Some(Shard { index, count: 2 }),
+            start_at: Some(start_at),
+        };
+        async move { execute(&cfg).await.unwrap() }
+    };
+    let (a, b) = tokio::join!(agent(0), agent(1));
+    // Agent 0 drives rooms 0 and 2 (6 clients), agent 1 room 1 (3 clients).
+    assert_eq!((a.clients, a.rooms, b.clients, b.rooms), (6, 2, 3, 1));
+    assert!(a.histogram_b64.is_some() && b.histogram_b64.is_some());
+    let named = |name: &str, report| Named {
+        name: name.into(),
+        report,
+    };
+    let merged = merge_ws(&[named("a", a), named("b", b)], Duration::from_millis(250)).unwrap();
+    assert_eq!((merged.clients, merged.rooms, merged.connected), (9, 3, 9));
+    assert_eq!(merged.sent, 90);
+    assert_eq!(merged.expected_deliveries, 270);
+    assert_eq!(merged.delivered, 270);
+    assert_eq!(merged.lost, 0);
+    assert_eq!(merged.latency.count, 270);
+    assert!(merged.warnings.is_empty(), "{:?}", merged.warnings);
+    let run = merged.run.unwrap();
+    assert_eq!(run.agents.len(), 2);
+    assert_eq!(run.agents[0].start_at, run.agents[1].start_at);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn detects_a_server_that_drops_messages() {
     let url = chat_server(Fault::DropEvery(10)).await;
     // 120 messages reach the server, every 10th is not broadcast: 12 × 3 members lost.

@@ -32,6 +32,9 @@ pub struct LoadArgs {
     /// The WebSocket chat flags (with `--ws`).
     #[command(flatten)]
     pub ws_flags: crate::load::ws::cli::WsFlags,
+    /// The agent flags: one part of a run split over several agents.
+    #[command(flatten)]
+    pub agent: crate::load::shard::AgentFlags,
 }
 
 /// The HTTP load flags of `ringside load`.
@@ -230,7 +233,9 @@ fn read_file(flag: &'static str, path: &PathBuf) -> anyhow::Result<Vec<u8>> {
 impl LoadArgs {
     /// Validates the flags into a [`LoadConfig`]; every error names the flag and value.
     pub fn to_config(&self) -> anyhow::Result<LoadConfig> {
-        self.http.to_config(&self.urls)
+        let mut cfg = self.http.to_config(&self.urls)?;
+        cfg.agent = crate::load::shard::plan_for(&self.agent, &cfg)?;
+        Ok(cfg)
     }
 }
 
@@ -342,6 +347,7 @@ impl HttpFlags {
             keep_histogram: self.histogram || self.percentiles.is_some(),
             warmup: self.warmup,
             allow_remote: self.allow_remote,
+            agent: Default::default(),
         })
     }
 }
@@ -372,8 +378,9 @@ pub fn run(args: LoadArgs) -> anyhow::Result<ExitCode> {
             format!("writing the percentile distribution to {}", path.display())
         })?;
     }
-    if !args.http.histogram {
+    if !args.http.histogram && cfg.agent.shard.is_none() {
         report.histogram_b64 = None;
+        report.histogram_uncorrected_b64 = None;
     }
     let mut stdout = std::io::stdout().lock();
     if args.http.json {
@@ -405,6 +412,7 @@ fn run_ws(args: &LoadArgs) -> anyhow::Result<ExitCode> {
         ));
     };
     let cfg = args.http.to_config(&[format!("http://{rest}")])?;
+    let agent = args.agent.to_plan()?;
     let duration = match cfg.stop {
         Stop::Duration(d) => d,
         Stop::Requests(_) => return Err(flag("requests", "-n", "does not apply to --ws; use -d")),
@@ -427,6 +435,7 @@ fn run_ws(args: &LoadArgs) -> anyhow::Result<ExitCode> {
             cpus: cfg.cpus,
             threads: cfg.threads,
             keep_histogram: cfg.keep_histogram,
+            agent,
         },
         &args.ws_flags,
     )

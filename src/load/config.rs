@@ -5,6 +5,8 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use super::shard::AgentPlan;
+
 /// A validated load test. Construct with [`LoadConfig::closed`] /
 /// [`LoadConfig::open`] and adjust fields; the harness does exactly that.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -38,6 +40,11 @@ pub struct LoadConfig {
     /// Allow targets outside loopback (127.0.0.0/8, ::1, localhost).
     #[serde(default)]
     pub allow_remote: bool,
+    /// This process as one agent of a split run (`--shard`, `--start-at`).
+    /// The other fields describe the whole run; the engine drives this
+    /// agent's part of it (see `load::shard`).
+    #[serde(default)]
+    pub agent: AgentPlan,
 }
 
 /// When a load run stops.
@@ -102,6 +109,7 @@ impl LoadConfig {
             keep_histogram: false,
             warmup: Duration::ZERO,
             allow_remote: false,
+            agent: AgentPlan::default(),
         }
     }
 

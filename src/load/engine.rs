@@ -76,8 +76,10 @@ enum Pace {
     Open {
         plan: Plan,
         cursor: Cell<u64>,
-        thread: u64,
-        threads: u64,
+        /// This thread sends the plan's numbers `offset + k·stride` (its
+        /// share of this agent's share, see [`super::shard`]).
+        offset: u64,
+        stride: u64,
     },
 }
 
@@ -135,12 +137,12 @@ impl ThreadRun {
             Pace::Open {
                 plan,
                 cursor,
-                thread,
-                threads,
+                offset,
+                stride,
             } => loop {
                 let j = cursor.get();
                 cursor.set(j + 1);
-                let at = self.origin + plan.send_time(j * threads + thread)?;
+                let at = self.origin + plan.send_time(j * stride + offset)?;
                 let now = Instant::now();
                 if now > at + self.cfg.timeout {
                     // Its whole timeout passed before a connection was free: a
@@ -210,6 +212,15 @@ pub async fn execute_with(cfg: &LoadConfig, live: Option<Arc<Live>>) -> anyhow::
     let targets = Targets::resolve(&cfg.urls, cfg.allow_remote).await?;
     preflight(&targets.addrs, cfg.timeout.min(Duration::from_secs(3))).await?;
     sys::raise_nofile_limit();
+    cfg.agent
+        .wait_until_before_start(super::shard::CONNECT_LEAD)
+        .await;
+    let connections = cfg.agent.share(cfg.connections as u64) as usize;
+    anyhow::ensure!(
+        connections > 0,
+        "this agent's share of {} connections is none",
+        cfg.connections
+    );
 
     let requests: Arc<[Prepared]> = cfg
         .urls
@@ -222,7 +233,7 @@ pub async fn execute_with(cfg: &LoadConfig, live: Option<Arc<Live>>) -> anyhow::
         })
         .collect();
     let addrs: Arc<[SocketAddr]> = targets.addrs.clone().into();
-    let threads = cfg.threads.clamp(1, cfg.connections);
+    let threads = cfg.threads.clamp(1, connections);
     let cfg = Arc::new(cfg.clone());
     let barrier = Arc::new(Barrier::new(threads));
     let origin = Arc::new(OnceLock::new());
@@ -231,7 +242,7 @@ pub async fn execute_with(cfg: &LoadConfig, live: Option<Arc<Live>>) -> anyhow::
     for t in 0..threads {
         let (tx, rx) = tokio::sync::oneshot::channel();
         receivers.push(rx);
-        let connections = cfg.connections / threads + usize::from(t < cfg.connections % threads);
+        let connections = connections / threads + usize::from(t < connections % threads);
         let job = ThreadJob {
             index: t,
             threads,
@@ -275,8 +286,15 @@ struct ThreadJob {
     requests: Arc<[Prepared]>,
     addrs: Arc<[SocketAddr]>,
     barrier: Arc<Barrier>,
-    origin: Arc<OnceLock<std::time::Instant>>,
+    origin: Arc<OnceLock<Origin>>,
     live: Option<Arc<Live>>,
+}
+
+/// The instant a run's clock started, monotonic and on the wall clock.
+#[derive(Debug, Clone, Copy)]
+pub struct Origin {
+    pub at: std::time::Instant,
+    pub wall: std::time::SystemTime,
 }
 
 impl ThreadJob {
@@ -285,7 +303,17 @@ impl ThreadJob {
         // Every thread reaches the barrier, even after a failed setup, so none waits forever.
         self.barrier.wait();
         let (rt, conns) = setup?;
-        let origin = *self.origin.get_or_init(std::time::Instant::now);
+        // The first thread here waits for `--start-at` (the others block on the cell).
+        let origin = self
+            .origin
+            .get_or_init(|| {
+                self.cfg.agent.block_until_start();
+                Origin {
+                    at: std::time::Instant::now(),
+                    wall: std::time::SystemTime::now(),
+                }
+            })
+            .at;
         if let Some(live) = &self.live {
             let _ = live.started.set(origin);
         }
@@ -303,16 +331,22 @@ impl ThreadJob {
         let pace = match &cfg.schedule {
             Schedule::Closed => Pace::Closed {
                 budget: max_sends.map(|n| {
+                    let n = cfg.agent.share(n);
                     let (t, k) = (self.threads as u64, self.index as u64);
                     Cell::new(n / t + u64::from(k < n % t))
                 }),
             },
-            Schedule::Open(_) => Pace::Open {
-                plan: Plan::for_config(cfg).expect("an open-loop config has a plan"),
-                cursor: Cell::new(0),
-                thread: self.index as u64,
-                threads: self.threads as u64,
-            },
+            Schedule::Open(_) => {
+                let (offset, stride) = cfg
+                    .agent
+                    .send_numbers(self.index as u64, self.threads as u64);
+                Pace::Open {
+                    plan: Plan::for_config(cfg).expect("an open-loop config has a plan"),
+                    cursor: Cell::new(0),
+                    offset,
+                    stride,
+                }
+            }
         };
         let shared = Rc::new(ThreadRun {
             requests: self.requests.clone(),

@@ -6,6 +6,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::shard::Shard;
+
 /// Identifies the JSON schema of a [`LoadReport`].
 pub const LOAD_SCHEMA: &str = "ringside.load/1";
 
@@ -57,8 +59,54 @@ pub struct LoadReport {
     pub generator: GeneratorUsage,
     /// Human-readable warnings (generator-bound, rate not reached, errors...).
     pub warnings: Vec<String>,
-    /// Raw corrected histogram, HdrHistogram V2+deflate, base64 (when kept).
+    /// Raw corrected histogram, HdrHistogram V2+deflate, base64 (when kept;
+    /// always in an agent's report).
     pub histogram_b64: Option<String>,
+    /// Open loop: raw uncorrected histogram, same format, kept with `histogram_b64`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub histogram_uncorrected_b64: Option<String>,
+    /// What was loaded, and the agent(s) and clocks behind this report
+    /// (written by `ringside load` and `ringside merge`; not by the harness).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run: Option<RunInfo>,
+}
+
+/// The target of a run and who measured it: enough for `ringside merge` to
+/// check that reports belong together and to align them in time.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunInfo {
+    /// HTTP method (`GET` for WebSocket, the upgrade).
+    pub method: String,
+    /// Target URLs, in rotation (`ws://` for WebSocket).
+    pub urls: Vec<String>,
+    /// `-n` of the whole run, before it was split over agents (None: a timed run).
+    pub requests_planned: Option<u64>,
+    /// This report's part of the run (None: the whole run, or a merge).
+    pub shard: Option<Shard>,
+    /// The agents behind the report: this process for `ringside load`, every
+    /// merged agent (by shard) for `ringside merge`.
+    pub agents: Vec<AgentInfo>,
+}
+
+/// One agent: its identity and its clock.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AgentInfo {
+    pub shard: Option<Shard>,
+    /// Host name of the machine (the pod's name inside Kubernetes).
+    pub hostname: String,
+    /// `POD_NAME` from the environment (the Kubernetes downward API), if set.
+    pub pod: Option<String>,
+    /// `NODE_NAME` from the environment, if set.
+    pub node: Option<String>,
+    /// `--start-at` as asked, RFC 3339 UTC.
+    pub start_at: Option<String>,
+    /// Wall clock (this agent's) when the recording window began — where
+    /// `per_second[0]` starts — RFC 3339 UTC with microseconds.
+    pub window_start: String,
+    /// Wall clock when the agent finished, RFC 3339 UTC with microseconds.
+    pub ended_at: String,
+    /// Responses (HTTP) or deliveries (WebSocket) this agent recorded.
+    pub count: u64,
 }
 
 /// Latency statistics, all in microseconds.
@@ -160,6 +208,10 @@ pub struct WsReport {
     pub latency: LatencyStats,
     pub generator: GeneratorUsage,
     pub warnings: Vec<String>,
-    /// Raw delivery-latency histogram, HdrHistogram V2+deflate, base64 (when kept).
+    /// Raw delivery-latency histogram, HdrHistogram V2+deflate, base64 (when
+    /// kept; always in an agent's report).
     pub histogram_b64: Option<String>,
+    /// The target and the agent(s) behind this report (see [`RunInfo`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run: Option<RunInfo>,
 }

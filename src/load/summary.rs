@@ -3,14 +3,14 @@
 //! see (generator-bound, rate not reached, errors, error statuses).
 
 use std::collections::BTreeMap;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use super::config::{LoadConfig, Schedule, Stop};
-use super::engine::ThreadResult;
+use super::engine::{Origin, ThreadResult};
 use super::plan::Plan;
 use super::record;
 use super::recorder::Recorder;
-use super::report::{ErrorCounts, GeneratorUsage, LOAD_SCHEMA, LoadReport};
+use super::report::{ErrorCounts, GeneratorUsage, LOAD_SCHEMA, LoadReport, RunInfo};
 use super::sys;
 
 /// Achieved/target below this ratio is reported as a rate not reached.
@@ -20,9 +20,10 @@ pub const RATE_SHORTFALL: f64 = 0.95;
 pub fn build_report(
     cfg: &LoadConfig,
     threads: usize,
-    origin: Instant,
+    origin: Origin,
     results: Vec<ThreadResult>,
 ) -> LoadReport {
+    let (origin_wall, origin) = (origin.wall, origin.at);
     let record_start = origin + cfg.warmup;
     let mut rec = Recorder::new(
         record_start,
@@ -53,7 +54,11 @@ pub fn build_report(
             0.0
         }
     };
-    let target_rps = plan.as_ref().map(|p| p.recorded_rate(cfg.warmup).1);
+    // An agent sends every N-th planned request: its offered rate is 1/N of the plan's.
+    let share_of_plan = cfg.agent.shard.map_or(1.0, |s| f64::from(s.count));
+    let target_rps = plan
+        .as_ref()
+        .map(|p| p.recorded_rate(cfg.warmup).1 / share_of_plan);
     let requests = rec.completed();
     let achieved_rps = plan.as_ref().map(|_| per_s(rec.sends_in_window as f64));
 
@@ -65,6 +70,8 @@ pub fn build_report(
         .map(|(code, n)| (code as u16, *n))
         .collect();
     let wall = ended.saturating_duration_since(origin);
+    // An agent always keeps its raw histograms: `ringside merge` adds them.
+    let keep = cfg.keep_histogram || cfg.agent.shard.is_some();
     let generator = sys::generator_usage(cpu, wall, threads, cfg.cpus.as_ref().map(Vec::len));
     let warnings = warnings(
         cfg,
@@ -81,7 +88,7 @@ pub fn build_report(
             Schedule::Closed => "closed".into(),
             Schedule::Open(_) => "open".into(),
         },
-        connections: cfg.connections,
+        connections: cfg.agent.share(cfg.connections as u64) as usize,
         duration_s: window_s,
         requests,
         throughput_rps: per_s(requests as f64),
@@ -99,10 +106,29 @@ pub fn build_report(
         per_second: rec.per_second.whole_seconds(window),
         generator,
         warnings,
-        histogram_b64: cfg
-            .keep_histogram
+        histogram_b64: keep
             .then(|| record::to_base64(&rec.corrected).ok())
             .flatten(),
+        histogram_uncorrected_b64: rec
+            .uncorrected
+            .as_ref()
+            .filter(|_| keep)
+            .and_then(|h| record::to_base64(h).ok()),
+        run: Some(RunInfo {
+            method: cfg.method.clone(),
+            urls: cfg.urls.iter().map(ToString::to_string).collect(),
+            requests_planned: match cfg.stop {
+                Stop::Requests(n) => Some(n),
+                Stop::Duration(_) => None,
+            },
+            shard: cfg.agent.shard,
+            agents: vec![super::shard::agent_info(
+                &cfg.agent,
+                origin_wall + cfg.warmup,
+                origin_wall + ended.saturating_duration_since(origin),
+                requests,
+            )],
+        }),
     }
 }
 

@@ -8,7 +8,7 @@ use std::io::{self, Write};
 use comfy_table::{CellAlignment, Table, presets::NOTHING};
 
 use super::config::{LoadConfig, Stop};
-use super::report::{LatencyStats, LoadReport};
+use super::report::{AgentInfo, LatencyStats, LoadReport, RunInfo};
 use super::summary::describe_errors;
 
 /// Writes the human summary of `report` (run with `cfg`) to `w`.
@@ -16,12 +16,87 @@ pub fn write_summary(w: &mut impl Write, cfg: &LoadConfig, report: &LoadReport) 
     w.write_all(render(cfg, report).as_bytes())
 }
 
+/// What the summary's first line names: the requests and how many were asked for.
+struct Heading<'a> {
+    method: &'a str,
+    urls: Vec<&'a str>,
+    /// `-n` of this report's part of the run (None: timed).
+    requests: Option<u64>,
+}
+
 /// The summary as text (no colour, fixed layout; snapshot-tested).
 pub fn render(cfg: &LoadConfig, report: &LoadReport) -> String {
+    let requests = match cfg.stop {
+        Stop::Duration(_) => None,
+        Stop::Requests(n) => Some(cfg.agent.share(n)),
+    };
+    let heading = Heading {
+        method: &cfg.method,
+        urls: cfg.urls.iter().map(url::Url::as_str).collect(),
+        requests,
+    };
+    render_with(&heading, report)
+}
+
+/// The summary of a report that names its own run (`ringside merge`'s); None without one.
+pub fn render_report(report: &LoadReport) -> Option<String> {
+    let run = report.run.as_ref()?;
+    let heading = Heading {
+        method: &run.method,
+        urls: run.urls.iter().map(String::as_str).collect(),
+        requests: run.requests_planned,
+    };
+    Some(render_with(&heading, report))
+}
+
+/// `Agents` line of a split run: one agent's shard, host and window, or the
+/// merged agents and how far apart their windows started. None for a whole run.
+pub fn agents_line(run: &RunInfo) -> Option<String> {
+    let host = |a: &AgentInfo| a.pod.clone().unwrap_or_else(|| a.hostname.clone());
+    match run.agents.as_slice() {
+        [] => None,
+        [a] => {
+            let shard = a.shard?;
+            Some(format!(
+                "shard {shard} on {} · window from {}",
+                host(a),
+                a.window_start
+            ))
+        }
+        agents => {
+            let starts: Vec<_> = agents
+                .iter()
+                .filter_map(|a| crate::load::shard::parse_rfc3339(&a.window_start))
+                .collect();
+            let spread = match (starts.iter().min(), starts.iter().max()) {
+                (Some(lo), Some(hi)) => hi.duration_since(*lo).unwrap_or_default(),
+                _ => std::time::Duration::ZERO,
+            };
+            let names = agents
+                .iter()
+                .map(|a| {
+                    format!(
+                        "{} {}",
+                        a.shard.map_or("-".into(), |s| s.to_string()),
+                        host(a)
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join(", ");
+            Some(format!(
+                "{} merged ({names}) · windows started within {:.1} ms",
+                agents.len(),
+                spread.as_secs_f64() * 1e3
+            ))
+        }
+    }
+}
+
+fn render_with(heading: &Heading, report: &LoadReport) -> String {
     let mut out = String::new();
-    let stop = match cfg.stop {
-        Stop::Duration(_) => format!("{:.1} s", report.duration_s),
-        Stop::Requests(n) => format!("{} requests", count(n)),
+    let stop = match heading.requests {
+        None => format!("{:.1} s", report.duration_s),
+        Some(n) => format!("{} requests", count(n)),
     };
     let pace = match report.target_rps {
         Some(rps) => format!("open loop at {} req/s", count(rps.round() as u64)),
@@ -29,17 +104,21 @@ pub fn render(cfg: &LoadConfig, report: &LoadReport) -> String {
     };
     out += &format!(
         "{} {} · {pace} · {} connections · {stop} · {} thread(s)\n",
-        cfg.method,
-        cfg.urls.first().map(url::Url::as_str).unwrap_or_default(),
+        heading.method,
+        heading.urls.first().copied().unwrap_or_default(),
         report.connections,
         report.generator.threads
     );
-    for url in cfg.urls.iter().skip(1) {
+    for url in heading.urls.iter().skip(1) {
         out += &format!("    {url}\n");
     }
     out += "\n";
 
-    let mut lines: Vec<(&str, String)> = vec![(
+    let mut lines: Vec<(&str, String)> = Vec::new();
+    if let Some(agents) = report.run.as_ref().and_then(agents_line) {
+        lines.push(("Agents", agents));
+    }
+    lines.push((
         "Throughput",
         format!(
             "{} req/s   ({} responses in {:.2} s)",
@@ -47,7 +126,7 @@ pub fn render(cfg: &LoadConfig, report: &LoadReport) -> String {
             count(report.requests),
             report.duration_s
         ),
-    )];
+    ));
     if let (Some(target), Some(achieved)) = (report.target_rps, report.achieved_rps) {
         let unsent = if report.unsent > 0 {
             format!(" · {} expired unsent", count(report.unsent))
@@ -306,6 +385,8 @@ mod tests {
             },
             warnings: vec!["2 of 5992 requests failed (timeout 2)".into()],
             histogram_b64: None,
+            histogram_uncorrected_b64: None,
+            run: None,
         };
         insta::assert_snapshot!(render(&cfg, &report));
     }

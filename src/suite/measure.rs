@@ -342,6 +342,8 @@ mod tests {
             generator: GeneratorUsage::default(),
             warnings: Vec::new(),
             histogram_b64: None,
+            histogram_uncorrected_b64: None,
+            run: None,
         }
     }
 

@@ -219,6 +219,8 @@ impl Builder {
             },
             warnings: Vec::new(),
             histogram_b64,
+            histogram_uncorrected_b64: None,
+            run: None,
         }
     }
 
@@ -448,6 +450,7 @@ impl Builder {
                 },
                 warnings: Vec::new(),
                 histogram_b64,
+                run: None,
             };
             let server = self.usage(d, cpu_us, rss / 2, rss, None);
             self.r.points.push(Point {

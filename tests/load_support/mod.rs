@@ -59,10 +59,32 @@ impl Server {
     }
 }
 
-type Handler = dyn Fn(&str, Instant) -> Reply + Send + Sync;
+/// One request as a handler sees it: target (path and query) and headers.
+pub struct Request<'a> {
+    pub target: &'a str,
+    /// Headers, names lower-cased.
+    pub headers: &'a [(String, String)],
+}
+
+impl Request<'_> {
+    /// The value of header `name` (lower case), if sent.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+type Handler = dyn Fn(&Request, Instant) -> Reply + Send + Sync;
 
 /// Starts a server on its own thread; `handler(target, server_start)` decides each reply.
 pub fn spawn(handler: impl Fn(&str, Instant) -> Reply + Send + Sync + 'static) -> Server {
+    spawn_with(move |req, started| handler(req.target, started))
+}
+
+/// Like [`spawn`], with the request's headers visible to the handler.
+pub fn spawn_with(handler: impl Fn(&Request, Instant) -> Reply + Send + Sync + 'static) -> Server {
     let handler: Arc<Handler> = Arc::new(handler);
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     listener.set_nonblocking(true).unwrap();
@@ -106,7 +128,7 @@ async fn serve(
     let mut buf = Vec::with_capacity(4096);
     loop {
         // Read one request head (+ body by Content-Length).
-        let (target, consumed) = loop {
+        let (target, headers, consumed) = loop {
             let mut headers = [httparse::EMPTY_HEADER; 32];
             let mut req = httparse::Request::new(&mut headers);
             if let Ok(httparse::Status::Complete(n)) = req.parse(&buf) {
@@ -117,7 +139,15 @@ async fn serve(
                     .and_then(|h| std::str::from_utf8(h.value).ok()?.trim().parse().ok())
                     .unwrap_or(0);
                 if buf.len() >= n + len {
-                    break (req.path.unwrap_or("/").to_string(), n + len);
+                    let headers: Vec<(String, String)> = req
+                        .headers
+                        .iter()
+                        .map(|h| {
+                            let value = String::from_utf8_lossy(h.value).trim().to_string();
+                            (h.name.to_ascii_lowercase(), value)
+                        })
+                        .collect();
+                    break (req.path.unwrap_or("/").to_string(), headers, n + len);
                 }
             }
             let mut chunk = [0u8; 4096];
@@ -129,7 +159,13 @@ async fn serve(
         buf.drain(..consumed);
         hits.fetch_add(1, Ordering::SeqCst);
         *paths.lock().unwrap().entry(target.clone()).or_default() += 1;
-        let reply = handler(&target, started);
+        let reply = handler(
+            &Request {
+                target: &target,
+                headers: &headers,
+            },
+            started,
+        );
         if reply.hang {
             tokio::time::sleep(Duration::from_secs(3600)).await;
             return;

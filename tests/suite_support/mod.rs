@@ -73,6 +73,8 @@ pub fn load(rps: f64, p50: u64, p99: u64, target: Option<f64>) -> LoadReport {
         },
         warnings: Vec::new(),
         histogram_b64: Some("SElTVA==".into()),
+        histogram_uncorrected_b64: None,
+        run: None,
     }
 }
 
@@ -276,6 +278,7 @@ pub fn sample_results() -> Results {
             generator: GeneratorUsage::default(),
             warnings: Vec::new(),
             histogram_b64: None,
+            run: None,
         };
         points.push(Point {
             stack: name.into(),

@@ -36,6 +36,8 @@ pub struct Common {
     pub cpus: Option<Vec<usize>>,
     pub threads: usize,
     pub keep_histogram: bool,
+    /// One part of a run split over agents (`--shard`, `--start-at`).
+    pub agent: crate::load::shard::AgentPlan,
 }
 
 /// Runs `ringside load --ws` on its own runtime (pinned when asked) and prints the result.
@@ -49,6 +51,7 @@ pub fn run(common: Common, flags: &WsFlags) -> anyhow::Result<ExitCode> {
     );
     cfg.drain = flags.drain;
     cfg.keep_histogram = common.keep_histogram;
+    cfg.agent = common.agent;
     cfg.validate()?;
 
     let cpus = common.cpus.clone();
@@ -96,6 +99,9 @@ pub fn summary(r: &WsReport) -> String {
         "  deliveries    {} of {} expected ({:.0}/s), {} lost, {} malformed\n",
         r.delivered, r.expected_deliveries, r.delivered_per_s, r.lost, r.malformed
     ));
+    if let Some(agents) = r.run.as_ref().and_then(crate::load::terminal::agents_line) {
+        s.push_str(&format!("  agents        {agents}\n"));
+    }
     let l = &r.latency;
     s.push_str(
         "  delivery latency (send → receipt at every member; from the plan when a send queued)\n",

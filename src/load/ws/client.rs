@@ -19,8 +19,9 @@ use crate::load::recorder::LATE;
 
 type Ws = WebSocketStream<TcpStream>;
 
-/// The outcome of connecting every client: a stream or the reason it failed.
-pub(crate) type Connected = Vec<Result<Ws, String>>;
+/// The outcome of connecting each client this agent drives: its (global)
+/// index and a stream or the reason it failed.
+pub(crate) type Connected = Vec<(usize, Result<Ws, String>)>;
 
 /// Opens one WebSocket connection (TCP_NODELAY, no TLS).
 async fn connect_one(mut url: url::Url) -> Result<Ws, String> {
@@ -39,12 +40,13 @@ async fn connect_one(mut url: url::Url) -> Result<Ws, String> {
     Ok(ws)
 }
 
-/// Connects every client of `cfg`, at most `connect_concurrency` at a time;
-/// element i is client i's stream or its error.
+/// Connects every client this agent drives ([`WsConfig::own_clients`]), at
+/// most `connect_concurrency` at a time, in client order.
 pub(crate) async fn connect_all(cfg: &WsConfig) -> Connected {
     let permits = Arc::new(tokio::sync::Semaphore::new(cfg.connect_concurrency.max(1)));
     let mut set = tokio::task::JoinSet::new();
-    for i in 0..cfg.clients {
+    let own = cfg.own_clients();
+    for (slot, &i) in own.iter().enumerate() {
         let url = cfg.room_url(i);
         let permits = permits.clone();
         let limit = cfg.connect_timeout;
@@ -54,15 +56,16 @@ pub(crate) async fn connect_all(cfg: &WsConfig) -> Connected {
                 Ok(res) => res,
                 Err(_) => Err(format!("handshake took longer than {limit:?}")),
             };
-            (i, ws)
+            (slot, ws)
         });
     }
-    let mut out: Connected = (0..cfg.clients)
-        .map(|_| Err("not attempted".into()))
+    let mut out: Connected = own
+        .iter()
+        .map(|&i| (i, Err("not attempted".into())))
         .collect();
     while let Some(joined) = set.join_next().await {
-        if let Ok((i, ws)) = joined {
-            out[i] = ws;
+        if let Ok((slot, ws)) = joined {
+            out[slot].1 = ws;
         }
     }
     out
@@ -78,8 +81,8 @@ pub(crate) fn spawn_all(
     let interval = (cfg.msg_rate_per_client > 0.0)
         .then(|| Duration::from_secs_f64(1.0 / cfg.msg_rate_per_client));
     let n = cfg.clients as f64;
-    let mut handles = Vec::with_capacity(cfg.clients * 2);
-    for (i, ws) in connected.into_iter().enumerate() {
+    let mut handles = Vec::with_capacity(connected.len() * 2);
+    for (i, ws) in connected {
         let Ok(ws) = ws else { continue };
         let room = i % cfg.rooms;
         // Spread the clients' first sends evenly over one interval so the
@@ -220,7 +223,7 @@ impl IdleClients {
         let mut streams = Vec::with_capacity(clients);
         let mut failed = 0;
         let mut first_error = None;
-        for res in connect_all(&cfg).await {
+        for (_, res) in connect_all(&cfg).await {
             match res {
                 Ok(ws) => streams.push(ws),
                 Err(e) => {

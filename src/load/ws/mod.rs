@@ -12,12 +12,13 @@ mod client;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use tokio::time::Instant;
 
 use crate::load::record;
-use crate::load::report::{WS_SCHEMA, WsReport};
+use crate::load::report::{RunInfo, WS_SCHEMA, WsReport};
+use crate::load::shard::AgentPlan;
 use crate::load::sys;
 
 pub use client::IdleClients;
@@ -44,6 +45,9 @@ pub struct WsConfig {
     pub connect_concurrency: usize,
     /// Keep the raw delivery-latency histogram in the report.
     pub keep_histogram: bool,
+    /// This process as one agent of a split run: it drives whole rooms (see
+    /// `load::shard`); `clients` and `rooms` describe the whole run.
+    pub agent: AgentPlan,
 }
 
 impl WsConfig {
@@ -59,7 +63,17 @@ impl WsConfig {
             connect_timeout: Duration::from_secs(5),
             connect_concurrency: 64,
             keep_histogram: false,
+            agent: AgentPlan::default(),
         }
+    }
+
+    /// The (global) indexes of the clients this agent drives: all of them, or
+    /// those whose room is this agent's.
+    pub fn own_clients(&self) -> Vec<usize> {
+        let rooms = self.rooms.max(1);
+        (0..self.clients)
+            .filter(|i| self.agent.shard.is_none_or(|s| s.owns_room(i % rooms)))
+            .collect()
     }
 
     /// The URL client `i` connects to.
@@ -86,6 +100,15 @@ impl WsConfig {
             return Err(bad_input_msg(format!(
                 "--rooms must be between 1 and --clients ({}), got {}",
                 self.clients, self.rooms
+            )));
+        }
+        if let Some(shard) = self.agent.shard
+            && (self.rooms as u64) < u64::from(shard.count)
+        {
+            return Err(bad_input_msg(format!(
+                "--rooms {} cannot be split over {} agents: each agent drives whole rooms, so \
+                 give at least {} rooms",
+                self.rooms, shard.count, shard.count
             )));
         }
         if !self.msg_rate_per_client.is_finite() || self.msg_rate_per_client < 0.0 {
@@ -131,26 +154,36 @@ const SHARDS: usize = 16;
 pub async fn execute(cfg: &WsConfig) -> anyhow::Result<WsReport> {
     cfg.validate()?;
     sys::raise_nofile_limit();
+    cfg.agent
+        .wait_until_before_start(crate::load::shard::CONNECT_LEAD)
+        .await;
 
     let connected = client::connect_all(cfg).await;
-    let connect_failed = connected.iter().filter(|c| c.is_err()).count() as u64;
-    if let Some(Err(first)) = connected.iter().find(|c| c.is_err())
-        && connect_failed == cfg.clients as u64
+    let attempts = connected.len();
+    let connect_failed = connected.iter().filter(|(_, c)| c.is_err()).count() as u64;
+    if let Some((_, Err(first))) = connected.iter().find(|(_, c)| c.is_err())
+        && connect_failed == attempts as u64
     {
         anyhow::bail!(
-            "no WebSocket client could connect ({} attempts failed; first: {first}) — is the server running and does it serve {}?",
-            cfg.clients,
+            "no WebSocket client could connect ({attempts} attempts failed; first: {first}) — is the server running and does it serve {}?",
             cfg.url.path()
         );
     }
 
     let mut members: Vec<AtomicU64> = (0..cfg.rooms).map(|_| AtomicU64::new(0)).collect();
-    for (i, c) in connected.iter().enumerate() {
+    for (i, c) in &connected {
         if c.is_ok() {
             *members[i % cfg.rooms].get_mut() += 1;
         }
     }
-    let t0 = Instant::now() + Duration::from_millis(20);
+    // The plan starts at `--start-at` (if still ahead), else just after connecting.
+    let now = (Instant::now(), SystemTime::now());
+    let ahead = cfg
+        .agent
+        .start_at
+        .and_then(|at| at.duration_since(now.1).ok())
+        .unwrap_or(Duration::from_millis(20));
+    let (t0, t0_wall) = (now.0 + ahead, now.1 + ahead);
     let send_end = t0 + cfg.duration;
     let shared = Arc::new(Shared {
         counters: Counters::default(),
@@ -173,12 +206,26 @@ pub async fn execute(cfg: &WsConfig) -> anyhow::Result<WsReport> {
     let cpu = sys::process_cpu_time().saturating_sub(cpu_before);
     let window = shared.deadline.saturating_duration_since(t0);
 
-    Ok(build_report(cfg, &shared, connect_failed, cpu, window))
+    let mut report = build_report(cfg, &shared, attempts, connect_failed, cpu, window);
+    report.run = Some(RunInfo {
+        method: "GET".into(),
+        urls: vec![cfg.url.to_string()],
+        requests_planned: None,
+        shard: cfg.agent.shard,
+        agents: vec![crate::load::shard::agent_info(
+            &cfg.agent,
+            t0_wall,
+            SystemTime::now(),
+            report.delivered,
+        )],
+    });
+    Ok(report)
 }
 
 fn build_report(
     cfg: &WsConfig,
     shared: &Shared,
+    clients: usize,
     connect_failed: u64,
     cpu: Duration,
     window: Duration,
@@ -192,7 +239,11 @@ fn build_report(
     }
     let (sent, expected, delivered) = (load(&c.sent), load(&c.expected), load(&c.delivered));
     let secs = cfg.duration.as_secs_f64().max(1e-9);
-    let connected = cfg.clients as u64 - connect_failed;
+    let connected = clients as u64 - connect_failed;
+    let rooms = (0..cfg.rooms)
+        .filter(|r| cfg.agent.shard.is_none_or(|s| s.owns_room(*r)))
+        .count();
+    let keep_histogram = cfg.keep_histogram || cfg.agent.shard.is_some();
     let target_msg_rps = cfg.msg_rate_per_client * connected as f64;
     let achieved_msg_rps = sent as f64 / secs;
     let threads = tokio::runtime::Handle::current().metrics().num_workers();
@@ -202,8 +253,7 @@ fn build_report(
     let mut warnings = Vec::new();
     if connect_failed > 0 {
         warnings.push(format!(
-            "{connect_failed} of {} clients could not connect",
-            cfg.clients
+            "{connect_failed} of {clients} clients could not connect"
         ));
     }
     if load(&c.dropped) > 0 {
@@ -238,8 +288,8 @@ fn build_report(
 
     WsReport {
         schema: WS_SCHEMA.to_string(),
-        clients: cfg.clients,
-        rooms: cfg.rooms,
+        clients,
+        rooms,
         msg_rate_per_client: cfg.msg_rate_per_client,
         duration_s: cfg.duration.as_secs_f64(),
         connected,
@@ -257,10 +307,11 @@ fn build_report(
         latency: record::stats(&hist),
         generator,
         warnings,
-        histogram_b64: if cfg.keep_histogram {
+        histogram_b64: if keep_histogram {
             record::to_base64(&hist).ok()
         } else {
             None
         },
+        run: None,
     }
 }

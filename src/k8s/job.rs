@@ -1,0 +1,289 @@
+//! The Kubernetes manifest of a split load run: one Indexed Job whose N pods
+//! each run `ringside load ... --shards N --start-at T --json` (the pod's
+//! shard is its `JOB_COMPLETION_INDEX`), built from k8s-openapi's typed
+//! structs for [`KUBERNETES_VERSION`], so a field that does not exist there
+//! does not compile.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use k8s_openapi::api::batch::v1::{Job, JobSpec};
+use k8s_openapi::api::core::v1::{
+    Affinity, Capabilities, Container, EnvVar, EnvVarSource, ObjectFieldSelector, PodAffinityTerm,
+    PodAntiAffinity, PodSpec, PodTemplateSpec, ResourceRequirements, SeccompProfile,
+    SecurityContext, WeightedPodAffinityTerm,
+};
+use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
+
+/// The Kubernetes version the manifests are typed against (k8s-openapi's
+/// `v1_34` feature) and validated for in the tests.
+pub const KUBERNETES_VERSION: &str = "1.34";
+
+/// The label that ties an agent pod to its run (and the anti-affinity to it).
+pub const RUN_LABEL: &str = "ringside.dev/run";
+
+/// Everything the Job needs, already validated.
+#[derive(Debug, Clone)]
+pub struct AgentJob {
+    /// Job name (a DNS-1123 label).
+    pub name: String,
+    pub namespace: Option<String>,
+    pub image: String,
+    pub agents: u32,
+    /// `ringside load` arguments common to every agent (after `ringside`).
+    pub args: Vec<String>,
+    /// CPU and memory each agent requests, and is limited to.
+    pub cpu: String,
+    pub memory: String,
+    /// The start every agent waits for, RFC 3339.
+    pub start_at: String,
+    /// Kubernetes stops the Job (and its pods) after this long.
+    pub deadline: Duration,
+    /// Prefer, rather than require, one agent per node.
+    pub same_node_ok: bool,
+}
+
+fn env_from_field(name: &str, path: &str) -> EnvVar {
+    EnvVar {
+        name: name.into(),
+        value_from: Some(EnvVarSource {
+            field_ref: Some(ObjectFieldSelector {
+                field_path: path.into(),
+                ..Default::default()
+            }),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
+impl AgentJob {
+    /// The Job: completion mode Indexed, N completions all in parallel, no
+    /// retries (a retried agent would miss the common start), one agent per
+    /// node, Guaranteed resources, a read-only non-root container.
+    pub fn job(&self) -> Job {
+        let labels: BTreeMap<String, String> = [
+            (
+                "app.kubernetes.io/name".to_string(),
+                "ringside-load".to_string(),
+            ),
+            (RUN_LABEL.to_string(), self.name.clone()),
+        ]
+        .into_iter()
+        .collect();
+        let resources: BTreeMap<String, Quantity> = [
+            ("cpu".to_string(), Quantity(self.cpu.clone())),
+            ("memory".to_string(), Quantity(self.memory.clone())),
+        ]
+        .into_iter()
+        .collect();
+        let term = PodAffinityTerm {
+            label_selector: Some(LabelSelector {
+                match_labels: Some([(RUN_LABEL.to_string(), self.name.clone())].into()),
+                ..Default::default()
+            }),
+            topology_key: "kubernetes.io/hostname".into(),
+            ..Default::default()
+        };
+        let anti_affinity = if self.same_node_ok {
+            PodAntiAffinity {
+                preferred_during_scheduling_ignored_during_execution: Some(vec![
+                    WeightedPodAffinityTerm {
+                        weight: 100,
+                        pod_affinity_term: term,
+                    },
+                ]),
+                ..Default::default()
+            }
+        } else {
+            PodAntiAffinity {
+                required_during_scheduling_ignored_during_execution: Some(vec![term]),
+                ..Default::default()
+            }
+        };
+        let mut args = vec!["load".to_string()];
+        args.extend(self.args.iter().cloned());
+        // `--start-at=TIME` as one word: a bare RFC 3339 time is a YAML
+        // timestamp, which YAML readers may turn into a date instead of a string.
+        args.extend([
+            "--shards".into(),
+            self.agents.to_string(),
+            format!("--start-at={}", self.start_at),
+        ]);
+        if !self.args.iter().any(|a| a == "--json") {
+            args.push("--json".into());
+        }
+        let container = Container {
+            name: "agent".into(),
+            image: Some(self.image.clone()),
+            command: Some(vec!["ringside".into()]),
+            args: Some(args),
+            env: Some(vec![
+                env_from_field("POD_NAME", "metadata.name"),
+                env_from_field("NODE_NAME", "spec.nodeName"),
+            ]),
+            resources: Some(ResourceRequirements {
+                requests: Some(resources.clone()),
+                limits: Some(resources),
+                ..Default::default()
+            }),
+            security_context: Some(SecurityContext {
+                allow_privilege_escalation: Some(false),
+                read_only_root_filesystem: Some(true),
+                run_as_non_root: Some(true),
+                run_as_user: Some(65532),
+                capabilities: Some(Capabilities {
+                    drop: Some(vec!["ALL".into()]),
+                    ..Default::default()
+                }),
+                seccomp_profile: Some(SeccompProfile {
+                    type_: "RuntimeDefault".into(),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let agents = i32::try_from(self.agents).unwrap_or(i32::MAX);
+        Job {
+            metadata: ObjectMeta {
+                name: Some(self.name.clone()),
+                namespace: self.namespace.clone(),
+                labels: Some(labels.clone()),
+                ..Default::default()
+            },
+            spec: Some(JobSpec {
+                completion_mode: Some("Indexed".into()),
+                completions: Some(agents),
+                parallelism: Some(agents),
+                backoff_limit: Some(0),
+                active_deadline_seconds: Some(self.deadline.as_secs().max(1) as i64),
+                template: PodTemplateSpec {
+                    metadata: Some(ObjectMeta {
+                        labels: Some(labels),
+                        ..Default::default()
+                    }),
+                    spec: Some(PodSpec {
+                        restart_policy: Some("Never".into()),
+                        affinity: Some(Affinity {
+                            pod_anti_affinity: Some(anti_affinity),
+                            ..Default::default()
+                        }),
+                        containers: vec![container],
+                        ..Default::default()
+                    }),
+                },
+                ..Default::default()
+            }),
+            ..Default::default()
+        }
+    }
+
+    /// The Job as YAML, under a comment saying what it is and when it starts.
+    pub fn yaml(&self) -> anyhow::Result<String> {
+        let body = serde_yaml_ng::to_string(&self.job())
+            .map_err(|e| anyhow::anyhow!("writing the Job as YAML: {e}"))?;
+        Ok(format!(
+            "# ringside load as {} agents (a Kubernetes {KUBERNETES_VERSION} Indexed Job); \
+             every agent starts at {}.\n# Apply it before then: kubectl apply -f <this file>\n{body}",
+            self.agents, self.start_at
+        ))
+    }
+
+    /// The shell commands that wait for the agents, collect their reports and merge them.
+    pub fn collect_commands(&self) -> String {
+        let ns = self
+            .namespace
+            .as_ref()
+            .map_or(String::new(), |n| format!(" -n {n}"));
+        let name = &self.name;
+        format!(
+            "kubectl{ns} wait --for=condition=complete job/{name} --timeout={}s\n\
+             for i in $(seq 0 {last}); do\n  \
+             kubectl{ns} logs --tail=-1 -l batch.kubernetes.io/job-name={name},batch.kubernetes.io/job-completion-index=$i > {name}-$i.json\n\
+             done\n\
+             ringside merge {name}-*.json\n",
+            self.deadline.as_secs(),
+            last = self.agents.saturating_sub(1)
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn job() -> AgentJob {
+        AgentJob {
+            name: "ringside-load".into(),
+            namespace: None,
+            image: "example/ringside:0.1".into(),
+            agents: 3,
+            args: vec![
+                "http://target:8080/json".into(),
+                "--rate".into(),
+                "900".into(),
+            ],
+            cpu: "1".into(),
+            memory: "256Mi".into(),
+            start_at: "2026-11-23T10:00:00Z".into(),
+            deadline: Duration::from_secs(300),
+            same_node_ok: false,
+        }
+    }
+
+    #[test]
+    fn an_indexed_job_of_n_agents_on_distinct_nodes() {
+        let v = serde_json::to_value(job().job()).unwrap();
+        assert_eq!(v["apiVersion"], "batch/v1");
+        assert_eq!(v["kind"], "Job");
+        let spec = &v["spec"];
+        assert_eq!(spec["completionMode"], "Indexed");
+        assert_eq!(
+            (spec["completions"].as_i64(), spec["parallelism"].as_i64()),
+            (Some(3), Some(3))
+        );
+        let pod = &spec["template"]["spec"];
+        let term = &pod["affinity"]["podAntiAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]
+            [0];
+        assert_eq!(term["topologyKey"], "kubernetes.io/hostname");
+        assert_eq!(
+            term["labelSelector"]["matchLabels"][RUN_LABEL],
+            "ringside-load"
+        );
+        assert_eq!(
+            spec["template"]["metadata"]["labels"][RUN_LABEL],
+            "ringside-load"
+        );
+        let c = &pod["containers"][0];
+        assert_eq!(c["resources"]["requests"]["cpu"], "1");
+        assert_eq!(c["resources"]["limits"]["memory"], "256Mi");
+        let args: Vec<&str> = c["args"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a.as_str().unwrap())
+            .collect();
+        assert_eq!(
+            args,
+            [
+                "load",
+                "http://target:8080/json",
+                "--rate",
+                "900",
+                "--shards",
+                "3",
+                "--start-at=2026-11-23T10:00:00Z",
+                "--json"
+            ]
+        );
+        let yaml = job().yaml().unwrap();
+        assert!(yaml.starts_with("# ringside load as 3 agents"), "{yaml}");
+        assert!(
+            job()
+                .collect_commands()
+                .contains("job-completion-index=$i > ringside-load-$i.json")
+        );
+    }
+}

@@ -1,0 +1,254 @@
+//! `ringside merge`: reads reports (files, folders of `*.json`, `-` for
+//! standard input), dispatches on their `schema` and prints the merged
+//! report with the same summary or JSON as the command that wrote them.
+//!
+//! Accepted today: agents' `ringside.load/1` reports (HTTP) and
+//! `ringside.ws/1` reports (WebSocket chat), merged by [`crate::load::merge`].
+//! Each input may carry `warning:` lines around its JSON, as `kubectl logs`
+//! of an agent pod shows them (the agent prints its warnings on stderr).
+
+use std::io::{Read as _, Write as _};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use clap::Args;
+use serde::de::DeserializeOwned;
+
+use crate::error::bad_input_msg;
+use crate::load::merge::{Named, merge_load, merge_ws};
+use crate::load::report::{LOAD_SCHEMA, WS_SCHEMA};
+
+/// Flags of `ringside merge`.
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:
+  ringside merge agent-0.json agent-1.json agent-2.json
+  ringside merge reports/ --json > merged.json
+  kubectl logs job/ringside-load | ringside merge -      (one pod's report)")]
+pub struct MergeArgs {
+    /// Reports to merge: files, folders (every *.json inside), `-` for standard input.
+    #[arg(required = true, value_name = "REPORT")]
+    pub inputs: Vec<PathBuf>,
+    /// Print the merged report as JSON (the schema of the inputs) instead of the summary.
+    #[arg(long)]
+    pub json: bool,
+    /// Flag agents whose recording windows start further apart than this.
+    #[arg(long, value_parser = humantime::parse_duration, default_value = "250ms", value_name = "DUR")]
+    pub max_skew: Duration,
+}
+
+/// One input: its name and its JSON.
+struct Input {
+    name: String,
+    json: serde_json::Value,
+}
+
+/// What `merge` accepts, for error messages.
+fn accepted() -> String {
+    format!(
+        "ringside merge accepts {LOAD_SCHEMA} and {WS_SCHEMA} reports (written by `ringside load --shard I/N --json`)"
+    )
+}
+
+/// Runs `ringside merge`.
+pub fn run(args: MergeArgs) -> anyhow::Result<ExitCode> {
+    let inputs = read_inputs(&args.inputs)?;
+    let schema_of = |input: &Input| -> anyhow::Result<String> {
+        input
+            .json
+            .get("schema")
+            .and_then(|s| s.as_str())
+            .map(String::from)
+            .ok_or_else(|| {
+                bad_input_msg(format!(
+                    "{}: field `schema` is missing: {}",
+                    input.name,
+                    accepted()
+                ))
+            })
+    };
+    let schema = schema_of(&inputs[0])?;
+    for input in &inputs {
+        let theirs = schema_of(input)?;
+        if theirs.starts_with("ringside.results/") {
+            return Err(bad_input_msg(format!(
+                "{}: field `schema` is `{theirs}`: merging results files of `ringside run` is not \
+                 supported yet; {}",
+                input.name,
+                accepted()
+            )));
+        }
+        if theirs != LOAD_SCHEMA && theirs != WS_SCHEMA {
+            return Err(bad_input_msg(format!(
+                "{}: field `schema` is `{theirs}`: {}",
+                input.name,
+                accepted()
+            )));
+        }
+        if theirs != schema {
+            return Err(bad_input_msg(format!(
+                "{}: field `schema` is `{theirs}`, but {} is `{schema}`: HTTP and WebSocket reports cannot be merged",
+                input.name, inputs[0].name
+            )));
+        }
+    }
+    let mut out = std::io::stdout().lock();
+    if schema == LOAD_SCHEMA {
+        let report = merge_load(&typed(inputs)?, args.max_skew)?;
+        if args.json {
+            serde_json::to_writer_pretty(&mut out, &report).context("writing the JSON report")?;
+            writeln!(out).context("writing the JSON report")?;
+        } else {
+            let text = crate::load::terminal::render_report(&report)
+                .context("the merged report has no run information")?;
+            out.write_all(text.as_bytes())
+                .context("writing the summary")?;
+        }
+    } else {
+        let report = merge_ws(&typed(inputs)?, args.max_skew)?;
+        if args.json {
+            serde_json::to_writer_pretty(&mut out, &report).context("writing the JSON report")?;
+            writeln!(out).context("writing the JSON report")?;
+        } else {
+            write!(out, "{}", crate::load::ws::cli::summary(&report))
+                .context("writing the summary")?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn typed<T: DeserializeOwned>(inputs: Vec<Input>) -> anyhow::Result<Vec<Named<T>>> {
+    inputs
+        .into_iter()
+        .map(|i| {
+            let report = serde_json::from_value(i.json)
+                .map_err(|e| bad_input_msg(format!("{}: not a complete report: {e}", i.name)))?;
+            Ok(Named {
+                name: i.name,
+                report,
+            })
+        })
+        .collect()
+}
+
+/// Reads every input: files, folders (their `*.json`, sorted), `-` (stdin, once).
+fn read_inputs(paths: &[PathBuf]) -> anyhow::Result<Vec<Input>> {
+    let mut files = Vec::new();
+    for path in paths {
+        if path == Path::new("-") {
+            files.push(path.clone());
+        } else if path.is_dir() {
+            let mut found: Vec<PathBuf> = std::fs::read_dir(path)
+                .map_err(|e| {
+                    bad_input_msg(format!("{}: cannot list the folder: {e}", path.display()))
+                })?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.is_file() && p.extension().is_some_and(|x| x == "json"))
+                .collect();
+            if found.is_empty() {
+                return Err(bad_input_msg(format!(
+                    "{}: the folder holds no *.json report",
+                    path.display()
+                )));
+            }
+            found.sort();
+            files.extend(found);
+        } else {
+            files.push(path.clone());
+        }
+    }
+    let mut stdin_used = false;
+    let mut inputs = Vec::with_capacity(files.len());
+    for path in files {
+        let (name, text) = if path == Path::new("-") {
+            if std::mem::replace(&mut stdin_used, true) {
+                return Err(bad_input_msg("`-` (standard input) is given twice"));
+            }
+            let mut text = String::new();
+            std::io::stdin()
+                .read_to_string(&mut text)
+                .map_err(|e| bad_input_msg(format!("-: cannot read standard input: {e}")))?;
+            ("-".to_string(), text)
+        } else {
+            let name = path.display().to_string();
+            let text = std::fs::read_to_string(&path)
+                .map_err(|e| bad_input_msg(format!("{name}: cannot be read: {e}")))?;
+            (name, text)
+        };
+        let json =
+            extract_report(&text).map_err(|reason| bad_input_msg(format!("{name}: {reason}")))?;
+        inputs.push(Input { name, json });
+    }
+    Ok(inputs)
+}
+
+/// The JSON object in `text`, allowing `warning:` lines (and blank lines)
+/// before and after it, as an agent pod's `kubectl logs` shows them.
+fn extract_report(text: &str) -> Result<serde_json::Value, String> {
+    let noise = |line: &str| line.trim().is_empty() || line.trim_start().starts_with("warning:");
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        if !noise(line) {
+            break;
+        }
+        offset += line.len();
+    }
+    let body = &text[offset..];
+    if !body.trim_start().starts_with('{') {
+        let first = body.lines().next().unwrap_or("").trim();
+        return Err(if first.is_empty() {
+            "is empty: no report in it".into()
+        } else {
+            format!(
+                "is not a ringside JSON report (it starts with `{}`)",
+                first.chars().take(120).collect::<String>()
+            )
+        });
+    }
+    let mut stream = serde_json::Deserializer::from_str(body).into_iter::<serde_json::Value>();
+    let value = match stream.next() {
+        Some(Ok(v)) => v,
+        Some(Err(e)) => return Err(format!("is not valid JSON: {e}")),
+        None => return Err("is empty: no report in it".into()),
+    };
+    let rest = &body[stream.byte_offset()..];
+    if let Some(line) = rest.lines().find(|l| !noise(l)) {
+        return Err(format!(
+            "has text after the report that is not a `warning:` line: `{}`",
+            line.trim().chars().take(120).collect::<String>()
+        ));
+    }
+    Ok(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reports_are_found_among_warning_lines() {
+        let v = extract_report(
+            "warning: x\n{\"schema\": \"s\"}\nwarning: the target rate was not reached\n",
+        )
+        .unwrap();
+        assert_eq!(v["schema"], "s");
+        assert!(extract_report("{\"a\": 1}").is_ok());
+        assert!(
+            extract_report("error: --start-at is in the past\n")
+                .unwrap_err()
+                .contains("starts with `error:")
+        );
+        assert!(
+            extract_report("{\"a\": 1}\nsomething else\n")
+                .unwrap_err()
+                .contains("something else")
+        );
+        assert!(extract_report("").unwrap_err().contains("empty"));
+        assert!(
+            extract_report("{\"a\": ")
+                .unwrap_err()
+                .contains("not valid JSON")
+        );
+    }
+}
