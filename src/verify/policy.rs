@@ -152,8 +152,13 @@ async fn probe_batch(cx: &Ctx<'_>, url: &str) -> Result<(), String> {
     let timeout = cx.timeout + BATCH_FIRST + BATCH_SETTLE;
     let path = format!("/queries?q={BATCH_ROWS}");
     let request = tokio::spawn(async move { http::get(&target, &path, timeout).await });
-    let waiting_sql = "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation \
-                       WHERE c.relname = 'world' AND NOT l.granted";
+    // Client backends only: an autovacuum worker queued on the table (other
+    // stacks' /updates leave dead rows) is not one of the stack's queries.
+    let waiting_sql = "SELECT count(*) FROM pg_locks l \
+                       JOIN pg_class c ON c.oid = l.relation \
+                       JOIN pg_stat_activity a ON a.pid = l.pid \
+                       WHERE c.relname = 'world' AND NOT l.granted \
+                       AND a.backend_type = 'client backend'";
     let mut most = 0i64;
     let started = tokio::time::Instant::now();
     let mut first_seen = None;
