@@ -139,7 +139,12 @@ async fn closing_after_each_response_passes_only_when_announced() {
     // The policy's default: keep-alive honoured, so announcing close fails.
     let report = verify_url(&announced.url, &[Scenario::Plaintext], None).await;
     let failed: Vec<&str> = report.failed().map(|c| c.check.as_str()).collect();
-    assert_eq!(failed, ["keep-alive honoured (policy)"], "{}", failures(&report));
+    assert_eq!(
+        failed,
+        ["keep-alive honoured (policy)"],
+        "{}",
+        failures(&report)
+    );
 
     let silent = verify_support::raw_server(verify_support::Raw::OneShot).await;
     let report = verify_url(&silent.url, &[Scenario::Plaintext], None).await;
@@ -187,9 +192,9 @@ async fn a_response_without_a_server_header_fails_the_policy() {
     assert_eq!(failed.len(), 1, "{failed:?}");
     assert_eq!(failed[0].0, "Server and Date headers on every response");
     assert!(
-        failed[0]
-            .1
-            .starts_with("1 of 1 responses broke the rule; first: GET /json: expected a `Server` header"),
+        failed[0].1.starts_with(
+            "1 of 1 responses broke the rule; first: GET /json: expected a `Server` header"
+        ),
         "{failed:?}"
     );
 }

@@ -283,8 +283,8 @@ fn validate(raw: RawManifest, file: &str, dir: &Path, path: &Path) -> Result<Sta
     let start = raw.start.ok_or_else(|| missing("start.command"))?;
     let start_cmd = start.command.ok_or_else(|| missing("start.command"))?;
     check_command(&start_cmd, file, "start.command", true)?;
-    let max_workers = max_workers(start.max_workers, file, "start.max_workers")?
-        .unwrap_or(DEFAULT_MAX_WORKERS);
+    let max_workers =
+        max_workers(start.max_workers, file, "start.max_workers")?.unwrap_or(DEFAULT_MAX_WORKERS);
     let ready_timeout = ready_timeout(start.ready_timeout_s, file, "start.ready_timeout_s")?
         .unwrap_or(DEFAULT_READY_TIMEOUT);
     let start_override = overrides(start.overrides, file, "start.override")?;

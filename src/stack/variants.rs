@@ -225,7 +225,10 @@ unsupported = { ws-chat = "no" }
         let bad = FLASK.replace("[variants.sync]", "[variants.Sync]");
         let err = parse(&bad).unwrap_err().to_string();
         assert!(err.contains("key 'variants.Sync'"), "{err}");
-        let bad = FLASK.replace("drop_overrides = [\"ws-chat\"]", "drop_overrides = [\"wschat\"]");
+        let bad = FLASK.replace(
+            "drop_overrides = [\"ws-chat\"]",
+            "drop_overrides = [\"wschat\"]",
+        );
         let err = parse(&bad).unwrap_err().to_string();
         assert!(err.contains("variants.nows.drop_overrides"), "{err}");
     }
@@ -233,7 +236,10 @@ unsupported = { ws-chat = "no" }
     #[test]
     fn runtime_name_and_default_run_are_read() {
         let runtime = "[runtime]\nname = \"pypy\"\ncommand = [\"pypy3\", \"--version\"]\n[start]\n";
-        let text = format!("default_run = false\n{}", FLASK.replace("[start]\n", runtime));
+        let text = format!(
+            "default_run = false\n{}",
+            FLASK.replace("[start]\n", runtime)
+        );
         let s = parse(&text).unwrap();
         assert!(!s.default_run);
         assert_eq!(s.runtime_name, "pypy");

@@ -90,7 +90,10 @@ async fn keep_alive_result(cx: &Ctx<'_>) -> Result<(), String> {
             format!("request {nth} on one connection (GET {path}) was not answered: {e}")
         })?;
         if resp.status != 200 {
-            return Err(format!("request {nth} (GET {path}): status {}", resp.status));
+            return Err(format!(
+                "request {nth} (GET {path}): status {}",
+                resp.status
+            ));
         }
         if resp
             .header("connection")
@@ -247,7 +250,10 @@ mod tests {
         let mut t = HeaderTally::default();
         assert!(t.verdict().is_none());
         t.note("/json", &resp(&[("server", "x")]));
-        t.note("/db", &resp(&[("server", "x"), ("date", "Sun, 06 Nov 1994 08:49:37 GMT")]));
+        t.note(
+            "/db",
+            &resp(&[("server", "x"), ("date", "Sun, 06 Nov 1994 08:49:37 GMT")]),
+        );
         let e = t.verdict().unwrap().unwrap_err();
         assert!(e.starts_with("1 of 2 responses"), "{e}");
         assert!(e.contains("GET /json"), "{e}");
