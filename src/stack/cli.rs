@@ -86,6 +86,8 @@ struct StackRow<'a> {
     runtime_name: &'a str,
     /// In `ringside run` without `--stacks`.
     default_run: bool,
+    /// The version `[runtime] version_command` reports (a runtime the install brings).
+    installed_version: Option<String>,
     language: &'a str,
     framework: &'a str,
     description: &'a str,
@@ -109,6 +111,11 @@ pub fn list(args: StacksArgs) -> anyhow::Result<ExitCode> {
             variant: s.variant.as_deref(),
             runtime_name: &s.runtime_name,
             default_run: s.default_run,
+            installed_version: s
+                .runtime
+                .as_ref()
+                .and_then(|rt| rt.version_command.as_ref())
+                .and_then(|_| super::runtime::installed_version(s)),
             language: &s.language,
             framework: &s.framework,
             description: &s.description,
@@ -147,7 +154,10 @@ pub fn list(args: StacksArgs) -> anyhow::Result<ExitCode> {
     ]);
     for r in &rows {
         let runtime = match r.runtime {
-            RuntimeStatus::Present { version } => format!("{} ({version})", r.runtime_name),
+            RuntimeStatus::Present { version } => match &r.installed_version {
+                Some(v) => format!("{} ({v})", r.runtime_name),
+                None => format!("{} ({version})", r.runtime_name),
+            },
             RuntimeStatus::Missing { reason } => format!("{}: missing: {reason}", r.runtime_name),
         };
         table.add_row([
