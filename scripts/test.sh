@@ -6,10 +6,13 @@
 #   2. the Python tools the tests use (scripts/install-tools.sh:
 #      kubernetes-validate into .venv-tools/, for the Kubernetes manifests);
 #   3. `cargo test` — unit, in-process end-to-end, binary and snapshot tests;
-#   4. every stack's dependencies (`ringside setup`: npm ci, pip into each
-#      stack's .venv, cargo build of the Rust baseline; cached by lockfile
-#      hash), then `ringside verify` of all seven stacks against the workload
-#      contract on SQLite and on a PostgreSQL instance ringside starts itself.
+#   4. every stack's dependencies (`ringside setup`: npm ci — which also
+#      brings the bun and deno binaries from npm — pip into each stack's
+#      .venv, cargo build of the Rust baseline; cached by lockfile hash), then
+#      `ringside verify` of every stack and every deployment variant
+#      (python-flask@sync, node-http@cluster, ...) against the workload
+#      contract and the fairness policy's checks (spec/fairness.md), on SQLite
+#      and on a PostgreSQL instance ringside starts itself.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -28,7 +31,7 @@ step "stack dependencies (ringside setup)"
 cargo build --release --locked --quiet
 ./target/release/ringside setup --quiet
 
-step "conformance: every stack on SQLite"
+step "conformance: every stack and variant on SQLite"
 ./target/release/ringside verify
-step "conformance: every stack on PostgreSQL"
+step "conformance: every stack and variant on PostgreSQL"
 ./target/release/ringside verify --db postgres

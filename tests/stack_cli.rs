@@ -82,7 +82,7 @@ fn setup_unknown_stack_exits_2_listing_known() {
         // The fixture folder grows (verify's tests added `broken`): only
         // the shape of the message and the near-miss name are pinned.
         .stderr(predicate::str::contains(
-            "unknown stack 'py-basik' (known: ",
+            "unknown stack `py-basik` (known: ",
         ))
         .stderr(predicate::str::is_match(r"known: [^)]*\bpy-basic\b").unwrap());
 }

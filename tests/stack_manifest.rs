@@ -247,3 +247,22 @@ fn fixture_stacks_discover() {
     let stacks = stack::discover(&root).unwrap();
     assert!(stacks.iter().any(|s| s.name == "py-basic"));
 }
+
+/// The example of `spec/stack-manifest.md` is a manifest that loads, with its
+/// variant, so the documented keys and the parser cannot drift apart.
+#[test]
+fn the_documented_example_loads_with_its_variant() {
+    let spec = include_str!("../spec/stack-manifest.md");
+    let start = spec.find("```toml\n").expect("a toml block") + "```toml\n".len();
+    let end = start + spec[start..].find("```").expect("its end");
+    let (_dir, _path, res) = load(&spec[start..end]);
+    let s = res.unwrap();
+    assert_eq!(s.runtime_name, "node");
+    assert!(s.default_run && s.keep_alive);
+    let v = stack::find(std::slice::from_ref(&s), "node-express@cluster").unwrap();
+    assert_eq!(v.base, "node-express");
+    assert!(!v.default_run);
+    assert_eq!(v.scenarios, [Scenario::Plaintext, Scenario::Json]);
+    assert_eq!(v.env["UV_THREADPOOL_SIZE"], "4");
+    assert!(v.start_override.contains_key(&Scenario::WsChat));
+}

@@ -129,8 +129,22 @@ async fn nothing_listening_is_a_connection_failure() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn closing_after_each_response_passes_only_when_announced() {
     let announced = serve(Quirk::NoKeepAlive).await;
-    let report = verify_url(&announced.url, &[Scenario::Plaintext], None).await;
+    // Allowed only where the stack's manifest says `keep_alive = false`.
+    let lenient = VerifyOptions {
+        require_keep_alive: false,
+        ..VerifyOptions::default()
+    };
+    let report = verify_url_with(&announced.url, &[Scenario::Plaintext], None, &lenient).await;
     assert!(report.all_passed(), "{}", failures(&report));
+    // The policy's default: keep-alive honoured, so announcing close fails.
+    let report = verify_url(&announced.url, &[Scenario::Plaintext], None).await;
+    let failed: Vec<&str> = report.failed().map(|c| c.check.as_str()).collect();
+    assert_eq!(
+        failed,
+        ["keep-alive honoured (policy)"],
+        "{}",
+        failures(&report)
+    );
 
     let silent = verify_support::raw_server(verify_support::Raw::OneShot).await;
     let report = verify_url(&silent.url, &[Scenario::Plaintext], None).await;
@@ -164,4 +178,23 @@ async fn a_larger_room_passes_and_catches_a_silent_member() {
     let server = serve(Quirk::WsNoEcho).await;
     let report = verify_url_with(&server.url, &[Scenario::WsChat], None, &opts).await;
     assert!(!report.passed(Scenario::WsChat));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_response_without_a_server_header_fails_the_policy() {
+    let server = serve(Quirk::NoServerOnJson).await;
+    let report = verify_url(&server.url, &[Scenario::Plaintext, Scenario::Json], None).await;
+    assert!(report.passed(Scenario::Plaintext), "{}", failures(&report));
+    let failed: Vec<(&str, &str)> = report
+        .failed()
+        .map(|c| (c.check.as_str(), c.detail.as_str()))
+        .collect();
+    assert_eq!(failed.len(), 1, "{failed:?}");
+    assert_eq!(failed[0].0, "Server and Date headers on every response");
+    assert!(
+        failed[0].1.starts_with(
+            "1 of 1 responses broke the rule; first: GET /json: expected a `Server` header"
+        ),
+        "{failed:?}"
+    );
 }

@@ -80,6 +80,14 @@ fn runtime_statuses(stacks: &[Stack]) -> Vec<RuntimeStatus> {
 #[derive(Serialize)]
 struct StackRow<'a> {
     name: &'a str,
+    base: &'a str,
+    variant: Option<&'a str>,
+    /// The runtime by name (`node`, `bun`, `cpython`, ...).
+    runtime_name: &'a str,
+    /// In `ringside run` without `--stacks`.
+    default_run: bool,
+    /// The version `[runtime] version_command` reports (a runtime the install brings).
+    installed_version: Option<String>,
     language: &'a str,
     framework: &'a str,
     description: &'a str,
@@ -92,13 +100,22 @@ struct StackRow<'a> {
 }
 
 pub fn list(args: StacksArgs) -> anyhow::Result<ExitCode> {
-    let stacks = load_stacks(&args.manifests)?;
+    let stacks = super::deployments(&load_stacks(&args.manifests)?);
     let statuses = runtime_statuses(&stacks);
     let rows: Vec<StackRow> = stacks
         .iter()
         .zip(&statuses)
         .map(|(s, rt)| StackRow {
             name: &s.name,
+            base: &s.base,
+            variant: s.variant.as_deref(),
+            runtime_name: &s.runtime_name,
+            default_run: s.default_run,
+            installed_version: s
+                .runtime
+                .as_ref()
+                .and_then(|rt| rt.version_command.as_ref())
+                .and_then(|_| super::runtime::installed_version(s)),
             language: &s.language,
             framework: &s.framework,
             description: &s.description,
@@ -131,19 +148,24 @@ pub fn list(args: StacksArgs) -> anyhow::Result<ExitCode> {
         "language",
         "framework",
         "runtime",
+        "default run",
         "installed",
         "scenarios",
     ]);
     for r in &rows {
         let runtime = match r.runtime {
-            RuntimeStatus::Present { version } => version.clone(),
-            RuntimeStatus::Missing { reason } => format!("missing: {reason}"),
+            RuntimeStatus::Present { version } => match &r.installed_version {
+                Some(v) => format!("{} ({v})", r.runtime_name),
+                None => format!("{} ({version})", r.runtime_name),
+            },
+            RuntimeStatus::Missing { reason } => format!("{}: missing: {reason}", r.runtime_name),
         };
         table.add_row([
             r.name.to_string(),
             r.language.to_string(),
             r.framework.to_string(),
             runtime,
+            if r.default_run { "yes" } else { "no" }.to_string(),
             if r.installed { "yes" } else { "no" }.to_string(),
             r.scenarios.join(" "),
         ]);
@@ -154,17 +176,14 @@ pub fn list(args: StacksArgs) -> anyhow::Result<ExitCode> {
 
 pub fn setup(args: SetupArgs) -> anyhow::Result<ExitCode> {
     let all = load_stacks(&args.manifests)?;
+    // A variant shares its stack's folder and install: naming one installs that.
+    let named = super::select(&all, &args.stacks).map_err(crate::error::bad_input)?;
     let mut chosen: Vec<&Stack> = Vec::new();
-    for name in &args.stacks {
-        match all.iter().find(|s| &s.name == name) {
-            Some(s) => chosen.push(s),
-            None => {
-                let known: Vec<&str> = all.iter().map(|s| s.name.as_str()).collect();
-                return Err(crate::error::bad_input_msg(format!(
-                    "unknown stack '{name}' (known: {})",
-                    known.join(", ")
-                )));
-            }
+    for s in &named {
+        if let Some(base) = all.iter().find(|b| b.name == s.base || b.name == s.name)
+            && !chosen.iter().any(|c| c.name == base.name)
+        {
+            chosen.push(base);
         }
     }
     let explicit = !args.stacks.is_empty() || !args.manifests.is_empty();

@@ -113,13 +113,18 @@ struct RawManifest {
     #[serde(default)]
     databases: BTreeMap<String, String>,
     footprint: Option<RawFootprint>,
+    default_run: Option<bool>,
+    #[serde(default)]
+    variants: BTreeMap<String, RawVariant>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawRuntime {
+    name: Option<String>,
     command: Option<Vec<String>>,
     min_version: Option<String>,
+    version_command: Option<Vec<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -137,14 +142,46 @@ struct RawStart {
     command: Option<Vec<String>>,
     max_workers: Option<i64>,
     ready_timeout_s: Option<f64>,
+    keep_alive: Option<bool>,
     #[serde(default, rename = "override")]
     overrides: BTreeMap<String, RawOverride>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RawOverride {
+pub(super) struct RawOverride {
     command: Option<Vec<String>>,
+}
+
+/// `[variants.NAME]`: what a deployment variant changes; everything else is
+/// the default deployment's.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawVariant {
+    pub description: Option<String>,
+    pub framework: Option<String>,
+    /// Replaces `start.command`.
+    pub command: Option<Vec<String>>,
+    pub max_workers: Option<i64>,
+    pub ready_timeout_s: Option<f64>,
+    pub keep_alive: Option<bool>,
+    /// Replaces `scenarios`.
+    pub scenarios: Option<Vec<String>>,
+    /// Added to (and over) `[env]`.
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
+    /// Added to (and over) `[unsupported]`.
+    #[serde(default)]
+    pub unsupported: BTreeMap<String, String>,
+    /// Added to (and over) `[databases]`.
+    #[serde(default)]
+    pub databases: BTreeMap<String, String>,
+    /// `[variants.NAME.override.SCENARIO]`: replaces that scenario's start override.
+    #[serde(default, rename = "override")]
+    pub overrides: BTreeMap<String, RawOverride>,
+    /// Scenarios whose `[start.override]` the variant does not use.
+    #[serde(default)]
+    pub drop_overrides: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -202,11 +239,25 @@ fn validate(raw: RawManifest, file: &str, dir: &Path, path: &Path) -> Result<Sta
     }
     let framework = raw.framework.ok_or_else(|| missing("framework"))?;
 
+    let mut runtime_name = default_runtime(&language).to_string();
     let runtime = match raw.runtime {
         None => None,
         Some(rt) => {
+            if let Some(n) = rt.name {
+                if !valid_name(&n) {
+                    return Err(ManifestError::Name {
+                        file: f(),
+                        key: "runtime.name".into(),
+                        value: n,
+                    });
+                }
+                runtime_name = n;
+            }
             let command = rt.command.ok_or_else(|| missing("runtime.command"))?;
             check_command(&command, file, "runtime.command", false)?;
+            if let Some(v) = &rt.version_command {
+                check_command(v, file, "runtime.version_command", false)?;
+            }
             if let Some(v) = &rt.min_version
                 && super::runtime::parse_version(v).is_none()
             {
@@ -220,6 +271,7 @@ fn validate(raw: RawManifest, file: &str, dir: &Path, path: &Path) -> Result<Sta
             Some(RuntimeCheck {
                 command,
                 min_version: rt.min_version,
+                version_command: rt.version_command,
             })
         }
     };
@@ -231,57 +283,15 @@ fn validate(raw: RawManifest, file: &str, dir: &Path, path: &Path) -> Result<Sta
     let start = raw.start.ok_or_else(|| missing("start.command"))?;
     let start_cmd = start.command.ok_or_else(|| missing("start.command"))?;
     check_command(&start_cmd, file, "start.command", true)?;
-    let max_workers = match start.max_workers {
-        None => DEFAULT_MAX_WORKERS,
-        Some(n) if (1..=4096).contains(&n) => n as u32,
-        Some(n) => {
-            return Err(ManifestError::Invalid {
-                file: f(),
-                key: "start.max_workers".into(),
-                value: n.to_string(),
-                reason: "must be between 1 and 4096".into(),
-            });
-        }
-    };
-    let ready_timeout = match start.ready_timeout_s {
-        None => DEFAULT_READY_TIMEOUT,
-        Some(s) if s.is_finite() && s > 0.0 && s <= 3600.0 => Duration::from_secs_f64(s),
-        Some(s) => {
-            return Err(ManifestError::Invalid {
-                file: f(),
-                key: "start.ready_timeout_s".into(),
-                value: s.to_string(),
-                reason: "must be a number of seconds in (0, 3600]".into(),
-            });
-        }
-    };
-    let mut start_override = BTreeMap::new();
-    for (scen, ov) in start.overrides {
-        let key = format!("start.override.{scen}");
-        let scenario = endpoint_scenario(&scen, file, &key)?;
-        let key = format!("{key}.command");
-        let cmd = ov.command.ok_or_else(|| missing(&key))?;
-        check_command(&cmd, file, &key, true)?;
-        start_override.insert(scenario, cmd);
-    }
+    let max_workers =
+        max_workers(start.max_workers, file, "start.max_workers")?.unwrap_or(DEFAULT_MAX_WORKERS);
+    let ready_timeout = ready_timeout(start.ready_timeout_s, file, "start.ready_timeout_s")?
+        .unwrap_or(DEFAULT_READY_TIMEOUT);
+    let start_override = overrides(start.overrides, file, "start.override")?;
 
     let listed = raw.scenarios.ok_or_else(|| missing("scenarios"))?;
-    let mut scenarios = Vec::new();
-    for s in &listed {
-        let sc = endpoint_scenario(s, file, "scenarios")?;
-        if !scenarios.contains(&sc) {
-            scenarios.push(sc);
-        }
-    }
-    for s in raw.unsupported.keys() {
-        if s.parse::<Scenario>().is_err() {
-            return Err(ManifestError::Scenario {
-                file: f(),
-                key: format!("unsupported.{s}"),
-                value: s.clone(),
-            });
-        }
-    }
+    let scenarios = scenario_list(&listed, file, "scenarios")?;
+    check_unsupported(&raw.unsupported, file, "unsupported")?;
     for db in raw.databases.keys() {
         if db != "sqlite" && db != "postgres" {
             return Err(ManifestError::Invalid {
@@ -292,22 +302,19 @@ fn validate(raw: RawManifest, file: &str, dir: &Path, path: &Path) -> Result<Sta
             });
         }
     }
-    for k in raw.env.keys() {
-        if k.is_empty() || k.contains('=') || k.contains('\0') {
-            return Err(ManifestError::Invalid {
-                file: f(),
-                key: format!("env.{k}"),
-                value: k.clone(),
-                reason: "not a valid environment variable name".into(),
-            });
-        }
-    }
+    check_env(&raw.env, file, "env")?;
     let footprint_source = match raw.footprint {
         None => None,
         Some(fp) => Some(fp.source.ok_or_else(|| missing("footprint.source"))?),
     };
 
-    Ok(Stack {
+    let base = Stack {
+        base: name.clone(),
+        variant: None,
+        runtime_name,
+        default_run: raw.default_run.unwrap_or(true),
+        keep_alive: start.keep_alive.unwrap_or(true),
+        variants: Vec::new(),
         name,
         language,
         framework,
@@ -328,7 +335,127 @@ fn validate(raw: RawManifest, file: &str, dir: &Path, path: &Path) -> Result<Sta
             commands: raw.install.commands,
         },
         footprint_source,
-    })
+    };
+    let mut variants = Vec::new();
+    for (vname, raw_variant) in raw.variants {
+        variants.push(super::variants::apply(&base, &vname, raw_variant, file)?);
+    }
+    Ok(Stack { variants, ..base })
+}
+
+/// The runtime a language runs on unless `[runtime] name` says otherwise.
+pub fn default_runtime(language: &str) -> &'static str {
+    match language {
+        "javascript" => "node",
+        "python" => "cpython",
+        "rust" => "rust",
+        _ => "other",
+    }
+}
+
+pub(super) fn max_workers(
+    value: Option<i64>,
+    file: &str,
+    key: &str,
+) -> Result<Option<u32>, ManifestError> {
+    match value {
+        None => Ok(None),
+        Some(n) if (1..=4096).contains(&n) => Ok(Some(n as u32)),
+        Some(n) => Err(ManifestError::Invalid {
+            file: file.into(),
+            key: key.into(),
+            value: n.to_string(),
+            reason: "must be between 1 and 4096".into(),
+        }),
+    }
+}
+
+pub(super) fn ready_timeout(
+    value: Option<f64>,
+    file: &str,
+    key: &str,
+) -> Result<Option<Duration>, ManifestError> {
+    match value {
+        None => Ok(None),
+        Some(s) if s.is_finite() && s > 0.0 && s <= 3600.0 => Ok(Some(Duration::from_secs_f64(s))),
+        Some(s) => Err(ManifestError::Invalid {
+            file: file.into(),
+            key: key.into(),
+            value: s.to_string(),
+            reason: "must be a number of seconds in (0, 3600]".into(),
+        }),
+    }
+}
+
+/// `[PREFIX.SCENARIO] command = [...]` tables, validated.
+pub(super) fn overrides(
+    raw: BTreeMap<String, RawOverride>,
+    file: &str,
+    prefix: &str,
+) -> Result<BTreeMap<Scenario, Vec<String>>, ManifestError> {
+    let mut out = BTreeMap::new();
+    for (scen, ov) in raw {
+        let key = format!("{prefix}.{scen}");
+        let scenario = endpoint_scenario(&scen, file, &key)?;
+        let key = format!("{key}.command");
+        let cmd = ov.command.ok_or_else(|| ManifestError::Missing {
+            file: file.into(),
+            key: key.clone(),
+        })?;
+        check_command(&cmd, file, &key, true)?;
+        out.insert(scenario, cmd);
+    }
+    Ok(out)
+}
+
+pub(super) fn scenario_list(
+    listed: &[String],
+    file: &str,
+    key: &str,
+) -> Result<Vec<Scenario>, ManifestError> {
+    let mut scenarios = Vec::new();
+    for s in listed {
+        let sc = endpoint_scenario(s, file, key)?;
+        if !scenarios.contains(&sc) {
+            scenarios.push(sc);
+        }
+    }
+    Ok(scenarios)
+}
+
+pub(super) fn check_unsupported(
+    unsupported: &BTreeMap<String, String>,
+    file: &str,
+    prefix: &str,
+) -> Result<(), ManifestError> {
+    for s in unsupported.keys() {
+        if s.parse::<Scenario>().is_err() {
+            return Err(ManifestError::Scenario {
+                file: file.into(),
+                key: format!("{prefix}.{s}"),
+                value: s.clone(),
+            });
+        }
+    }
+    Ok(())
+}
+
+pub(super) fn check_env(
+    env: &BTreeMap<String, String>,
+    file: &str,
+    prefix: &str,
+) -> Result<(), ManifestError> {
+    for k in env.keys() {
+        if k.is_empty() || k.contains('=') || k.contains('\0') {
+            return Err(ManifestError::Invalid {
+                file: file.into(),
+                key: format!("{prefix}.{k}"),
+                value: k.clone(),
+                reason: "not a valid environment variable name".into(),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// `[a-z0-9-]+`, not starting or ending with '-'.
@@ -342,7 +469,7 @@ pub fn valid_name(name: &str) -> bool {
         && !name.ends_with('-')
 }
 
-fn endpoint_scenario(s: &str, file: &str, key: &str) -> Result<Scenario, ManifestError> {
+pub(super) fn endpoint_scenario(s: &str, file: &str, key: &str) -> Result<Scenario, ManifestError> {
     match s.parse::<Scenario>() {
         Ok(sc) if sc.is_endpoint() => Ok(sc),
         Ok(_) => Err(ManifestError::NotEndpoint {
@@ -358,7 +485,7 @@ fn endpoint_scenario(s: &str, file: &str, key: &str) -> Result<Scenario, Manifes
     }
 }
 
-fn check_command(
+pub(super) fn check_command(
     argv: &[String],
     file: &str,
     key: &str,

@@ -11,6 +11,7 @@ pub mod manifest;
 pub mod runtime;
 mod sample;
 pub mod setup;
+pub mod variants;
 
 pub use footprint::{footprint, packages};
 pub use launch::{Running, check_port_free, free_port, health, launch, start_argv};
@@ -18,6 +19,7 @@ pub use manifest::ManifestError;
 pub use runtime::runtime_status;
 pub use sample::sample as sample_tree;
 pub use setup::{is_installed, setup, setup_with};
+pub use variants::{UnknownStack, default_run, deployments, find, select};
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -27,11 +29,32 @@ use serde::{Deserialize, Serialize};
 
 use crate::scenario::Scenario;
 
-/// A parsed, validated `stack.toml` with the folder it lives in.
+/// A parsed, validated `stack.toml` with the folder it lives in, or one of
+/// its `[variants.NAME]` (then `name` is `base@variant`).
 /// Build one in code with `Stack { name, start, .., ..Default::default() }`.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Stack {
+    /// `base` for the default deployment, `base@variant` for a variant.
     pub name: String,
+    /// The manifest's `name` (the same for every deployment of the stack).
+    #[serde(default)]
+    pub base: String,
+    /// `[variants.NAME]` this deployment comes from; `None`: the default deployment.
+    #[serde(default)]
+    pub variant: Option<String>,
+    /// `[runtime] name`: the runtime that executes the code (`node`, `bun`,
+    /// `deno`, `cpython`, `rust`, ...); inferred from the language when absent.
+    #[serde(default)]
+    pub runtime_name: String,
+    /// Top-level `default_run`: measured by `ringside run` without `--stacks`.
+    /// Always false for a variant.
+    #[serde(default)]
+    pub default_run: bool,
+    /// `[start] keep_alive`: the server keeps connections open between
+    /// responses (the fairness policy's rule); false: it closes each one and
+    /// says so with `Connection: close`, which `verify` then accepts.
+    #[serde(default)]
+    pub keep_alive: bool,
     pub language: String,
     pub framework: String,
     pub description: String,
@@ -63,6 +86,39 @@ pub struct Stack {
     /// `None`: every file except dependencies and lockfiles.
     #[serde(default)]
     pub footprint_source: Option<Vec<String>>,
+    /// The `[variants.NAME]` deployments (on the default deployment only).
+    #[serde(default)]
+    pub variants: Vec<Stack>,
+}
+
+impl Default for Stack {
+    fn default() -> Self {
+        Stack {
+            name: String::new(),
+            base: String::new(),
+            variant: None,
+            runtime_name: String::new(),
+            default_run: true,
+            keep_alive: true,
+            language: String::new(),
+            framework: String::new(),
+            description: String::new(),
+            dir: PathBuf::new(),
+            scenarios: Vec::new(),
+            unsupported: BTreeMap::new(),
+            databases: BTreeMap::new(),
+            start: Vec::new(),
+            start_override: BTreeMap::new(),
+            env: BTreeMap::new(),
+            ready_timeout: manifest::DEFAULT_READY_TIMEOUT,
+            max_workers: manifest::DEFAULT_MAX_WORKERS,
+            manifest: PathBuf::new(),
+            runtime: None,
+            install: InstallSpec::default(),
+            footprint_source: None,
+            variants: Vec::new(),
+        }
+    }
 }
 
 impl Stack {
@@ -79,6 +135,10 @@ pub struct RuntimeCheck {
     pub command: Vec<String>,
     /// Oldest acceptable version (`18.0`).
     pub min_version: Option<String>,
+    /// argv run after the install whose version is recorded as the runtime's
+    /// (a runtime the install step brings, such as `node_modules/.bin/bun`).
+    #[serde(default)]
+    pub version_command: Option<Vec<String>>,
 }
 
 /// `[install]`: commands run by `ringside setup`, cached by the lockfiles' hash.

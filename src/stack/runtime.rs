@@ -16,7 +16,26 @@ pub fn runtime_status(stack: &Stack) -> RuntimeStatus {
             version: "-".into(),
         };
     };
-    let argv = &rt.command;
+    check(stack, &rt.command, rt.min_version.as_deref())
+}
+
+/// The version `[runtime] version_command` reports once the stack is
+/// installed (a runtime its install step brings), else the check's version.
+pub fn installed_version(stack: &Stack) -> Option<String> {
+    let rt = stack.runtime.as_ref()?;
+    // `min_version` is about the check command (what the install needs).
+    let (argv, min) = match &rt.version_command {
+        Some(v) => (v, None),
+        None => (&rt.command, rt.min_version.as_deref()),
+    };
+    match check(stack, argv, min) {
+        RuntimeStatus::Present { version } => Some(version),
+        RuntimeStatus::Missing { .. } => None,
+    }
+}
+
+/// Runs `argv` in the stack folder and compares its version with `min_version`.
+fn check(stack: &Stack, argv: &[String], min_version: Option<&str>) -> RuntimeStatus {
     let program = resolve_program(&stack.dir, &argv[0]);
     let out = match run_captured(
         &program,
@@ -68,7 +87,7 @@ pub fn runtime_status(stack: &Stack) -> RuntimeStatus {
             reason: format!("`{}` printed no version number", argv.join(" ")),
         };
     };
-    if let Some(min) = &rt.min_version
+    if let Some(min) = min_version
         && let Some(min_v) = parse_version(min)
         && !version_at_least(&version, &min_v)
     {

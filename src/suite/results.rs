@@ -104,7 +104,17 @@ pub struct Settings {
 /// One stack as run: identity, versions, status, and the per-stack scenarios.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct StackRecord {
+    /// `base` or `base@variant` (a deployment variant, `spec/stack-manifest.md`).
     pub name: String,
+    /// The manifest's name: the same for every deployment of one stack.
+    #[serde(default)]
+    pub base: Option<String>,
+    /// The deployment variant (`sync`, `asgi`, ...); `None`: the default deployment.
+    #[serde(default)]
+    pub variant: Option<String>,
+    /// The runtime by name (`node`, `bun`, `deno`, `cpython`, `rust`, ...).
+    #[serde(default)]
+    pub runtime: Option<String>,
     /// `javascript`, `python`, `rust`, `other`.
     pub language: String,
     pub framework: String,

@@ -35,7 +35,7 @@ pub fn resolve_stacks(cfg: &SuiteConfig) -> anyhow::Result<Vec<Stack>> {
     if cfg.url.is_some() {
         return Ok(Vec::new());
     }
-    let mut all = if cfg.stacks_root.is_dir() {
+    let all = if cfg.stacks_root.is_dir() {
         match stack::discover(&cfg.stacks_root) {
             Ok(v) => v,
             Err(e) if !cfg.extra_stacks.is_empty() => {
@@ -53,28 +53,21 @@ pub fn resolve_stacks(cfg: &SuiteConfig) -> anyhow::Result<Vec<Stack>> {
             .map_err(|e| bad_input_msg(format!("--stack {}: {e:#}", path.display())))?;
         extra.push(s);
     }
-    if !cfg.stack_filter.is_empty() {
-        let known: Vec<String> = all.iter().chain(&extra).map(|s| s.name.clone()).collect();
-        for name in &cfg.stack_filter {
-            if !known.contains(name) {
-                return Err(bad_input_msg(format!(
-                    "unknown stack `{name}` (known: {})",
-                    if known.is_empty() {
-                        "none found".to_string()
-                    } else {
-                        known.join(", ")
-                    }
-                )));
-            }
-        }
-        // `--stack` manifests are always run; the filter picks built-ins.
-        all.retain(|s| cfg.stack_filter.contains(&s.name));
-    }
+    // A name picks a default deployment (`python-flask`) or a variant
+    // (`python-flask@sync`); without names, the default run: every stack
+    // with `default_run = true`, no variants. `--stack` manifests always run.
+    let mut chosen = if cfg.stack_filter.is_empty() {
+        stack::default_run(&all)
+    } else {
+        let known: Vec<Stack> = all.iter().chain(&extra).cloned().collect();
+        stack::select(&known, &cfg.stack_filter).map_err(crate::error::bad_input)?
+    };
     for s in extra {
-        if !all.iter().any(|a| a.name == s.name) {
-            all.push(s);
+        if !chosen.iter().any(|a| a.name == s.name) {
+            chosen.push(s);
         }
     }
+    let all = chosen;
     if all.is_empty() {
         anyhow::bail!(
             "no stacks to run under {} (set RINGSIDE_STACKS_DIR or pass --stack)",
@@ -87,6 +80,9 @@ pub fn resolve_stacks(cfg: &SuiteConfig) -> anyhow::Result<Vec<Stack>> {
 fn new_record(stack: &Stack) -> StackRecord {
     StackRecord {
         name: stack.name.clone(),
+        base: Some(stack.base.clone()).filter(|b| !b.is_empty()),
+        variant: stack.variant.clone(),
+        runtime: Some(stack.runtime_name.clone()).filter(|r| !r.is_empty()),
         language: stack.language.clone(),
         framework: stack.framework.clone(),
         runtime_version: None,
@@ -105,6 +101,9 @@ fn new_record(stack: &Stack) -> StackRecord {
 fn external_record() -> StackRecord {
     StackRecord {
         name: EXTERNAL.into(),
+        base: None,
+        variant: None,
+        runtime: None,
         language: "other".into(),
         framework: "user server".into(),
         runtime_version: None,
@@ -169,6 +168,9 @@ impl Runner<'_> {
                         tokio::task::spawn_blocking(move || stack::setup(&s, &opts)).await;
                     match outcome.map_err(anyhow::Error::from).and_then(|r| r) {
                         Ok(_) => {
+                            if let Some(v) = stack::runtime::installed_version(&stack) {
+                                rec.runtime_version = Some(v);
+                            }
                             rec.packages = stack::packages(&stack);
                             rec.db_driver =
                                 stack.databases.get(self.cfg.settings.db.name()).cloned();
@@ -307,8 +309,18 @@ impl Runner<'_> {
         if scenarios.is_empty() {
             return Vec::new();
         }
+        // A stack that declares `keep_alive = false` may close when it says so.
+        let opts = crate::verify::VerifyOptions {
+            require_keep_alive: self
+                .stacks
+                .iter()
+                .find(|s| s.name == name)
+                .is_none_or(|s| s.keep_alive),
+            ..Default::default()
+        };
         let report =
-            crate::verify::verify_url(&target.base_url(), scenarios, self.db.as_ref()).await;
+            crate::verify::verify_url_with(&target.base_url(), scenarios, self.db.as_ref(), &opts)
+                .await;
         let failures = report.failures();
         let rec = self.record(name);
         let mut passed = Vec::new();

@@ -21,6 +21,8 @@ pub struct Ctx<'a> {
     pub scenario: Scenario,
     pub db: Option<&'a Database>,
     pub out: &'a mut Vec<CheckResult>,
+    /// `Server` and `Date` on the responses judged so far (the policy's rule).
+    pub headers: super::policy::HeaderTally,
 }
 
 impl Ctx<'_> {
@@ -51,9 +53,11 @@ impl Ctx<'_> {
                 self.record(check, Err(e));
                 None
             }
-            Ok(resp) => self
-                .record(check, expect::status(&resp, 200))
-                .then_some(resp),
+            Ok(resp) => {
+                self.headers.note(path, &resp);
+                self.record(check, expect::status(&resp, 200))
+                    .then_some(resp)
+            }
         }
     }
 

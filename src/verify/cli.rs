@@ -53,8 +53,6 @@ pub struct VerifyArgs {
 /// A flag with a value `verify` cannot use.
 #[derive(Debug, thiserror::Error)]
 pub enum VerifyConfigError {
-    #[error("unknown stack `{name}` (known: {known})")]
-    UnknownStack { name: String, known: String },
     #[error("--url {0}")]
     BadUrl(String),
     #[error(
@@ -266,27 +264,12 @@ fn select_stacks(
     let root = stack::stacks_root();
     let builtin = stack::discover(&root)
         .with_context(|| format!("finding the built-in stacks in {}", root.display()))?;
+    // No names: every deployment, variants included (conformance binds them
+    // all); a name is a stack (`python-flask`) or a variant (`python-flask@sync`).
     let chosen: Vec<Stack> = if names.is_empty() {
-        builtin
+        stack::deployments(&builtin)
     } else {
-        let mut chosen = Vec::new();
-        for name in names {
-            match builtin.iter().find(|s| &s.name == name) {
-                Some(s) => chosen.push(s.clone()),
-                None => {
-                    let known = builtin
-                        .iter()
-                        .map(|s| s.name.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ");
-                    return Err(bad_input(VerifyConfigError::UnknownStack {
-                        name: name.clone(),
-                        known,
-                    }));
-                }
-            }
-        }
-        chosen
+        stack::select(&builtin, names).map_err(bad_input)?
     };
     for stack in chosen {
         match stack::runtime_status(&stack) {
@@ -369,14 +352,14 @@ async fn verify_stack(
         if round.is_empty() {
             continue;
         }
-        let opts = LaunchOpts {
+        let launch = LaunchOpts {
             port: None,
             workers: config.workers,
             cpus: None,
             env: db.map(Database::env).unwrap_or_default(),
             scenario: launch_for,
         };
-        let mut running = match stack::launch(stack, &opts).await {
+        let mut running = match stack::launch(stack, &launch).await {
             Ok(r) => r,
             Err(e) => {
                 result.status = StackStatus::StartFailed;
@@ -385,7 +368,11 @@ async fn verify_stack(
                 return result;
             }
         };
-        let report = verify_url_with(running.base_url(), &round, db, &config.opts).await;
+        let opts = VerifyOptions {
+            require_keep_alive: stack.keep_alive,
+            ..config.opts.clone()
+        };
+        let report = verify_url_with(running.base_url(), &round, db, &opts).await;
         let failed = !report.all_passed();
         result.report.checks.extend(report.checks);
         if !running.is_alive() {

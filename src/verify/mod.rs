@@ -13,6 +13,7 @@ pub mod expect;
 pub mod fortunes;
 pub mod http;
 pub mod output;
+mod policy;
 mod sockets;
 mod ws;
 
@@ -75,6 +76,10 @@ pub struct VerifyOptions {
     /// that a multi-process server spreads them over several workers, so
     /// per-process rooms are caught.
     pub ws_room_members: usize,
+    /// The fairness policy's keep-alive rule: the connection stays open after
+    /// a response and carries the next request. False (a stack whose manifest
+    /// says `keep_alive = false`): closing is accepted when announced.
+    pub require_keep_alive: bool,
 }
 
 impl Default for VerifyOptions {
@@ -83,6 +88,7 @@ impl Default for VerifyOptions {
             timeout: Duration::from_secs(5),
             ws_timeout: ws::WS_TIMEOUT,
             ws_room_members: 2,
+            require_keep_alive: true,
         }
     }
 }
@@ -162,18 +168,31 @@ pub async fn verify_url_with(
             }
         }
     }
-    for scenario in scenarios {
+    for &scenario in &scenarios {
         let mut cx = checks::Ctx {
             target: &target,
             timeout: opts.timeout,
             scenario,
             db,
             out: &mut report.checks,
+            headers: policy::HeaderTally::default(),
         };
         if scenario == Scenario::WsChat {
             ws::run(&mut cx, opts.ws_timeout, opts.ws_room_members).await;
         } else {
             checks::run(&mut cx).await;
+        }
+        // The policy's rules (spec/fairness.md), checked where they show.
+        let keep_alive_here = scenario == Scenario::Plaintext
+            || (scenario == Scenario::Json && !scenarios.contains(&Scenario::Plaintext));
+        if keep_alive_here && opts.require_keep_alive && !cx.server_gone() {
+            policy::keep_alive(&mut cx).await;
+        }
+        if scenario == Scenario::Queries && !cx.server_gone() {
+            policy::sequential_batch(&mut cx).await;
+        }
+        if let Some(verdict) = cx.headers.verdict() {
+            cx.record(policy::HEADER_CHECK, verdict);
         }
     }
     report

@@ -50,13 +50,18 @@ function numericStats(n) {
 export function createApp(db) {
   const app = express();
   app.disable('x-powered-by');
+  // spec/fairness.md: a Server header on every response (node:http adds Date).
+  app.use((req, res, next) => {
+    res.setHeader('Server', 'express');
+    next();
+  });
   app.set('views', fileURLToPath(new URL('./views', import.meta.url)));
   app.set('view engine', 'ejs');
 
   const findWorlds = (count) => {
-    const lookups = [];
-    for (let i = 0; i < count; i++) lookups.push(db.findWorld(randomId()));
-    return Promise.all(lookups);
+    const ids = [];
+    for (let i = 0; i < count; i++) ids.push(randomId());
+    return db.findWorlds(ids);
   };
 
   app.get('/health', (req, res) => {
@@ -113,7 +118,7 @@ export function createApp(db) {
 }
 
 export async function startServer({ port, host, workers }) {
-  const db = await openDatabase({ workers });
+  const db = await openDatabase();
   const server = http.createServer(createApp(db));
 
   const chat = new ChatRooms();

@@ -1,13 +1,18 @@
-// Database access: SQLite through better-sqlite3 (one connection per process)
-// or PostgreSQL through a pg Pool, chosen by RINGSIDE_DB.
+// Database access: SQLite through better-sqlite3 (one connection per process,
+// called in line: no thread hop) or PostgreSQL through a pg Pool of
+// POOL_PER_PROCESS connections, chosen by RINGSIDE_DB. A batch of rows
+// (/queries, /updates) is read one query after another on one connection,
+// the rule spec/fairness.md sets for every stack.
 const MAX_ID = 10000;
+// spec/fairness.md: 8 PostgreSQL connections a worker process (one per core).
+const POOL_PER_PROCESS = 8;
 
 export const randomId = () => 1 + Math.floor(Math.random() * MAX_ID);
 
-export async function openDatabase({ workers = 1 } = {}) {
+export async function openDatabase() {
   const kind = process.env.RINGSIDE_DB ?? 'sqlite';
   if (kind === 'sqlite') return openSqlite(process.env.RINGSIDE_SQLITE_PATH);
-  if (kind === 'postgres') return openPostgres(workers);
+  if (kind === 'postgres') return openPostgres();
   throw new Error(`RINGSIDE_DB must be sqlite or postgres, not ${kind}`);
 }
 
@@ -23,10 +28,17 @@ async function openSqlite(path) {
     for (const world of worlds) updateWorld.run(world.randomNumber, world.id);
   });
 
+  const findWorld = (id) => {
+    const row = selectWorld.get(id);
+    return { id: row.id, randomNumber: row.randomnumber };
+  };
+
   return {
     async findWorld(id) {
-      const row = selectWorld.get(id);
-      return { id: row.id, randomNumber: row.randomnumber };
+      return findWorld(id);
+    },
+    async findWorlds(ids) {
+      return ids.map(findWorld);
     },
     async allFortunes() {
       return selectFortunes.all();
@@ -40,7 +52,7 @@ async function openSqlite(path) {
   };
 }
 
-async function openPostgres(workers) {
+async function openPostgres() {
   const { default: pg } = await import('pg');
   const env = process.env;
   const connection = env.RINGSIDE_PG_URL
@@ -52,21 +64,33 @@ async function openPostgres(workers) {
         password: env.RINGSIDE_PG_PASSWORD,
         database: env.RINGSIDE_PG_DATABASE,
       };
-  // pg's default is 10 connections per pool; keep all workers together well
-  // under PostgreSQL's default max_connections (100).
-  const max = Math.max(2, Math.min(10, Math.floor(80 / workers)));
-  const pool = new pg.Pool({ ...connection, max });
+  const pool = new pg.Pool({ ...connection, max: POOL_PER_PROCESS });
   pool.on('error', (err) => console.error('idle PostgreSQL client error:', err.message));
   await pool.query('SELECT 1');
 
+  const selectWorld = async (client, id) => {
+    const { rows } = await client.query({
+      name: 'select-world',
+      text: 'SELECT id, randomnumber FROM world WHERE id = $1',
+      values: [id],
+    });
+    return { id: rows[0].id, randomNumber: rows[0].randomnumber };
+  };
+
   return {
     async findWorld(id) {
-      const { rows } = await pool.query({
-        name: 'select-world',
-        text: 'SELECT id, randomnumber FROM world WHERE id = $1',
-        values: [id],
-      });
-      return { id: rows[0].id, randomNumber: rows[0].randomnumber };
+      return selectWorld(pool, id);
+    },
+    async findWorlds(ids) {
+      // One pooled connection for the whole batch, one query after another.
+      const client = await pool.connect();
+      try {
+        const worlds = [];
+        for (const id of ids) worlds.push(await selectWorld(client, id));
+        return worlds;
+      } finally {
+        client.release();
+      }
     },
     async allFortunes() {
       const { rows } = await pool.query({ name: 'select-fortunes', text: 'SELECT id, message FROM fortune' });

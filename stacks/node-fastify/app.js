@@ -57,6 +57,11 @@ const reply200 = (schema) => ({ schema: { response: { 200: schema } } });
 
 export async function buildApp(db) {
   const app = Fastify({ logger: false });
+  // spec/fairness.md: a Server header on every response (node:http adds Date).
+  app.addHook('onRequest', (req, reply, done) => {
+    reply.header('Server', 'fastify');
+    done();
+  });
   await app.register(fastifyView, {
     engine: { handlebars },
     root: fileURLToPath(new URL('./views', import.meta.url)),
@@ -64,9 +69,9 @@ export async function buildApp(db) {
   await app.register(fastifyWebsocket);
 
   const findWorlds = (count) => {
-    const lookups = [];
-    for (let i = 0; i < count; i++) lookups.push(db.findWorld(randomId()));
-    return Promise.all(lookups);
+    const ids = [];
+    for (let i = 0; i < count; i++) ids.push(randomId());
+    return db.findWorlds(ids);
   };
 
   app.get('/health', async () => 'ok');
@@ -141,7 +146,7 @@ export async function buildApp(db) {
 }
 
 export async function startServer({ port, host, workers }) {
-  const db = await openDatabase({ workers });
+  const db = await openDatabase();
   const app = await buildApp(db);
   await app.listen({ port, host });
   return app;

@@ -1,7 +1,11 @@
 // Entry point: parse --port/--workers, then run one server process or a
 // node:cluster primary that forks the workers (each one opens its own
-// database connection and listens on the shared port).
+// database connection and listens on the shared port). --cluster (the
+// node-http@cluster variant) always runs the primary, with one worker per
+// core this process may run on (os.availableParallelism() honours the
+// affinity mask ringside pins it to).
 import cluster from 'node:cluster';
+import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { relayChatBetweenWorkers } from './chat.js';
 
@@ -9,12 +13,15 @@ const { values: args } = parseArgs({
   options: {
     port: { type: 'string', default: process.env.RINGSIDE_PORT ?? '8080' },
     workers: { type: 'string', default: process.env.RINGSIDE_WORKERS ?? '1' },
+    cluster: { type: 'boolean', default: false },
   },
 });
 const port = Number.parseInt(args.port, 10);
-const workers = Math.max(1, Number.parseInt(args.workers, 10) || 1);
+const workers = args.cluster
+  ? availableParallelism()
+  : Math.max(1, Number.parseInt(args.workers, 10) || 1);
 
-if (workers > 1 && cluster.isPrimary) {
+if ((workers > 1 || args.cluster) && cluster.isPrimary) {
   let stopping = false;
   for (let i = 0; i < workers; i++) cluster.fork();
   relayChatBetweenWorkers();

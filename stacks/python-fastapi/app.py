@@ -10,6 +10,7 @@ import numpy as np
 from fastapi import FastAPI, Request, WebSocket, WebSocketDisconnect
 from fastapi.responses import PlainTextResponse
 from fastapi.templating import Jinja2Templates
+from pydantic import BaseModel
 
 import db as database
 
@@ -34,6 +35,35 @@ async def lifespan(app: FastAPI):
 
 
 app = FastAPI(lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
+
+
+# Response models: FastAPI's documented JSON fast path (since 0.130 a
+# Pydantic return type is serialised by Pydantic, in Rust), the counterpart
+# of Fastify's response schemas (spec/fairness.md: fast paths used alike).
+class Message(BaseModel):
+    message: str
+
+
+class World(BaseModel):
+    id: int
+    randomNumber: int
+
+
+class Waited(BaseModel):
+    waited_ms: int
+
+
+class Primes(BaseModel):
+    n: int
+    primes: int
+
+
+class Stats(BaseModel):
+    n: int
+    sum: float
+    mean: float
+    std: float
+    dot: float
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 
 
@@ -61,22 +91,22 @@ async def plaintext():
 
 
 @app.get("/json")
-async def json_serialization():
-    return {"message": "Hello, World!"}
+async def json_serialization() -> Message:
+    return Message(message="Hello, World!")
 
 
 @app.get("/db")
-async def single_query(request: Request):
+async def single_query(request: Request) -> World:
     [(id_, number)] = await get_db(request).world([random.randint(1, 10000)])
-    return {"id": id_, "randomNumber": number}
+    return World(id=id_, randomNumber=number)
 
 
 @app.get("/queries")
-async def multiple_queries(request: Request, q: str | None = None):
+async def multiple_queries(request: Request, q: str | None = None) -> list[World]:
     n = int_param(q, 1, 1, 500)
     ids = [random.randint(1, 10000) for _ in range(n)]
     rows = await get_db(request).world(ids)
-    return [{"id": i, "randomNumber": r} for i, r in rows]
+    return [World(id=i, randomNumber=r) for i, r in rows]
 
 
 @app.get("/fortunes")
@@ -88,21 +118,21 @@ async def fortunes(request: Request):
 
 
 @app.get("/updates")
-async def updates(request: Request, q: str | None = None):
+async def updates(request: Request, q: str | None = None) -> list[World]:
     db = get_db(request)
     n = int_param(q, 1, 1, 500)
     # distinct ids: every returned row is the row's final value in the database
     rows = await db.world(random.sample(range(1, 10001), n))
     rows = [(i, random.randint(1, 10000)) for i, _ in rows]
     await db.update(rows)
-    return [{"id": i, "randomNumber": r} for i, r in rows]
+    return [World(id=i, randomNumber=r) for i, r in rows]
 
 
 @app.get("/io")
-async def io(ms: str | None = None):
+async def io(ms: str | None = None) -> Waited:
     waited = int_param(ms, 50, 0, 10000)
     await asyncio.sleep(waited / 1000)
-    return {"waited_ms": waited}
+    return Waited(waited_ms=waited)
 
 
 def count_primes(n: int) -> int:
@@ -123,27 +153,59 @@ def count_primes(n: int) -> int:
 # CPU-bound: a plain `def` endpoint would run in the threadpool and still hold
 # the GIL; `async def` keeps it on the worker's event loop, as the Node stacks do.
 @app.get("/cpu")
-async def cpu(n: str | None = None):
+async def cpu(n: str | None = None) -> Primes:
     n_ = int_param(n, 10000, 1, 1000000)
-    return {"n": n_, "primes": count_primes(n_)}
+    return Primes(n=n_, primes=count_primes(n_))
 
 
 @app.get("/numeric")
-async def numeric(n: str | None = None):
+async def numeric(n: str | None = None) -> Stats:
     n_ = int_param(n, 100000, 1, 1000000)
     x = (np.arange(n_, dtype=np.int64) * 7919 % 10007) / 10007.0
     total = x.sum()
-    return {
-        "n": n_,
-        "sum": float(total),
-        "mean": float(total / n_),
-        "std": float(x.std()),
-        "dot": float(x @ x[::-1]),
-    }
+    return Stats(
+        n=n_,
+        sum=float(total),
+        mean=float(total / n_),
+        std=float(x.std()),
+        dot=float(x @ x[::-1]),
+    )
 
 
-# ws-chat: room -> members of this worker process
-rooms: dict[str, set[WebSocket]] = {}
+# ws-chat: room -> members of this worker process. The broadcaster never
+# awaits a member: each member has a queue drained by its own writer task,
+# and a member with more than MAX_PENDING_BYTES queued is disconnected (the
+# back-pressure rule of spec/ws-chat.md, the same in every stack).
+MAX_PENDING_BYTES = 4 * 1024 * 1024
+
+
+class Member:
+    def __init__(self, ws: WebSocket):
+        self.ws = ws
+        self.queue: asyncio.Queue[str | None] = asyncio.Queue()
+        self.pending = 0
+        self.writer = asyncio.create_task(self.write())
+
+    def push(self, text: str) -> bool:
+        """Queues `text`; False when the member is too far behind (then closed)."""
+        if self.pending > MAX_PENDING_BYTES:
+            self.queue.put_nowait(None)
+            return False
+        self.pending += len(text)
+        self.queue.put_nowait(text)
+        return True
+
+    async def write(self) -> None:
+        try:
+            while (text := await self.queue.get()) is not None:
+                await self.ws.send_text(text)
+                self.pending -= len(text)
+            await self.ws.close(code=1008)
+        except Exception:  # the connection went away: the reader ends too
+            pass
+
+
+rooms: dict[str, set[Member]] = {}
 
 
 @app.websocket("/ws/chat")
@@ -153,8 +215,9 @@ async def ws_chat(ws: WebSocket, room: str | None = None):
         await ws.close(code=1008)
         return
     await ws.accept()
+    me = Member(ws)
     members = rooms.setdefault(room, set())
-    members.add(ws)
+    members.add(me)
     try:
         while True:
             msg = await ws.receive()
@@ -164,13 +227,12 @@ async def ws_chat(ws: WebSocket, room: str | None = None):
             if text is None:  # binary frames are ignored
                 continue
             for member in list(members):
-                try:
-                    await member.send_text(text)
-                except Exception:
+                if not member.push(text):
                     members.discard(member)
-    except WebSocketDisconnect:
+    except (WebSocketDisconnect, RuntimeError):
         pass
     finally:
-        members.discard(ws)
+        members.discard(me)
+        me.queue.put_nowait(None)
         if not members:
             rooms.pop(room, None)

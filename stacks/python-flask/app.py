@@ -1,5 +1,6 @@
 """ringside workload contract (spec/contract.md) on Flask + gunicorn."""
 
+import queue
 import random
 import re
 import threading
@@ -131,7 +132,43 @@ def numeric():
 
 
 # ws-chat (flask-sock; needs a threaded worker, see stack.toml): room -> members
-# of this worker process. Each connection is served by its own thread.
+# of this worker process. Each connection is served by its own thread. The
+# broadcaster never waits for a member: each member has a queue drained by its
+# own writer thread, and a member with more than MAX_PENDING_BYTES queued is
+# disconnected (the back-pressure rule of spec/ws-chat.md, for every stack).
+MAX_PENDING_BYTES = 4 * 1024 * 1024
+
+
+class Member:
+    def __init__(self, ws):
+        self.ws = ws
+        self.queue: queue.SimpleQueue = queue.SimpleQueue()
+        self.pending = 0
+        self.lock = threading.Lock()
+        self.writer = threading.Thread(target=self.write, daemon=True)
+        self.writer.start()
+
+    def push(self, text: str) -> bool:
+        """Queues `text`; False when the member is too far behind (then closed)."""
+        with self.lock:
+            if self.pending > MAX_PENDING_BYTES:
+                self.queue.put(None)
+                return False
+            self.pending += len(text)
+        self.queue.put(text)
+        return True
+
+    def write(self) -> None:
+        try:
+            while (text := self.queue.get()) is not None:
+                self.ws.send(text)
+                with self.lock:
+                    self.pending -= len(text)
+            self.ws.close(reason=1008)
+        except Exception:  # the connection went away: the reader ends too
+            pass
+
+
 rooms: dict[str, set] = {}
 rooms_lock = threading.Lock()
 
@@ -142,9 +179,9 @@ def ws_chat(ws):
     if len(room) > 64:
         ws.close(reason=1008)
         return
-    ws.send_lock = threading.Lock()  # one writer at a time per connection
+    me = Member(ws)
     with rooms_lock:
-        rooms.setdefault(room, set()).add(ws)
+        rooms.setdefault(room, set()).add(me)
     try:
         while True:
             message = ws.receive()
@@ -153,17 +190,16 @@ def ws_chat(ws):
             with rooms_lock:
                 members = list(rooms.get(room, ()))
             for member in members:
-                try:
-                    with member.send_lock:
-                        member.send(message)
-                except ConnectionClosed:
-                    pass
+                if not member.push(message):
+                    with rooms_lock:
+                        rooms.get(room, set()).discard(member)
     except ConnectionClosed:
         pass
     finally:
+        me.queue.put(None)
         with rooms_lock:
             members = rooms.get(room)
             if members is not None:
-                members.discard(ws)
+                members.discard(me)
                 if not members:
                     del rooms[room]

@@ -2,9 +2,15 @@
 
 RINGSIDE_DB selects the driver:
 - sqlite:   the stdlib sqlite3 module, one connection per worker thread;
-- postgres: psycopg 3 with a psycopg_pool.ConnectionPool per worker process.
-Both are opened lazily, after gunicorn has forked the worker.
+- postgres: psycopg 3 with a psycopg_pool.ConnectionPool of 8 connections per
+            worker process; a batch of rows is read one query after another
+            on one pooled connection.
+Both are opened lazily, after gunicorn has forked the worker. The pool size
+and the batch order are spec/fairness.md's rules, the same for every stack.
 """
+
+# spec/fairness.md: 8 PostgreSQL connections a worker process (one per core).
+POOL_PER_PROCESS = 8
 
 import os
 import sqlite3
@@ -44,9 +50,8 @@ class Postgres:
                 if self._pool is None:
                     from psycopg_pool import ConnectionPool
 
-                    size = int(os.environ.get("RINGSIDE_PG_POOL", "4"))
                     self._pool = ConnectionPool(
-                        pg_conninfo(), min_size=1, max_size=size, open=True,
+                        pg_conninfo(), min_size=1, max_size=POOL_PER_PROCESS, open=True,
                         name="ringside",
                     )
         return self._pool

@@ -107,6 +107,9 @@ impl Builder {
         };
         self.r.stacks.push(StackRecord {
             name: name.into(),
+            base: None,
+            variant: None,
+            runtime: None,
             language: language.into(),
             framework: framework.into(),
             runtime_version: Some(runtime.into()),

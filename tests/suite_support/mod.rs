@@ -113,6 +113,9 @@ fn point(
 fn stack(name: &str, language: &str, status: StackStatus) -> StackRecord {
     StackRecord {
         name: name.into(),
+        base: None,
+        variant: None,
+        runtime: None,
         language: language.into(),
         framework: format!("{name} framework"),
         runtime_version: Some("1.2.3".into()),

@@ -39,6 +39,8 @@ pub enum Quirk {
     WsReserialize,
     /// No keep-alive: `Connection: close` on every response.
     NoKeepAlive,
+    /// No `Server` header on `/json` (the fairness policy wants one everywhere).
+    NoServerOnJson,
 }
 
 /// A running test server; aborted on drop.
@@ -120,8 +122,10 @@ fn param(query: &str, key: &str, default: i64, lo: i64, hi: i64) -> i64 {
 }
 
 fn reply(ct: &str, body: impl Into<Bytes>) -> Response<Full<Bytes>> {
+    // hyper adds `Date`; the policy also wants `Server`.
     Response::builder()
         .header("content-type", ct)
+        .header("server", "verify-fixture")
         .body(Full::new(body.into()))
         .unwrap()
 }
@@ -178,7 +182,8 @@ async fn handle(
     let path = req.uri().path().to_string();
     let query = req.uri().query().unwrap_or("").to_string();
     let row = |id: i64, n: i64| serde_json::json!({"id": id, "randomNumber": n});
-    let resp = match path.as_str() {
+    let quirk = state.quirk;
+    let mut resp = match path.as_str() {
         "/health" => reply("text/plain", "ok"),
         "/plaintext" => reply("text/plain", "Hello, World!"),
         "/json" => json(serde_json::json!({"message": "Hello, World!"})),
@@ -244,6 +249,9 @@ async fn handle(
             .body(Full::new(Bytes::from_static(b"not found")))
             .unwrap(),
     };
+    if quirk == Quirk::NoServerOnJson && path == "/json" {
+        resp.headers_mut().remove("server");
+    }
     Ok(resp)
 }
 
@@ -365,7 +373,7 @@ pub async fn raw_server(kind: Raw) -> Server {
                             b"Hello, World!"
                         };
                         let head = format!(
-                            "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: {}\r\n\r\n",
+                            "HTTP/1.1 200 OK\r\nServer: raw\r\nDate: Sun, 06 Nov 1994 08:49:37 GMT\r\nContent-Type: text/plain\r\nContent-Length: {}\r\n\r\n",
                             body.len()
                         );
                         let _ = stream.write_all(head.as_bytes()).await;

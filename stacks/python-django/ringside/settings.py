@@ -64,13 +64,14 @@ def _database(kind: str) -> dict:
                 "PASSWORD": env("RINGSIDE_PG_PASSWORD", ""),
                 "NAME": env("RINGSIDE_PG_DATABASE", "postgres"),
             }
-        # psycopg 3; one persistent connection per worker (sync workers serve
-        # one request at a time), checked before reuse.
+        # psycopg 3 with Django's connection pool (psycopg_pool, Django 5.1+):
+        # 8 connections a worker process, spec/fairness.md's rule for every
+        # stack. A pool replaces persistent connections (CONN_MAX_AGE = 0).
         return {
             "ENGINE": "django.db.backends.postgresql",
             **conn,
-            "CONN_MAX_AGE": None,
-            "CONN_HEALTH_CHECKS": True,
+            "CONN_MAX_AGE": 0,
+            "OPTIONS": {"pool": {"min_size": 1, "max_size": 8}},
         }
     if kind:
         raise RuntimeError(f"RINGSIDE_DB={kind!r}: expected sqlite or postgres")

@@ -1,10 +1,12 @@
-//! `ws-chat` (spec/ws-chat.md): a map room → broadcast channel. Every text
-//! frame a member sends goes, unchanged, to every member of its room, the
-//! sender included, in the order the channel received them. A member that
-//! falls more than [`ROOM_BACKLOG`] messages behind is disconnected, so no
-//! slow member blocks its room.
+//! `ws-chat` (spec/ws-chat.md): a map room → members, each member an
+//! unbounded queue drained by its own writer. Every text frame a member sends
+//! goes, unchanged, to every member of its room, the sender included, in the
+//! order the room received them. The broadcaster never waits for a member: a
+//! member with more than [`MAX_PENDING_BYTES`] queued is disconnected (the
+//! back-pressure rule of spec/ws-chat.md, the same in every stack).
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use axum::extract::ws::{Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
@@ -12,34 +14,58 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use futures_util::{SinkExt, StreamExt};
-use tokio::sync::broadcast;
+use tokio::sync::mpsc;
 
 use crate::routes::AppState;
 
-/// Messages a room buffers for its slowest member.
-const ROOM_BACKLOG: usize = 1024;
+/// Bytes queued for one member beyond which it is disconnected.
+const MAX_PENDING_BYTES: usize = 4 * 1024 * 1024;
+
+struct Member {
+    tx: mpsc::UnboundedSender<Utf8Bytes>,
+    pending: Arc<AtomicUsize>,
+}
+
+type Room = HashMap<u64, Member>;
 
 /// The rooms with at least one member.
 #[derive(Default, Clone)]
-pub struct Rooms(Arc<Mutex<HashMap<String, broadcast::Sender<Utf8Bytes>>>>);
+pub struct Rooms {
+    rooms: Arc<Mutex<HashMap<String, Room>>>,
+    next_id: Arc<AtomicU64>,
+}
 
 impl Rooms {
-    fn join(&self, room: &str) -> (broadcast::Sender<Utf8Bytes>, broadcast::Receiver<Utf8Bytes>) {
-        let mut rooms = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        let tx = rooms
-            .entry(room.to_string())
-            .or_insert_with(|| broadcast::channel(ROOM_BACKLOG).0)
-            .clone();
-        let rx = tx.subscribe();
-        (tx, rx)
+    fn join(&self, room: &str, member: Member) -> u64 {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let mut rooms = self.rooms.lock().unwrap_or_else(|e| e.into_inner());
+        rooms.entry(room.to_string()).or_default().insert(id, member);
+        id
     }
 
-    fn leave(&self, room: &str, rx: broadcast::Receiver<Utf8Bytes>) {
-        let mut rooms = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        drop(rx);
-        if rooms.get(room).is_some_and(|tx| tx.receiver_count() == 0) {
-            rooms.remove(room);
+    fn leave(&self, room: &str, id: u64) {
+        let mut rooms = self.rooms.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(members) = rooms.get_mut(room) {
+            members.remove(&id);
+            if members.is_empty() {
+                rooms.remove(room);
+            }
         }
+    }
+
+    /// Queues `text` for every member of `room`; drops the members too far behind.
+    fn broadcast(&self, room: &str, text: Utf8Bytes) {
+        let mut rooms = self.rooms.lock().unwrap_or_else(|e| e.into_inner());
+        let Some(members) = rooms.get_mut(room) else {
+            return;
+        };
+        members.retain(|_, m| {
+            if m.pending.load(Ordering::Relaxed) > MAX_PENDING_BYTES {
+                return false; // dropping its sender ends its writer: disconnected
+            }
+            m.pending.fetch_add(text.len(), Ordering::Relaxed);
+            m.tx.send(text.clone()).is_ok()
+        });
     }
 }
 
@@ -59,28 +85,38 @@ pub async fn upgrade(
 }
 
 async fn member(socket: WebSocket, room: String, rooms: Rooms) {
-    let (tx, mut rx) = rooms.join(&room);
+    let (tx, mut rx) = mpsc::unbounded_channel::<Utf8Bytes>();
+    let pending = Arc::new(AtomicUsize::new(0));
+    let id = rooms.join(
+        &room,
+        Member {
+            tx,
+            pending: pending.clone(),
+        },
+    );
     let (mut sink, mut stream) = socket.split();
-    loop {
-        tokio::select! {
-            received = rx.recv() => match received {
-                Ok(text) => {
-                    if sink.send(Message::Text(text)).await.is_err() {
-                        break;
-                    }
-                }
-                // Lagged: too slow for the room.
-                Err(_) => break,
-            },
-            frame = stream.next() => match frame {
-                Some(Ok(Message::Text(text))) => {
-                    let _ = tx.send(text);
-                }
-                Some(Ok(Message::Close(_))) | Some(Err(_)) | None => break,
-                // Binary frames are ignored; pings are answered by the library.
-                Some(Ok(_)) => {}
-            },
+    let writer = async {
+        while let Some(text) = rx.recv().await {
+            let len = text.len();
+            if sink.send(Message::Text(text)).await.is_err() {
+                break;
+            }
+            pending.fetch_sub(len, Ordering::Relaxed);
         }
+    };
+    let reader = async {
+        while let Some(frame) = stream.next().await {
+            match frame {
+                Ok(Message::Text(text)) => rooms.broadcast(&room, text),
+                Ok(Message::Close(_)) | Err(_) => break,
+                // Binary frames are ignored; pings are answered by the library.
+                Ok(_) => {}
+            }
+        }
+    };
+    tokio::select! {
+        () = writer => {}
+        () = reader => {}
     }
-    rooms.leave(&room, rx);
+    rooms.leave(&room, id);
 }

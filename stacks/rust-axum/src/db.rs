@@ -1,15 +1,17 @@
 //! Database access for `/db`, `/queries`, `/fortunes`, `/updates`, `/health`:
-//! SQLite through rusqlite (a small pool of connections, each used on
-//! tokio's blocking threads) or PostgreSQL through tokio-postgres with a
-//! deadpool pool. Chosen by `RINGSIDE_DB` (`sqlite`, the default, or `postgres`).
+//! SQLite through rusqlite (one connection per runtime worker thread, called
+//! in line: SQLite reads take microseconds, and no stack hops to a thread
+//! pool for them, spec/fairness.md) or PostgreSQL through tokio-postgres with
+//! a deadpool pool of 8 connections per worker thread. A batch (`/queries`,
+//! `/updates`) is read one query after another on one connection, the rule
+//! spec/fairness.md sets for every stack. Chosen by `RINGSIDE_DB` (`sqlite`,
+//! the default, or `postgres`).
 
-use std::sync::{Arc, Mutex};
+use std::cell::RefCell;
 use std::time::Duration;
 
-use futures_util::future::try_join_all;
 use rusqlite::{OpenFlags, TransactionBehavior};
 use serde::Serialize;
-use tokio::sync::Semaphore;
 
 const SELECT_WORLD_SQLITE: &str = "SELECT id, randomnumber FROM world WHERE id = ?1";
 const UPDATE_WORLD_SQLITE: &str = "UPDATE world SET randomnumber = ?1 WHERE id = ?2";
@@ -49,22 +51,23 @@ pub fn random_id() -> i32 {
     fastrand::i32(1..=10_000)
 }
 
+/// PostgreSQL connections per worker thread (one worker per core), spec/fairness.md.
+const POOL_PER_WORKER: usize = 8;
+
 pub enum Db {
-    Sqlite(Arc<SqlitePool>),
+    Sqlite(Sqlite),
     Postgres(deadpool_postgres::Pool),
 }
 
 impl Db {
-    /// Opens the database the harness describes in the environment. SQLite
-    /// gets `2 × workers` connections (at most 16); PostgreSQL 10 connections
-    /// a worker thread (at most 80), the budget the Node stacks use a process.
+    /// Opens the database the harness describes in the environment.
     pub fn from_env(workers: usize) -> Result<Db, String> {
         let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
         match var("RINGSIDE_DB").as_deref().unwrap_or("sqlite") {
             "sqlite" => {
                 let path = var("RINGSIDE_SQLITE_PATH").ok_or("RINGSIDE_SQLITE_PATH is not set")?;
-                let size = (workers * 2).clamp(2, 16);
-                Ok(Db::Sqlite(Arc::new(SqlitePool::open(&path, size)?)))
+                open_sqlite(&path).map_err(|e| format!("opening SQLite database {path}: {e}"))?;
+                Ok(Db::Sqlite(Sqlite { path }))
             }
             "postgres" => {
                 let mut cfg = tokio_postgres::Config::new();
@@ -88,7 +91,7 @@ impl Db {
                     },
                 );
                 let pool = deadpool_postgres::Pool::builder(manager)
-                    .max_size((workers * 10).min(80))
+                    .max_size(workers * POOL_PER_WORKER)
                     .build()
                     .map_err(|e| format!("building the PostgreSQL pool: {e}"))?;
                 Ok(Db::Postgres(pool))
@@ -107,7 +110,7 @@ impl Db {
     /// One query per id, results in the order of `ids`.
     pub async fn queries(&self, ids: Vec<i32>) -> Result<Vec<World>, DbError> {
         match self {
-            Db::Sqlite(pool) => pool.with(move |conn| read_worlds(conn, &ids)).await,
+            Db::Sqlite(db) => db.with(|conn| read_worlds(conn, &ids)),
             Db::Postgres(pool) => pg_read_worlds(&pool.get().await?, &ids).await,
         }
     }
@@ -115,8 +118,7 @@ impl Db {
     /// Every row of `fortune`, unsorted.
     pub async fn fortunes(&self) -> Result<Vec<Fortune>, DbError> {
         match self {
-            Db::Sqlite(pool) => {
-                pool.with(|conn| {
+            Db::Sqlite(db) => db.with(|conn| {
                     let mut stmt = conn.prepare_cached(SELECT_FORTUNES)?;
                     let rows = stmt.query_map([], |r| {
                         Ok(Fortune {
@@ -125,9 +127,7 @@ impl Db {
                         })
                     })?;
                     rows.collect()
-                })
-                .await
-            }
+                }),
             Db::Postgres(pool) => {
                 let client = pool.get().await?;
                 let stmt = client.prepare_cached(SELECT_FORTUNES).await?;
@@ -148,8 +148,7 @@ impl Db {
     /// writes the rows back before returning them.
     pub async fn updates(&self, ids: Vec<i32>) -> Result<Vec<World>, DbError> {
         match self {
-            Db::Sqlite(pool) => {
-                pool.with(move |conn| {
+            Db::Sqlite(db) => db.with(|conn| {
                     let mut worlds = read_worlds(conn, &ids)?;
                     for w in &mut worlds {
                         w.random_number = random_id();
@@ -164,9 +163,7 @@ impl Db {
                     }
                     tx.commit()?;
                     Ok(worlds)
-                })
-                .await
-            }
+                }),
             Db::Postgres(pool) => {
                 let client = pool.get().await?;
                 let mut worlds = pg_read_worlds(&client, &ids).await?;
@@ -189,27 +186,21 @@ impl Db {
     }
 }
 
-/// One query per id, pipelined on one connection.
+/// One query per id, one after another on one connection.
 async fn pg_read_worlds(
     client: &deadpool_postgres::Client,
     ids: &[i32],
 ) -> Result<Vec<World>, DbError> {
     let stmt = client.prepare_cached(SELECT_WORLD_PG).await?;
-    let params: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> =
-        ids.iter().map(|id| id as _).collect();
-    let rows = try_join_all(
-        params
-            .iter()
-            .map(|p| client.query_one(&stmt, std::slice::from_ref(p))),
-    )
-    .await?;
-    Ok(rows
-        .iter()
-        .map(|r| World {
+    let mut worlds = Vec::with_capacity(ids.len());
+    for id in ids {
+        let r = client.query_one(&stmt, &[id]).await?;
+        worlds.push(World {
             id: r.get(0),
             random_number: r.get(1),
-        })
-        .collect())
+        });
+    }
+    Ok(worlds)
 }
 
 fn read_worlds(conn: &rusqlite::Connection, ids: &[i32]) -> rusqlite::Result<Vec<World>> {
@@ -226,51 +217,30 @@ fn read_worlds(conn: &rusqlite::Connection, ids: &[i32]) -> rusqlite::Result<Vec
         .collect()
 }
 
-/// A fixed set of SQLite connections; a semaphore hands them out and each
-/// is used on tokio's blocking threads (rusqlite calls block).
-pub struct SqlitePool {
+/// The SQLite file; each runtime worker thread opens its own connection on
+/// first use and keeps it.
+pub struct Sqlite {
     path: String,
-    idle: Mutex<Vec<rusqlite::Connection>>,
-    permits: Arc<Semaphore>,
 }
 
-impl SqlitePool {
-    fn open(path: &str, size: usize) -> Result<SqlitePool, String> {
-        let idle = (0..size)
-            .map(|_| open_sqlite(path))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| format!("opening SQLite database {path}: {e}"))?;
-        Ok(SqlitePool {
-            path: path.to_string(),
-            idle: Mutex::new(idle),
-            permits: Arc::new(Semaphore::new(size)),
-        })
-    }
+thread_local! {
+    static CONN: RefCell<Option<rusqlite::Connection>> = const { RefCell::new(None) };
+}
 
-    /// Runs `f` with a connection of the pool on a blocking thread.
-    async fn with<R, F>(self: &Arc<Self>, f: F) -> Result<R, DbError>
-    where
-        R: Send + 'static,
-        F: FnOnce(&mut rusqlite::Connection) -> rusqlite::Result<R> + Send + 'static,
-    {
-        let permit = self.permits.clone().acquire_owned().await?;
-        let pool = self.clone();
-        tokio::task::spawn_blocking(move || {
-            let _permit = permit;
-            let taken = pool.idle.lock().unwrap_or_else(|e| e.into_inner()).pop();
-            // A connection lost to a panic is replaced.
-            let mut conn = match taken {
-                Some(conn) => conn,
-                None => open_sqlite(&pool.path)?,
-            };
-            let result = f(&mut conn);
-            pool.idle
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .push(conn);
-            Ok(result?)
+impl Sqlite {
+    /// Runs `f` with this thread's connection, in line.
+    fn with<R>(
+        &self,
+        f: impl FnOnce(&mut rusqlite::Connection) -> rusqlite::Result<R>,
+    ) -> Result<R, DbError> {
+        CONN.with(|cell| {
+            let mut slot = cell.borrow_mut();
+            if slot.is_none() {
+                *slot = Some(open_sqlite(&self.path)?);
+            }
+            let conn = slot.as_mut().expect("opened above");
+            Ok(f(conn)?)
         })
-        .await?
     }
 }
 

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use askama::Template;
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -42,6 +42,15 @@ pub fn router(db: Db) -> Router {
         .route("/numeric", get(numeric))
         .route("/ws/chat", get(chat::upgrade))
         .with_state(state)
+        .layer(axum::middleware::map_response(server_header))
+}
+
+/// spec/fairness.md: a `Server` header on every response (hyper adds `Date`).
+async fn server_header(mut response: Response) -> Response {
+    response
+        .headers_mut()
+        .insert(header::SERVER, HeaderValue::from_static("axum"));
+    response
 }
 
 impl IntoResponse for DbError {
