@@ -84,6 +84,8 @@ impl PgCtl {
         cmd.current_dir(&self.root)
             .stdin(std::process::Stdio::null())
             .env("LC_ALL", "C");
+        // The run id lets the next ringside find a postmaster this one left.
+        crate::proc::deathsig::arm(&mut cmd);
         cmd
     }
 
@@ -200,6 +202,7 @@ impl PgInstance {
                 if let Some(g) = self.guard.take() {
                     g.disarm();
                 }
+                crate::proc::lock::remove_postgres(&self.ctl.data_dir);
                 Ok(())
             }
             // Dropping `self` runs the guard: immediate stop, then SIGKILL.
@@ -248,10 +251,13 @@ pub async fn provision(work_dir: &Path) -> anyhow::Result<PgInstance> {
             .await
             .context("preparing PostgreSQL")??
     };
-    // From here on the server may run: the guard stops it on every exit path.
+    // From here on the server may run: the guard stops it on every exit path,
+    // and the run lock names it for the next ringside should this one be killed.
+    crate::proc::lock::add_postgres(&ctl.data_dir);
     let cleanup_ctl = ctl.clone();
     let guard = guard::register(format!("postgres {}", ctl.data_dir.display()), move || {
-        cleanup_ctl.stop_hard()
+        cleanup_ctl.stop_hard();
+        crate::proc::lock::remove_postgres(&cleanup_ctl.data_dir);
     });
     let port = {
         let ctl = ctl.clone();
@@ -365,6 +371,8 @@ fn prepare(
         as_postgres,
     };
     if ctl.data_dir.exists() {
+        // A postmaster left by a ringside killed outright may still run in it.
+        crate::proc::reaper::stop_postmaster(&ctl.data_dir);
         std::fs::remove_dir_all(&ctl.data_dir)
             .with_context(|| format!("removing old data directory {}", ctl.data_dir.display()))?;
     }

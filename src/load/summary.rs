@@ -31,14 +31,21 @@ pub fn build_report(
     );
     let mut cpu = Duration::ZERO;
     let mut ended = origin;
+    let mut opened = 0;
     for r in &results {
         rec.merge(&r.rec);
         cpu += r.cpu;
         ended = ended.max(r.ended);
+        opened += r.opened;
     }
 
     let plan = Plan::for_config(cfg);
+    let interrupted = crate::proc::guard::interrupt_signal();
     let window = match (cfg.stop, &plan) {
+        // Interrupted: the rates are over the part of the window that ran.
+        (Stop::Duration(d), _) if interrupted.is_some() => {
+            ended.saturating_duration_since(record_start).min(d)
+        }
         (Stop::Duration(d), _) => d,
         (Stop::Requests(_), Some(plan)) => plan.recorded_rate(cfg.warmup).0,
         (Stop::Requests(_), None) => rec.last_done.map_or(Duration::ZERO, |d| {
@@ -66,7 +73,7 @@ pub fn build_report(
         .collect();
     let wall = ended.saturating_duration_since(origin);
     let generator = sys::generator_usage(cpu, wall, threads, cfg.cpus.as_ref().map(Vec::len));
-    let warnings = warnings(
+    let mut warnings = warnings(
         cfg,
         &rec,
         &status_counts,
@@ -74,6 +81,31 @@ pub fn build_report(
         target_rps,
         achieved_rps,
     );
+    if opened < cfg.connections {
+        warnings.insert(
+            0,
+            format!(
+                "only {opened} of {} connections could be opened",
+                cfg.connections
+            ),
+        );
+    }
+    let causes = super::bounds::take_os_errors();
+    if !causes.is_empty() {
+        warnings.push(format!(
+            "the OS refused connections: {}",
+            causes.join(", ")
+        ));
+    }
+    if let Some(sig) = interrupted {
+        warnings.insert(
+            0,
+            format!(
+                "interrupted (signal {sig}) after {:.1} s: a partial measurement",
+                window.as_secs_f64()
+            ),
+        );
+    }
 
     LoadReport {
         schema: LOAD_SCHEMA.into(),
@@ -82,6 +114,7 @@ pub fn build_report(
             Schedule::Open(_) => "open".into(),
         },
         connections: cfg.connections,
+        connections_open: Some(opened),
         duration_s: window_s,
         requests,
         throughput_rps: per_s(requests as f64),

@@ -27,11 +27,16 @@ pub fn render(cfg: &LoadConfig, report: &LoadReport) -> String {
         Some(rps) => format!("open loop at {} req/s", count(rps.round() as u64)),
         None => "closed loop".into(),
     };
+    let connections = match report.connections_open {
+        Some(open) if open != report.connections => {
+            format!("{open} of {} connections open", report.connections)
+        }
+        _ => format!("{} connections", report.connections),
+    };
     out += &format!(
-        "{} {} · {pace} · {} connections · {stop} · {} thread(s)\n",
+        "{} {} · {pace} · {connections} · {stop} · {} thread(s)\n",
         cfg.method,
         cfg.urls.first().map(url::Url::as_str).unwrap_or_default(),
-        report.connections,
         report.generator.threads
     );
     for url in cfg.urls.iter().skip(1) {
@@ -100,7 +105,7 @@ pub fn render(cfg: &LoadConfig, report: &LoadReport) -> String {
             per_s(report.bytes_out)
         ),
     ));
-    if !report.per_second.is_empty() {
+    if report.requests > 0 && !report.per_second.is_empty() {
         let mut sorted = report.per_second.clone();
         sorted.sort_unstable();
         lines.push((
@@ -137,7 +142,11 @@ pub fn render(cfg: &LoadConfig, report: &LoadReport) -> String {
     }
 
     out += "\n";
-    out += &latency_table(report);
+    if report.requests > 0 {
+        out += &latency_table(report);
+    } else {
+        out += "  Latency     none: nothing answered\n";
+    }
     out += "\n";
     for w in &report.warnings {
         out += &format!("warning: {w}\n");
@@ -280,6 +289,7 @@ mod tests {
             schema: LOAD_SCHEMA.into(),
             mode: "open".into(),
             connections: 16,
+            connections_open: None,
             duration_s: 3.0,
             requests: 5_990,
             throughput_rps: 1996.7,

@@ -71,8 +71,17 @@ pub fn resolve_stacks(cfg: &SuiteConfig) -> anyhow::Result<Vec<Stack>> {
         all.retain(|s| cfg.stack_filter.contains(&s.name));
     }
     for s in extra {
-        if !all.iter().any(|a| a.name == s.name) {
-            all.push(s);
+        // A manifest named like a built-in replaces it (as in `verify`).
+        match all.iter().position(|a| a.name == s.name) {
+            Some(i) => {
+                eprintln!(
+                    "note: --stack {}: stack `{}` replaces the built-in stack of that name",
+                    s.dir.display(),
+                    s.name
+                );
+                all[i] = s;
+            }
+            None => all.push(s),
         }
     }
     if all.is_empty() {
@@ -160,6 +169,7 @@ impl Runner<'_> {
                 }
                 RuntimeStatus::Present { version } => {
                     rec.runtime_version = Some(version);
+                    self.installing(&stack);
                     let s = stack.clone();
                     let opts = stack::SetupOpts {
                         force: false,
@@ -168,7 +178,13 @@ impl Runner<'_> {
                     let outcome =
                         tokio::task::spawn_blocking(move || stack::setup(&s, &opts)).await;
                     match outcome.map_err(anyhow::Error::from).and_then(|r| r) {
-                        Ok(_) => {
+                        Ok(done) => {
+                            if let stack::SetupOutcome::Installed { seconds } = done {
+                                self.report.note(&format!(
+                                    "installed {} in {seconds:.0} s",
+                                    stack.name
+                                ));
+                            }
                             rec.packages = stack::packages(&stack);
                             rec.db_driver =
                                 stack.databases.get(self.cfg.settings.db.name()).cloned();
@@ -310,7 +326,6 @@ impl Runner<'_> {
         let report =
             crate::verify::verify_url(&target.base_url(), scenarios, self.db.as_ref()).await;
         let failures = report.failures();
-        let rec = self.record(name);
         let mut passed = Vec::new();
         for &sc in scenarios {
             if report.passed(sc) {
@@ -320,7 +335,11 @@ impl Runner<'_> {
                     .get(&sc)
                     .cloned()
                     .unwrap_or_else(|| "no check ran".into());
-                rec.verify_failures.insert(sc.name().to_string(), why);
+                self.report
+                    .note(&format!("{name}: {sc} failed verification, not measured: {why}"));
+                self.record(name)
+                    .verify_failures
+                    .insert(sc.name().to_string(), why);
             }
         }
         passed
@@ -403,7 +422,7 @@ impl Runner<'_> {
                 self.scenario(&mut running, &stack.name, sc, 1, trial, false)
                     .await?;
                 if !running.is_alive() {
-                    self.crashed(&stack.name, sc, running.stderr_tail(20))?;
+                    self.crashed(&stack.name, sc, &mut running)?;
                 }
             }
             if override_cmd || !running.is_alive() {
@@ -513,17 +532,38 @@ impl Runner<'_> {
         &mut self,
         name: &str,
         sc: Scenario,
-        tail: Vec<String>,
+        running: &mut Running,
     ) -> anyhow::Result<()> {
+        if crate::proc::guard::interrupted() {
+            return Ok(()); // stopped by the interrupt's cleanup, not a crash
+        }
+        let status = running
+            .exit_status()
+            .map(|s| format!(" ({s})"))
+            .unwrap_or_default();
         self.report.note(&format!(
-            "{name}: server exited during {sc}; restarting for the next scenario"
+            "{name}: server exited during {sc}{status}; restarting for the next scenario"
         ));
         self.record(name).failures.push(FailureRecord {
             scenario: Some(sc),
-            message: format!("server exited during {sc}"),
-            stderr_tail: tail,
+            message: format!("server exited during {sc}{status}"),
+            stderr_tail: running.stderr_tail(20),
         });
         self.updated()
+    }
+
+    /// Says that `stack` is being installed, and roughly for how long.
+    fn installing(&mut self, stack: &Stack) {
+        if stack::is_installed(stack) {
+            return;
+        }
+        let expected = stack::expected_install(stack);
+        self.report.note(&format!(
+            "installing {} (first use; about {})…",
+            stack.name,
+            humantime::format_duration(expected)
+        ));
+        self.measuring(&stack.name, "install", 1, "installing", expected);
     }
 
     pub(crate) fn measuring(

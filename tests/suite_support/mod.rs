@@ -39,6 +39,7 @@ pub fn load(rps: f64, p50: u64, p99: u64, target: Option<f64>) -> LoadReport {
         schema: "ringside.load/1".into(),
         mode: if target.is_some() { "open" } else { "closed" }.into(),
         connections: 64,
+        connections_open: None,
         duration_s: 2.0,
         requests: (rps * 2.0) as u64,
         throughput_rps: rps,
