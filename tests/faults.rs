@@ -208,6 +208,58 @@ fn sigkill_leaves_a_grandchild_that_the_next_run_stops_before_it_starts() {
     assert!(said.contains("stopped what an earlier ringside"), "{said}");
 }
 
+/// Pid of the postmaster a live run lock names, once it has one.
+fn postmaster_of_run(registry: &Path) -> Option<i32> {
+    for e in std::fs::read_dir(registry).ok()?.flatten() {
+        let lock: serde_json::Value = serde_json::from_slice(&std::fs::read(e.path()).ok()?).ok()?;
+        for data in lock["postgres"].as_array().into_iter().flatten() {
+            let pidfile = Path::new(data.as_str()?).join("postmaster.pid");
+            if let Some(pid) = std::fs::read_to_string(pidfile)
+                .ok()
+                .and_then(|t| t.lines().next()?.trim().parse().ok())
+            {
+                return Some(pid);
+            }
+        }
+    }
+    None
+}
+
+fn alive(pid: i32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| {
+        !s.rsplit(')')
+            .next()
+            .is_some_and(|r| r.trim_start().starts_with('Z'))
+    })
+}
+
+#[test]
+fn sigkill_with_postgres_leaves_no_postmaster_and_resume_completes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let tag = tag();
+    let mut cmd = run_fixture(&out, &tag, "faulty-pg", "plaintext,json");
+    cmd.args(["--db", "postgres"]);
+    let mut child = start_and_wait_for_a_point(cmd, &out);
+    let postmaster = postmaster_of_run(&tmp.path().join("runs"))
+        .expect("PostgreSQL runs (apt-get install postgresql; scripts/test.sh does)");
+    assert!(alive(postmaster));
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let until = Instant::now() + Duration::from_secs(5);
+    while alive(postmaster) && Instant::now() < until {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(!alive(postmaster), "the postmaster outlived ringside's SIGKILL by 5 s");
+    let cmdlines = |pids: Vec<u32>| -> Vec<String> {
+        pids.iter()
+            .map(|p| String::from_utf8_lossy(&std::fs::read(format!("/proc/{p}/cmdline")).unwrap_or_default()).replace('\0', " "))
+            .collect()
+    };
+    assert!(none_left(&tag, Duration::from_secs(2)), "{:?}", cmdlines(tagged_processes(&tag)));
+    resume_completes(&out, &tag);
+}
+
 #[test]
 fn out_onto_a_finished_run_is_refused_and_its_results_stay_byte_for_byte() {
     let tmp = tempfile::tempdir().unwrap();

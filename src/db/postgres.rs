@@ -52,6 +52,8 @@ pub struct PgInstance {
     port: u16,
     version: String,
     guard: Option<Guard>,
+    /// Stops the postmaster (not ringside's child) if ringside is killed outright.
+    _watchdog: Option<Guard>,
     /// Holds the instance directory when the work directory was not reachable
     /// by the `postgres` user (removed on drop).
     _tmp: Vec<tempfile::TempDir>,
@@ -265,11 +267,15 @@ pub async fn provision(work_dir: &Path) -> anyhow::Result<PgInstance> {
             .await
             .context("starting PostgreSQL")??
     };
+    let watchdog = ctl.postmaster_pid().and_then(|pid| {
+        crate::proc::watchdog::stop_if_ringside_dies("postgres", pid, &ctl.data_dir).ok()
+    });
     let instance = PgInstance {
         ctl,
         port,
         version,
         guard: Some(guard),
+        _watchdog: watchdog,
         _tmp: tmp,
     };
     instance

@@ -13,3 +13,4 @@ pub mod lock;
 pub mod reaper;
 pub mod run;
 pub mod tree;
+pub mod watchdog;
