@@ -39,7 +39,9 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             match proc::lock::acquire(name) {
                 Ok(lock) => Some(lock),
                 Err(e) => {
-                    eprintln!("warning: no run lock (what this run leaves if killed is not found later): {e:#}");
+                    eprintln!(
+                        "warning: no run lock (what this run leaves if killed is not found later): {e:#}"
+                    );
                     None
                 }
             }

@@ -94,7 +94,10 @@ fn resume_completes(out: &Path, tag: &str) -> String {
     let (doc, done) = read_results(out);
     assert!(schema_errors(&doc).is_empty(), "{:#?}", schema_errors(&doc));
     assert!(done.finished_at.is_some());
-    assert!(none_left(tag, Duration::from_secs(5)), "nothing left after --resume");
+    assert!(
+        none_left(tag, Duration::from_secs(5)),
+        "nothing left after --resume"
+    );
     stderr(&o)
 }
 
@@ -107,13 +110,22 @@ fn a_server_that_crashes_after_n_requests_exits_1_and_records_its_exit_status() 
         .output()
         .unwrap();
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
-    assert!(stderr(&o).contains("nothing valid was measured"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("nothing valid was measured"),
+        "{}",
+        stderr(&o)
+    );
     let (doc, r) = read_results(&out);
     assert!(schema_errors(&doc).is_empty());
-    assert!(r.points.iter().all(|p| !p.valid), "no valid point from a crashing server");
+    assert!(
+        r.points.iter().all(|p| !p.valid),
+        "no valid point from a crashing server"
+    );
     let rec = &r.stacks[0];
     assert!(
-        rec.failures.iter().any(|f| f.message.contains("exit status 3")),
+        rec.failures
+            .iter()
+            .any(|f| f.message.contains("exit status 3")),
         "{:#?}",
         rec.failures
     );
@@ -131,7 +143,11 @@ fn a_server_that_never_answers_ends_the_run_on_time_with_exit_1() {
         .unwrap();
     assert!(t0.elapsed() < Duration::from_secs(60), "{:?}", t0.elapsed());
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
-    assert!(stderr(&o).contains("plaintext failed verification"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("plaintext failed verification"),
+        "{}",
+        stderr(&o)
+    );
     let (_, r) = read_results(&out);
     assert!(r.stacks[0].verify_failures.contains_key("plaintext"));
     assert!(r.points.is_empty());
@@ -157,7 +173,8 @@ fn sigterm_mid_run_exits_143_keeps_the_results_and_resume_completes() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("out");
     let tag = tag();
-    let child = start_and_wait_for_a_point(run_fixture(&out, &tag, "suite-py", "plaintext,json"), &out);
+    let child =
+        start_and_wait_for_a_point(run_fixture(&out, &tag, "suite-py", "plaintext,json"), &out);
     kill(Pid::from_raw(child.id() as i32), Signal::SIGTERM).unwrap();
     let status = child.wait_with_output().unwrap().status;
     assert_eq!(status.code(), Some(143));
@@ -166,7 +183,10 @@ fn sigterm_mid_run_exits_143_keeps_the_results_and_resume_completes() {
     assert!(schema_errors(&doc).is_empty());
     assert!(partial.finished_at.is_none());
     assert!(!partial.points.is_empty());
-    assert!(partial.stacks[0].failures.is_empty(), "the interrupt is not a crash");
+    assert!(
+        partial.stacks[0].failures.is_empty(),
+        "the interrupt is not a crash"
+    );
     resume_completes(&out, &tag);
 }
 
@@ -197,13 +217,18 @@ fn sigkill_leaves_a_grandchild_that_the_next_run_stops_before_it_starts() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("out");
     let tag = tag();
-    let mut child =
-        start_and_wait_for_a_point(run_fixture(&out, &tag, "faulty-forking", "plaintext,json"), &out);
+    let mut child = start_and_wait_for_a_point(
+        run_fixture(&out, &tag, "faulty-forking", "plaintext,json"),
+        &out,
+    );
     child.kill().unwrap();
     child.wait().unwrap();
     std::thread::sleep(Duration::from_millis(500));
     let left = tagged_processes(&tag);
-    assert!(!left.is_empty(), "the forked server escapes the parent-death signal");
+    assert!(
+        !left.is_empty(),
+        "the forked server escapes the parent-death signal"
+    );
     let said = resume_completes(&out, &tag);
     assert!(said.contains("stopped what an earlier ringside"), "{said}");
 }
@@ -211,7 +236,8 @@ fn sigkill_leaves_a_grandchild_that_the_next_run_stops_before_it_starts() {
 /// Pid of the postmaster a live run lock names, once it has one.
 fn postmaster_of_run(registry: &Path) -> Option<i32> {
     for e in std::fs::read_dir(registry).ok()?.flatten() {
-        let lock: serde_json::Value = serde_json::from_slice(&std::fs::read(e.path()).ok()?).ok()?;
+        let lock: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(e.path()).ok()?).ok()?;
         for data in lock["postgres"].as_array().into_iter().flatten() {
             let pidfile = Path::new(data.as_str()?).join("postmaster.pid");
             if let Some(pid) = std::fs::read_to_string(pidfile)
@@ -250,13 +276,25 @@ fn sigkill_with_postgres_leaves_no_postmaster_and_resume_completes() {
     while alive(postmaster) && Instant::now() < until {
         std::thread::sleep(Duration::from_millis(50));
     }
-    assert!(!alive(postmaster), "the postmaster outlived ringside's SIGKILL by 5 s");
+    assert!(
+        !alive(postmaster),
+        "the postmaster outlived ringside's SIGKILL by 5 s"
+    );
     let cmdlines = |pids: Vec<u32>| -> Vec<String> {
         pids.iter()
-            .map(|p| String::from_utf8_lossy(&std::fs::read(format!("/proc/{p}/cmdline")).unwrap_or_default()).replace('\0', " "))
+            .map(|p| {
+                String::from_utf8_lossy(
+                    &std::fs::read(format!("/proc/{p}/cmdline")).unwrap_or_default(),
+                )
+                .replace('\0', " ")
+            })
             .collect()
     };
-    assert!(none_left(&tag, Duration::from_secs(2)), "{:?}", cmdlines(tagged_processes(&tag)));
+    assert!(
+        none_left(&tag, Duration::from_secs(2)),
+        "{:?}",
+        cmdlines(tagged_processes(&tag))
+    );
     resume_completes(&out, &tag);
 }
 
@@ -268,7 +306,9 @@ fn out_onto_a_finished_run_is_refused_and_its_results_stay_byte_for_byte() {
     let old = std::fs::read(root().join("tests/fixtures/results/full.json")).unwrap();
     std::fs::write(out.join("results.json"), &old).unwrap();
     let tag = tag();
-    let o = run_fixture(&out, &tag, "suite-py", "plaintext").output().unwrap();
+    let o = run_fixture(&out, &tag, "suite-py", "plaintext")
+        .output()
+        .unwrap();
     assert_eq!(o.status.code(), Some(2));
     let msg = stderr(&o);
     assert!(msg.contains("--resume") && msg.contains("--force"), "{msg}");
@@ -281,9 +321,13 @@ fn flags_beside_resume_are_refused_not_ignored() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("out");
     std::fs::create_dir_all(&out).unwrap();
-    let o = ringside_run(&out, &tag(), &["--resume", out.to_str().unwrap(), "--trials", "3"])
-        .output()
-        .unwrap();
+    let o = ringside_run(
+        &out,
+        &tag(),
+        &["--resume", out.to_str().unwrap(), "--trials", "3"],
+    )
+    .output()
+    .unwrap();
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("--trials"), "{}", stderr(&o));
 }
@@ -292,11 +336,19 @@ fn flags_beside_resume_are_refused_not_ignored() {
 fn an_unknown_stack_leaves_no_results_folder() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("out");
-    let o = ringside_run(&out, &tag(), &["--stacks", "nope", "--out", out.to_str().unwrap()])
-        .output()
-        .unwrap();
+    let o = ringside_run(
+        &out,
+        &tag(),
+        &["--stacks", "nope", "--out", out.to_str().unwrap()],
+    )
+    .output()
+    .unwrap();
     assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("unknown stack `nope`"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("unknown stack `nope`"),
+        "{}",
+        stderr(&o)
+    );
     assert!(!out.exists(), "no empty results folder");
 }
 
@@ -321,7 +373,10 @@ fn an_edited_results_file_with_a_negative_figure_is_refused_naming_the_field() {
         .unwrap();
     assert_eq!(o.status.code(), Some(2));
     let msg = stderr(&o);
-    assert!(msg.contains(&format!("points[{i}].load.throughput_rps")), "{msg}");
+    assert!(
+        msg.contains(&format!("points[{i}].load.throughput_rps")),
+        "{msg}"
+    );
 }
 
 #[test]
@@ -331,5 +386,94 @@ fn verify_takes_stacks_like_run() {
         .output()
         .unwrap();
     assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("unknown stack `nope`"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("unknown stack `nope`"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn run_url_at_a_server_that_fails_verification_exits_1_saying_why() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let server = root().join("tests/fixtures/stacks/faulty-hang/server.py");
+    let mut child = Command::new("python3")
+        .arg(&server)
+        .args(["--port", &port.to_string(), "--mode", "garbage"])
+        .spawn()
+        .unwrap();
+    let url = format!("http://127.0.0.1:{port}");
+    let until = Instant::now() + Duration::from_secs(10);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < until, "the fixture server did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let mut args = vec![
+        "--url",
+        url.as_str(),
+        "--scenarios",
+        "plaintext",
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    args.extend_from_slice(&QUICK);
+    let o = ringside_run(&out, &tag(), &args).output().unwrap();
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let msg = stderr(&o);
+    assert!(msg.contains("plaintext failed verification"), "{msg}");
+}
+
+#[test]
+fn a_stack_manifest_named_like_a_built_in_replaces_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let server = root().join("tests/fixtures/stacks/suite-py/server.py");
+    let manifest = |framework: &str| {
+        format!(
+            "name = \"suite-py\"\nlanguage = \"python\"\nframework = \"{framework}\"\n\
+             description = \"test\"\nscenarios = [\"plaintext\"]\n\n[start]\n\
+             command = [\"python3\", \"-u\", {server:?}, \"--port\", \"{{port}}\"]\nmax_workers = 1\n",
+            server = server.display().to_string()
+        )
+    };
+    let builtin = tmp.path().join("builtin/suite-py");
+    std::fs::create_dir_all(&builtin).unwrap();
+    std::fs::write(builtin.join("stack.toml"), manifest("built-in")).unwrap();
+    let mine = tmp.path().join("mine");
+    std::fs::create_dir_all(&mine).unwrap();
+    std::fs::write(mine.join("stack.toml"), manifest("mine")).unwrap();
+    let stack = mine.join("stack.toml");
+    let mut args = vec![
+        "--stack",
+        stack.to_str().unwrap(),
+        "--scenarios",
+        "plaintext",
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    args.extend_from_slice(&QUICK);
+    let o = ringside_run(&out, &tag(), &args)
+        .env("RINGSIDE_STACKS_DIR", tmp.path().join("builtin"))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("replaces the built-in"),
+        "{}",
+        stderr(&o)
+    );
+    let (_, r) = read_results(&out);
+    assert_eq!(r.stacks.len(), 1);
+    assert_eq!(
+        r.stacks[0].framework, "mine",
+        "the --stack manifest is measured"
+    );
 }

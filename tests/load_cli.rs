@@ -103,7 +103,11 @@ fn json_report_validates_against_the_schema() {
             .output()
             .unwrap();
         // Every check of the 201 run fails: no request succeeded, exit 1 (JSON still printed).
-        let expected = if args.iter().any(|a| a == "201") { 1 } else { 0 };
+        let expected = if args.iter().any(|a| a == "201") {
+            1
+        } else {
+            0
+        };
         assert_eq!(
             out.status.code(),
             Some(expected),

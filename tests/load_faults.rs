@@ -80,7 +80,16 @@ fn nothing_answered_shows_no_latency_figures() {
         ..Reply::ok("")
     });
     let o = ringside()
-        .args(["load", &server.url("/"), "-c", "2", "-d", "300ms", "--timeout", "200ms"])
+        .args([
+            "load",
+            &server.url("/"),
+            "-c",
+            "2",
+            "-d",
+            "300ms",
+            "--timeout",
+            "200ms",
+        ])
         .output()
         .unwrap();
     let out = text(&o.stdout);

@@ -41,8 +41,9 @@ impl Machine {
     /// This machine now; raises the soft open-files limit to the hard one.
     pub fn here() -> Machine {
         let nofile = super::sys::raise_nofile_limit();
-        let nofile_hard = nix::sys::resource::getrlimit(nix::sys::resource::Resource::RLIMIT_NOFILE)
-            .map_or(nofile, |(_, hard)| hard);
+        let nofile_hard =
+            nix::sys::resource::getrlimit(nix::sys::resource::Resource::RLIMIT_NOFILE)
+                .map_or(nofile, |(_, hard)| hard);
         Machine {
             nofile,
             nofile_hard,
@@ -132,7 +133,9 @@ static OS_ERRORS: Mutex<BTreeMap<String, u64>> = Mutex::new(BTreeMap::new());
 /// Tallies an error the OS gave (a failed connect), by its cause.
 pub fn note_os_error(err: &std::io::Error) {
     let cause = match err.raw_os_error() {
-        Some(code) => nix::errno::Errno::from_raw(code).desc().to_ascii_lowercase(),
+        Some(code) => nix::errno::Errno::from_raw(code)
+            .desc()
+            .to_ascii_lowercase(),
         None => err.kind().to_string(),
     };
     *OS_ERRORS
@@ -186,7 +189,10 @@ mod tests {
         let err = check(&cfg, &machine(1 << 20)).unwrap_err();
         assert_eq!(crate::error::exit_code(&err), 2);
         assert!(err.to_string().contains("--rate"), "{err}");
-        let ok = LoadConfig { schedule: Schedule::Open(RateSchedule::Constant { rps: 1e6 }), ..cfg };
+        let ok = LoadConfig {
+            schedule: Schedule::Open(RateSchedule::Constant { rps: 1e6 }),
+            ..cfg
+        };
         assert!(check(&ok, &machine(1 << 20)).is_ok());
     }
 
@@ -195,7 +201,10 @@ mod tests {
         take_os_errors();
         note_os_error(&std::io::Error::from_raw_os_error(libc::EMFILE));
         note_os_error(&std::io::Error::from_raw_os_error(libc::EMFILE));
-        assert_eq!(take_os_errors(), vec!["too many open files × 2".to_string()]);
+        assert_eq!(
+            take_os_errors(),
+            vec!["too many open files × 2".to_string()]
+        );
         assert!(take_os_errors().is_empty());
     }
 }

@@ -307,7 +307,9 @@ async fn attempt(
 
 /// Connects with Nagle off (requests are written whole).
 pub async fn connect(addr: SocketAddr) -> io::Result<TcpStream> {
-    let stream = TcpStream::connect(addr).await.inspect_err(super::bounds::note_os_error)?;
+    let stream = TcpStream::connect(addr)
+        .await
+        .inspect_err(super::bounds::note_os_error)?;
     stream.set_nodelay(true)?;
     Ok(stream)
 }

@@ -92,10 +92,7 @@ pub fn build_report(
     }
     let causes = super::bounds::take_os_errors();
     if !causes.is_empty() {
-        warnings.push(format!(
-            "the OS refused connections: {}",
-            causes.join(", ")
-        ));
+        warnings.push(format!("the OS refused connections: {}", causes.join(", ")));
     }
     if let Some(sig) = interrupted {
         warnings.insert(

@@ -37,7 +37,9 @@ pub unsafe fn arm_in_child(parent: libc::pid_t) -> std::io::Result<()> {
             return Err(std::io::Error::last_os_error());
         }
         if libc::getppid() != parent {
-            return Err(std::io::Error::other("ringside exited before its child started"));
+            return Err(std::io::Error::other(
+                "ringside exited before its child started",
+            ));
         }
     }
     Ok(())

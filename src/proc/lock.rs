@@ -160,9 +160,10 @@ pub fn all() -> Vec<(PathBuf, RunLock)> {
 pub fn owner_of(dir: &Path) -> Option<RunLock> {
     let dir = std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf());
     let me = std::process::id() as i32;
-    all().into_iter().map(|(_, l)| l).find(|l| {
-        l.pid != me && l.out_dir.as_deref() == Some(dir.as_path()) && l.owner_alive()
-    })
+    all()
+        .into_iter()
+        .map(|(_, l)| l)
+        .find(|l| l.pid != me && l.out_dir.as_deref() == Some(dir.as_path()) && l.owner_alive())
 }
 
 #[cfg(test)]

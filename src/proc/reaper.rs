@@ -39,7 +39,11 @@ impl Reaped {
             parts.push(format!("PostgreSQL (postmaster {:?})", self.postmasters));
         }
         if !self.killed.is_empty() {
-            parts.push(format!("{} process(es) {:?}", self.killed.len(), self.killed));
+            parts.push(format!(
+                "{} process(es) {:?}",
+                self.killed.len(),
+                self.killed
+            ));
         }
         Some(format!(
             "stopped what an earlier ringside (pid {}, no longer running) left behind: {}",
@@ -204,8 +208,14 @@ mod tests {
         assert_eq!(reaped.killed, vec![theirs.id() as i32]);
         assert!(reaped.postmasters.is_empty());
         assert!(reaped.describe().unwrap().contains("1 process(es)"));
-        assert!(theirs.wait().unwrap().code().is_none(), "killed by a signal");
-        assert!(other.try_wait().unwrap().is_none(), "another run's child lives");
+        assert!(
+            theirs.wait().unwrap().code().is_none(),
+            "killed by a signal"
+        );
+        assert!(
+            other.try_wait().unwrap().is_none(),
+            "another run's child lives"
+        );
         let _ = other.kill();
         let _ = other.wait();
     }

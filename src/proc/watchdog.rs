@@ -7,8 +7,8 @@
 //! server is recognised by its working folder, so a reused pid is left
 //! alone. On every ordinary exit path the guard stops the watchdog first.
 
-use std::path::Path;
 use std::os::unix::process::CommandExt;
+use std::path::Path;
 use std::process::{Command, Stdio};
 
 use super::guard::{self, Guard};

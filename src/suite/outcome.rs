@@ -48,13 +48,11 @@ pub fn reasons(results: &Results) -> Vec<String> {
                     .iter()
                     .map(|(sc, why)| format!("{sc} failed verification: {why}"))
                     .collect();
-                parts.extend(s.failures.iter().map(|f| {
-                    f.message
-                        .lines()
-                        .next()
-                        .unwrap_or(&f.message)
-                        .to_string()
-                }));
+                parts.extend(
+                    s.failures
+                        .iter()
+                        .map(|f| f.message.lines().next().unwrap_or(&f.message).to_string()),
+                );
                 let invalid = results
                     .points
                     .iter()

@@ -120,7 +120,10 @@ mod tests {
         assert_eq!(crate::error::exit_code(&err), 2);
         let msg = err.to_string();
         assert!(msg.contains("--resume") && msg.contains("--force"), "{msg}");
-        assert!(msg.contains("2 points") && msg.contains("finished"), "{msg}");
+        assert!(
+            msg.contains("2 points") && msg.contains("finished"),
+            "{msg}"
+        );
         assert!(check_new_out(dir.path(), true).is_ok());
     }
 }

@@ -180,10 +180,8 @@ impl Runner<'_> {
                     match outcome.map_err(anyhow::Error::from).and_then(|r| r) {
                         Ok(done) => {
                             if let stack::SetupOutcome::Installed { seconds } = done {
-                                self.report.note(&format!(
-                                    "installed {} in {seconds:.0} s",
-                                    stack.name
-                                ));
+                                self.report
+                                    .note(&format!("installed {} in {seconds:.0} s", stack.name));
                             }
                             rec.packages = stack::packages(&stack);
                             rec.db_driver =
@@ -335,8 +333,9 @@ impl Runner<'_> {
                     .get(&sc)
                     .cloned()
                     .unwrap_or_else(|| "no check ran".into());
-                self.report
-                    .note(&format!("{name}: {sc} failed verification, not measured: {why}"));
+                self.report.note(&format!(
+                    "{name}: {sc} failed verification, not measured: {why}"
+                ));
                 self.record(name)
                     .verify_failures
                     .insert(sc.name().to_string(), why);

@@ -105,7 +105,11 @@ fn positive(path: String, v: f64) -> Result<(), InvalidField> {
     if v > 0.0 {
         Ok(())
     } else {
-        Err(invalid(path, v, "must be above zero on a valid measurement"))
+        Err(invalid(
+            path,
+            v,
+            "must be above zero on a valid measurement",
+        ))
     }
 }
 

@@ -480,7 +480,10 @@ mod tests {
             Targets::Stacks { names, .. } => names,
             Targets::Url(_) => panic!("stacks expected"),
         };
-        assert_eq!(names(config(&["node-http", "rust-axum"]).unwrap()), ["node-http", "rust-axum"]);
+        assert_eq!(
+            names(config(&["node-http", "rust-axum"]).unwrap()),
+            ["node-http", "rust-axum"]
+        );
         assert_eq!(
             names(config(&["--stacks", "node-http,rust-axum", "rust-axum"]).unwrap()),
             ["rust-axum", "node-http"]
