@@ -5,19 +5,14 @@
 //! child forked from a blocking thread that ended must die, which shows the
 //! signal really is armed.
 
+mod suite_support;
+
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use ringside::proc::deathsig;
 use ringside::stack::{self, LaunchOpts};
-
-fn alive(pid: i32) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| {
-        !s.rsplit(')')
-            .next()
-            .is_some_and(|r| r.trim_start().starts_with('Z'))
-    })
-}
+use suite_support::alive;
 
 #[test]
 fn a_stack_outlives_idle_blocking_threads_and_a_child_of_an_ended_thread_dies() {

@@ -101,22 +101,26 @@ fn resume_completes(out: &Path, tag: &str) -> String {
     stderr(&o)
 }
 
-#[test]
-fn a_server_that_crashes_after_n_requests_exits_1_and_records_its_exit_status() {
+/// Runs a faulty fixture on `plaintext`: exit 1, results on disk, and no
+/// process of the run left. Returns the stderr and the results.
+fn fails_with_1(stack: &str) -> (String, ringside::suite::results::Results) {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("out");
     let tag = tag();
-    let o = run_fixture(&out, &tag, "faulty-crash", "plaintext")
+    let o = run_fixture(&out, &tag, stack, "plaintext")
         .output()
         .unwrap();
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
-    assert!(
-        stderr(&o).contains("nothing valid was measured"),
-        "{}",
-        stderr(&o)
-    );
     let (doc, r) = read_results(&out);
-    assert!(schema_errors(&doc).is_empty());
+    assert!(schema_errors(&doc).is_empty(), "{:#?}", schema_errors(&doc));
+    assert!(none_left(&tag, Duration::from_secs(5)));
+    (stderr(&o), r)
+}
+
+#[test]
+fn a_server_that_crashes_after_n_requests_exits_1_and_records_its_exit_status() {
+    let (err, r) = fails_with_1("faulty-crash");
+    assert!(err.contains("nothing valid was measured"), "{err}");
     assert!(
         r.points.iter().all(|p| !p.valid),
         "no valid point from a crashing server"
@@ -129,43 +133,23 @@ fn a_server_that_crashes_after_n_requests_exits_1_and_records_its_exit_status() 
         "{:#?}",
         rec.failures
     );
-    assert!(none_left(&tag, Duration::from_secs(5)));
 }
 
 #[test]
 fn a_server_that_never_answers_ends_the_run_on_time_with_exit_1() {
-    let tmp = tempfile::tempdir().unwrap();
-    let out = tmp.path().join("out");
-    let tag = tag();
     let t0 = Instant::now();
-    let o = run_fixture(&out, &tag, "faulty-hang", "plaintext")
-        .output()
-        .unwrap();
+    let (err, r) = fails_with_1("faulty-hang");
     assert!(t0.elapsed() < Duration::from_secs(60), "{:?}", t0.elapsed());
-    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
-    assert!(
-        stderr(&o).contains("plaintext failed verification"),
-        "{}",
-        stderr(&o)
-    );
-    let (_, r) = read_results(&out);
+    assert!(err.contains("plaintext failed verification"), "{err}");
     assert!(r.stacks[0].verify_failures.contains_key("plaintext"));
     assert!(r.points.is_empty());
-    assert!(none_left(&tag, Duration::from_secs(5)));
 }
 
 #[test]
 fn a_server_that_answers_garbage_fails_verification_with_exit_1() {
-    let tmp = tempfile::tempdir().unwrap();
-    let out = tmp.path().join("out");
-    let tag = tag();
-    let o = run_fixture(&out, &tag, "faulty-garbage", "plaintext")
-        .output()
-        .unwrap();
-    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
-    let (_, r) = read_results(&out);
+    let (err, r) = fails_with_1("faulty-garbage");
+    assert!(err.contains("plaintext failed verification"), "{err}");
     assert!(r.stacks[0].verify_failures.contains_key("plaintext"));
-    assert!(none_left(&tag, Duration::from_secs(5)));
 }
 
 #[test]
@@ -249,14 +233,6 @@ fn postmaster_of_run(registry: &Path) -> Option<i32> {
         }
     }
     None
-}
-
-fn alive(pid: i32) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| {
-        !s.rsplit(')')
-            .next()
-            .is_some_and(|r| r.trim_start().starts_with('Z'))
-    })
 }
 
 #[test]

@@ -444,6 +444,15 @@ pub fn tagged_processes(tag: &str) -> Vec<u32> {
     out
 }
 
+/// True while `pid` runs (not a zombie).
+pub fn alive(pid: i32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| {
+        !s.rsplit(')')
+            .next()
+            .is_some_and(|r| r.trim_start().starts_with('Z'))
+    })
+}
+
 /// `ringside run` on the fixture stacks only (no built-ins), tagged.
 pub fn run_cmd(out: &Path, tag: &str, extra: &[&str]) -> std::process::Command {
     let empty = out.parent().unwrap().join("no-builtin-stacks");
