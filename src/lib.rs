@@ -14,6 +14,7 @@ pub mod proc;
 pub mod report;
 pub mod scenario;
 pub mod stack;
+pub mod stats;
 pub mod suite;
 pub mod verdict;
 pub mod verify;

@@ -10,8 +10,8 @@ use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{CellAlignment, ContentArrangement, Table};
 
 use crate::scenario::Scenario;
+use crate::stats::basic::{self as stats, Summary};
 use crate::suite::results::{Point, PointKind, Results, StackRecord, StackStatus};
-use crate::suite::stats::{self, Summary};
 
 /// Medians closer than this fraction are a tie even with one trial.
 const TIE_FLOOR: f64 = 0.03;

@@ -19,7 +19,6 @@ pub mod outdir;
 pub mod points;
 pub mod results;
 pub mod runner;
-pub mod stats;
 pub mod target;
 pub mod validate;
 pub mod workers;

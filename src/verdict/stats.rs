@@ -3,12 +3,12 @@
 //!
 //! A [`Spread`] is the median of the valid trials with their min–max range;
 //! two figures whose ranges overlap are a tie. Medians, summaries and the tie
-//! rule are the harness's ([`crate::suite::stats`]); this adds the serialisable
+//! rule are the harness's ([`crate::stats::basic`]); this adds the serialisable
 //! figure the verdict passes around and ratios that hold beyond the spread.
 
 use serde::Serialize;
 
-use crate::suite::stats::{Summary, is_tie, summarize};
+use crate::stats::basic::{Summary, is_tie, summarize};
 
 /// Median of valid trials with their range. Invariant: `min <= median <= max`, `n >= 1`.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -20,8 +20,8 @@ pub struct Spread {
     pub n: usize,
 }
 
-/// Median of `values` (the harness's [`crate::suite::stats::median`]).
-pub use crate::suite::stats::median;
+/// Median of `values` (the harness's [`crate::stats::basic::median`]).
+pub use crate::stats::basic::median;
 
 impl Spread {
     /// Median and range of `values`; `None` when empty or not finite.
@@ -70,7 +70,7 @@ impl Spread {
     }
 }
 
-/// The tie rule of [`crate::suite::stats::is_tie`] with no noise floor: two
+/// The tie rule of [`crate::stats::basic::is_tie`] with no noise floor: two
 /// figures are a tie when their min–max ranges overlap.
 pub fn tie(a: &Spread, b: &Spread) -> bool {
     is_tie(&a.summary(), &b.summary(), 0.0)
