@@ -217,8 +217,21 @@ fn sigkill_leaves_a_grandchild_that_the_next_run_stops_before_it_starts() {
     assert!(said.contains("stopped what an earlier ringside"), "{said}");
 }
 
-/// Pid of the postmaster a live run lock names, once it has one.
-fn postmaster_of_run(registry: &Path) -> Option<i32> {
+/// Pid of the run's postmaster: from the data folder under the results
+/// folder, else from one the run lock names.
+fn postmaster_of_run(out: &Path, registry: &Path) -> Option<i32> {
+    let read = |pidfile: &Path| -> Option<i32> {
+        std::fs::read_to_string(pidfile)
+            .ok()?
+            .lines()
+            .next()?
+            .trim()
+            .parse()
+            .ok()
+    };
+    if let Some(pid) = read(&out.join("db/postgres/data/postmaster.pid")) {
+        return Some(pid);
+    }
     for e in std::fs::read_dir(registry).ok()?.flatten() {
         let lock: serde_json::Value =
             serde_json::from_slice(&std::fs::read(e.path()).ok()?).ok()?;
@@ -243,7 +256,7 @@ fn sigkill_with_postgres_leaves_no_postmaster_and_resume_completes() {
     let mut cmd = run_fixture(&out, &tag, "faulty-pg", "plaintext,json");
     cmd.args(["--db", "postgres"]);
     let mut child = start_and_wait_for_a_point(cmd, &out);
-    let postmaster = postmaster_of_run(&tmp.path().join("runs"))
+    let postmaster = postmaster_of_run(&out, &tmp.path().join("runs"))
         .expect("PostgreSQL runs (apt-get install postgresql; scripts/test.sh does)");
     assert!(alive(postmaster));
     child.kill().unwrap();
