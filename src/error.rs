@@ -1,5 +1,6 @@
 //! Error classification for the exit code: bad input (flags, manifests, files
-//! named by the user) exits 2, everything else 1.
+//! named by the user, machine limits a request exceeds) exits 2, everything
+//! else 1 (the whole policy: [`crate::exit`]).
 
 use std::error::Error as StdError;
 
@@ -25,9 +26,9 @@ pub fn bad_input_msg(msg: impl Into<String>) -> anyhow::Error {
 /// The process exit code for an error: 2 for bad input, else 1.
 pub fn exit_code(err: &anyhow::Error) -> u8 {
     if err.chain().any(|cause| cause.is::<BadInput>()) {
-        2
+        crate::exit::BAD_INPUT
     } else {
-        1
+        crate::exit::FAILED
     }
 }
 

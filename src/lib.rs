@@ -8,6 +8,7 @@
 pub mod cli;
 pub mod db;
 pub mod error;
+pub mod exit;
 pub mod k8s;
 pub mod load;
 pub mod merge;
@@ -27,6 +28,29 @@ use cli::{Cli, Command};
 /// Runs one parsed command line; `main` only prints the error and picks the exit code.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     proc::guard::install_signal_handler();
+    // Commands that launch processes first stop what a ringside killed
+    // outright left running, then hold a run lock of their own.
+    let launches = match &cli.command {
+        Command::Run(_) => Some("run"),
+        Command::Verify(_) => Some("verify"),
+        Command::Setup(_) => Some("setup"),
+        _ => None,
+    };
+    let _lock = match launches {
+        Some(name) => {
+            proc::reaper::reap_stale_and_say();
+            match proc::lock::acquire(name) {
+                Ok(lock) => Some(lock),
+                Err(e) => {
+                    eprintln!(
+                        "warning: no run lock (what this run leaves if killed is not found later): {e:#}"
+                    );
+                    None
+                }
+            }
+        }
+        None => None,
+    };
     let result = match cli.command {
         Command::Load(args) => load::cli::run(args),
         Command::Run(args) => suite::cli::run(args),

@@ -52,6 +52,8 @@ pub struct PgInstance {
     port: u16,
     version: String,
     guard: Option<Guard>,
+    /// Stops the postmaster (not ringside's child) if ringside is killed outright.
+    _watchdog: Option<Guard>,
     /// Holds the instance directory when the work directory was not reachable
     /// by the `postgres` user (removed on drop).
     _tmp: Vec<tempfile::TempDir>,
@@ -84,6 +86,8 @@ impl PgCtl {
         cmd.current_dir(&self.root)
             .stdin(std::process::Stdio::null())
             .env("LC_ALL", "C");
+        // The run id lets the next ringside find a postmaster this one left.
+        crate::proc::deathsig::arm(&mut cmd);
         cmd
     }
 
@@ -200,6 +204,7 @@ impl PgInstance {
                 if let Some(g) = self.guard.take() {
                     g.disarm();
                 }
+                crate::proc::lock::remove_postgres(&self.ctl.data_dir);
                 Ok(())
             }
             // Dropping `self` runs the guard: immediate stop, then SIGKILL.
@@ -248,10 +253,13 @@ pub async fn provision(work_dir: &Path) -> anyhow::Result<PgInstance> {
             .await
             .context("preparing PostgreSQL")??
     };
-    // From here on the server may run: the guard stops it on every exit path.
+    // From here on the server may run: the guard stops it on every exit path,
+    // and the run lock names it for the next ringside should this one be killed.
+    crate::proc::lock::add_postgres(&ctl.data_dir);
     let cleanup_ctl = ctl.clone();
     let guard = guard::register(format!("postgres {}", ctl.data_dir.display()), move || {
-        cleanup_ctl.stop_hard()
+        cleanup_ctl.stop_hard();
+        crate::proc::lock::remove_postgres(&cleanup_ctl.data_dir);
     });
     let port = {
         let ctl = ctl.clone();
@@ -259,11 +267,15 @@ pub async fn provision(work_dir: &Path) -> anyhow::Result<PgInstance> {
             .await
             .context("starting PostgreSQL")??
     };
+    let watchdog = ctl.postmaster_pid().and_then(|pid| {
+        crate::proc::watchdog::stop_if_ringside_dies("postgres", pid, &ctl.data_dir).ok()
+    });
     let instance = PgInstance {
         ctl,
         port,
         version,
         guard: Some(guard),
+        _watchdog: watchdog,
         _tmp: tmp,
     };
     instance
@@ -365,6 +377,8 @@ fn prepare(
         as_postgres,
     };
     if ctl.data_dir.exists() {
+        // A postmaster left by a ringside killed outright may still run in it.
+        crate::proc::reaper::stop_postmaster(&ctl.data_dir);
         std::fs::remove_dir_all(&ctl.data_dir)
             .with_context(|| format!("removing old data directory {}", ctl.data_dir.display()))?;
     }

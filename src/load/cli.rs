@@ -122,7 +122,7 @@ pub enum InputError {
         value: String,
         reason: String,
     },
-    #[error("--{flag} `{path}` cannot be read: {source}")]
+    #[error("--{flag} `{path}` cannot be read")]
     File {
         flag: &'static str,
         path: PathBuf,
@@ -358,6 +358,10 @@ pub fn run(args: LoadArgs) -> anyhow::Result<ExitCode> {
         return run_ws(&args);
     }
     let cfg = args.to_config()?;
+    super::bounds::check(&cfg, &super::bounds::Machine::here())?;
+    // On Ctrl-C the engine stops sending and what was measured is printed.
+    crate::proc::guard::defer_exit();
+    crate::proc::guard::set_interrupt_note("printing what was measured so far");
     if let Some(cpus) = &cfg.cpus {
         // Threads made from here on (the runtime, the progress ticker) inherit the mask.
         sys::pin_current_thread(cpus)?;
@@ -393,7 +397,24 @@ pub fn run(args: LoadArgs) -> anyhow::Result<ExitCode> {
     } else {
         terminal::write_summary(&mut stdout, &cfg, &report).context("writing the summary")?;
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(ExitCode::from(exit_code(&cfg, &report)))
+}
+
+/// [`crate::exit::FAILED`] when no request succeeded: nothing answered, or
+/// every answer had an error status (4xx/5xx, unless `--expect-status`
+/// asked for it) or failed its check; else [`crate::exit::OK`].
+pub fn exit_code(cfg: &LoadConfig, report: &super::LoadReport) -> u8 {
+    let expects_status = cfg.check.as_ref().is_some_and(|c| c.status.is_some());
+    let answered: u64 = if expects_status {
+        report.requests
+    } else {
+        report.status_counts.range(..400).map(|(_, n)| n).sum()
+    };
+    if answered.saturating_sub(report.errors.check) == 0 {
+        crate::exit::FAILED
+    } else {
+        crate::exit::OK
+    }
 }
 
 /// `ringside load --ws`: the shared flags are validated as for HTTP (loopback,
@@ -424,6 +445,11 @@ fn run_ws(args: &LoadArgs) -> anyhow::Result<ExitCode> {
             "does not apply to --ws; use --msg-rate (per client)",
         ));
     }
+    super::bounds::check_connections(
+        "--clients",
+        args.ws_flags.clients,
+        &super::bounds::Machine::here(),
+    )?;
     let mut url = cfg.urls[0].clone();
     url.set_scheme("ws")
         .map_err(|()| crate::error::bad_input_msg(format!("cannot use `{text}` as a ws:// URL")))?;

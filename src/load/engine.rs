@@ -41,6 +41,9 @@ const CONNECT_BACKOFF: Duration = Duration::from_millis(10);
 /// milliseconds); a send is never timed from before its actual send.
 const WAKE_EARLY: Duration = Duration::from_millis(1);
 
+/// How often a thread looks for an interrupt (the run then stops sending).
+const INTERRUPT_POLL: Duration = Duration::from_millis(50);
+
 /// Live counters a progress display can poll while a run is going.
 #[derive(Debug, Default)]
 pub struct Live {
@@ -276,6 +279,8 @@ pub struct ThreadResult {
     pub cpu: Duration,
     /// When the thread finished.
     pub ended: std::time::Instant,
+    /// Its connections open when the run started.
+    pub opened: usize,
 }
 
 struct ThreadJob {
@@ -303,6 +308,7 @@ impl ThreadJob {
         // Every thread reaches the barrier, even after a failed setup, so none waits forever.
         self.barrier.wait();
         let (rt, conns) = setup?;
+        let opened = conns.iter().filter(|c| c.is_open()).count();
         // The first thread here waits for `--start-at` (the others block on the cell).
         let origin = self
             .origin
@@ -382,11 +388,23 @@ impl ThreadJob {
             })
         };
         rt.block_on(async {
-            match hard_deadline {
-                Some(hard) => {
-                    let _ = tokio::time::timeout_at(hard, all).await;
+            let bounded = async {
+                match hard_deadline {
+                    Some(hard) => {
+                        let _ = tokio::time::timeout_at(hard, all).await;
+                    }
+                    None => all.await,
                 }
-                None => all.await,
+            };
+            // Ctrl-C: stop sending; what was recorded so far is reported.
+            let interrupted = async {
+                while !crate::proc::guard::interrupted() {
+                    tokio::time::sleep(INTERRUPT_POLL).await;
+                }
+            };
+            tokio::select! {
+                () = bounded => {}
+                () = interrupted => {}
             }
         });
         drop(local);
@@ -397,7 +415,12 @@ impl ThreadJob {
             .map_err(|_| anyhow::anyhow!("connection tasks outlived their thread"))?
             .rec
             .into_inner();
-        Ok(ThreadResult { rec, cpu, ended })
+        Ok(ThreadResult {
+            rec,
+            cpu,
+            ended,
+            opened,
+        })
     }
 
     /// Pins the thread, builds its runtime and opens its connections.

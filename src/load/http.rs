@@ -125,6 +125,11 @@ impl Connection {
         }
     }
 
+    /// True when a socket is open.
+    pub fn is_open(&self) -> bool {
+        self.streams.iter().any(Option::is_some)
+    }
+
     /// Opens the socket for `target` now (before a run starts) if it is not open.
     pub async fn open(&mut self, addrs: &[SocketAddr], target: usize) -> io::Result<()> {
         if self.streams[target].is_none() {
@@ -302,7 +307,9 @@ async fn attempt(
 
 /// Connects with Nagle off (requests are written whole).
 pub async fn connect(addr: SocketAddr) -> io::Result<TcpStream> {
-    let stream = TcpStream::connect(addr).await?;
+    let stream = TcpStream::connect(addr)
+        .await
+        .inspect_err(super::bounds::note_os_error)?;
     stream.set_nodelay(true)?;
     Ok(stream)
 }

@@ -287,6 +287,10 @@ pub fn merge_load(inputs: &[Named<LoadReport>], max_skew: Duration) -> anyhow::R
     let mut uncorrected = open.then(record::new_histogram);
     let mut out = LoadReport {
         connections: 0,
+        connections_open: inputs
+            .iter()
+            .all(|i| i.report.connections_open.is_some())
+            .then_some(0),
         duration_s: 0.0,
         requests: 0,
         throughput_rps: 0.0,
@@ -330,6 +334,10 @@ pub fn merge_load(inputs: &[Named<LoadReport>], max_skew: Duration) -> anyhow::R
             add_into(total, name, "histogram_uncorrected_b64", &h)?;
         }
         out.connections += r.connections;
+        out.connections_open = out
+            .connections_open
+            .zip(r.connections_open)
+            .map(|(a, b)| a + b);
         out.duration_s = out.duration_s.max(r.duration_s);
         out.requests += r.requests;
         out.throughput_rps += r.throughput_rps;

@@ -15,6 +15,7 @@
 //! V2+deflate, percentile text, per-second series) and [`sys`] (CPU time,
 //! pinning, open-file limit, saturation rule).
 
+pub mod bounds;
 pub mod cli;
 pub mod config;
 pub mod engine;

@@ -18,8 +18,12 @@ pub struct LoadReport {
     pub schema: String,
     /// `closed` or `open`.
     pub mode: String,
-    /// Connections opened.
+    /// Connections asked for.
     pub connections: usize,
+    /// Connections actually open when the run started (absent in reports
+    /// of older versions).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connections_open: Option<usize>,
     /// Recording window, seconds (excludes warm-up).
     pub duration_s: f64,
     /// Requests completed with a response inside the window (any status).

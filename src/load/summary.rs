@@ -32,14 +32,21 @@ pub fn build_report(
     );
     let mut cpu = Duration::ZERO;
     let mut ended = origin;
+    let mut opened = 0;
     for r in &results {
         rec.merge(&r.rec);
         cpu += r.cpu;
         ended = ended.max(r.ended);
+        opened += r.opened;
     }
 
     let plan = Plan::for_config(cfg);
+    let interrupted = crate::proc::guard::interrupt_signal();
     let window = match (cfg.stop, &plan) {
+        // Interrupted: the rates are over the part of the window that ran.
+        (Stop::Duration(d), _) if interrupted.is_some() => {
+            ended.saturating_duration_since(record_start).min(d)
+        }
         (Stop::Duration(d), _) => d,
         (Stop::Requests(_), Some(plan)) => plan.recorded_rate(cfg.warmup).0,
         (Stop::Requests(_), None) => rec.last_done.map_or(Duration::ZERO, |d| {
@@ -73,7 +80,7 @@ pub fn build_report(
     // An agent always keeps its raw histograms: `ringside merge` adds them.
     let keep = cfg.keep_histogram || cfg.agent.shard.is_some();
     let generator = sys::generator_usage(cpu, wall, threads, cfg.cpus.as_ref().map(Vec::len));
-    let warnings = warnings(
+    let mut warnings = warnings(
         cfg,
         &rec,
         &status_counts,
@@ -81,6 +88,28 @@ pub fn build_report(
         target_rps,
         achieved_rps,
     );
+    if opened < cfg.connections {
+        warnings.insert(
+            0,
+            format!(
+                "only {opened} of {} connections could be opened",
+                cfg.connections
+            ),
+        );
+    }
+    let causes = super::bounds::take_os_errors();
+    if !causes.is_empty() {
+        warnings.push(format!("the OS refused connections: {}", causes.join(", ")));
+    }
+    if let Some(sig) = interrupted {
+        warnings.insert(
+            0,
+            format!(
+                "interrupted (signal {sig}) after {:.1} s: a partial measurement",
+                window.as_secs_f64()
+            ),
+        );
+    }
 
     LoadReport {
         schema: LOAD_SCHEMA.into(),
@@ -89,6 +118,7 @@ pub fn build_report(
             Schedule::Open(_) => "open".into(),
         },
         connections: cfg.agent.share(cfg.connections as u64) as usize,
+        connections_open: Some(opened),
         duration_s: window_s,
         requests,
         throughput_rps: per_s(requests as f64),

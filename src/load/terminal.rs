@@ -102,11 +102,16 @@ fn render_with(heading: &Heading, report: &LoadReport) -> String {
         Some(rps) => format!("open loop at {} req/s", count(rps.round() as u64)),
         None => "closed loop".into(),
     };
+    let connections = match report.connections_open {
+        Some(open) if open != report.connections => {
+            format!("{open} of {} connections open", report.connections)
+        }
+        _ => format!("{} connections", report.connections),
+    };
     out += &format!(
-        "{} {} · {pace} · {} connections · {stop} · {} thread(s)\n",
+        "{} {} · {pace} · {connections} · {stop} · {} thread(s)\n",
         heading.method,
         heading.urls.first().copied().unwrap_or_default(),
-        report.connections,
         report.generator.threads
     );
     for url in heading.urls.iter().skip(1) {
@@ -179,7 +184,7 @@ fn render_with(heading: &Heading, report: &LoadReport) -> String {
             per_s(report.bytes_out)
         ),
     ));
-    if !report.per_second.is_empty() {
+    if report.requests > 0 && !report.per_second.is_empty() {
         let mut sorted = report.per_second.clone();
         sorted.sort_unstable();
         lines.push((
@@ -216,7 +221,11 @@ fn render_with(heading: &Heading, report: &LoadReport) -> String {
     }
 
     out += "\n";
-    out += &latency_table(report);
+    if report.requests > 0 {
+        out += &latency_table(report);
+    } else {
+        out += "  Latency     none: nothing answered\n";
+    }
     out += "\n";
     for w in &report.warnings {
         out += &format!("warning: {w}\n");
@@ -359,6 +368,7 @@ mod tests {
             schema: LOAD_SCHEMA.into(),
             mode: "open".into(),
             connections: 16,
+            connections_open: None,
             duration_s: 3.0,
             requests: 5_990,
             throughput_rps: 1996.7,

@@ -1,10 +1,15 @@
 //! A process-wide registry of cleanups (process groups to kill, databases to
 //! stop). A [`Guard`] runs its cleanup when dropped; SIGINT/SIGTERM/SIGHUP run
-//! every registered cleanup and exit 130, so no child outlives ringside.
+//! every registered cleanup and exit 128 + the signal (130, 143, 129; see
+//! [`crate::exit`]), so no child outlives ringside. A command that can still
+//! say something useful after an interrupt (`load` prints what it measured)
+//! calls [`defer_exit`] and ends by itself; the message printed on a signal
+//! claims only what the command set with [`set_interrupt_note`].
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, Ordering};
 use std::sync::{Mutex, Once};
+use std::time::Duration;
 
 type Cleanup = Box<dyn FnOnce() + Send>;
 
@@ -17,6 +22,14 @@ static SHUTTING_DOWN: AtomicBool = AtomicBool::new(false);
 /// Held by the interrupt handler from setting [`SHUTTING_DOWN`] until the
 /// process exits, so a main thread that finishes meanwhile waits for it.
 static SWEEP: Mutex<()> = Mutex::new(());
+/// The signal that started the shutdown (0: none yet).
+static SIGNAL: AtomicI32 = AtomicI32::new(0);
+/// Set by [`defer_exit`]: the command ends by itself after an interrupt.
+static DEFER: AtomicBool = AtomicBool::new(false);
+/// What the interrupt message adds (where the results so far are).
+static NOTE: Mutex<Option<String>> = Mutex::new(None);
+/// How long a deferred command may take to finish after an interrupt.
+const DEFER_LIMIT: Duration = Duration::from_secs(10);
 
 /// Runs its cleanup once: when dropped, or by [`run_all`] on a signal.
 #[must_use = "dropping the guard runs the cleanup at once"]
@@ -113,14 +126,46 @@ pub fn shut_down() -> usize {
 }
 
 /// Called when a command returns: after an interrupt, waits for the signal
-/// handler's cleanup and exits 130 with it, instead of exiting with the
-/// command's own code (e.g. `verify` reporting the server it saw die) while
-/// the cleanup is still running.
+/// handler's cleanup and exits 128 + the signal with it, instead of exiting
+/// with the command's own code (e.g. `verify` reporting the server it saw
+/// die) while the cleanup is still running.
 pub fn exit_if_interrupted() {
     if SHUTTING_DOWN.load(Ordering::SeqCst) {
         let _sweep = SWEEP.lock().unwrap_or_else(|e| e.into_inner());
-        std::process::exit(130);
+        std::process::exit(exit_code());
     }
+}
+
+/// True once a signal started the shutdown: work still running should stop
+/// and report nothing it did not finish (a stack killed by the cleanup did
+/// not crash).
+pub fn interrupted() -> bool {
+    SHUTTING_DOWN.load(Ordering::SeqCst)
+}
+
+/// The signal that interrupted ringside, if one did.
+pub fn interrupt_signal() -> Option<i32> {
+    match SIGNAL.load(Ordering::SeqCst) {
+        0 => None,
+        s => Some(s),
+    }
+}
+
+fn exit_code() -> i32 {
+    crate::exit::for_signal(interrupt_signal().unwrap_or(libc::SIGINT))
+}
+
+/// What the interrupt message says after "stopped N child process groups",
+/// e.g. where the results so far are; nothing is claimed unless set.
+pub fn set_interrupt_note(note: impl Into<String>) {
+    *NOTE.lock().unwrap_or_else(|e| e.into_inner()) = Some(note.into());
+}
+
+/// After an interrupt the command finishes by itself (cleanups have run;
+/// [`interrupted`] is true) and exits through [`exit_if_interrupted`]; if it
+/// has not within 10 s, or a second signal comes, ringside exits at once.
+pub fn defer_exit() {
+    DEFER.store(true, Ordering::SeqCst);
 }
 
 /// Names of the cleanups currently registered (for tests and diagnostics).
@@ -134,8 +179,8 @@ pub fn pending() -> Vec<String> {
 }
 
 /// Installs (once) a handler thread for SIGINT, SIGTERM and SIGHUP that runs
-/// every cleanup and exits with 130. Results are written after each point,
-/// so exiting here loses nothing already measured.
+/// every cleanup and exits with 128 + the signal. `ringside run` writes its
+/// results after each point, so exiting here loses nothing already measured.
 pub fn install_signal_handler() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
@@ -144,16 +189,41 @@ pub fn install_signal_handler() {
             return;
         };
         std::thread::spawn(move || {
-            if let Some(sig) = signals.forever().next() {
-                // Other threads keep running meanwhile (a verify loop may
-                // launch the next server): the flag makes register() stop
-                // those; the lock, held until exit, keeps the main thread
-                // from exiting first (exit_if_interrupted).
-                let _sweep = SWEEP.lock().unwrap_or_else(|e| e.into_inner());
-                SHUTTING_DOWN.store(true, Ordering::SeqCst);
-                let n = run_all();
-                eprintln!("\ninterrupted (signal {sig}): stopped {n} child process group(s) and services; results so far are on disk");
-                std::process::exit(130);
+            let mut pending = signals.forever();
+            let Some(sig) = pending.next() else {
+                return;
+            };
+            // Other threads keep running meanwhile (a verify loop may
+            // launch the next server): the flag makes register() stop
+            // those; the lock, held until exit, keeps the main thread
+            // from exiting first (exit_if_interrupted).
+            let sweep = SWEEP.lock().unwrap_or_else(|e| e.into_inner());
+            SIGNAL.store(sig, Ordering::SeqCst);
+            SHUTTING_DOWN.store(true, Ordering::SeqCst);
+            let n = run_all();
+            let note = NOTE
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .as_ref()
+                .map(|n| format!("; {n}"))
+                .unwrap_or_default();
+            eprintln!(
+                "\ninterrupted (signal {sig}): stopped {n} child process group(s) and services{note}"
+            );
+            if !DEFER.load(Ordering::SeqCst) {
+                std::process::exit(exit_code());
+            }
+            // The command finishes by itself; a second signal or the time
+            // limit ends it regardless.
+            drop(sweep);
+            std::thread::spawn(|| {
+                std::thread::sleep(DEFER_LIMIT);
+                run_all();
+                std::process::exit(exit_code());
+            });
+            if pending.next().is_some() {
+                run_all();
+                std::process::exit(exit_code());
             }
         });
     });

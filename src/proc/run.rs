@@ -83,15 +83,15 @@ pub fn run_captured(
     env: &BTreeMap<String, String>,
     timeout: Duration,
 ) -> std::io::Result<Captured> {
-    let mut child = Command::new(program)
-        .args(args)
+    let mut cmd = Command::new(program);
+    cmd.args(args)
         .current_dir(dir)
         .envs(env)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
-        .process_group(0)
-        .spawn()?;
+        .process_group(0);
+    let mut child = super::deathsig::arm(&mut cmd).spawn()?;
     let pgid = child.id() as i32;
     let _guard = guard::kill_group_on_exit(format!("command {}", program.to_string_lossy()), pgid);
     let read_all = |r: Option<Box<dyn Read + Send>>| {
@@ -187,15 +187,15 @@ pub struct RealSpawner;
 impl Spawner for RealSpawner {
     fn run(&self, spec: &CommandSpec) -> std::io::Result<CommandOutcome> {
         let program = resolve_program(&spec.dir, &spec.argv[0]);
-        let mut child = Command::new(&program)
-            .args(&spec.argv[1..])
+        let mut cmd = Command::new(&program);
+        cmd.args(&spec.argv[1..])
             .current_dir(&spec.dir)
             .envs(&spec.env)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
-            .process_group(0)
-            .spawn()?;
+            .process_group(0);
+        let mut child = super::deathsig::arm(&mut cmd).spawn()?;
         let pgid = child.id() as i32;
         let guard = guard::kill_group_on_exit(format!("command {}", spec.argv.join(" ")), pgid);
         let drain = |r: Option<Box<dyn Read + Send>>, echo: bool| {

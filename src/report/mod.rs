@@ -49,11 +49,13 @@ pub fn read_results(path: &Path) -> anyhow::Result<Results> {
             )));
         }
     }
-    serde_json::from_value(value).map_err(|e| {
+    let results: Results = serde_json::from_value(value).map_err(|e| {
         bad_input_msg(format!(
             "results file {shown} does not match {RESULTS_SCHEMA}: {e}"
         ))
-    })
+    })?;
+    crate::suite::validate::validate_file(&results, path)?;
+    Ok(results)
 }
 
 /// Every file exporter, in writing order.

@@ -83,6 +83,14 @@ impl Running {
     pub fn is_alive(&mut self) -> bool {
         matches!(self.child.try_wait(), Ok(None))
     }
+    /// How the main process ended (`exit status 3`, `signal 9`), once it has.
+    pub fn exit_status(&mut self) -> Option<String> {
+        self.child
+            .try_wait()
+            .ok()
+            .flatten()
+            .map(|s| describe_status(&s))
+    }
     /// The last `n` lines the server wrote to stderr (and stdout).
     pub fn stderr_tail(&self, n: usize) -> Vec<String> {
         self.output
@@ -242,6 +250,8 @@ pub async fn launch(stack: &Stack, opts: &LaunchOpts) -> anyhow::Result<Running>
     env.extend(opts.env.iter().cloned());
     env.insert("RINGSIDE_PORT".into(), port.to_string());
     env.insert("RINGSIDE_WORKERS".into(), workers.to_string());
+    let (run_key, run_id) = crate::proc::lock::child_env();
+    env.insert(run_key.into(), run_id.into());
 
     let cpuset = opts.cpus.as_deref().map(cpu_set).transpose()?;
     let cgroup = Cgroup::create(&format!(
@@ -260,10 +270,14 @@ pub async fn launch(stack: &Stack, opts: &LaunchOpts) -> anyhow::Result<Running>
         .stderr(Stdio::piped())
         .kill_on_drop(true)
         .process_group(0);
+    let parent = std::process::id() as libc::pid_t;
     // SAFETY: the closure only makes async-signal-safe syscalls
-    // (sched_setaffinity, open/write/close) on data prepared before fork.
+    // (prctl, getppid, sched_setaffinity, open/write/close) on data prepared
+    // before fork. The death signal is safe here: see `proc::deathsig` for
+    // why the forking thread outlives the stack.
     unsafe {
         cmd.pre_exec(move || {
+            crate::proc::deathsig::arm_in_child(parent)?;
             if let Some(set) = &cpuset {
                 nix::sched::sched_setaffinity(Pid::from_raw(0), set)
                     .map_err(std::io::Error::from)?;

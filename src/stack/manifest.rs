@@ -24,7 +24,7 @@ pub const DEFAULT_MAX_WORKERS: u32 = 64;
 /// names the key and the offending value.
 #[derive(Debug, thiserror::Error)]
 pub enum ManifestError {
-    #[error("{file}: cannot read: {source}")]
+    #[error("{file}: cannot read")]
     Read {
         file: String,
         source: std::io::Error,

@@ -18,7 +18,7 @@ pub use launch::{Running, check_port_free, free_port, health, launch, start_argv
 pub use manifest::ManifestError;
 pub use runtime::runtime_status;
 pub use sample::sample as sample_tree;
-pub use setup::{is_installed, setup, setup_with};
+pub use setup::{expected_install, is_installed, pending_installs, setup, setup_with};
 pub use variants::{UnknownStack, default_run, deployments, find, select};
 
 use std::collections::BTreeMap;

@@ -40,6 +40,9 @@ pub struct RunArgs {
     /// Continue the interrupted run in DIR (its settings are reused).
     #[arg(long, value_name = "DIR", conflicts_with = "out")]
     pub resume: Option<PathBuf>,
+    /// Replace the run already in the --out folder (else it is refused).
+    #[arg(long)]
+    pub force: bool,
     /// Timing, load shape and core pinning.
     #[command(flatten)]
     pub tuning: Box<Tuning>,
@@ -92,7 +95,14 @@ pub struct Tuning {
 /// Runs `ringside run`.
 pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let argv: Vec<String> = std::env::args().collect();
+    let existed = args.resume.is_some() || args.out.as_ref().is_some_and(|o| o.exists());
     let cfg = super::config::SuiteConfig::from_args(&args, argv)?;
+    crate::proc::lock::set_out_dir(&cfg.out);
+    crate::proc::guard::set_interrupt_note(format!(
+        "results so far are in {}; continue with `ringside run --resume {}`",
+        cfg.out.join("results.json").display(),
+        cfg.out.display()
+    ));
     let cores = cfg.settings.generator_cpus.clone();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -103,7 +113,17 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         })
         .build()?;
     let out = cfg.out.clone();
-    let results = rt.block_on(super::run(cfg, args.plain))?;
+    let results = match rt.block_on(super::run(cfg, args.plain)) {
+        Ok(r) => r,
+        Err(e) => {
+            if !existed {
+                // Refused before anything was measured (an unknown stack):
+                // leave no empty results folder behind (fails when not empty).
+                let _ = std::fs::remove_dir(&out);
+            }
+            return Err(e);
+        }
+    };
     print!("{}", crate::report::terminal::render(&results));
     let results_file = out.join("results.json");
     let (html, markdown) = crate::report::write_reports(&results, &out)
@@ -111,15 +131,16 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     println!("\nresults: {}", results_file.display());
     println!("report:  {}", html.display());
     println!("summary: {}", markdown.display());
-    let measured =
-        |s: &super::results::StackRecord| matches!(s.status, super::results::StackStatus::Measured);
-    if !results.stacks.iter().any(measured) {
+    if !super::outcome::something_valid(&results) {
+        eprintln!("error: nothing valid was measured:");
+        for line in super::outcome::reasons(&results) {
+            eprintln!("  {line}");
+        }
         eprintln!(
-            "error: no stack could be measured (see the reasons above and in {}); \
-             `ringside stacks` shows which runtimes are present",
+            "(details in {}; `ringside stacks` shows which runtimes are present)",
             results_file.display()
         );
-        return Ok(ExitCode::FAILURE);
+        return Ok(ExitCode::from(crate::exit::FAILED));
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(ExitCode::from(crate::exit::OK))
 }

@@ -100,6 +100,7 @@ impl SuiteConfig {
     /// Validates the flags (or reloads the settings of `--resume DIR`).
     pub fn from_args(args: &RunArgs, command: Vec<String>) -> anyhow::Result<SuiteConfig> {
         if let Some(dir) = &args.resume {
+            super::outdir::check_resume_flags(args, dir)?;
             return Self::resumed(dir, command);
         }
         let ncores = cores();
@@ -244,6 +245,7 @@ impl SuiteConfig {
             None => PathBuf::from("ringside-results")
                 .join(chrono::Utc::now().format("%Y%m%d-%H%M%S").to_string()),
         };
+        super::outdir::check_new_out(&out, args.force)?;
         ensure_writable(&out)?;
 
         let mut extra = BTreeMap::new();
@@ -331,6 +333,8 @@ impl SuiteConfig {
                 super::results::RESULTS_SCHEMA
             )));
         }
+        super::validate::validate_file(&results, &file)?;
+        super::outdir::check_not_in_use(dir, "--resume")?;
         ensure_writable(dir)?;
         let s = results.settings.clone();
         let extra_stacks = s

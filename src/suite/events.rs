@@ -91,6 +91,25 @@ impl Report for Reporters {
     }
 }
 
+/// Says which stacks a first run installs before measuring, with a rough
+/// time each; returns their total, which the run's estimate includes.
+pub fn announce_installs(report: &mut dyn Report, installs: &[(String, Duration)]) -> Duration {
+    let total: Duration = installs.iter().map(|i| i.1).sum();
+    if !installs.is_empty() {
+        let each: Vec<String> = installs
+            .iter()
+            .map(|(name, d)| format!("{name} ~{}", humantime::format_duration(*d)))
+            .collect();
+        report.note(&format!(
+            "first run: {} stack(s) to install before they are measured, about {} ({}); cached for later runs",
+            installs.len(),
+            humantime::format_duration(total),
+            each.join(", ")
+        ));
+    }
+    total
+}
+
 /// What a point's load is, in a few words (`peak c=64`, `rate 500 rps`).
 pub fn point_line_kind(kind: &super::results::PointKind) -> String {
     use super::results::PointKind;
@@ -174,7 +193,7 @@ impl Report for Progress {
             bar.set_length(planned.as_millis().max(1) as u64);
         }
         self.line(&format!(
-            "ringside run ({} suite, {} trial(s)), about {} of measuring",
+            "ringside run ({} suite, {} trial(s)), about {} in all (installs included)",
             results.settings.suite,
             results.settings.trials,
             humantime::format_duration(Duration::from_secs(planned.as_secs()))
@@ -232,6 +251,11 @@ impl ResultsWriter {
 /// Writes `results` to `path` atomically: a crash leaves the old or the new file, never half.
 pub fn write_atomic(path: &std::path::Path, results: &Results) -> anyhow::Result<()> {
     use anyhow::Context;
+    if crate::proc::guard::interrupted() {
+        // The interrupt's cleanup is stopping the stacks: what the run sees
+        // from now on (servers gone) is not a measurement; the last file stands.
+        return Ok(());
+    }
     let dir = path.parent().unwrap_or(std::path::Path::new("."));
     let mut tmp = tempfile::NamedTempFile::new_in(dir)
         .with_context(|| format!("writing results in {}", dir.display()))?;

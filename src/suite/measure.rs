@@ -315,6 +315,7 @@ mod tests {
             schema: crate::load::report::LOAD_SCHEMA.into(),
             mode: if target.is_some() { "open" } else { "closed" }.into(),
             connections: 8,
+            connections_open: None,
             duration_s: 1.0,
             requests,
             throughput_rps: requests as f64,

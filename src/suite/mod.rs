@@ -14,10 +14,13 @@ pub mod events;
 pub mod idle;
 pub mod machine;
 pub mod measure;
+pub mod outcome;
+pub mod outdir;
 pub mod points;
 pub mod results;
 pub mod runner;
 pub mod target;
+pub mod validate;
 pub mod workers;
 pub mod ws;
 
@@ -68,7 +71,8 @@ pub async fn run_with(cfg: &SuiteConfig, report: &mut dyn Report) -> anyhow::Res
     }
     let active = stacks.len().max(usize::from(cfg.url.is_some())) as u32;
     let planned = points::planned_per_stack(cfg) * active * cfg.settings.trials;
-    report.run_started(&results, planned)?;
+    let installs = events::announce_installs(report, &crate::stack::pending_installs(&stacks));
+    report.run_started(&results, planned + installs)?;
     let mut runner = Runner {
         cfg,
         results,

@@ -63,8 +63,17 @@ pub fn resolve_stacks(cfg: &SuiteConfig) -> anyhow::Result<Vec<Stack>> {
         stack::select(&known, &cfg.stack_filter).map_err(crate::error::bad_input)?
     };
     for s in extra {
-        if !chosen.iter().any(|a| a.name == s.name) {
-            chosen.push(s);
+        // A manifest named like a built-in replaces it (as in `verify`).
+        match chosen.iter().position(|a| a.name == s.name) {
+            Some(i) => {
+                eprintln!(
+                    "note: --stack {}: stack `{}` replaces the built-in stack of that name",
+                    s.dir.display(),
+                    s.name
+                );
+                chosen[i] = s;
+            }
+            None => chosen.push(s),
         }
     }
     let all = chosen;
@@ -159,6 +168,7 @@ impl Runner<'_> {
                 }
                 RuntimeStatus::Present { version } => {
                     rec.runtime_version = Some(version);
+                    self.installing(&stack);
                     let s = stack.clone();
                     let opts = stack::SetupOpts {
                         force: false,
@@ -167,7 +177,11 @@ impl Runner<'_> {
                     let outcome =
                         tokio::task::spawn_blocking(move || stack::setup(&s, &opts)).await;
                     match outcome.map_err(anyhow::Error::from).and_then(|r| r) {
-                        Ok(_) => {
+                        Ok(done) => {
+                            if let stack::SetupOutcome::Installed { seconds } = done {
+                                self.report
+                                    .note(&format!("installed {} in {seconds:.0} s", stack.name));
+                            }
                             if let Some(v) = stack::runtime::installed_version(&stack) {
                                 rec.runtime_version = Some(v);
                             }
@@ -322,7 +336,6 @@ impl Runner<'_> {
             crate::verify::verify_url_with(&target.base_url(), scenarios, self.db.as_ref(), &opts)
                 .await;
         let failures = report.failures();
-        let rec = self.record(name);
         let mut passed = Vec::new();
         for &sc in scenarios {
             if report.passed(sc) {
@@ -332,7 +345,12 @@ impl Runner<'_> {
                     .get(&sc)
                     .cloned()
                     .unwrap_or_else(|| "no check ran".into());
-                rec.verify_failures.insert(sc.name().to_string(), why);
+                self.report.note(&format!(
+                    "{name}: {sc} failed verification, not measured: {why}"
+                ));
+                self.record(name)
+                    .verify_failures
+                    .insert(sc.name().to_string(), why);
             }
         }
         passed
@@ -415,7 +433,7 @@ impl Runner<'_> {
                 self.scenario(&mut running, &stack.name, sc, 1, trial, false)
                     .await?;
                 if !running.is_alive() {
-                    self.crashed(&stack.name, sc, running.stderr_tail(20))?;
+                    self.crashed(&stack.name, sc, &mut running)?;
                 }
             }
             if override_cmd || !running.is_alive() {
@@ -525,17 +543,38 @@ impl Runner<'_> {
         &mut self,
         name: &str,
         sc: Scenario,
-        tail: Vec<String>,
+        running: &mut Running,
     ) -> anyhow::Result<()> {
+        if crate::proc::guard::interrupted() {
+            return Ok(()); // stopped by the interrupt's cleanup, not a crash
+        }
+        let status = running
+            .exit_status()
+            .map(|s| format!(" ({s})"))
+            .unwrap_or_default();
         self.report.note(&format!(
-            "{name}: server exited during {sc}; restarting for the next scenario"
+            "{name}: server exited during {sc}{status}; restarting for the next scenario"
         ));
         self.record(name).failures.push(FailureRecord {
             scenario: Some(sc),
-            message: format!("server exited during {sc}"),
-            stderr_tail: tail,
+            message: format!("server exited during {sc}{status}"),
+            stderr_tail: running.stderr_tail(20),
         });
         self.updated()
+    }
+
+    /// Says that `stack` is being installed, and roughly for how long.
+    fn installing(&mut self, stack: &Stack) {
+        if stack::is_installed(stack) {
+            return;
+        }
+        let expected = stack::expected_install(stack);
+        self.report.note(&format!(
+            "installing {} (first use; about {})…",
+            stack.name,
+            humantime::format_duration(expected)
+        ));
+        self.measuring(&stack.name, "install", 1, "installing", expected);
     }
 
     pub(crate) fn measuring(

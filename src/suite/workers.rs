@@ -101,7 +101,7 @@ impl Runner<'_> {
                 };
                 self.point(&mut running, spec).await?;
                 if !running.is_alive() {
-                    self.crashed(&stack.name, Scenario::Workers, running.stderr_tail(20))?;
+                    self.crashed(&stack.name, Scenario::Workers, &mut running)?;
                     break;
                 }
             }

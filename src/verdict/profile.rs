@@ -183,7 +183,7 @@ pub struct Profile {
 pub enum ProfileError {
     #[error("unknown profile `{0}` (built in: chat, crud, numeric, gateway)")]
     Unknown(String),
-    #[error("cannot read profile file {path}: {source}")]
+    #[error("cannot read profile file {path}")]
     Read {
         path: String,
         source: std::io::Error,

@@ -257,6 +257,9 @@ pub fn recommend(fig: &Figures, profile: &Profile) -> Recommendation {
             }
         })
         .collect();
+    // A stack with no figure on any criterion (it crashed, or failed every
+    // verification) has nothing measured to rank.
+    ranking.retain(|r| r.contributions.iter().any(|c| c.figure.is_some()));
     ranking.sort_by(|a, b| {
         b.score
             .total_cmp(&a.score)

@@ -22,6 +22,9 @@ use crate::stack::{self, LaunchOpts, RuntimeStatus, SetupOpts, Stack};
 pub struct VerifyArgs {
     /// Stacks to verify (default: every stack whose runtime is present).
     pub stacks: Vec<String>,
+    /// Stacks to verify, comma separated, as `ringside run --stacks` takes them.
+    #[arg(long = "stacks", value_delimiter = ',', value_name = "LIST")]
+    pub stacks_list: Vec<String>,
     /// Database the stacks use during verification.
     #[arg(long, value_enum, default_value = "sqlite")]
     pub db: DbKind,
@@ -29,7 +32,7 @@ pub struct VerifyArgs {
     #[arg(long = "stack", value_name = "PATH")]
     pub stack_files: Vec<PathBuf>,
     /// Check an already running server (http://127.0.0.1:PORT) instead of launching stacks.
-    #[arg(long, value_name = "URL", conflicts_with_all = ["stacks", "stack_files"])]
+    #[arg(long, value_name = "URL", conflicts_with_all = ["stacks", "stacks_list", "stack_files"])]
     pub url: Option<String>,
     /// Only these scenarios, comma-separated (default: every scenario a stack claims;
     /// with --url every endpoint scenario).
@@ -132,10 +135,18 @@ impl VerifyConfig {
                 }
                 Targets::Url(url)
             }
-            None => Targets::Stacks {
-                names: args.stacks,
-                files: args.stack_files,
-            },
+            None => {
+                let mut names = args.stacks;
+                for name in args.stacks_list.into_iter().map(|n| n.trim().to_string()) {
+                    if !name.is_empty() && !names.contains(&name) {
+                        names.push(name);
+                    }
+                }
+                Targets::Stacks {
+                    names,
+                    files: args.stack_files,
+                }
+            }
         };
         Ok(VerifyConfig {
             targets,
@@ -166,6 +177,11 @@ pub fn run(args: VerifyArgs) -> anyhow::Result<ExitCode> {
         .build()
         .context("starting the async runtime")?;
     let results = runtime.block_on(verify(&config))?;
+    if guard::interrupted() {
+        // The interrupt's cleanup stopped the stacks: what verify saw after
+        // it (a server gone) is not the stack's fault, so nothing is printed.
+        return Ok(ExitCode::from(crate::exit::FAILED));
+    }
     let mut stdout = std::io::stdout().lock();
     if config.json {
         output::write_json(&mut stdout, config.db, &results)?;
@@ -234,6 +250,9 @@ pub async fn verify(config: &VerifyConfig) -> anyhow::Result<Vec<StackVerificati
                 None
             };
             for stack in &stacks {
+                if guard::interrupted() {
+                    break;
+                }
                 results.push(verify_stack(stack, database.as_ref(), config).await);
             }
             if let Some(db) = database {
@@ -440,6 +459,22 @@ mod tests {
             config(&["--workers", "0"]),
             Err(VerifyConfigError::NoWorkers)
         ));
+    }
+
+    #[test]
+    fn stacks_are_taken_as_arguments_or_as_a_list_like_run() {
+        let names = |c: VerifyConfig| match c.targets {
+            Targets::Stacks { names, .. } => names,
+            Targets::Url(_) => panic!("stacks expected"),
+        };
+        assert_eq!(
+            names(config(&["node-http", "rust-axum"]).unwrap()),
+            ["node-http", "rust-axum"]
+        );
+        assert_eq!(
+            names(config(&["--stacks", "node-http,rust-axum", "rust-axum"]).unwrap()),
+            ["rust-axum", "node-http"]
+        );
     }
 
     #[test]

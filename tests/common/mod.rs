@@ -196,6 +196,7 @@ impl Builder {
             schema: LOAD_SCHEMA.into(),
             mode: mode.into(),
             connections,
+            connections_open: None,
             duration_s,
             requests,
             throughput_rps: rps,

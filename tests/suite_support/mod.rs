@@ -39,6 +39,7 @@ pub fn load(rps: f64, p50: u64, p99: u64, target: Option<f64>) -> LoadReport {
         schema: "ringside.load/1".into(),
         mode: if target.is_some() { "open" } else { "closed" }.into(),
         connections: 64,
+        connections_open: None,
         duration_s: 2.0,
         requests: (rps * 2.0) as u64,
         throughput_rps: rps,
@@ -447,6 +448,15 @@ pub fn tagged_processes(tag: &str) -> Vec<u32> {
         }
     }
     out
+}
+
+/// True while `pid` runs (not a zombie).
+pub fn alive(pid: i32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| {
+        !s.rsplit(')')
+            .next()
+            .is_some_and(|r| r.trim_start().starts_with('Z'))
+    })
 }
 
 /// `ringside run` on the fixture stacks only (no built-ins), tagged.
