@@ -5,7 +5,10 @@
 //! `sleep` a second) for ringside to die, then sends the server SIGQUIT
 //! (PostgreSQL's immediate shutdown) and SIGKILL three seconds later. The
 //! server is recognised by its working folder, so a reused pid is left
-//! alone. On every ordinary exit path the guard stops the watchdog first.
+//! alone, and a server that has died but is not yet reaped (a zombie, whose
+//! working folder can no longer be read) counts as stopped: in a container
+//! whose pid 1 does not reap, `kill -0` would see it for ever. On every
+//! ordinary exit path the guard stops the watchdog first.
 
 use std::os::unix::process::CommandExt;
 use std::path::Path;
@@ -20,7 +23,7 @@ while read -r _pid _comm _state ppid _rest < /proc/$$/stat && [ "$ppid" = "$1" ]
 [ "$(readlink /proc/$2/cwd)" = "$3" ] || exit 0
 kill -QUIT "$2" 2>/dev/null
 i=0
-while [ $i -lt 30 ] && kill -0 "$2" 2>/dev/null; do sleep 0.1; i=$((i+1)); done
+while [ $i -lt 30 ] && [ "$(readlink /proc/$2/cwd)" = "$3" ]; do sleep 0.1; i=$((i+1)); done
 [ "$(readlink /proc/$2/cwd)" = "$3" ] && kill -KILL "$2" 2>/dev/null
 exit 0
 "#;
