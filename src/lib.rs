@@ -14,6 +14,7 @@ pub mod load;
 pub mod merge;
 pub mod proc;
 pub mod report;
+pub mod results;
 pub mod scenario;
 pub mod stack;
 pub mod stats;

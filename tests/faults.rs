@@ -103,7 +103,7 @@ fn resume_completes(out: &Path, tag: &str) -> String {
 
 /// Runs a faulty fixture on `plaintext`: exit 1, results on disk, and no
 /// process of the run left. Returns the stderr and the results.
-fn fails_with_1(stack: &str) -> (String, ringside::suite::results::Results) {
+fn fails_with_1(stack: &str) -> (String, ringside::results::Results) {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("out");
     let tag = tag();

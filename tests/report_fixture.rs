@@ -5,8 +5,8 @@
 mod common;
 
 use common::{Builder, MB};
+use ringside::results::{FailureRecord, Flag, Footprint, Results, StackStatus};
 use ringside::scenario::Scenario::{self, *};
-use ringside::suite::results::{FailureRecord, Flag, Footprint, Results, StackStatus};
 
 pub const FIXTURE: &str = "tests/fixtures/results/full.json";
 

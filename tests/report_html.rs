@@ -243,12 +243,11 @@ fn one_io_level_draws_bars_and_several_scaled_endpoints_are_labelled() {
 #[test]
 fn an_interrupted_run_with_nothing_measured_still_renders() {
     let mut b = common::Builder::new(3);
-    b.stack("node", "javascript", "node:http").status =
-        ringside::suite::results::StackStatus::Failed {
-            stage: "install".into(),
-            reason: "npm ci exited with 1".into(),
-            stderr_tail: vec!["npm ERR! network".into()],
-        };
+    b.stack("node", "javascript", "node:http").status = ringside::results::StackStatus::Failed {
+        stage: "install".into(),
+        reason: "npm ci exited with 1".into(),
+        stderr_tail: vec!["npm ERR! network".into()],
+    };
     let mut r = b.finish();
     r.finished_at = None;
     let dir = tempfile::tempdir().unwrap();

@@ -5,8 +5,8 @@ mod suite_support;
 
 use std::process::Stdio;
 
+use ringside::results::{Flag, PointKind, StackStatus};
 use ringside::scenario::Scenario;
-use ringside::suite::results::{Flag, PointKind, StackStatus};
 use suite_support::*;
 
 const TINY: &[&str] = &[

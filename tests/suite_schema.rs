@@ -16,7 +16,7 @@ fn sample_results_validate_against_the_schema() {
 fn results_round_trip_through_json() {
     let r = sample_results();
     let text = serde_json::to_string(&r).unwrap();
-    let back: ringside::suite::results::Results = serde_json::from_str(&text).unwrap();
+    let back: ringside::results::Results = serde_json::from_str(&text).unwrap();
     assert_eq!(
         serde_json::to_value(&back).unwrap(),
         serde_json::to_value(&r).unwrap()

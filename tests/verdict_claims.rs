@@ -4,8 +4,8 @@
 mod common;
 
 use common::{Builder, MB};
+use ringside::results::Results;
 use ringside::scenario::Scenario::{self, *};
-use ringside::suite::results::Results;
 use ringside::verdict::claims::{CLAIMS, ClaimVerdict, Verdict, Verdict::*, ledger};
 use ringside::verdict::figures::Figures;
 
@@ -341,7 +341,7 @@ fn invalid_points_are_not_evidence() {
             "py",
             Json,
             t,
-            ringside::suite::results::Flag::ServerCrashed {
+            ringside::results::Flag::ServerCrashed {
                 stderr_tail: vec![],
             },
             false,

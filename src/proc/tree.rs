@@ -90,6 +90,11 @@ pub fn live_pids(pgid: i32, leader: i32, extra: &[i32]) -> Vec<i32> {
 /// split between the processes sharing them, so forked workers are not
 /// double-counted), else `VmRSS`.
 pub fn memory_bytes(pid: i32) -> u64 {
+    memory(pid).0
+}
+
+/// [`memory_bytes`] and whether the figure is `Pss` (false: the `VmRSS` fallback).
+pub fn memory(pid: i32) -> (u64, bool) {
     let field = |path: String, key: &str| -> Option<u64> {
         let text = std::fs::read_to_string(path).ok()?;
         text.lines()
@@ -100,9 +105,13 @@ pub fn memory_bytes(pid: i32) -> u64 {
             .ok()
             .map(|kb| kb * 1024)
     };
-    field(format!("/proc/{pid}/smaps_rollup"), "Pss:")
-        .or_else(|| field(format!("/proc/{pid}/status"), "VmRSS:"))
-        .unwrap_or(0)
+    match field(format!("/proc/{pid}/smaps_rollup"), "Pss:") {
+        Some(b) => (b, true),
+        None => (
+            field(format!("/proc/{pid}/status"), "VmRSS:").unwrap_or(0),
+            false,
+        ),
+    }
 }
 
 /// When `pid` started (clock ticks after boot), to tell it from a later

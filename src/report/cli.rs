@@ -13,6 +13,9 @@ pub struct ReportArgs {
     /// Folder for report.html and summary.md (default: beside the results file).
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Also print the terminal tables and the claims (as `ringside run` does at its end).
+    #[arg(long)]
+    pub print: bool,
 }
 
 pub fn run(args: ReportArgs) -> anyhow::Result<ExitCode> {
@@ -31,6 +34,9 @@ pub fn run(args: ReportArgs) -> anyhow::Result<ExitCode> {
             })
             .unwrap_or_else(|| PathBuf::from(".")),
     };
+    if args.print {
+        print!("{}", super::terminal::render(&results));
+    }
     let (html, md) = super::write_reports(&results, &out)?;
     println!("wrote {}", html.display());
     println!("wrote {}", md.display());

@@ -16,8 +16,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 
-use crate::error::bad_input_msg;
-use crate::suite::results::{RESULTS_SCHEMA, Results};
+use crate::results::Results;
 use view::ReportView;
 
 /// One output format of the report.
@@ -28,35 +27,7 @@ pub trait Exporter {
     fn render(&self, view: &ReportView) -> anyhow::Result<String>;
 }
 
-/// Reads a results file; a missing, unreadable or wrong-schema file is bad input (exit 2)
-/// and the message names the file and what is wrong.
-pub fn read_results(path: &Path) -> anyhow::Result<Results> {
-    let shown = path.display();
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| bad_input_msg(format!("cannot read results file {shown}: {e}")))?;
-    let value: serde_json::Value = serde_json::from_str(&text)
-        .map_err(|e| bad_input_msg(format!("results file {shown} is not JSON: {e}")))?;
-    match value.get("schema").and_then(|s| s.as_str()) {
-        Some(RESULTS_SCHEMA) => {}
-        Some(other) => {
-            return Err(bad_input_msg(format!(
-                "results file {shown} has schema `{other}`; this ringside reads `{RESULTS_SCHEMA}`"
-            )));
-        }
-        None => {
-            return Err(bad_input_msg(format!(
-                "{shown} is not a ringside results file (no \"schema\": \"{RESULTS_SCHEMA}\")"
-            )));
-        }
-    }
-    let results: Results = serde_json::from_value(value).map_err(|e| {
-        bad_input_msg(format!(
-            "results file {shown} does not match {RESULTS_SCHEMA}: {e}"
-        ))
-    })?;
-    crate::suite::validate::validate_file(&results, path)?;
-    Ok(results)
-}
+pub use crate::results::read::read_results;
 
 /// Every file exporter, in writing order.
 pub fn exporters() -> Vec<Box<dyn Exporter>> {

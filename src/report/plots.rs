@@ -3,10 +3,10 @@
 
 use crate::report::charts::{self, BarChart, BarInput, LineChart, Scale, SeriesInput, short};
 use crate::report::histogram;
+use crate::results::{Point, PointKind, Results};
 use crate::scenario::Scenario;
-use crate::suite::results::{Point, PointKind, Results};
 use crate::verdict::figures::{Figures, ScenarioFigures};
-use crate::verdict::format::{fmt_bytes, fmt_int, fmt_ms, fmt_ratio};
+use crate::verdict::format::{fmt_bytes, fmt_int, fmt_ms};
 
 /// Width of the charts in SVG units.
 pub const CHART_W: f64 = 860.0;
@@ -121,30 +121,41 @@ pub fn scaling_label(fig: &Figures, s: &crate::verdict::figures::Scaling) -> Str
 }
 
 pub fn scaling_chart(fig: &Figures, color_of: &dyn Fn(&str) -> String) -> Option<BarChart> {
-    (!fig.scaling.is_empty()).then(|| {
-        let n = fig.scaling.iter().map(|s| s.workers_n).max().unwrap_or(2);
+    let rows: Vec<&crate::verdict::figures::Scaling> = fig
+        .scaling
+        .iter()
+        .filter(|s| s.cores_many.is_some())
+        .collect();
+    (!rows.is_empty()).then(|| {
+        let n = rows.iter().map(|s| s.workers_n).max().unwrap_or(2);
         charts::bar_chart(
-            &format!("Speed-up from 1 to {n} workers (median, whiskers: min–max the trials allow)"),
-            "speed-up (×)",
+            &format!(
+                "Cores used by {n} worker processes under load (CPU time ÷ wall time; whiskers: 95 % interval; every core given to the servers)"
+            ),
+            "cores",
             CHART_W,
-            fig.scaling
-                .iter()
-                .map(|s| BarInput {
-                    label: scaling_label(fig, s),
-                    color: color_of(&s.stack),
-                    value: s.speedup,
-                    min: s.speedup_low,
-                    max: if s.one.min > 0.0 {
-                        s.many.max / s.one.min
-                    } else {
-                        s.speedup
-                    },
-                    value_label: fmt_ratio(s.speedup),
-                    flagged: !s.notes.is_empty(),
+            rows.iter()
+                .map(|s| {
+                    let c = s.cores_many.expect("filtered");
+                    BarInput {
+                        label: scaling_label(fig, s),
+                        color: color_of(&s.stack),
+                        value: c.median,
+                        min: c.low,
+                        max: c.high,
+                        value_label: format!(
+                            "{:.2} cores ({} processes) · 1 process {}",
+                            c.median,
+                            s.workers_n,
+                            s.cores_one
+                                .map_or("—".into(), |o| format!("{:.2}", o.median))
+                        ),
+                        flagged: !s.notes.is_empty(),
+                    }
                 })
                 .collect(),
-            &[(n as f64, format!("ideal {n}×"))],
-            |v| format!("{}×", short(v)),
+            &[(n as f64, format!("{n} cores"))],
+            |v| short(v).to_string(),
         )
     })
 }
@@ -159,12 +170,12 @@ pub fn idle_chart(fig: &Figures, color_of: &dyn Fn(&str) -> String) -> Option<Ba
             fig.idle
                 .iter()
                 .map(|i| BarInput {
-                    label: format!("{} ({})", i.stack, i.kind),
+                    label: format!("{} ({})", i.stack, i.kind.name()),
                     color: color_of(&i.stack),
                     // In KiB, so the axis gets round ticks.
                     value: i.bytes_per_connection.median / 1024.0,
-                    min: i.bytes_per_connection.min / 1024.0,
-                    max: i.bytes_per_connection.max / 1024.0,
+                    min: i.bytes_per_connection.low / 1024.0,
+                    max: i.bytes_per_connection.high / 1024.0,
                     value_label: format!(
                         "{} · {} of {} open",
                         fmt_bytes(i.bytes_per_connection.median),
@@ -182,15 +193,19 @@ pub fn idle_chart(fig: &Figures, color_of: &dyn Fn(&str) -> String) -> Option<Ba
 
 /// Launch to first good response.
 pub fn startup_chart(fig: &Figures, color_of: &dyn Fn(&str) -> String) -> Option<BarChart> {
-    (!fig.startup_ms.is_empty()).then(|| {
+    let rows: Vec<(&str, crate::stats::Estimate)> = fig
+        .per_stack
+        .iter()
+        .filter_map(|s| Some((s.stack.as_str(), s.startup_ms?)))
+        .collect();
+    (!rows.is_empty()).then(|| {
         charts::bar_chart(
             "Startup: launch to first good response",
             "milliseconds",
             CHART_W,
-            fig.startup_ms
-                .iter()
+            rows.iter()
                 .map(|(stack, s)| BarInput {
-                    label: stack.clone(),
+                    label: stack.to_string(),
                     color: color_of(stack),
                     value: s.median,
                     min: s.min,
@@ -200,7 +215,7 @@ pub fn startup_chart(fig: &Figures, color_of: &dyn Fn(&str) -> String) -> Option
                 })
                 .collect(),
             &[],
-            short,
+            |v| short(v).to_string(),
         )
     })
 }

@@ -5,11 +5,12 @@
 use serde::Serialize;
 
 use crate::report::charts::{self, BarChart, BarInput, LineChart, short};
+use crate::results::{Results, StackStatus};
 use crate::scenario::Scenario;
-use crate::suite::results::{Results, StackStatus};
+use crate::stats::Comparison;
 use crate::verdict::claims::{ClaimVerdict, ledger};
-use crate::verdict::figures::{Figures, Lang, ScenarioFigures};
-use crate::verdict::format::{fmt_bytes, fmt_int, fmt_ratio, fmt_spread, fmt_us};
+use crate::verdict::figures::{Family, Figures, Lang, ScenarioFigures, bounded_compare};
+use crate::verdict::format::{fmt_bytes, fmt_est, fmt_int, fmt_ratio, fmt_ratio_ci, fmt_us};
 use crate::verdict::profile::{BUILTIN, builtin};
 use crate::verdict::recommend::{Recommendation, recommend};
 
@@ -51,6 +52,10 @@ pub struct ScenarioRow {
     pub vs_node: String,
     pub vs_python: String,
     pub notes: Vec<String>,
+    /// Rank by throughput (`=2` when shared), `–` without a figure.
+    pub rank: String,
+    /// Trials the throughput is made of.
+    pub trials: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -132,6 +137,10 @@ pub struct ReportView {
     pub title: String,
     pub subtitle: String,
     pub complete: bool,
+    /// The noise floor and the rounds, one sentence each.
+    pub method: Vec<String>,
+    /// Too thin for verdicts (`--quick`, or no measured noise).
+    pub thin: bool,
     pub headline: Vec<String>,
     pub ledger: Vec<ClaimVerdict>,
     pub recommendations: Vec<RecommendationView>,
@@ -164,6 +173,7 @@ fn color(lang: Lang, idx: usize) -> String {
         Lang::Node => &["#2f855a", "#48bb78", "#276749", "#68d391"],
         Lang::Python => &["#2b6cb0", "#4299e1", "#2c5282", "#63b3ed"],
         Lang::Rust => &["#c05621", "#dd6b20"],
+        Lang::OtherJs => &["#b7791f", "#d69e2e", "#975a16"],
         Lang::Other => &["#6b46c1", "#805ad5", "#718096"],
     };
     palette[idx % palette.len()].to_string()
@@ -208,9 +218,10 @@ fn shell_join(argv: &[String]) -> String {
         .join(" ")
 }
 
-fn range(s: &crate::verdict::stats::Spread, show: fn(f64) -> String) -> String {
-    if s.n > 1 && s.min != s.max {
-        format!("{}–{}", show(s.min), show(s.max))
+/// The 95 % interval `low–high` ("" without one).
+fn range(s: &crate::stats::Estimate, show: fn(f64) -> String) -> String {
+    if s.has_interval() {
+        format!("{}–{}", show(s.low), show(s.high))
     } else {
         String::new()
     }
@@ -271,9 +282,20 @@ impl ReportView {
             .iter()
             .map(|s| ScalingRow {
                 stack: plots::scaling_label(&fig, s),
-                one: fmt_spread(&s.one, "req/s"),
-                many: format!("{} ({} workers)", fmt_spread(&s.many, "req/s"), s.workers_n),
-                speedup: fmt_ratio(s.speedup),
+                one: format!(
+                    "{} · {}",
+                    s.cores_one
+                        .map_or("—".into(), |c| format!("{:.2} cores", c.median)),
+                    s.one.map_or("—".into(), |e| fmt_est(&e, "req/s"))
+                ),
+                many: format!(
+                    "{} · {} ({} workers)",
+                    s.cores_many
+                        .map_or("—".into(), |c| format!("{:.2} cores", c.median)),
+                    s.many.map_or("—".into(), |e| fmt_est(&e, "req/s")),
+                    s.workers_n
+                ),
+                speedup: s.speedup.map_or("—".into(), |r| fmt_ratio_ci(&r)),
                 notes: s.notes.clone(),
             })
             .collect();
@@ -328,7 +350,7 @@ impl ReportView {
                 }));
                 StackView {
                     name: s.name.clone(),
-                    lang: Lang::from_language(&s.language).label().to_string(),
+                    lang: Lang::of(s).label().to_string(),
                     color: color_of(&s.name),
                     framework: s.framework.clone(),
                     runtime: s.runtime_version.clone().unwrap_or_else(|| "—".into()),
@@ -375,12 +397,28 @@ impl ReportView {
                     .join(", "),
             ),
             kv("database", st.db.name()),
-            kv("trials", st.trials.to_string()),
+            kv(
+                "rounds",
+                format!(
+                    "{} ({} screening, {} final)",
+                    results.rounds.len(),
+                    results
+                        .rounds
+                        .iter()
+                        .filter(|r| r.kind == crate::results::RoundKind::Screening)
+                        .count(),
+                    results
+                        .rounds
+                        .iter()
+                        .filter(|r| r.kind == crate::results::RoundKind::Final)
+                        .count()
+                ),
+            ),
             kv(
                 "measured window",
                 format!(
-                    "{} s per point, {} s warm-up per scenario",
-                    st.duration_s, st.warmup_s
+                    "{} slice(s) of {} s per peak load, {} s per fixed-rate point; warm-up to steady state, at most {} s",
+                    st.plan.slices, st.plan.slice_s, st.plan.fixed_s, st.warmup_s
                 ),
             ),
             kv("closed-loop connections", list(&st.concurrency)),
@@ -410,19 +448,22 @@ impl ReportView {
         let when = results.started_at.format("%Y-%m-%d %H:%M UTC").to_string();
         let measured = fig.stacks.iter().filter(|s| s.measured).count();
         let subtitle = format!(
-            "{when} · {} · {} stacks measured, {} scenarios, {} trials each",
+            "{when} · {} · {} stacks measured, {} scenarios, {} rounds · database {}",
             m.hostname,
             measured,
             fig.scenarios.len()
                 + usize::from(!fig.scaling.is_empty())
                 + usize::from(!fig.idle.is_empty()),
-            st.trials
+            results.rounds.len(),
+            st.db.name()
         );
 
         ReportView {
             title: "Node.js or Python? — ringside report".into(),
             subtitle,
             complete: results.finished_at.is_some(),
+            method: crate::report::terminal::method_lines(&fig),
+            thin: fig.thin(),
             headline: headline(&fig),
             ledger,
             recommendations: recs
@@ -461,7 +502,13 @@ fn headline(fig: &Figures) -> Vec<String> {
             } else {
                 (p, n, p.1.median / n.1.median)
             };
-            let tie = n.1.ties(&p.1);
+            let tie = bounded_compare(
+                &n.1,
+                n.0.throughput_evidence,
+                &p.1,
+                p.0.throughput_evidence,
+                fig.noise.floor(Family::Throughput),
+            ) == Comparison::Tie;
             out.push(format!(
                 "{sc}: {} {} {} by {} ({} vs {} req/s){}",
                 fast.0.stack,
@@ -470,7 +517,11 @@ fn headline(fig: &Figures) -> Vec<String> {
                 fmt_ratio(r),
                 fmt_int(fast.1.median),
                 fmt_int(slow.1.median),
-                if tie { ", inside the spread" } else { "" }
+                if tie {
+                    ", inside the interval or the noise floor"
+                } else {
+                    ""
+                }
             ));
         }
     }
@@ -503,24 +554,33 @@ fn scenario_view(
                 .map_or(String::new(), |s| range(&s, fmt_int)),
             p99: f.p99_us.map_or("—".into(), |s| fmt_us(s.median)),
             p99_range: f.p99_us.map_or(String::new(), |s| range(&s, fmt_us)),
-            capacity: f.capacity.map_or("—".into(), |s| {
-                if s.median > 0.0 {
-                    format!(
-                        "{} {}",
-                        fmt_int(s.median),
-                        f.capacity_unit.as_deref().unwrap_or("")
-                    )
-                } else {
+            capacity: f.capacity.as_ref().map_or("—".into(), |c| {
+                if c.low <= 0.0 {
                     "fails at lowest step".into()
+                } else {
+                    match c.high {
+                        Some(h) => format!("{}–{} {}", fmt_int(c.low), fmt_int(h), c.unit),
+                        None => format!("≥ {} {}", fmt_int(c.low), c.unit),
+                    }
                 }
             }),
             cpu_us_per_req: f
-                .cpu_us_per_req
+                .cpu_fixed_us_per_req
+                .or(f.cpu_us_per_req)
                 .map_or("—".into(), |s| format!("{:.0}", s.median)),
-            rss: f.rss_peak_bytes.map_or("—".into(), |s| fmt_bytes(s.median)),
+            rss: f
+                .rss_fixed_bytes
+                .or(f.rss_peak_bytes)
+                .map_or("—".into(), |s| fmt_bytes(s.median)),
             vs_node: ratio_to(f, best_node),
             vs_python: ratio_to(f, best_py),
             notes: f.notes.clone(),
+            rank: match f.rank {
+                Some(r) if figs.iter().filter(|o| o.rank == Some(r)).count() > 1 => format!("={r}"),
+                Some(r) => r.to_string(),
+                None => "–".into(),
+            },
+            trials: f.throughput_rps.map_or("—".into(), |e| e.n.to_string()),
         })
         .collect();
     let bars: Vec<BarInput> = figs
@@ -531,8 +591,8 @@ fn scenario_view(
                 label: f.stack.clone(),
                 color: color_of(&f.stack),
                 value: s.median,
-                min: s.min,
-                max: s.max,
+                min: s.low,
+                max: s.high,
                 value_label: format!("{} {unit}", fmt_int(s.median)),
                 flagged: !f.notes.is_empty(),
             })
@@ -542,7 +602,7 @@ fn scenario_view(
     let throughput_chart = (!bars.is_empty()).then(|| {
         charts::bar_chart(
             &format!(
-                "Peak throughput, {unit} (median of valid trials; whiskers: min–max){}",
+                "Peak throughput, {unit} (median of valid trials; whiskers: 95 % interval){}",
                 match (sc, conns) {
                     (Scenario::Io, Some(c)) => format!(" at {c} connections"),
                     _ => String::new(),
@@ -630,9 +690,14 @@ fn recommendation_view(
             })
             .collect(),
         not_measured: r
-            .not_measured
+            .main_missing
             .iter()
-            .map(|(c, scs)| format!("{} (run: ringside run --scenarios {scs})", c.describe()))
+            .cloned()
+            .chain(
+                r.not_measured.iter().map(|(c, scs)| {
+                    format!("{} (run: ringside run --scenarios {scs})", c.describe())
+                }),
+            )
             .collect(),
     }
 }

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 
 use super::Stack;
-use crate::suite::results::Footprint;
+use crate::results::Footprint;
 
 /// Folders never counted as the stack's own source.
 const DEP_DIRS: [&str; 8] = [

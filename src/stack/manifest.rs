@@ -143,6 +143,7 @@ struct RawStart {
     max_workers: Option<i64>,
     ready_timeout_s: Option<f64>,
     keep_alive: Option<bool>,
+    threads: Option<i64>,
     #[serde(default, rename = "override")]
     overrides: BTreeMap<String, RawOverride>,
 }
@@ -165,6 +166,7 @@ pub(super) struct RawVariant {
     pub max_workers: Option<i64>,
     pub ready_timeout_s: Option<f64>,
     pub keep_alive: Option<bool>,
+    pub threads: Option<i64>,
     /// Replaces `scenarios`.
     pub scenarios: Option<Vec<String>>,
     /// Added to (and over) `[env]`.
@@ -287,6 +289,7 @@ fn validate(raw: RawManifest, file: &str, dir: &Path, path: &Path) -> Result<Sta
         max_workers(start.max_workers, file, "start.max_workers")?.unwrap_or(DEFAULT_MAX_WORKERS);
     let ready_timeout = ready_timeout(start.ready_timeout_s, file, "start.ready_timeout_s")?
         .unwrap_or(DEFAULT_READY_TIMEOUT);
+    let threads = self::max_workers(start.threads, file, "start.threads")?.unwrap_or(1);
     let start_override = overrides(start.overrides, file, "start.override")?;
 
     let listed = raw.scenarios.ok_or_else(|| missing("scenarios"))?;
@@ -314,6 +317,7 @@ fn validate(raw: RawManifest, file: &str, dir: &Path, path: &Path) -> Result<Sta
         runtime_name,
         default_run: raw.default_run.unwrap_or(true),
         keep_alive: start.keep_alive.unwrap_or(true),
+        threads,
         variants: Vec::new(),
         name,
         language,

@@ -55,6 +55,10 @@ pub struct Stack {
     /// says so with `Connection: close`, which `verify` then accepts.
     #[serde(default)]
     pub keep_alive: bool,
+    /// `[start] threads`: threads serving requests in each worker process
+    /// (gunicorn gthread's `--threads`); 1 for an event loop.
+    #[serde(default)]
+    pub threads: u32,
     pub language: String,
     pub framework: String,
     pub description: String,
@@ -100,6 +104,7 @@ impl Default for Stack {
             runtime_name: String::new(),
             default_run: true,
             keep_alive: true,
+            threads: 1,
             language: String::new(),
             framework: String::new(),
             description: String::new(),
@@ -181,6 +186,9 @@ pub struct ProcSample {
     pub rss_bytes: u64,
     /// Processes in the tree.
     pub processes: u32,
+    /// False when some process's Pss was unreadable and `VmRSS` was counted instead.
+    #[serde(default)]
+    pub pss: bool,
 }
 
 /// Options of [`setup`].

@@ -49,6 +49,9 @@ pub(super) fn apply(
     if let Some(k) = raw.keep_alive {
         v.keep_alive = k;
     }
+    if let Some(n) = manifest::max_workers(raw.threads, file, &key("threads"))? {
+        v.threads = n;
+    }
     if let Some(list) = raw.scenarios {
         v.scenarios = manifest::scenario_list(&list, file, &key("scenarios"))?;
     }

@@ -4,9 +4,11 @@
 //! a slow stretch of the host slows every request by the same factor — so a
 //! figure's trial values are treated as log-normal around the true value. On
 //! the log scale, trial values `y_i` have mean `μ` and standard deviation `σ`.
-//! `σ` comes from the cell's own trials, or from the run's pooled
-//! trial-to-trial noise ([`Noise`]: repeated trials of the same stack and
-//! scenario, an A/A check), whichever gives the wider interval. The 95 %
+//! `σ` is the run's pooled trial-to-trial noise ([`Noise`]: repeated trials
+//! of the same stack and scenario, an A/A check) with the cell's own trials
+//! pooled in — a cell of two or three trials has too few degrees of freedom
+//! to judge its own spread — unless the cell is clearly noisier than the
+//! run ([`NOISIER`]), when its own spread is used. The 95 %
 //! interval of `μ` is `ȳ ± t(df)·σ/√n` (Student's t); a ratio of two figures is
 //! a difference of log means with Welch–Satterthwaite degrees of freedom.
 //! For log-normal trials the coverage is exact; `tests` checks it by simulation.
@@ -22,6 +24,12 @@ use super::basic::{mean, median, min_max};
 
 /// Confidence level of every interval ringside prints.
 pub const LEVEL: f64 = 0.95;
+
+/// A cell whose own trial-to-trial sd exceeds the run's pooled sd by this
+/// factor keeps its own interval instead of borrowing the run's (for one
+/// degree of freedom against twenty, a ratio this large happens by chance
+/// about 6 % of the time).
+pub const NOISIER: f64 = 2.0;
 
 /// Two-sided Student-t quantile for [`LEVEL`] with `df` degrees of freedom
 /// (`df` may be fractional, as Welch's is).
@@ -135,12 +143,19 @@ impl Estimate {
                 (logs.iter().map(|y| (y - log_mean).powi(2)).sum::<f64>() / (n - 1) as f64).sqrt();
             (sd, (n - 1) as f64)
         });
-        let pooled = noise.map(|z| (z.sd_log, z.df));
         let half = |(sd, df): (f64, f64)| t_quantile(df) * sd / (n as f64).sqrt();
-        let chosen = match (own, pooled) {
-            (Some(o), Some(p)) if half(p) > half(o) => Some((p, Basis::RunNoise)),
-            (Some(o), _) => Some((o, Basis::Trials)),
-            (None, Some(p)) => Some((p, Basis::RunNoise)),
+        let chosen = match (own, noise) {
+            // A cell clearly noisier than the run (own sd over twice the
+            // pooled) keeps its own interval, however wide.
+            (Some(o), Some(z)) if o.0 > NOISIER * z.sd_log => Some((o, Basis::Trials)),
+            // Otherwise the cell's own trials join the run's pool: the pooled
+            // variance with the cell's degrees of freedom added.
+            (Some((sd, df)), Some(z)) => {
+                let v = (df * sd * sd + z.df * z.sd_log * z.sd_log) / (df + z.df);
+                Some(((v.sqrt(), df + z.df), Basis::RunNoise))
+            }
+            (Some(o), None) => Some((o, Basis::Trials)),
+            (None, Some(z)) => Some(((z.sd_log, z.df), Basis::RunNoise)),
             (None, None) => None,
         };
         let median = median(&xs)?;
@@ -319,7 +334,7 @@ mod tests {
     }
 
     #[test]
-    fn the_wider_of_own_and_pooled_noise_is_used() {
+    fn a_noisier_cell_keeps_its_own_interval_and_a_typical_one_joins_the_pool() {
         let quiet = Noise {
             sd_log: 0.01,
             df: 40.0,
@@ -327,13 +342,17 @@ mod tests {
         };
         let noisy = Estimate::of(&[100.0, 150.0, 70.0], Some(&quiet)).unwrap();
         assert_eq!(noisy.basis, Basis::Trials);
-        let loud = Noise {
-            sd_log: 0.5,
+        let run = Noise {
+            sd_log: 0.1,
             df: 40.0,
             cells: 10,
         };
-        let steady = Estimate::of(&[100.0, 101.0, 99.0], Some(&loud)).unwrap();
-        assert_eq!(steady.basis, Basis::RunNoise);
+        let typical = Estimate::of(&[100.0, 108.0], Some(&run)).unwrap();
+        assert_eq!(typical.basis, Basis::RunNoise);
+        assert_eq!(typical.df, 41.0);
+        // Two trials alone would give t(1) = 12.7: the pool keeps it usable.
+        let alone = Estimate::of(&[100.0, 108.0], None).unwrap();
+        assert!(typical.high - typical.low < alone.high - alone.low);
     }
 
     /// Coverage on known distributions: log-normal trials with a known

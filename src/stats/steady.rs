@@ -42,6 +42,10 @@ impl SteadyRule {
     pub fn assess(&self, series: &[f64]) -> Steadiness {
         let n = series.len();
         let w = self.window.max(1);
+        if self.max_chunks <= 1 && n >= 1 {
+            // A token warm-up: one chunk, nothing to judge.
+            return Steadiness::Settled { chunks: n };
+        }
         if n >= self.min_chunks.max(2 * w) && self.flat(&series[n - 2 * w..]) {
             return Steadiness::Settled { chunks: n };
         }

@@ -1,32 +1,35 @@
-//! Capacity at SLO: the highest offered rate whose p99 stays under the SLO
-//! with no errors. A bounded search (steps and time): grow from a seed until
-//! a step fails, halve until one passes, then bisect. The choice of the next
-//! probe and the judging of a step are pure functions.
+//! Capacity at SLO: the highest offered load whose p99 stays under the SLO
+//! with no errors — requests/s for HTTP, clients for ws-chat, one search for
+//! both over a [`Workload`]. A bounded search (steps and time): grow from a
+//! seed until a step fails, halve until one passes, then bisect. The choice
+//! of the next probe and the judging of a step are pure functions.
 
 use std::time::{Duration, Instant};
 
-use crate::load::LoadReport;
-use crate::scenario::Scenario;
-
 use super::config::SuiteConfig;
-use super::measure::{RATE_REACHED, load_config};
-use super::results::{CapacityRecord, CapacityStep, PointKind};
 use super::target::Target;
+use super::workload::{DriveOpts, Outcome, RATE_REACHED, Workload, drive};
+use crate::results::{CapacityRecord, CapacityStep};
 
 /// Growth factor while every step passes.
 pub const GROW: f64 = 1.5;
 /// Bisection stops when the bracket is narrower than this fraction of its top.
 pub const RESOLUTION: f64 = 0.05;
-/// Lowest rate probed, requests/s.
-pub const MIN_RPS: f64 = 1.0;
+/// Lowest level probed.
+pub const MIN_LEVEL: f64 = 1.0;
 
-/// The offered rate of the next step, or `None` when the search is over.
-pub fn next_probe(steps: &[CapacityStep], seed: f64, max_steps: u32, max_rps: f64) -> Option<f64> {
+/// The offered level of the next step, or `None` when the search is over.
+pub fn next_probe(
+    steps: &[CapacityStep],
+    seed: f64,
+    max_steps: u32,
+    max_level: f64,
+) -> Option<f64> {
     if steps.len() >= max_steps as usize {
         return None;
     }
     if steps.is_empty() {
-        return Some(seed.clamp(MIN_RPS, max_rps));
+        return Some(seed.clamp(MIN_LEVEL, max_level));
     }
     let lo = steps
         .iter()
@@ -39,26 +42,34 @@ pub fn next_probe(steps: &[CapacityStep], seed: f64, max_steps: u32, max_rps: f6
         .map(|s| s.offered)
         .reduce(f64::min);
     match (lo, hi) {
-        (Some(lo), None) => (lo < max_rps).then(|| (lo * GROW).min(max_rps)),
-        (None, Some(hi)) => (hi / 2.0 >= MIN_RPS).then_some(hi / 2.0),
+        (Some(lo), None) => (lo < max_level).then(|| (lo * GROW).min(max_level)),
+        (None, Some(hi)) => (hi / 2.0 >= MIN_LEVEL).then_some(hi / 2.0),
         (Some(lo), Some(hi)) => ((hi - lo) / hi > RESOLUTION).then_some((lo + hi) / 2.0),
         (None, None) => None,
     }
 }
 
-/// Judges one step: passes when there are no errors, p99 < SLO, the
-/// generator was not the limit and the rate was reached.
-pub fn judge(offered: f64, load: &LoadReport, slo: Duration) -> CapacityStep {
-    let errors = load.errors.total();
-    let achieved = load.achieved_rps.unwrap_or(load.throughput_rps);
-    let p99_us = load.latency.p99_us;
-    let failed_by = if errors > 0 {
+/// Judges one step from its outcome: passes when there are no errors,
+/// p99 < SLO, the generator was not the limit and the rate was reached.
+pub fn judge(offered: f64, outcome: Option<&Outcome>, slo: Duration) -> CapacityStep {
+    let Some(o) = outcome else {
+        return CapacityStep {
+            offered,
+            achieved: 0.0,
+            p99_us: 0,
+            errors: 1,
+            passed: false,
+            failed_by: Some("errors".into()),
+        };
+    };
+    let (target, achieved) = o.rate.unwrap_or((offered, o.throughput));
+    let failed_by = if o.errors > 0 || !o.produced {
         Some("errors")
-    } else if p99_us as u128 >= slo.as_micros() {
+    } else if o.p99_us as u128 >= slo.as_micros() {
         Some("slo")
-    } else if load.generator.saturated {
+    } else if o.generator_saturated {
         Some("generator")
-    } else if achieved < RATE_REACHED * offered {
+    } else if achieved < RATE_REACHED * target {
         Some("rate")
     } else {
         None
@@ -66,15 +77,17 @@ pub fn judge(offered: f64, load: &LoadReport, slo: Duration) -> CapacityStep {
     CapacityStep {
         offered,
         achieved,
-        p99_us,
-        errors,
+        p99_us: o.p99_us,
+        errors: o.errors,
         passed: failed_by.is_none(),
         failed_by: failed_by.map(String::from),
     }
 }
 
-/// The capacity (highest passing offer) and why the search stopped.
-pub fn conclude(steps: &[CapacityStep]) -> (Option<f64>, String) {
+/// The capacity (highest passing offer), the lowest failing offer above it
+/// (the search's resolution: the true capacity lies below it), and why the
+/// search stopped (`slo`, `errors`, `generator`, `rate`, or `max`).
+pub fn conclude(steps: &[CapacityStep]) -> (Option<f64>, Option<f64>, String) {
     let cap = steps
         .iter()
         .filter(|s| s.passed)
@@ -87,66 +100,76 @@ pub fn conclude(steps: &[CapacityStep]) -> (Option<f64>, String) {
     let why = first_fail_above
         .and_then(|s| s.failed_by.clone())
         .unwrap_or_else(|| "max".into());
-    (cap, why)
+    (cap, first_fail_above.map(|s| s.offered), why)
 }
 
-/// Runs a capacity search against `target` on `path`, seeded near `seed_rps`
-/// (80 % of the measured peak throughput, when known).
+/// What to search.
+#[derive(Debug, Clone)]
+pub struct SearchSpec {
+    pub scenario: crate::scenario::Scenario,
+    /// The load; its level (rate or clients) is set by each step.
+    pub workload: Workload,
+    /// First level tried (80 % of the measured peak, when known).
+    pub seed: f64,
+    /// Highest level tried.
+    pub max_level: f64,
+    /// `rps` or `clients`.
+    pub unit: &'static str,
+}
+
+/// Runs a capacity search against `target`.
 #[allow(clippy::too_many_arguments)]
 pub async fn search(
-    target: &dyn Target,
+    target: &mut dyn Target,
     cfg: &SuiteConfig,
+    spec: &SearchSpec,
     stack: &str,
-    scenario: Scenario,
-    path: &str,
     workers: u32,
     trial: u32,
-    seed_rps: f64,
     mut on_step: impl FnMut(usize),
 ) -> CapacityRecord {
     let s = &cfg.settings;
     let step_len = Duration::from_secs_f64(s.capacity_step_s.max(0.2));
     let slo = Duration::from_secs_f64(s.slo_ms / 1000.0);
-    let max_rps = (seed_rps * 20.0).max(1000.0);
+    let integer = spec.workload.is_ws();
     // Time bound: every step plus generous slack for connection setup and drain.
     let deadline =
-        Instant::now() + (step_len + Duration::from_secs(7)) * s.capacity_max_steps.max(1);
+        Instant::now() + (step_len + Duration::from_secs(10)) * s.capacity_max_steps.max(1);
     let mut steps: Vec<CapacityStep> = Vec::new();
-    let base = target.base_url();
-    while let Some(offered) = next_probe(&steps, seed_rps, s.capacity_max_steps, max_rps) {
-        if Instant::now() >= deadline {
+    while let Some(probe) = next_probe(&steps, spec.seed, s.capacity_max_steps, spec.max_level) {
+        let offered = if integer {
+            probe.round().max(1.0)
+        } else {
+            probe
+        };
+        if Instant::now() >= deadline || steps.iter().any(|st| st.offered == offered) {
             break;
         }
         on_step(steps.len() + 1);
         // A queue left by an overloaded step drains before the next one.
-        super::measure::settle(target).await;
-        let kind = PointKind::FixedRate { rps: offered };
-        let Ok(mut lc) = load_config(cfg, &base, path, &kind, step_len) else {
-            break;
+        super::measure::settle(&*target).await;
+        let opts = DriveOpts {
+            timeout: slo.max(Duration::from_secs(1)) * 4,
+            // A delivery later than the SLO fails the step anyway.
+            drain: slo.max(Duration::from_millis(500)),
+            ..DriveOpts::window(step_len)
         };
-        lc.keep_histogram = false;
-        lc.timeout = slo.max(Duration::from_secs(1)) * 4;
-        match crate::load::execute(&lc).await {
-            Ok(report) => steps.push(judge(offered, &report, slo)),
-            Err(_) => steps.push(CapacityStep {
-                offered,
-                achieved: 0.0,
-                p99_us: 0,
-                errors: 1,
-                passed: false,
-                failed_by: Some("errors".into()),
-            }),
+        let m = drive(target, cfg, &spec.workload.at_level(offered), &opts).await;
+        steps.push(judge(offered, m.outcome().as_ref(), slo));
+        if !target.is_alive() {
+            break;
         }
     }
-    let (capacity, limited_by) = conclude(&steps);
+    let (capacity, upper_bound, limited_by) = conclude(&steps);
     CapacityRecord {
         stack: stack.into(),
-        scenario,
+        scenario: spec.scenario,
         workers,
         trial,
         slo_ms: s.slo_ms,
-        unit: "rps".into(),
+        unit: spec.unit.into(),
         capacity,
+        upper_bound,
         limited_by,
         steps,
     }
@@ -181,7 +204,10 @@ mod tests {
         let steps = simulate(1000.0, 800.0, 4);
         let offered: Vec<f64> = steps.iter().map(|s| s.offered).collect();
         assert_eq!(offered, vec![800.0, 1200.0, 1000.0, 1100.0]);
-        assert_eq!(conclude(&steps), (Some(1000.0), "slo".to_string()));
+        assert_eq!(
+            conclude(&steps),
+            (Some(1000.0), Some(1100.0), "slo".to_string())
+        );
     }
 
     #[test]
@@ -195,7 +221,7 @@ mod tests {
     #[test]
     fn all_passing_stops_at_max() {
         let steps = simulate(1e9, 100.0, 3);
-        assert_eq!(conclude(&steps), (Some(225.0), "max".to_string()));
+        assert_eq!(conclude(&steps), (Some(225.0), None, "max".to_string()));
     }
 
     proptest::proptest! {
@@ -203,7 +229,7 @@ mod tests {
         fn search_is_bounded_and_capacity_never_exceeds_truth(cap in 1.0f64..1e5, seed in 1.0f64..1e5, max_steps in 1u32..12) {
             let steps = simulate(cap, seed, max_steps);
             proptest::prop_assert!(steps.len() <= max_steps as usize);
-            if let (Some(c), _) = conclude(&steps) {
+            if let (Some(c), _, _) = conclude(&steps) {
                 proptest::prop_assert!(c <= cap);
             }
         }
@@ -211,7 +237,7 @@ mod tests {
         #[test]
         fn bisection_converges_within_resolution(cap in 10.0f64..1e5, seed in 10.0f64..1e5) {
             let steps = simulate(cap, seed, 60);
-            let (c, _) = conclude(&steps);
+            let (c, _, _) = conclude(&steps);
             let c = c.expect("something passes above MIN_RPS");
             proptest::prop_assert!(c >= cap * (1.0 - 2.0 * RESOLUTION) - 1e-9, "c={} cap={}", c, cap);
         }

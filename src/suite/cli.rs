@@ -9,8 +9,8 @@ use clap::Args;
 /// Flags of `ringside run`.
 #[derive(Debug, Clone, Args)]
 pub struct RunArgs {
-    /// A short suite: plaintext, json, db, io, cpu, startup, footprint; one
-    /// trial, 2 s points (the default when no scenario is named).
+    /// A short look: plaintext, json, db, io, cpu, startup, footprint; one
+    /// trial of every stack — too thin for verdicts (the claims say so).
     #[arg(long, conflicts_with = "full")]
     pub quick: bool,
     /// Every scenario, several trials, longer points.
@@ -54,19 +54,25 @@ pub struct RunArgs {
 /// Flags of `ringside run` that shape the measurements.
 #[derive(Debug, Clone, Args)]
 pub struct Tuning {
-    /// Measured window of each point (e.g. `5s`).
+    /// Recorded window of one slice (e.g. `2s`; default 1 s, --quick and --full 2 s).
     #[arg(long, value_parser = humantime::parse_duration)]
     pub duration: Option<std::time::Duration>,
-    /// Warm-up before each scenario (e.g. `1s`).
+    /// Ceiling of each warm-up to steady state (e.g. `20s`; default 15 s).
     #[arg(long, value_parser = humantime::parse_duration)]
     pub warmup: Option<std::time::Duration>,
-    /// Trials per point (default: 1 quick, 3 full).
+    /// Trials: rounds of the run, each a fresh launch of every stack
+    /// (default run: the finalists' rounds after the screening, default 2;
+    /// --quick 1; --full and --scenarios 3).
     #[arg(long)]
     pub trials: Option<u32>,
+    /// Slices per trial of each peak load, interleaved between the stacks
+    /// (default 2; --quick 1; --full 3).
+    #[arg(long)]
+    pub slices: Option<u32>,
     /// p99 objective of the capacity search, milliseconds.
     #[arg(long, default_value_t = 100.0)]
     pub slo: f64,
-    /// Most steps of each capacity-at-SLO search (0: no search; default 2 quick, 8 full).
+    /// Most steps of each capacity-at-SLO search (0: no search; default 5, --quick 0, --full 8).
     #[arg(long)]
     pub capacity_steps: Option<u32>,
     /// Closed-loop connection counts for peak throughput (comma separated).

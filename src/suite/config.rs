@@ -10,7 +10,7 @@ use crate::error::bad_input;
 use crate::scenario::Scenario;
 
 use super::cli::RunArgs;
-use super::results::{Results, Settings};
+use crate::results::{Results, Settings};
 
 /// A flag with a bad value; the message names the flag.
 #[derive(Debug, thiserror::Error)]
@@ -64,6 +64,31 @@ pub struct SuiteConfig {
     pub stacks_root: PathBuf,
 }
 
+/// The scenarios of the default run: what the claims ledger needs.
+pub const STANDARD_SCENARIOS: [Scenario; 11] = [
+    Scenario::Plaintext,
+    Scenario::Json,
+    Scenario::Db,
+    Scenario::Io,
+    Scenario::Cpu,
+    Scenario::Numeric,
+    Scenario::WsChat,
+    Scenario::Idle,
+    Scenario::Workers,
+    Scenario::Startup,
+    Scenario::Footprint,
+];
+
+/// The scenarios every stack is screened on in the default run (plaintext,
+/// which measures much what json does, is left to the finals).
+pub const SCREENING_SCENARIOS: [Scenario; 5] = [
+    Scenario::Json,
+    Scenario::Io,
+    Scenario::Idle,
+    Scenario::Startup,
+    Scenario::Footprint,
+];
+
 /// The scenarios of `--quick`.
 pub const QUICK_SCENARIOS: [Scenario; 7] = [
     Scenario::Plaintext,
@@ -91,6 +116,121 @@ pub fn base_rate_rps(scenario: Scenario) -> f64 {
     }
 }
 
+/// The settings each kind of run starts from (flags override them).
+#[derive(Debug, Clone)]
+pub struct Preset {
+    /// Rounds (`standard`: final rounds after the screening).
+    pub trials: u32,
+    pub screening_rounds: u32,
+    pub slices: u32,
+    pub slice_s: f64,
+    pub fixed_s: f64,
+    pub concurrency: &'static [usize],
+    pub workers_scenarios: &'static [Scenario],
+    pub capacity_steps: u32,
+    pub capacity_step_s: f64,
+    /// Capacity searches on every endpoint scenario (else only ws-chat's, which K7 reads).
+    pub capacity_everywhere: bool,
+    /// Shorter minimum warm-ups (the quick look).
+    pub short_warmups: bool,
+    /// Warm-up ceiling, seconds.
+    pub warmup_max_s: f64,
+}
+
+impl Preset {
+    pub fn of(suite: &str) -> Preset {
+        let standard = Preset {
+            trials: 2,
+            screening_rounds: 1,
+            slices: 2,
+            slice_s: 1.0,
+            fixed_s: 1.5,
+            concurrency: &[64],
+            workers_scenarios: &[Scenario::Cpu],
+            capacity_steps: 4,
+            capacity_step_s: 1.0,
+            capacity_everywhere: false,
+            short_warmups: false,
+            warmup_max_s: 15.0,
+        };
+        match suite {
+            "quick" => Preset {
+                trials: 1,
+                screening_rounds: 0,
+                slices: 1,
+                slice_s: 2.0,
+                fixed_s: 1.5,
+                capacity_steps: 0,
+                short_warmups: true,
+                warmup_max_s: 6.0,
+                ..standard
+            },
+            "full" => Preset {
+                trials: 3,
+                screening_rounds: 0,
+                slices: 3,
+                slice_s: 2.0,
+                fixed_s: 3.0,
+                concurrency: &[16, 64, 256],
+                workers_scenarios: &[Scenario::Json, Scenario::Cpu],
+                capacity_steps: 8,
+                capacity_step_s: 2.0,
+                capacity_everywhere: true,
+                warmup_max_s: 30.0,
+                ..standard
+            },
+            "custom" => Preset {
+                trials: 3,
+                screening_rounds: 0,
+                ..standard
+            },
+            _ => standard,
+        }
+    }
+
+    /// The layout of the rounds for these scenarios.
+    pub fn plan(&self, scenarios: &[Scenario], trials: u32) -> crate::results::PlanSettings {
+        let mut plan = crate::results::PlanSettings::default();
+        let endpoints: Vec<Scenario> = scenarios
+            .iter()
+            .copied()
+            .filter(|s| s.is_endpoint())
+            .collect();
+        if self.screening_rounds > 0 {
+            plan.screening_rounds = self.screening_rounds;
+            plan.final_rounds = trials;
+            plan.screening_scenarios = SCREENING_SCENARIOS.to_vec();
+            plan.ceiling_final_rounds = 1;
+            // Latency and memory at the same offered rate where the claims and
+            // the profiles read them.
+            plan.fixed_rate_scenarios = vec![Scenario::Json, Scenario::Db];
+            plan.capacity_scenarios = vec![Scenario::WsChat];
+        } else {
+            plan.fixed_rate_scenarios = endpoints
+                .iter()
+                .copied()
+                .filter(|s| *s != Scenario::WsChat)
+                .collect();
+            plan.capacity_scenarios = endpoints
+                .iter()
+                .copied()
+                .filter(|s| self.capacity_everywhere || *s == Scenario::WsChat)
+                .collect();
+        }
+        plan.fixed_s = self.fixed_s;
+        let chunks = (self.warmup_max_s / plan.chunk_s).round() as usize;
+        plan.first_warmup.max_chunks = chunks;
+        plan.warmup.max_chunks = chunks.min(plan.warmup.max_chunks.max(chunks / 2));
+        if self.short_warmups {
+            plan.first_warmup.min_chunks = 4;
+            plan.first_warmup.window = 2;
+            plan.warmup.min_chunks = 2;
+            plan.warmup.window = 1;
+        }
+        plan
+    }
+}
+
 /// Number of cores ringside may use.
 pub fn cores() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
@@ -105,6 +245,7 @@ impl SuiteConfig {
         }
         let ncores = cores();
         let full = args.full;
+        let quick = args.quick;
         let custom = !args.scenarios.is_empty();
         let mut scenarios: Vec<Scenario> = if custom {
             let mut v = Vec::new();
@@ -120,27 +261,31 @@ impl SuiteConfig {
             v
         } else if full {
             Scenario::ALL.to_vec()
-        } else {
+        } else if quick {
             QUICK_SCENARIOS.to_vec()
+        } else {
+            STANDARD_SCENARIOS.to_vec()
         };
         scenarios.sort();
         let suite = if custom {
             "custom"
         } else if full {
             "full"
-        } else {
+        } else if quick {
             "quick"
+        } else {
+            "standard"
         };
+        let preset = Preset::of(suite);
 
-        let trials = args.tuning.trials.unwrap_or(if full { 3 } else { 1 });
+        let trials = args.tuning.trials.unwrap_or(preset.trials);
         if !(1..=100).contains(&trials) {
             return Err(bad("trials", trials, "must be between 1 and 100"));
         }
-        let duration = args.tuning.duration.unwrap_or(if full {
-            Duration::from_secs(5)
-        } else {
-            Duration::from_secs(2)
-        });
+        let duration = args
+            .tuning
+            .duration
+            .unwrap_or(Duration::from_secs_f64(preset.slice_s));
         if duration < Duration::from_millis(200) || duration > Duration::from_secs(3600) {
             return Err(bad(
                 "duration",
@@ -148,11 +293,26 @@ impl SuiteConfig {
                 "must be between 200ms and 1h",
             ));
         }
-        let warmup = args.tuning.warmup.unwrap_or(if full {
-            Duration::from_secs(2)
-        } else {
-            Duration::from_millis(500)
-        });
+        let slices = args.tuning.slices.unwrap_or(preset.slices);
+        if !(1..=100).contains(&slices) {
+            return Err(bad("slices", slices, "must be between 1 and 100"));
+        }
+        let mut plan = preset.plan(&scenarios, trials);
+        plan.slices = slices;
+        plan.slice_s = duration.as_secs_f64();
+        if let Some(w) = args.tuning.warmup {
+            if w < Duration::from_millis(500) || w > Duration::from_secs(600) {
+                return Err(bad(
+                    "warmup",
+                    humantime::format_duration(w),
+                    "the warm-up ceiling must be between 500ms and 10m",
+                ));
+            }
+            let chunks = (w.as_secs_f64() / plan.chunk_s).round().max(1.0) as usize;
+            plan.first_warmup.max_chunks = chunks;
+            plan.warmup.max_chunks = chunks;
+        }
+        let warmup = Duration::from_secs_f64(plan.first_warmup.max_chunks as f64 * plan.chunk_s);
         if !(args.tuning.slo.is_finite() && args.tuning.slo > 0.0) {
             return Err(bad(
                 "slo",
@@ -161,7 +321,7 @@ impl SuiteConfig {
             ));
         }
         let concurrency = if args.tuning.concurrency.is_empty() {
-            if full { vec![16, 64, 256] } else { vec![64] }
+            preset.concurrency.to_vec()
         } else {
             args.tuning.concurrency.clone()
         };
@@ -186,6 +346,9 @@ impl SuiteConfig {
             } else {
                 vec![base_rate_rps(*sc)]
             };
+            if !plan.fixed_rate_scenarios.contains(sc) && args.tuning.rates.is_empty() {
+                continue;
+            }
             by_scenario.insert(sc.name().to_string(), rates);
         }
 
@@ -291,13 +454,14 @@ impl SuiteConfig {
             idle_connections: args.tuning.idle_connections,
             fixed_rates_by_scenario: by_scenario,
             open_connections: 64,
-            workers_scenarios: vec![Scenario::Json, Scenario::Cpu],
+            workers_scenarios: preset.workers_scenarios.to_vec(),
             capacity_max_steps: args
                 .tuning
                 .capacity_steps
-                .unwrap_or(if full { 8 } else { 2 })
+                .unwrap_or(preset.capacity_steps)
                 .min(50),
-            capacity_step_s: if full { 2.0 } else { 1.0 },
+            capacity_step_s: preset.capacity_step_s,
+            plan,
             url: url.as_ref().map(|u| u.to_string()),
             extra,
         };
@@ -326,14 +490,14 @@ impl SuiteConfig {
             .map_err(|e| err(format!("cannot read {}: {e}", file.display())))?;
         let results: Results = serde_json::from_str(&text)
             .map_err(|e| err(format!("not a ringside results file: {e}")))?;
-        if results.schema != super::results::RESULTS_SCHEMA {
+        if results.schema != crate::results::RESULTS_SCHEMA {
             return Err(err(format!(
                 "schema {} is not {}",
                 results.schema,
-                super::results::RESULTS_SCHEMA
+                crate::results::RESULTS_SCHEMA
             )));
         }
-        super::validate::validate_file(&results, &file)?;
+        crate::results::validate::validate_file(&results, &file)?;
         super::outdir::check_not_in_use(dir, "--resume")?;
         ensure_writable(dir)?;
         let s = results.settings.clone();

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
 
-use super::results::{CapacityRecord, Point, Results};
+use crate::results::{CapacityRecord, Point, Results};
 
 /// Where the run is: which stack, scenario, trial and point.
 #[derive(Debug, Clone, Default)]
@@ -111,8 +111,8 @@ pub fn announce_installs(report: &mut dyn Report, installs: &[(String, Duration)
 }
 
 /// What a point's load is, in a few words (`peak c=64`, `rate 500 rps`).
-pub fn point_line_kind(kind: &super::results::PointKind) -> String {
-    use super::results::PointKind;
+pub fn point_line_kind(kind: &crate::results::PointKind) -> String {
+    use crate::results::PointKind;
     match kind {
         PointKind::Peak { connections } => format!("peak c={connections}"),
         PointKind::FixedRate { rps } => format!("rate {rps} rps"),

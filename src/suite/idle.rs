@@ -7,8 +7,8 @@ use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use super::results::IdleRecord;
 use super::target::Target;
+use crate::results::{IdleKind, IdleRecord};
 use crate::stack::ProcSample;
 
 /// Connections opened at once (keeps the server's listen backlog from overflowing).
@@ -69,7 +69,14 @@ pub async fn measure_idle(target: &dyn Target, requested: usize, trial: u32) -> 
     let open = conns.iter().filter(|s| still_open(s)).count();
     let after = target.sample()?;
     drop(conns);
-    Some(idle_record("http", trial, requested, open, before, after))
+    Some(idle_record(
+        IdleKind::Http,
+        trial,
+        requested,
+        open,
+        before,
+        after,
+    ))
 }
 
 /// Opens `requested` (bounded by the fd limit) idle WebSocket chat clients,
@@ -91,12 +98,19 @@ pub async fn measure_idle_ws(
     let open = clients.open_count();
     let after = target.sample()?;
     drop(clients);
-    Some(idle_record("ws", trial, requested, open, before, after))
+    Some(idle_record(
+        IdleKind::Ws,
+        trial,
+        requested,
+        open,
+        before,
+        after,
+    ))
 }
 
 /// The memory cost of `open` idle connections from the server's samples before and after.
 fn idle_record(
-    kind: &str,
+    kind: IdleKind,
     trial: u32,
     requested: usize,
     open: usize,
@@ -105,7 +119,7 @@ fn idle_record(
 ) -> IdleRecord {
     let delta = after.rss_bytes as f64 - before.rss_bytes as f64;
     IdleRecord {
-        kind: kind.into(),
+        kind,
         trial,
         connections_requested: requested,
         connections_open: open,

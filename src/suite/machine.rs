@@ -1,6 +1,6 @@
 //! The machine a run is measured on, read from `/proc` (no child processes).
 
-use super::results::Machine;
+use crate::results::Machine;
 
 fn read(path: &str) -> String {
     std::fs::read_to_string(path)

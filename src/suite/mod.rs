@@ -1,11 +1,14 @@
-//! The head-to-head harness (`ringside run`): per stack and scenario, launch,
-//! verify, warm up, measure (trials), and write results after every point.
+//! The head-to-head harness (`ringside run`): rounds of interleaved trials —
+//! launch every stack of the round, verify, warm each to steady state,
+//! measure in slices that alternate between the stacks — and write results
+//! after every point.
 //!
-//! Flow: [`cli`] flags → [`config::SuiteConfig`] → [`runner`] (stacks, trials)
-//! → [`points`] (one scenario) → [`measure`] / [`capacity`] / [`idle`] (one
-//! load) → [`results`], with [`events`] feeding the progress display and the
-//! results writer; [`stats`] summarises trials for the reports; [`workers`]
-//! and [`ws`] hold the scenarios with launches or loads of their own.
+//! Flow: [`cli`] flags → [`config::SuiteConfig`] → [`plan`] (rounds, the
+//! order of stacks, finalists) → [`runner`] (install, database, rounds) →
+//! [`round`] (phases of launches, interleaved slices) → [`warmup`] /
+//! [`measure`] / [`capacity`] / [`idle`] (one load each, all through
+//! [`workload`]) → [`results`], with [`events`] feeding the progress display
+//! and the results writer.
 
 pub mod capacity;
 pub mod cli;
@@ -16,17 +19,20 @@ pub mod machine;
 pub mod measure;
 pub mod outcome;
 pub mod outdir;
+pub mod plan;
 pub mod points;
-pub mod results;
+
+pub mod round;
 pub mod runner;
 pub mod target;
-pub mod validate;
-pub mod workers;
+
+pub mod warmup;
+pub mod workload;
 pub mod ws;
 
+use crate::results::{self, RESULTS_SCHEMA, Results};
 use config::SuiteConfig;
 use events::{Progress, Report, Reporters, ResultsWriter};
-use results::{RESULTS_SCHEMA, Results, StackStatus};
 use runner::Runner;
 
 /// Runs the suite, with the progress display (`plain`: lines, no bar) and
@@ -60,6 +66,8 @@ pub async fn run_with(cfg: &SuiteConfig, report: &mut dyn Report) -> anyhow::Res
             stacks: Vec::new(),
             points: Vec::new(),
             capacity: Vec::new(),
+            rounds: Vec::new(),
+            warmups: Vec::new(),
             warnings: Vec::new(),
         },
     };
@@ -69,8 +77,7 @@ pub async fn run_with(cfg: &SuiteConfig, report: &mut dyn Report) -> anyhow::Res
             None => stacks.iter().map(|s| s.name.clone()).collect(),
         };
     }
-    let active = stacks.len().max(usize::from(cfg.url.is_some())) as u32;
-    let planned = points::planned_per_stack(cfg) * active * cfg.settings.trials;
+    let planned = planned_time(cfg, stacks.len().max(usize::from(cfg.url.is_some())));
     let installs = events::announce_installs(report, &crate::stack::pending_installs(&stacks));
     report.run_started(&results, planned + installs)?;
     let mut runner = Runner {
@@ -79,6 +86,8 @@ pub async fn run_with(cfg: &SuiteConfig, report: &mut dyn Report) -> anyhow::Res
         report,
         db: None,
         stacks,
+        verified: Default::default(),
+        started: std::time::Instant::now(),
     };
     let outcome = drive(&mut runner).await;
     if let Some(db) = runner.db.take() {
@@ -93,24 +102,57 @@ pub async fn run_with(cfg: &SuiteConfig, report: &mut dyn Report) -> anyhow::Res
     Ok(runner.results)
 }
 
+/// Estimated measuring time of the whole plan with `stacks` stacks (finals
+/// counted with three finalists).
+pub fn planned_time(cfg: &SuiteConfig, stacks: usize) -> std::time::Duration {
+    let plan = &cfg.settings.plan;
+    let all = &cfg.settings.scenarios;
+    let mut total = std::time::Duration::ZERO;
+    for number in 1..=plan::round_count(plan, cfg.settings.trials) {
+        let kind = plan::round_kind(plan, number);
+        let n = if kind == results::RoundKind::Final {
+            let ceiling_out = plan.ceiling_final_rounds > 0
+                && number - plan.screening_rounds > plan.ceiling_final_rounds;
+            stacks.min(if ceiling_out { 2 } else { 3 })
+        } else {
+            stacks
+        };
+        let scenarios = plan::round_scenarios(plan, kind, all);
+        total += points::planned_per_stack(cfg, &scenarios) * n as u32;
+    }
+    total
+}
+
 async fn drive(runner: &mut Runner<'_>) -> anyhow::Result<()> {
     runner.prepare().await?;
     runner.provision_db().await;
-    for trial in 1..=runner.cfg.settings.trials {
-        if let Some(url) = runner.cfg.url.clone() {
-            runner.external(&url, trial).await?;
-            continue;
-        }
-        for stack in runner.stacks.clone() {
-            let status = runner
-                .results
-                .stacks
-                .iter()
-                .find(|r| r.name == stack.name)
-                .map(|r| r.status.clone());
-            if matches!(status, Some(StackStatus::Measured)) {
-                runner.stack_trial(&stack, trial).await?;
+    let measured: Vec<String> = match &runner.cfg.url {
+        Some(_) => vec![runner::EXTERNAL.to_string()],
+        None => runner
+            .stacks
+            .iter()
+            .filter(|s| runner.is_measured(&s.name))
+            .map(|s| s.name.clone())
+            .collect(),
+    };
+    for number in 1..=runner.trials() {
+        let round = plan::round_record(
+            &runner.cfg.settings.plan,
+            &runner.cfg.settings.scenarios,
+            &measured,
+            &runner.results,
+            number,
+        );
+        if !runner.results.rounds.iter().any(|r| r.number == number) {
+            for line in &round.reason {
+                runner.report.note(&format!("final: {line}"));
             }
+            runner.results.rounds.push(round.clone());
+            runner.updated()?;
+        }
+        match runner.cfg.url.clone() {
+            Some(url) => runner.external_round(&url, &round).await?,
+            None => runner.round(&round).await?,
         }
     }
     Ok(())

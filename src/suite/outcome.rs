@@ -4,7 +4,7 @@
 
 use crate::scenario::Scenario;
 
-use super::results::{Results, StackStatus};
+use crate::results::{Results, StackStatus};
 
 /// True when the run holds at least one valid measurement: a valid point, an
 /// idle record with open connections, or — when no selected scenario makes

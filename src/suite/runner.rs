@@ -1,7 +1,7 @@
 //! The orchestration of `ringside run`: resolve the stacks, install them,
-//! then per trial and stack launch, verify, warm up and measure every
-//! scenario, recording each point as it lands. Bring-your-own servers take
-//! the same path without launch.
+//! provision the database, then run the rounds of the plan ([`super::plan`],
+//! executed by [`super::round`]), recording each point as it lands.
+//! Bring-your-own servers take the same path without launch.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -15,8 +15,8 @@ use crate::stack::{self, LaunchOpts, Running, RuntimeStatus, Stack};
 
 use super::config::SuiteConfig;
 use super::events::{Position, Report};
-use super::results::{FailureRecord, Results, StackRecord, StackStatus};
 use super::target::{External, Target};
+use crate::results::{FailureRecord, Results, StackRecord, StackStatus};
 
 /// Name of the stack record of a `--url` server.
 pub const EXTERNAL: &str = "external";
@@ -28,6 +28,11 @@ pub struct Runner<'a> {
     pub report: &'a mut dyn Report,
     pub db: Option<Database>,
     pub stacks: Vec<Stack>,
+    /// Scenarios that passed verification, per stack and kind of launch
+    /// (verified at the first launch; later rounds reuse it).
+    pub verified: BTreeMap<(String, super::round::Launch), super::round::Verified>,
+    /// When the run (this invocation) started.
+    pub started: std::time::Instant,
 }
 
 /// Finds the stacks to run: built-ins (filtered by name) and `--stack` manifests.
@@ -92,6 +97,7 @@ fn new_record(stack: &Stack) -> StackRecord {
         base: Some(stack.base.clone()).filter(|b| !b.is_empty()),
         variant: stack.variant.clone(),
         runtime: Some(stack.runtime_name.clone()).filter(|r| !r.is_empty()),
+        threads: Some(stack.threads),
         language: stack.language.clone(),
         framework: stack.framework.clone(),
         runtime_version: None,
@@ -101,6 +107,7 @@ fn new_record(stack: &Stack) -> StackRecord {
         verify_failures: BTreeMap::new(),
         unsupported: stack.unsupported.clone(),
         startup_ms: Vec::new(),
+        rss_fresh_bytes: Vec::new(),
         footprint: None,
         idle: Vec::new(),
         failures: Vec::new(),
@@ -113,6 +120,7 @@ fn external_record() -> StackRecord {
         base: None,
         variant: None,
         runtime: None,
+        threads: None,
         language: "other".into(),
         framework: "user server".into(),
         runtime_version: None,
@@ -122,6 +130,7 @@ fn external_record() -> StackRecord {
         verify_failures: BTreeMap::new(),
         unsupported: BTreeMap::new(),
         startup_ms: Vec::new(),
+        rss_fresh_bytes: Vec::new(),
         footprint: None,
         idle: Vec::new(),
         failures: Vec::new(),
@@ -141,6 +150,19 @@ impl Runner<'_> {
 
     pub(crate) fn updated(&mut self) -> anyhow::Result<()> {
         self.report.updated(&self.results)
+    }
+
+    /// True while a stack is still to be measured (not skipped or failed).
+    pub(crate) fn is_measured(&self, name: &str) -> bool {
+        self.results
+            .stacks
+            .iter()
+            .any(|r| r.name == name && r.status == StackStatus::Measured)
+    }
+
+    /// Rounds of the run.
+    pub(crate) fn trials(&self) -> u32 {
+        super::plan::round_count(&self.cfg.settings.plan, self.cfg.settings.trials)
     }
 
     pub(crate) fn selected(&self, sc: Scenario) -> bool {
@@ -250,7 +272,7 @@ impl Runner<'_> {
 
     /// The endpoint scenarios to measure on `stack` (selected, implemented,
     /// database available), recording why the others are not.
-    fn endpoint_plan(&mut self, stack: &Stack) -> Vec<Scenario> {
+    pub(crate) fn endpoint_plan(&mut self, stack: &Stack) -> Vec<Scenario> {
         let db_kind = self.cfg.settings.db.name();
         let has_db = self.db.is_some();
         let mut plan = Vec::new();
@@ -356,163 +378,31 @@ impl Runner<'_> {
         passed
     }
 
-    /// One trial of one stack: launch, verify, every scenario, idle, workers.
-    pub async fn stack_trial(&mut self, stack: &Stack, trial: u32) -> anyhow::Result<()> {
-        let endpoints = self.endpoint_plan(stack);
-        let todo_endpoints: Vec<Scenario> = endpoints
-            .iter()
-            .copied()
-            .filter(|&sc| !self.scenario_done(&stack.name, sc, 1, trial))
-            .collect();
-        let idle_todo = |kind: &str, rec: &StackRecord| {
-            !rec.idle.iter().any(|i| i.trial == trial && i.kind == kind)
-        };
-        let want_idle =
-            self.selected(Scenario::Idle) && idle_todo("http", self.record(&stack.name));
-        let want_idle_ws = self.selected(Scenario::Idle)
-            && stack.scenarios.contains(&Scenario::WsChat)
-            && idle_todo("ws", self.record(&stack.name));
-        let want_startup = self.selected(Scenario::Startup)
-            && (self.record(&stack.name).startup_ms.len() as u32) < trial;
-        let want_workers = self.selected(Scenario::Workers);
-        if todo_endpoints.is_empty()
-            && !want_idle
-            && !want_idle_ws
-            && !want_startup
-            && !want_workers
-        {
-            return Ok(());
-        }
-        let server_cpus = self.cfg.settings.server_cpus.clone();
-        let Some(mut running) = self.launch(stack, 1, server_cpus.clone(), None).await else {
-            self.mark_failed_if_nothing(stack, "start");
-            return self.updated();
-        };
-        if want_startup {
-            let ms = running.ready_after().as_secs_f64() * 1000.0;
-            self.record(&stack.name).startup_ms.push(ms);
-        }
-        self.updated()?;
-        // Scenarios with their own start command are verified on that server.
-        let (own_start, plain): (Vec<Scenario>, Vec<Scenario>) = endpoints
-            .iter()
-            .partition(|sc| stack.start_override.contains_key(sc));
-        // `workers` measures its endpoints (json, cpu) even when they were not
-        // selected as scenarios of their own, so they are verified too.
-        let mut to_verify = plain.clone();
-        if want_workers {
-            for &sc in &self.cfg.settings.workers_scenarios {
-                if stack.scenarios.contains(&sc)
-                    && !stack.start_override.contains_key(&sc)
-                    && !to_verify.contains(&sc)
-                {
-                    to_verify.push(sc);
-                }
-            }
-        }
-        let mut passed = self.verify(&stack.name, &running, &to_verify).await;
-        self.updated()?;
-        for sc in todo_endpoints {
-            let override_cmd = own_start.contains(&sc);
-            if !override_cmd && !passed.contains(&sc) {
-                continue;
-            }
-            if override_cmd || !running.is_alive() {
-                let _ = running.stop().await;
-                let scenario = override_cmd.then_some(sc);
-                running = match self.launch(stack, 1, server_cpus.clone(), scenario).await {
-                    Some(r) => r,
-                    None => return self.updated(),
-                };
-            }
-            if override_cmd {
-                passed.extend(self.verify(&stack.name, &running, &[sc]).await);
-                self.updated()?;
-            }
-            if passed.contains(&sc) {
-                self.scenario(&mut running, &stack.name, sc, 1, trial, false)
-                    .await?;
-                if !running.is_alive() {
-                    self.crashed(&stack.name, sc, &mut running)?;
-                }
-            }
-            if override_cmd || !running.is_alive() {
-                let _ = running.stop().await;
-                running = match self.launch(stack, 1, server_cpus.clone(), None).await {
-                    Some(r) => r,
-                    None => return self.updated(),
-                };
-            }
-        }
-        if !endpoints.is_empty() && endpoints.iter().all(|sc| !passed.contains(sc)) {
-            self.mark_failed_if_nothing(stack, "verify");
-        }
-        if want_idle {
-            self.measuring(
-                &stack.name,
-                "idle",
-                trial,
-                "idle connections",
-                Duration::from_secs(3),
-            );
-            if let Some(rec) =
-                super::idle::measure_idle(&running, self.cfg.settings.idle_connections, trial).await
-            {
-                self.record(&stack.name).idle.push(rec);
-                self.updated()?;
-            }
-        }
-        let _ = running.stop().await;
-        let ws_ok = passed.contains(&Scenario::WsChat)
-            || (stack.start_override.contains_key(&Scenario::WsChat)
-                && !self
-                    .record(&stack.name)
-                    .verify_failures
-                    .contains_key("ws-chat"));
-        if want_idle_ws && ws_ok {
-            self.idle_ws(stack, trial).await?;
-        }
-        if want_workers {
-            self.workers(stack, &passed, trial).await?;
-        }
-        Ok(())
-    }
-
-    /// A `--url` server: verify, then measure every selected endpoint scenario it passes.
-    pub async fn external(&mut self, url: &url::Url, trial: u32) -> anyhow::Result<()> {
-        let mut target = External {
+    /// A `--url` server: verified, then measured like a stack of its own
+    /// in every round (no launch: its CPU and memory only with `--pid`).
+    pub async fn external_round(
+        &mut self,
+        url: &url::Url,
+        round: &crate::results::RoundRecord,
+    ) -> anyhow::Result<()> {
+        let target = External {
             url: url.clone(),
             pid: self.cfg.pid,
         };
-        let endpoints: Vec<Scenario> = self
-            .cfg
-            .settings
+        let endpoints: Vec<Scenario> = round
             .scenarios
             .iter()
             .copied()
             .filter(|s| s.is_endpoint())
             .collect();
-        let passed = self.verify(EXTERNAL, &target, &endpoints).await;
+        let passed = self
+            .ensure_verified(EXTERNAL, super::round::Launch::Main, &target, &endpoints)
+            .await;
         self.updated()?;
-        for sc in passed {
-            if !self.scenario_done(EXTERNAL, sc, 1, trial) {
-                self.scenario(&mut target, EXTERNAL, sc, 1, trial, false)
-                    .await?;
-            }
-        }
-        if self.selected(Scenario::Idle)
-            && self.cfg.pid.is_some()
-            && !self.record(EXTERNAL).idle.iter().any(|i| i.trial == trial)
-            && let Some(rec) =
-                super::idle::measure_idle(&target, self.cfg.settings.idle_connections, trial).await
-        {
-            self.record(EXTERNAL).idle.push(rec);
-            self.updated()?;
-        }
-        Ok(())
+        self.measure_external(target, round, passed).await
     }
 
-    fn mark_failed_if_nothing(&mut self, stack: &Stack, stage: &str) {
+    pub(crate) fn mark_failed_if_nothing(&mut self, stack: &Stack, stage: &str) {
         let measured = self.results.points.iter().any(|p| p.stack == stack.name);
         let rec = self.record(&stack.name);
         if !measured && rec.status == StackStatus::Measured {
@@ -589,7 +479,7 @@ impl Runner<'_> {
             stack: stack.into(),
             scenario: scenario.into(),
             trial,
-            trials: self.cfg.settings.trials,
+            trials: self.trials(),
             what: what.into(),
         };
         self.report.measuring(&at, expected);

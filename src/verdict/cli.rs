@@ -9,7 +9,7 @@ use clap::Args;
 use comfy_table::{Cell, CellAlignment, ContentArrangement, Table, presets};
 
 use crate::error::{bad_input, bad_input_msg};
-use crate::report::read_results;
+use crate::results::read::read_results;
 use crate::verdict::compare::{Row, compare as compare_figures};
 use crate::verdict::figures::Figures;
 use crate::verdict::format::fmt_int;
@@ -46,9 +46,16 @@ pub struct CompareArgs {
     pub before: PathBuf,
     /// The later results file.
     pub after: PathBuf,
-    /// Print a Markdown table instead of the terminal table.
+    /// Print a Markdown table instead of the terminal table (for a pull-request comment).
     #[arg(long)]
     pub markdown: bool,
+    /// Exit 1 when some figure got worse beyond its interval and the noise
+    /// floor by at least PCT per cent (a CI gate).
+    #[arg(long, value_name = "PCT")]
+    pub fail_on_regression: Option<f64>,
+    /// Compare even when the machine, database or settings differ (they are still listed).
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// The newest `ringside-results/*/results.json` under `root`.
@@ -219,10 +226,58 @@ pub fn render_recommendation(rec: &Recommendation, source: &str, host: &str) -> 
 }
 
 pub fn compare(args: CompareArgs) -> anyhow::Result<ExitCode> {
-    let before = Figures::from_results(&read_results(&args.before)?);
-    let after = Figures::from_results(&read_results(&args.after)?);
+    if let Some(p) = args.fail_on_regression
+        && !(p.is_finite() && p >= 0.0)
+    {
+        return Err(bad_input_msg(format!(
+            "--fail-on-regression {p}: give a per cent, 0 or more"
+        )));
+    }
+    let (rb, ra) = (read_results(&args.before)?, read_results(&args.after)?);
+    let context = crate::verdict::compare::context(&rb, &ra);
+    let hard = context
+        .iter()
+        .any(|c| c.starts_with("different machines") || c.starts_with("different databases"));
+    if hard && !args.force {
+        return Err(bad_input_msg(format!(
+            "{} and {} were not measured alike: {}; such a comparison measures the difference between the setups, not the stacks (pass --force to compare anyway)",
+            args.before.display(),
+            args.after.display(),
+            context.join("; ")
+        )));
+    }
+    let before = Figures::from_results(&rb);
+    let after = Figures::from_results(&ra);
     let rows = compare_figures(&before, &after);
-    std::io::stdout().write_all(render_compare(&rows, args.markdown).as_bytes())?;
+    let mut out = String::new();
+    for c in &context {
+        out += &format!("warning: {c}\n");
+    }
+    out += &render_compare(&rows, args.markdown);
+    if let Some(pct) = args.fail_on_regression {
+        let bad = crate::verdict::compare::regressions(&rows, pct);
+        if bad.is_empty() {
+            out += &format!("\nno figure got worse by {pct}% or more beyond its interval\n");
+        } else {
+            out += &format!(
+                "\n{} figure(s) got worse by {pct}% or more beyond the interval: {}\n",
+                bad.len(),
+                bad.iter()
+                    .map(|r| format!(
+                        "{} {} {} {}",
+                        r.stack,
+                        r.scenario,
+                        r.figure,
+                        r.change.as_deref().unwrap_or("")
+                    ))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            );
+            std::io::stdout().write_all(out.as_bytes())?;
+            return Ok(ExitCode::FAILURE);
+        }
+    }
+    std::io::stdout().write_all(out.as_bytes())?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -254,7 +309,7 @@ pub fn render_compare(rows: &[Row], markdown: bool) -> String {
         .filter(|r| r.outcome == crate::verdict::compare::Outcome::Tie)
         .count();
     format!(
-        "{t}\n{} figures compared; {ties} inside the combined spread of the two runs (tie).\n",
+        "{t}\n{} figures compared; {ties} ties (the change's 95 % interval includes no change, or it is below the runs' noise floor).\n",
         rows.len()
     )
 }

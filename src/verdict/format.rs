@@ -1,7 +1,7 @@
 //! Formatting of figures for people: one function a unit, shared by every
 //! exporter and terminal output so a number reads the same everywhere.
 
-use crate::verdict::stats::Spread;
+use crate::stats::{Estimate, Ratio};
 
 /// Thousands separators: `61234.4` → `61,234`.
 pub fn fmt_int(v: f64) -> String {
@@ -80,26 +80,60 @@ pub fn fmt_change(fraction: f64) -> String {
     format!("{:+.1} %", fraction * 100.0)
 }
 
-/// A spread of a rate: `61,234 req/s [59,800–62,900]` (range only with several trials).
-pub fn fmt_spread(s: &Spread, unit: &str) -> String {
-    if s.n > 1 && s.min != s.max {
+/// A figure with its interval: `61,234 req/s [59,800–62,900]` (no brackets
+/// without an interval).
+pub fn fmt_est(e: &Estimate, unit: &str) -> String {
+    if e.has_interval() {
         format!(
             "{} {unit} [{}–{}]",
-            fmt_rate(s.median),
-            fmt_rate(s.min),
-            fmt_rate(s.max)
+            fmt_rate(e.median),
+            fmt_rate(e.low),
+            fmt_rate(e.high)
         )
     } else {
-        format!("{} {unit}", fmt_rate(s.median))
+        format!("{} {unit}", fmt_rate(e.median))
     }
 }
 
-/// A spread of microseconds: `1.23 ms [1.10 ms–1.40 ms]`.
-pub fn fmt_spread_us(s: &Spread) -> String {
-    if s.n > 1 && s.min != s.max {
-        format!("{} [{}–{}]", fmt_us(s.median), fmt_us(s.min), fmt_us(s.max))
+/// A figure's interval as `±9%` of its median (empty without one).
+pub fn fmt_pm(e: &Estimate) -> String {
+    if e.has_interval() {
+        format!("±{:.0}%", 100.0 * e.relative_half_width())
     } else {
-        fmt_us(s.median)
+        String::new()
+    }
+}
+
+/// Microseconds with an interval: `1.23 ms [1.10 ms–1.40 ms]`.
+pub fn fmt_est_us(e: &Estimate) -> String {
+    if e.has_interval() {
+        format!(
+            "{} [{}–{}]",
+            fmt_us(e.median),
+            fmt_us(e.low),
+            fmt_us(e.high)
+        )
+    } else {
+        fmt_us(e.median)
+    }
+}
+
+/// A ratio with its interval: `7.91× [7.03–8.90×]`, or `7.91× (no interval)`.
+pub fn fmt_ratio_ci(r: &Ratio) -> String {
+    if r.judged {
+        let hi = if r.high.is_finite() {
+            fmt_ratio(r.high)
+        } else {
+            "∞".into()
+        };
+        format!(
+            "{} [{}–{}]",
+            fmt_ratio(r.value),
+            fmt_ratio(r.low).trim_end_matches('×'),
+            hi
+        )
+    } else {
+        format!("{} (no interval)", fmt_ratio(r.value))
     }
 }
 

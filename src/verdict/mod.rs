@@ -1,7 +1,7 @@
 //! The verdict: the claims ledger, recommendations for a project profile, and
 //! comparisons of two runs — all computed from measured figures by written rules.
 //!
-//! [`figures`] reduces a results file to medians and spreads ([`stats`]);
+//! [`figures`] reduces a results file to estimates with intervals ([`crate::stats`]);
 //! [`claims`], [`recommend`] and [`compare`] read only those figures.
 
 pub mod claims;
@@ -11,4 +11,3 @@ pub mod figures;
 pub mod format;
 pub mod profile;
 pub mod recommend;
-pub mod stats;

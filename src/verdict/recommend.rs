@@ -1,14 +1,18 @@
 //! Ranks the measured stacks for a [`Profile`]: a weighted score over the
 //! measured criteria (each normalised to the best stack), plus the user's
 //! stated weights for what the run cannot measure, kept apart in the output;
-//! and the cores and monthly cost each stack needs for the expected rate.
+//! and the servers, cores and monthly cost each stack needs for the expected
+//! rate. A profile whose main scenario was not measured ranks nothing and
+//! says what to run; CPU cost comes from the fixed offered rate (not from
+//! saturation, where event loops batch); servers from capacity at SLO with
+//! the profile's headroom (peak throughput when no search ran, said so).
 
 use serde::Serialize;
 
+use crate::stats::Estimate;
 use crate::verdict::figures::{Figures, Lang};
 use crate::verdict::format::{fmt_int, fmt_ratio, fmt_us};
 use crate::verdict::profile::{Criterion, Profile};
-use crate::verdict::stats::Spread;
 
 /// Hours in a month of the cost figure (365 × 24 / 12).
 pub const HOURS_PER_MONTH: f64 = 730.0;
@@ -25,20 +29,26 @@ pub struct Contribution {
     pub relative: f64,
 }
 
-/// Cores needed for the expected rate, from CPU-µs per request.
+/// What the expected rate needs of a stack.
 #[derive(Debug, Clone, Serialize)]
 pub struct Sizing {
+    /// CPU µs per request at the fixed offered rate (at peak when no fixed point ran).
     pub cpu_us_per_req: f64,
+    /// True when `cpu_us_per_req` is from the fixed offered rate.
+    pub cpu_at_fixed_rate: bool,
     /// rate × cpu_us_per_req / 1e6: cores fully busy.
     pub busy_cores: f64,
-    /// busy_cores / (1 − headroom), rounded up.
+    /// What one server (one worker on one core, as measured) carries within
+    /// the SLO: capacity at SLO when searched, else peak throughput.
+    pub one_server_rps: Option<f64>,
+    /// True when `one_server_rps` is capacity at SLO (false: peak throughput,
+    /// an optimistic stand-in).
+    pub from_capacity: bool,
+    /// Servers for the rate with the profile's headroom: rate ÷ (one server × (1 − headroom)).
+    pub servers: u32,
+    /// servers × the cores each used.
     pub cores: u32,
     pub cost_per_month: f64,
-    /// Peak throughput one server reached on the main scenario here, requests/s.
-    pub one_server_rps: Option<f64>,
-    /// Servers (as measured: same workers and cores) the expected rate needs when one
-    /// server peaked below it — a limit CPU time does not show (sync workers on io).
-    pub servers_needed: Option<u32>,
 }
 
 /// One stack's place in the ranking.
@@ -55,8 +65,8 @@ pub struct Ranked {
     pub stated: f64,
     pub contributions: Vec<Contribution>,
     pub sizing: Option<Sizing>,
-    /// p99 on the main scenario at a fixed rate, with that rate.
-    pub p99: Option<(f64, Spread)>,
+    /// p99 on the main scenario at the fixed offered rate (the same for every stack), with that rate.
+    pub p99: Option<(f64, Estimate)>,
     /// True when that p99 is within the SLO.
     pub meets_slo: Option<bool>,
     /// One or two sentences from the evidence.
@@ -71,12 +81,15 @@ pub struct Recommendation {
     pub ranking: Vec<Ranked>,
     /// Weighted criteria no stack had in this run, and the scenarios that provide them.
     pub not_measured: Vec<(Criterion, String)>,
+    /// The profile's main scenario was not measured: nothing is ranked, and
+    /// this says what to run.
+    pub main_missing: Option<String>,
 }
 
 fn figure(fig: &Figures, stack: &str, c: Criterion, p: &Profile) -> Option<(f64, String)> {
     let main = p.main_scenario;
     let sf = |sc| fig.scenario(sc).iter().find(|f| f.stack == stack);
-    let rate = |s: Option<Spread>| s.map(|s| (s.median, format!("{} req/s", fmt_int(s.median))));
+    let rate = |s: Option<Estimate>| s.map(|s| (s.median, format!("{} req/s", fmt_int(s.median))));
     match c {
         Criterion::Json => rate(sf(crate::scenario::Scenario::Json)?.throughput_rps),
         Criterion::Db => c
@@ -89,23 +102,22 @@ fn figure(fig: &Figures, stack: &str, c: Criterion, p: &Profile) -> Option<(f64,
             .map(|s| (s.median, format!("p99 {}", fmt_us(s.median)))),
         Criterion::Capacity => {
             let f = sf(main)?;
-            f.capacity.map(|s| {
-                (
-                    s.median,
-                    format!(
-                        "{} {}",
-                        fmt_int(s.median),
-                        f.capacity_unit.as_deref().unwrap_or("")
-                    ),
-                )
-            })
+            f.capacity
+                .as_ref()
+                .map(|c| (c.low, format!("{} {}", fmt_int(c.low), c.unit)))
         }
-        Criterion::CpuCost => sf(main)?
-            .cpu_us_per_req
-            .map(|s| (s.median, format!("{:.0} CPU-µs/req", s.median))),
-        Criterion::Memory => sf(main)?
-            .rss_peak_bytes
-            .map(|s| (s.median, crate::verdict::format::fmt_bytes(s.median))),
+        Criterion::CpuCost => {
+            let f = sf(main)?;
+            f.cpu_fixed_us_per_req
+                .or(f.cpu_us_per_req)
+                .map(|s| (s.median, format!("{:.0} CPU-µs/req", s.median)))
+        }
+        Criterion::Memory => {
+            let f = sf(main)?;
+            f.rss_fixed_bytes
+                .or(f.rss_peak_bytes)
+                .map(|s| (s.median, crate::verdict::format::fmt_bytes(s.median)))
+        }
         Criterion::Io => rate(sf(crate::scenario::Scenario::Io)?.throughput_rps),
         Criterion::IdleMemory => fig
             .idle
@@ -118,8 +130,8 @@ fn figure(fig: &Figures, stack: &str, c: Criterion, p: &Profile) -> Option<(f64,
             }),
         Criterion::WsChat => {
             let f = sf(crate::scenario::Scenario::WsChat)?;
-            match f.capacity.filter(|c| c.median > 0.0) {
-                Some(c) => Some((c.median, format!("{} clients at SLO", fmt_int(c.median)))),
+            match f.capacity.as_ref().filter(|c| c.low > 0.0) {
+                Some(c) => Some((c.low, format!("{} clients at SLO", fmt_int(c.low)))),
                 None => f
                     .throughput_rps
                     .map(|s| (s.median, format!("{} deliveries/s", fmt_int(s.median)))),
@@ -127,24 +139,45 @@ fn figure(fig: &Figures, stack: &str, c: Criterion, p: &Profile) -> Option<(f64,
         }
         Criterion::Cpu => rate(sf(crate::scenario::Scenario::Cpu)?.throughput_rps),
         Criterion::Numeric => rate(sf(crate::scenario::Scenario::Numeric)?.throughput_rps),
-        Criterion::Scaling => fig.scaling.iter().find(|s| s.stack == stack).map(|s| {
-            (
-                s.speedup,
-                format!("{} with {} workers", fmt_ratio(s.speedup), s.workers_n),
-            )
+        Criterion::Scaling => fig.scaling.iter().find(|s| s.stack == stack).and_then(|s| {
+            let c = s.cores_many?;
+            Some((
+                c.median,
+                format!(
+                    "{:.2} cores used with {} workers{}",
+                    c.median,
+                    s.workers_n,
+                    s.speedup
+                        .map(|r| format!(", {} throughput", fmt_ratio(r.value)))
+                        .unwrap_or_default()
+                ),
+            ))
         }),
         Criterion::Startup => fig
-            .startup_ms
-            .iter()
-            .find(|(s, _)| s == stack)
-            .map(|(_, s)| (s.median, format!("starts in {}", fmt_us(s.median * 1000.0)))),
+            .stack_figures(stack)
+            .and_then(|s| s.startup_ms)
+            .map(|s| (s.median, format!("starts in {}", fmt_us(s.median * 1000.0)))),
     }
 }
 
 /// Ranks the measured stacks of `fig` for `profile`.
 pub fn recommend(fig: &Figures, profile: &Profile) -> Recommendation {
     let slo_ms = profile.constraints.slo_ms.unwrap_or(fig.slo_ms);
-    let stacks: Vec<_> = fig.stacks.iter().filter(|s| s.measured).collect();
+    let main_measured = fig
+        .scenario(profile.main_scenario)
+        .iter()
+        .any(|f| f.throughput_rps.is_some() || f.capacity.is_some());
+    // A profile is ranked on its main scenario, or not at all.
+    let stacks: Vec<_> = fig
+        .stacks
+        .iter()
+        .filter(|s| s.measured && main_measured)
+        .filter(|s| {
+            fig.scenario(profile.main_scenario)
+                .iter()
+                .any(|f| f.stack == s.name)
+        })
+        .collect();
 
     // Per criterion: every stack's figure; criteria no stack has drop out.
     let mut table = Vec::new();
@@ -212,32 +245,14 @@ pub fn recommend(fig: &Figures, profile: &Profile) -> Recommendation {
             let stated: f64 = profile
                 .stated
                 .iter()
-                .filter(|f| Lang::from_language(&f.favours) == s.lang)
+                .filter(|f| Lang::from_parts(&f.favours, None) == s.lang)
                 .map(|f| f.weight)
                 .fold(0.0, |a, b| a + b);
             let main = fig
                 .scenario(profile.main_scenario)
                 .iter()
                 .find(|f| f.stack == s.name);
-            let sizing = main.and_then(|f| f.cpu_us_per_req).map(|cpu| {
-                let busy = profile.constraints.peak_rps * cpu.median / 1e6;
-                let cores = (busy / (1.0 - profile.constraints.headroom))
-                    .ceil()
-                    .max(1.0) as u32;
-                let one = main.and_then(|f| f.throughput_rps).map(|t| t.median);
-                Sizing {
-                    one_server_rps: one,
-                    servers_needed: one
-                        .filter(|t| *t > 0.0 && *t < profile.constraints.peak_rps)
-                        .map(|t| (profile.constraints.peak_rps / t).ceil() as u32),
-                    cpu_us_per_req: cpu.median,
-                    busy_cores: busy,
-                    cores,
-                    cost_per_month: cores as f64
-                        * profile.constraints.price_per_core_hour
-                        * HOURS_PER_MONTH,
-                }
-            });
+            let sizing = main.and_then(|f| sizing(f, profile, fig.server_cores));
             let p99 = main.and_then(|f| Some((f.p99_rate_rps.unwrap_or(0.0), f.p99_us?)));
             Ranked {
                 rank: 0,
@@ -269,11 +284,18 @@ pub fn recommend(fig: &Figures, profile: &Profile) -> Recommendation {
         r.rank = i + 1;
         r.why = explain(r, slo_ms);
     }
+    let main_missing = (!main_measured).then(|| {
+        format!(
+            "the profile's main scenario, {}, was not measured in this run, so nothing is ranked: run `ringside run --scenarios {}`",
+            profile.main_scenario, profile.main_scenario
+        )
+    });
     Recommendation {
         profile: profile.clone(),
         slo_ms,
         ranking,
         not_measured,
+        main_missing,
     }
 }
 
@@ -317,12 +339,14 @@ fn explain(r: &Ranked, slo_ms: f64) -> String {
         parts.push(format!("misses the {slo_ms:.0} ms SLO at the fixed rate"));
     }
     if let Some(s) = &r.sizing
-        && let (Some(n), Some(one)) = (s.servers_needed, s.one_server_rps)
-        && n > s.cores
+        && let Some(one) = s.one_server_rps
+        && s.servers as f64 > s.busy_cores.ceil().max(1.0)
     {
         parts.push(format!(
-            "one server peaked at {} req/s here, so the rate needs {n} servers, more than its CPU time alone suggests",
-            fmt_int(one)
+            "one server carried {} req/s here ({}), so the rate needs {} servers, more than its CPU time alone suggests",
+            fmt_int(one),
+            if s.from_capacity { "capacity at SLO" } else { "peak throughput" },
+            s.servers
         ));
     }
     if r.stated > 0.0 {
@@ -337,4 +361,39 @@ fn explain(r: &Ranked, slo_ms: f64) -> String {
         }
         s
     }
+}
+
+/// Servers, cores and cost of `profile`'s rate on a stack's main-scenario figures.
+fn sizing(
+    f: &crate::verdict::figures::ScenarioFigures,
+    profile: &Profile,
+    cores_per_server: usize,
+) -> Option<Sizing> {
+    let c = &profile.constraints;
+    let (cpu, at_fixed) = match (f.cpu_fixed_us_per_req, f.cpu_us_per_req) {
+        (Some(x), _) => (x.median, true),
+        (None, Some(x)) => (x.median, false),
+        (None, None) => return None,
+    };
+    let (one, from_capacity) = match (&f.capacity, f.throughput_rps) {
+        (Some(cap), _) if cap.low > 0.0 && cap.unit == "rps" => (Some(cap.low), true),
+        (_, Some(t)) => (Some(t.median), false),
+        _ => (None, false),
+    };
+    let busy = c.peak_rps * cpu / 1e6;
+    let servers = match one {
+        Some(one) if one > 0.0 => (c.peak_rps / (one * (1.0 - c.headroom))).ceil().max(1.0) as u32,
+        _ => (busy / (1.0 - c.headroom)).ceil().max(1.0) as u32,
+    };
+    let cores = servers * cores_per_server.max(1) as u32;
+    Some(Sizing {
+        cpu_us_per_req: cpu,
+        cpu_at_fixed_rate: at_fixed,
+        busy_cores: busy,
+        one_server_rps: one,
+        from_capacity,
+        servers,
+        cores,
+        cost_per_month: cores as f64 * c.price_per_core_hour * HOURS_PER_MONTH,
+    })
 }

@@ -13,8 +13,8 @@ use ringside::db::DbKind;
 use ringside::load::report::{
     ErrorCounts, GeneratorUsage, LOAD_SCHEMA, LatencyStats, LoadReport, WS_SCHEMA, WsReport,
 };
+use ringside::results::*;
 use ringside::scenario::Scenario;
-use ringside::suite::results::*;
 
 pub const MB: u64 = 1024 * 1024;
 

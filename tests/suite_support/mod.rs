@@ -9,8 +9,8 @@ use std::path::{Path, PathBuf};
 
 use ringside::db::DbKind;
 use ringside::load::report::{ErrorCounts, GeneratorUsage, LatencyStats, LoadReport, WsReport};
+use ringside::results::*;
 use ringside::scenario::Scenario;
-use ringside::suite::results::*;
 
 pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

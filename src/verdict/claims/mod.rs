@@ -1,14 +1,17 @@
 //! The claims ledger: K1–K9 of the product brief, each checked against this
-//! run's own figures by a written rule. The rule text is a constant shown with
-//! every verdict; the thresholds beside it are the ones the code applies.
+//! run's own figures by a written rule ([`rules`]). Every rule reads ratios
+//! with their 95 % interval and judges supported and refuted alike; flagged
+//! figures bound a claim only in the direction they allow; a run too thin
+//! for intervals gets "not enough evidence", saying what to run.
 
 use serde::Serialize;
 
 use crate::scenario::Scenario;
-use crate::verdict::figures::{Figures, Lang, ScenarioFigures};
-use crate::verdict::format::{fmt_bytes, fmt_ratio, fmt_spread};
-use crate::verdict::stats::Spread;
+use crate::stats::Ratio;
+use crate::verdict::figures::{Evidence, Family, Figures, Lang, ScenarioFigures, bounded_ratio};
+use crate::verdict::format::{fmt_est, fmt_ratio_ci};
 
+mod more;
 mod rules;
 pub use rules::*;
 
@@ -58,66 +61,111 @@ pub struct ClaimVerdict {
     pub to_run: Option<String>,
 }
 
-/// Best Node.js vs best Python on one metric of one scenario (higher is better).
-struct Duel<'a> {
-    a: (&'a ScenarioFigures, Spread),
-    b: (&'a ScenarioFigures, Spread),
-    /// a ÷ b of the medians.
-    ratio: f64,
-    /// a.min ÷ b.max.
-    ratio_low: f64,
-    /// a.max ÷ b.min.
-    ratio_high: f64,
+/// Where a ratio lies against a claim's thresholds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Side {
+    /// The whole interval is at or above `much` (and beyond the noise floor).
+    Above,
+    /// The whole interval is at or below `hardly`.
+    Below,
+    Between,
+    /// No interval: one trial each and no measured noise, or a flagged figure.
+    Unjudged,
 }
 
-impl Duel<'_> {
-    fn line(&self, sc: Scenario, unit: &str) -> String {
-        let spread = if self.a.1.n == 1 && self.b.1.n == 1 {
-            "one trial each: no spread to judge".to_string()
-        } else {
-            format!(
-                "beyond the spread: {}–{}",
-                fmt_ratio(self.ratio_low),
-                fmt_ratio(self.ratio_high)
-            )
-        };
-        format!(
-            "{sc}: {} {} vs {} {} → {} ({spread})",
-            self.a.0.stack,
-            fmt_spread(&self.a.1, unit),
-            self.b.0.stack,
-            fmt_spread(&self.b.1, unit),
-            fmt_ratio(self.ratio),
-        )
+pub(crate) fn side(r: &Ratio, much: f64, hardly: f64, floor: f64) -> Side {
+    if !r.judged {
+        Side::Unjudged
+    } else if r.low >= much && r.value >= 1.0 + floor {
+        Side::Above
+    } else if r.high <= hardly {
+        Side::Below
+    } else {
+        Side::Between
     }
 }
 
-fn duel(
-    fig: &Figures,
+/// The best stack of one group against the best of another on one figure.
+pub(crate) struct Duel<'a> {
+    #[allow(dead_code)]
+    pub a: &'a ScenarioFigures,
+    #[allow(dead_code)]
+    pub b: &'a ScenarioFigures,
+    pub ratio: Ratio,
+    pub line: String,
+}
+
+/// A figure of a scenario with the evidence it carries.
+pub(crate) type Metric = fn(&ScenarioFigures) -> Option<(crate::stats::Estimate, Evidence)>;
+
+pub(crate) fn throughput(f: &ScenarioFigures) -> Option<(crate::stats::Estimate, Evidence)> {
+    Some((f.throughput_rps?, f.throughput_evidence))
+}
+
+/// Best of `a` ÷ best of `b` on `metric` in `sc` (highest median among
+/// figures that are evidence; flagged ones are named in the line).
+pub(crate) fn duel<'a>(
+    fig: &'a Figures,
     sc: Scenario,
     a: Lang,
     b: Lang,
-    metric: impl Fn(&ScenarioFigures) -> Option<Spread> + Copy,
-) -> Option<Duel<'_>> {
-    let a = fig.best(sc, a, metric)?;
-    let b = fig.best(sc, b, metric)?;
-    if b.1.median <= 0.0 || b.1.min <= 0.0 {
-        return None;
-    }
+    metric: Metric,
+    unit: &str,
+) -> Option<Duel<'a>> {
+    let best = |lang: Lang| {
+        fig.scenario(sc)
+            .iter()
+            .filter(|f| f.lang == lang)
+            .filter_map(|f| Some((f, metric(f)?)))
+            .filter(|(_, (_, ev))| *ev != Evidence::Doubtful)
+            .max_by(|x, y| x.1.0.median.total_cmp(&y.1.0.median))
+    };
+    let (fa, (ea, va)) = best(a)?;
+    let (fb, (eb, vb)) = best(b)?;
+    let ratio = bounded_ratio(&ea, va, &eb, vb);
+    let tag = |e: Evidence| {
+        if e == Evidence::Clean {
+            String::new()
+        } else {
+            format!(" ({})", e.describe())
+        }
+    };
+    let line = format!(
+        "{}: {} {}{} vs {} {}{} → {}",
+        scenario_label(fig, sc),
+        fa.stack,
+        fmt_est(&ea, unit),
+        tag(va),
+        fb.stack,
+        fmt_est(&eb, unit),
+        tag(vb),
+        fmt_ratio_ci(&ratio),
+    );
     Some(Duel {
-        ratio: a.1.median / b.1.median,
-        ratio_low: a.1.min / b.1.max,
-        ratio_high: a.1.max / b.1.min,
-        a,
-        b,
+        a: fa,
+        b: fb,
+        ratio,
+        line,
     })
 }
 
-fn throughput(f: &ScenarioFigures) -> Option<Spread> {
-    f.throughput_rps
+/// `db (SQLite)` for database scenarios, the name otherwise.
+pub(crate) fn scenario_label(fig: &Figures, sc: Scenario) -> String {
+    if sc.needs_db() {
+        format!("{sc} ({})", db_name(fig))
+    } else {
+        sc.name().to_string()
+    }
 }
 
-fn verdict(
+pub(crate) fn db_name(fig: &Figures) -> &'static str {
+    match fig.db.name() {
+        "postgres" => "PostgreSQL",
+        _ => "SQLite",
+    }
+}
+
+pub(crate) fn verdict(
     k: usize,
     verdict: Verdict,
     because: impl Into<String>,
@@ -136,9 +184,26 @@ fn verdict(
     }
 }
 
-fn not_enough(k: usize, missing: &str, scenarios: &str, evidence: Vec<String>) -> ClaimVerdict {
+pub(crate) fn not_enough(
+    k: usize,
+    missing: &str,
+    scenarios: &str,
+    evidence: Vec<String>,
+) -> ClaimVerdict {
     let mut v = verdict(k, Verdict::NotEnoughEvidence, missing, evidence);
     v.to_run = Some(format!("ringside run --scenarios {scenarios}"));
+    v
+}
+
+/// "not enough evidence" for want of trials: the interval could not be judged.
+pub(crate) fn too_thin(k: usize, scenarios: &str, evidence: Vec<String>) -> ClaimVerdict {
+    let mut v = verdict(
+        k,
+        Verdict::NotEnoughEvidence,
+        "the figures have no interval (one trial each and no measured noise) or rest on flagged points; more trials are needed",
+        evidence,
+    );
+    v.to_run = Some(format!("ringside run --scenarios {scenarios} --trials 3"));
     v
 }
 
@@ -146,33 +211,31 @@ fn not_enough(k: usize, missing: &str, scenarios: &str, evidence: Vec<String>) -
 pub fn ledger(fig: &Figures) -> Vec<ClaimVerdict> {
     vec![
         k1(fig),
-        k2(fig),
-        k3(fig),
-        k4(fig),
+        more::k2(fig),
+        more::k3(fig),
+        more::k4(fig),
         k5(fig),
         k6(fig),
-        k7(fig),
+        more::k7(fig),
         k8(fig),
-        k9(fig),
+        more::k9(fig),
     ]
+}
+
+fn floor(fig: &Figures) -> f64 {
+    fig.noise.floor(Family::Throughput)
 }
 
 fn k1(fig: &Figures) -> ClaimVerdict {
     let mut evidence = Vec::new();
-    let mut verdicts = Vec::new();
+    let mut sides = Vec::new();
     for sc in [Scenario::Plaintext, Scenario::Json] {
-        if let Some(d) = duel(fig, sc, Lang::Node, Lang::Python, throughput) {
-            evidence.push(d.line(sc, "req/s"));
-            verdicts.push(if d.ratio_low >= K1_MUCH {
-                Verdict::Supported
-            } else if d.ratio <= K1_HARDLY {
-                Verdict::Refuted
-            } else {
-                Verdict::Depends
-            });
+        if let Some(d) = duel(fig, sc, Lang::Node, Lang::Python, throughput, "req/s") {
+            evidence.push(d.line);
+            sides.push(side(&d.ratio, K1_MUCH, K1_HARDLY, floor(fig)));
         }
     }
-    if verdicts.is_empty() {
+    if sides.is_empty() {
         return not_enough(
             0,
             "plaintext and json were not measured for both a Node.js and a Python stack",
@@ -180,235 +243,44 @@ fn k1(fig: &Figures) -> ClaimVerdict {
             evidence,
         );
     }
-    let all = |v: Verdict| verdicts.iter().all(|x| *x == v);
-    let (v, because) = if all(Verdict::Supported) {
+    if sides.contains(&Side::Unjudged) {
+        return too_thin(0, "plaintext,json", evidence);
+    }
+    let all = |s: Side| sides.iter().all(|x| *x == s);
+    let (v, because) = if all(Side::Above) {
         (
             Verdict::Supported,
             format!(
-                "Node.js is at least {} faster beyond the spread",
-                fmt_ratio(K1_MUCH)
+                "Node.js is at least {K1_MUCH}× faster, the whole interval, on every one measured"
             ),
         )
-    } else if all(Verdict::Refuted) {
+    } else if all(Side::Below) {
         (
             Verdict::Refuted,
             format!(
-                "Node.js is at most {} faster, or slower",
-                fmt_ratio(K1_HARDLY)
+                "Node.js is at most {K1_HARDLY}× faster (or slower), the whole interval, on every one measured"
             ),
         )
     } else {
         (
             Verdict::Depends,
-            "Node.js is ahead, but not by 1.5× beyond the spread everywhere".to_string(),
+            format!(
+                "the gap is not beyond {K1_MUCH}× everywhere, nor within {K1_HARDLY}× everywhere"
+            ),
         )
     };
     verdict(0, v, because, evidence)
 }
 
-/// The leanest stack of `lang` by memory per idle connection (http preferred over ws).
-fn leanest_idle(fig: &Figures, lang: Lang) -> Option<(String, String, Spread)> {
-    for kind in ["http", "ws"] {
-        if let Some(i) = fig
-            .idle
-            .iter()
-            .filter(|i| i.lang == lang && i.kind == kind)
-            .min_by(|a, b| {
-                a.bytes_per_connection
-                    .median
-                    .total_cmp(&b.bytes_per_connection.median)
-            })
-        {
-            return Some((i.stack.clone(), i.kind.clone(), i.bytes_per_connection));
-        }
-    }
-    None
-}
-
-fn k2(fig: &Figures) -> ClaimVerdict {
-    let io = duel(fig, Scenario::Io, Lang::Node, Lang::Python, throughput);
-    let node_idle = leanest_idle(fig, Lang::Node);
-    let py_idle = leanest_idle(fig, Lang::Python);
-    let mut evidence = Vec::new();
-    if let Some(d) = &io {
-        evidence.push(d.line(Scenario::Io, "req/s"));
-    }
-    if let (Some(n), Some(p)) = (&node_idle, &py_idle) {
-        evidence.push(format!(
-            "idle ({}): {} {} per connection vs {} {} per connection",
-            n.1,
-            n.0,
-            fmt_bytes(n.2.median),
-            p.0,
-            fmt_bytes(p.2.median)
-        ));
-    }
-    let (Some(d), Some(n), Some(p)) = (io, node_idle, py_idle) else {
-        return not_enough(
-            1,
-            "needs io and idle for both a Node.js and a Python stack",
-            "io,idle",
-            evidence,
-        );
-    };
-    let mem_ratio = if n.2.median > 0.0 {
-        p.2.median / n.2.median
-    } else {
-        f64::INFINITY
-    };
-    let (v, because) = if d.ratio_low >= K2_MUCH && p.2.median >= n.2.median {
-        (
-            Verdict::Supported,
-            "Node.js completes far more io requests and needs no more memory per connection"
-                .to_string(),
-        )
-    } else if d.ratio <= K2_HARDLY && mem_ratio <= K2_MEMORY_CLOSE {
-        (
-            Verdict::Refuted,
-            format!(
-                "the best Python stack keeps up on io ({} gap) at a similar memory per connection ({})",
-                fmt_ratio(d.ratio),
-                fmt_ratio(mem_ratio)
-            ),
-        )
-    } else {
-        (
-            Verdict::Depends,
-            format!(
-                "io gap {} and Python's memory per idle connection {} Node.js's",
-                fmt_ratio(d.ratio),
-                fmt_ratio(mem_ratio)
-            ),
-        )
-    };
-    verdict(1, v, because, evidence)
-}
-
-fn k3(fig: &Figures) -> ClaimVerdict {
-    let mut evidence = Vec::new();
-    let mut per_worker = Vec::new();
-    for f in fig
-        .scenario(Scenario::Io)
-        .iter()
-        .filter(|f| f.lang == Lang::Python)
-    {
-        let Some(c) = f.concurrency_achieved else {
-            continue;
-        };
-        let w = f.workers.max(1) as f64;
-        evidence.push(format!(
-            "{}: {:.1} requests in flight of {} connections offered, {} worker process{}",
-            f.stack,
-            c.median,
-            f.connections.unwrap_or(0),
-            f.workers.max(1),
-            if f.workers > 1 { "es" } else { "" }
-        ));
-        per_worker.push((c.median, w));
-    }
-    if per_worker.is_empty() {
-        let failed: Vec<&str> = fig
-            .scenario(Scenario::Io)
-            .iter()
-            .filter(|f| f.lang == Lang::Python && f.valid_points == 0)
-            .map(|f| f.stack.as_str())
-            .collect();
-        let why = if failed.is_empty() {
-            "io was not measured for any Python stack".to_string()
-        } else {
-            format!(
-                "io was measured for {} but every point failed (errors or a crash), so nothing was achieved to count",
-                failed.join(", ")
-            )
-        };
-        return not_enough(2, &why, "io", evidence);
-    }
-    let many = per_worker
-        .iter()
-        .any(|(c, w)| *c > K3_MANY * w && *c >= K3_MANY_MIN);
-    let one = per_worker.iter().all(|(c, w)| *c <= K3_ONE_AT_A_TIME * w);
-    let (v, because) = if many {
-        (
-            Verdict::Refuted,
-            "a Python stack kept many requests in flight at once",
-        )
-    } else if one {
-        (
-            Verdict::Supported,
-            "every Python stack kept about one request in flight per process",
-        )
-    } else {
-        (
-            Verdict::Depends,
-            "Python stacks overlap a few requests, but not many",
-        )
-    };
-    verdict(2, v, because, evidence)
-}
-
-fn k4(fig: &Figures) -> ClaimVerdict {
-    let mut evidence: Vec<String> = fig
-        .scaling
-        .iter()
-        .filter(|s| matches!(s.lang, Lang::Python | Lang::Node))
-        .map(|s| {
-            format!(
-                "{}: 1 worker {} → {} workers {} = {} (beyond the spread: {})",
-                s.stack,
-                fmt_spread(&s.one, "req/s"),
-                s.workers_n,
-                fmt_spread(&s.many, "req/s"),
-                fmt_ratio(s.speedup),
-                fmt_ratio(s.speedup_low)
-            )
-        })
-        .collect();
-    let py: Vec<_> = fig
-        .scaling
-        .iter()
-        .filter(|s| s.lang == Lang::Python)
-        .collect();
-    if py.is_empty() {
-        return not_enough(
-            3,
-            "workers was not measured for any Python stack",
-            "workers",
-            evidence,
-        );
-    }
-    if fig.workers_cores < 2 {
-        evidence.push(format!(
-            "the N-worker points had {} core(s)",
-            fig.workers_cores
-        ));
-        return not_enough(
-            3,
-            "the workers had fewer than 2 cores, so scaling cannot show; run on a machine with at least 2 cores",
-            "workers",
-            evidence,
-        );
-    }
-    let (v, because) = if py.iter().any(|s| s.speedup_low >= K4_SCALES) {
-        (
-            Verdict::Refuted,
-            "worker processes let a Python stack use several cores",
-        )
-    } else if py.iter().all(|s| s.speedup <= K4_FLAT) {
-        (
-            Verdict::Supported,
-            "no Python stack got faster with more workers",
-        )
-    } else {
-        (
-            Verdict::Depends,
-            "Python stacks scaled, but not by 1.5× beyond the spread",
-        )
-    };
-    verdict(3, v, because, evidence)
-}
-
 fn k5(fig: &Figures) -> ClaimVerdict {
-    let Some(d) = duel(fig, Scenario::Numeric, Lang::Python, Lang::Node, throughput) else {
+    let Some(d) = duel(
+        fig,
+        Scenario::Numeric,
+        Lang::Python,
+        Lang::Node,
+        throughput,
+        "req/s",
+    ) else {
         return not_enough(
             4,
             "numeric was not measured for both a Python and a Node.js stack",
@@ -416,25 +288,36 @@ fn k5(fig: &Figures) -> ClaimVerdict {
             vec![],
         );
     };
-    let evidence = vec![d.line(Scenario::Numeric, "req/s")];
-    let (v, because) = if d.ratio_low >= K5_WINS {
-        (
+    let evidence = vec![d.line.clone()];
+    let r = d.ratio;
+    let node_ahead = side(&r.inverse(), 1.0, 0.0, floor(fig)) == Side::Above;
+    let (v, because) = match side(&r, K5_WINS, 0.0, floor(fig)) {
+        Side::Unjudged => return too_thin(4, "numeric", evidence),
+        Side::Above => (
             Verdict::Supported,
-            "the Python stack is faster beyond the spread",
-        )
-    } else if d.ratio_high < 1.0 {
-        (
+            format!("the Python stack is at least {K5_WINS}× faster, the whole interval"),
+        ),
+        _ if node_ahead => (
             Verdict::Refuted,
-            "the Node.js stack is faster beyond the spread",
-        )
-    } else {
-        (Verdict::Depends, "neither is clearly ahead")
+            "the Node.js stack is faster beyond the interval and the noise floor".to_string(),
+        ),
+        _ => (
+            Verdict::Depends,
+            "neither is ahead beyond the interval and the noise floor".to_string(),
+        ),
     };
     verdict(4, v, because, evidence)
 }
 
 fn k6(fig: &Figures) -> ClaimVerdict {
-    let Some(d) = duel(fig, Scenario::Cpu, Lang::Node, Lang::Python, throughput) else {
+    let Some(d) = duel(
+        fig,
+        Scenario::Cpu,
+        Lang::Node,
+        Lang::Python,
+        throughput,
+        "req/s",
+    ) else {
         return not_enough(
             5,
             "cpu was not measured for both a Node.js and a Python stack",
@@ -442,85 +325,49 @@ fn k6(fig: &Figures) -> ClaimVerdict {
             vec![],
         );
     };
-    let evidence = vec![d.line(Scenario::Cpu, "req/s")];
-    let (v, because) = if d.ratio_low >= K6_FASTER {
-        (
+    let evidence = vec![d.line.clone()];
+    let (v, because) = match side(&d.ratio, K6_FASTER, K6_HARDLY, floor(fig)) {
+        Side::Unjudged => return too_thin(5, "cpu", evidence),
+        Side::Above => (
             Verdict::Supported,
-            format!("V8 runs the plain loop {} faster", fmt_ratio(d.ratio)),
-        )
-    } else if d.ratio <= K6_HARDLY {
-        (
+            format!(
+                "V8 runs the plain loop at least {K6_FASTER}× faster ({:.1}×)",
+                d.ratio.value
+            ),
+        ),
+        Side::Below => (
             Verdict::Refuted,
-            "CPython keeps up or is faster".to_string(),
-        )
-    } else {
-        (
+            format!("CPython keeps within {K6_HARDLY}× or is faster"),
+        ),
+        Side::Between => (
             Verdict::Depends,
-            "Node.js is ahead, but not beyond the spread".to_string(),
-        )
+            "Node.js is ahead, but not by 1.2× beyond the interval".to_string(),
+        ),
     };
     verdict(5, v, because, evidence)
 }
 
-fn k7(fig: &Figures) -> ClaimVerdict {
-    let cap = |f: &ScenarioFigures| f.capacity.filter(|c| c.min > 0.0);
-    let (d, what) = match duel(fig, Scenario::WsChat, Lang::Node, Lang::Python, cap) {
-        // A capacity every stack reached at the search's largest step only
-        // says "at least this much": equal figures then prove nothing.
-        Some(d) if d.a.0.capacity_censored && d.b.0.capacity_censored => {
-            return not_enough(
-                6,
-                "every stack compared kept p99 under the SLO at the largest number of clients tried, \
-                 so ws-chat capacity cannot rank them",
-                "ws-chat --full",
-                vec![],
-            );
-        }
-        Some(d) => (d, "clients at SLO"),
-        None => {
-            return not_enough(
-                6,
-                "ws-chat capacity was not measured for both a Node.js and a Python stack",
-                "ws-chat",
-                vec![],
-            );
-        }
-    };
-    let evidence = vec![d.line(Scenario::WsChat, what)];
-    let (v, because) = if d.ratio_low >= K7_BETTER {
-        (
-            Verdict::Supported,
-            format!("Node.js serves {} the {}", fmt_ratio(d.ratio), what),
-        )
-    } else if d.ratio <= K7_HARDLY {
-        (
-            Verdict::Refuted,
-            format!("Python matches or beats Node.js on {what}"),
-        )
-    } else {
-        (
-            Verdict::Depends,
-            format!("Node.js is ahead on {what}, but not by 1.3× beyond the spread"),
-        )
-    };
-    verdict(6, v, because, evidence)
-}
-
 fn k8(fig: &Figures) -> ClaimVerdict {
-    let either = |r: f64| if r >= 1.0 { r } else { 1.0 / r };
-    let json = duel(fig, Scenario::Json, Lang::Node, Lang::Python, throughput);
+    let json = duel(
+        fig,
+        Scenario::Json,
+        Lang::Node,
+        Lang::Python,
+        throughput,
+        "req/s",
+    );
     let mut evidence = Vec::new();
-    let mut db_gaps = Vec::new();
+    let mut db: Vec<(Scenario, Ratio)> = Vec::new();
     if let Some(d) = &json {
-        evidence.push(d.line(Scenario::Json, "req/s"));
+        evidence.push(d.line.clone());
     }
     for sc in [Scenario::Db, Scenario::Queries, Scenario::Fortunes] {
-        if let Some(d) = duel(fig, sc, Lang::Node, Lang::Python, throughput) {
-            evidence.push(d.line(sc, "req/s"));
-            db_gaps.push(either(d.ratio));
+        if let Some(d) = duel(fig, sc, Lang::Node, Lang::Python, throughput, "req/s") {
+            evidence.push(d.line);
+            db.push((sc, d.ratio));
         }
     }
-    let Some(json) = json.filter(|_| !db_gaps.is_empty()) else {
+    let Some(json) = json.filter(|_| !db.is_empty()) else {
         return not_enough(
             7,
             "needs json and at least one of db, queries, fortunes for both languages",
@@ -528,122 +375,58 @@ fn k8(fig: &Figures) -> ClaimVerdict {
             evidence,
         );
     };
-    let json_gap = either(json.ratio);
-    let (v, because) = if json_gap > K8_SMALL_GAP && db_gaps.iter().all(|g| *g <= K8_SMALL_GAP) {
-        (
-            Verdict::Supported,
-            format!(
-                "a {} gap on json falls to at most {} behind the database",
-                fmt_ratio(json_gap),
-                fmt_ratio(K8_SMALL_GAP)
-            ),
-        )
-    } else if db_gaps
+    if !json.ratio.judged || db.iter().any(|(_, r)| !r.judged) {
+        return too_thin(7, "json,db", evidence);
+    }
+    let jr = json.ratio;
+    let gap_json = jr.value;
+    let small = |r: &Ratio| r.high <= K8_SMALL_GAP && r.low >= 1.0 / K8_SMALL_GAP;
+    let wide = |r: &Ratio| r.low > K8_SMALL_GAP && r.value >= K8_NOT_SHRUNK * gap_json;
+    let python_ahead: Vec<String> = db
         .iter()
-        .any(|g| *g > K8_SMALL_GAP && *g >= K8_NOT_SHRUNK * json_gap)
-    {
-        (
-            Verdict::Refuted,
+        .filter(|(_, r)| r.high < 1.0 / K8_SMALL_GAP)
+        .map(|(sc, r)| {
             format!(
-                "the {} json gap stays wide behind the database",
-                fmt_ratio(json_gap)
-            ),
-        )
-    } else if json_gap <= K8_SMALL_GAP {
-        (
-            Verdict::Depends,
-            "there is no json gap to shrink".to_string(),
-        )
-    } else {
-        (
-            Verdict::Depends,
-            "the gap shrinks behind the database but still matters somewhere".to_string(),
-        )
-    };
-    verdict(7, v, because, evidence)
-}
-
-/// (what, leanest Python (stack, figure), leanest Node.js (stack, figure)).
-type Measure = (String, (String, Spread), (String, Spread));
-
-fn k9(fig: &Figures) -> ClaimVerdict {
-    let leanest = |sc: Scenario, lang: Lang, m: fn(&ScenarioFigures) -> Option<Spread>| {
-        fig.scenario(sc)
-            .iter()
-            .filter(|f| f.lang == lang)
-            .filter_map(|f| Some((f.stack.clone(), m(f)?)))
-            .min_by(|a, b| a.1.median.total_cmp(&b.1.median))
-    };
-    let load_sc = if !fig.scenario(Scenario::Json).is_empty() {
-        Scenario::Json
-    } else {
-        Scenario::Plaintext
-    };
-    let mut measures: Vec<Measure> = Vec::new();
-    for (what, m) in [
-        (
-            "RSS before load",
-            (|f: &ScenarioFigures| f.rss_idle_bytes) as fn(&ScenarioFigures) -> Option<Spread>,
-        ),
-        ("RSS at peak load", |f: &ScenarioFigures| f.rss_peak_bytes),
-    ] {
-        if let (Some(p), Some(n)) = (
-            leanest(load_sc, Lang::Python, m),
-            leanest(load_sc, Lang::Node, m),
-        ) {
-            measures.push((format!("{what} ({load_sc})"), p, n));
-        }
-    }
-    if let (Some(p), Some(n)) = (
-        leanest_idle(fig, Lang::Python),
-        leanest_idle(fig, Lang::Node),
-    ) {
-        measures.push((
-            format!("per idle {} connection", p.1),
-            (p.0, p.2),
-            (n.0, n.2),
-        ));
-    }
-    if measures.is_empty() {
-        return not_enough(
-            8,
-            "no memory figures for both a Python and a Node.js stack",
-            "json,idle",
-            vec![],
-        );
-    }
-    let evidence = measures
-        .iter()
-        .map(|(what, p, n)| {
-            format!(
-                "{what}: {} {} vs {} {} → {}",
-                p.0,
-                fmt_bytes(p.1.median),
-                n.0,
-                fmt_bytes(n.1.median),
-                fmt_ratio(p.1.median / n.1.median.max(1.0))
+                "{} ({:.2}× Python's way)",
+                scenario_label(fig, *sc),
+                1.0 / r.value
             )
         })
         .collect();
-    let more = measures
-        .iter()
-        .all(|(_, p, n)| n.1.max > 0.0 && p.1.min / n.1.max >= K9_MORE);
-    let no_more = measures.iter().all(|(_, p, n)| p.1.median <= n.1.median);
-    let (v, because) = if more {
+    let (v, because) = if jr.low > K8_SMALL_GAP && db.iter().all(|(_, r)| small(r)) {
         (
             Verdict::Supported,
-            "the leanest Python stack needs at least 1.3× more memory on every measure",
+            format!(
+                "a {gap_json:.1}× gap on json is within {K8_SMALL_GAP}× either way behind the database ({})",
+                db_name(fig)
+            ),
         )
-    } else if no_more {
+    } else if db.iter().any(|(_, r)| wide(r)) {
         (
             Verdict::Refuted,
-            "the leanest Python stack needs no more memory than the leanest Node.js stack",
+            format!(
+                "the gap stays above {K8_SMALL_GAP}× and at least 80 % of json's {gap_json:.1}× behind the database ({})",
+                db_name(fig)
+            ),
+        )
+    } else if !python_ahead.is_empty() {
+        (
+            Verdict::Depends,
+            format!(
+                "the gap does not just shrink behind the database, it turns: Python is ahead on {}",
+                python_ahead.join(", ")
+            ),
+        )
+    } else if jr.high <= K8_SMALL_GAP {
+        (
+            Verdict::Depends,
+            "there is no json gap beyond 1.25× to shrink".to_string(),
         )
     } else {
         (
             Verdict::Depends,
-            "Python needs more on some measures and not on others, or not by 1.3×",
+            "the gap shrinks behind the database but is not within 1.25× everywhere".to_string(),
         )
     };
-    verdict(8, v, because, evidence)
+    verdict(7, v, because, evidence)
 }

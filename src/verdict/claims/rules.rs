@@ -1,20 +1,30 @@
 //! The written rules of the ledger: each claim's rule text, shown with its
 //! verdict, and the thresholds the code applies — kept side by side so the
 //! text and the numbers cannot drift apart unnoticed.
+//!
+//! Every rule reads ratios with their 95 % interval ([`crate::stats::Ratio`])
+//! and judges both ways alike: *supported* when the whole interval clears
+//! the claim's threshold, *refuted* when the whole interval is on the other
+//! side, and no difference smaller than the run's noise floor is claimed.
+//! A ratio without an interval (one trial each and no measured noise), or
+//! resting on a flagged figure that cannot bound it, is not enough evidence.
 
 use super::Claim;
 
-/// K1's thresholds: "much faster" and "hardly faster".
+/// K1: "much faster" and "hardly faster".
 pub const K1_MUCH: f64 = 1.5;
 pub const K1_HARDLY: f64 = 1.1;
+/// K2: io throughput, and Python's memory per idle connection over Node.js's.
 pub const K2_MUCH: f64 = 1.5;
 pub const K2_HARDLY: f64 = 1.1;
 pub const K2_MEMORY_CLOSE: f64 = 1.5;
+/// K3: requests in flight per worker process.
 pub const K3_ONE_AT_A_TIME: f64 = 1.2;
 pub const K3_MANY: f64 = 2.0;
 pub const K3_MANY_MIN: f64 = 4.0;
-pub const K4_SCALES: f64 = 1.5;
-pub const K4_FLAT: f64 = 1.1;
+/// K4: cores used by one process and by N processes.
+pub const K4_ONE_CORE: f64 = 1.25;
+pub const K4_SEVERAL: f64 = 1.3;
 pub const K5_WINS: f64 = 1.2;
 pub const K6_FASTER: f64 = 1.2;
 pub const K6_HARDLY: f64 = 1.05;
@@ -23,6 +33,7 @@ pub const K7_HARDLY: f64 = 1.1;
 pub const K8_SMALL_GAP: f64 = 1.25;
 pub const K8_NOT_SHRUNK: f64 = 0.8;
 pub const K9_MORE: f64 = 1.3;
+pub const K9_NO_MORE: f64 = 1.1;
 
 /// The nine claims, in ledger order.
 pub const CLAIMS: [Claim; 9] = [
@@ -30,54 +41,54 @@ pub const CLAIMS: [Claim; 9] = [
         id: "K1",
         claim: "Node.js serves simple requests much faster than Python frameworks",
         checked_by: "plaintext, json",
-        rule: "Compare the best Node.js stack with the best Python stack on peak throughput in plaintext and json. Supported if Node.js is at least 1.5× faster beyond the spread (slowest Node.js trial vs fastest Python trial) in every one measured; refuted if it is at most 1.1× faster, or Python is faster, in every one; otherwise depends.",
+        rule: "Best Node.js stack ÷ best Python stack on peak throughput in plaintext and json, with the ratio's 95 % interval. Supported if the whole interval is at least 1.5× in every one measured; refuted if the whole interval is at most 1.1× in every one; otherwise depends.",
     },
     Claim {
         id: "K2",
         claim: "Node.js copes better with very many concurrent connections",
         checked_by: "io at high concurrency, idle",
-        rule: "Supported if the best Node.js stack completes at least 1.5× the io requests/s of the best Python stack beyond the spread at the highest io concurrency, and needs no more memory per idle connection than the leanest Python stack; refuted if the best Python stack is within 1.1× on io throughput (or ahead) and within 1.5× on memory per idle connection; otherwise depends.",
+        rule: "Best Node.js ÷ best Python io throughput at the highest io concurrency (a Python stack whose io points all failed counts as not coping), and the leanest Python ÷ leanest Node.js memory per idle connection of the same kind. Supported if the io interval is at least 1.5× and Python needs at least as much memory per connection; refuted if the io interval is at most 1.1× and Python's memory per connection is within 1.5×; otherwise depends.",
     },
     Claim {
         id: "K3",
         claim: "A Python server handles one request at a time",
         checked_by: "io: concurrency actually achieved",
-        rule: "Requests in flight during io (Little's law: throughput × mean latency), per Python stack. Refuted if some Python stack keeps more than 2× its worker processes in flight (and at least 4); supported if every Python stack keeps at most 1.2× its worker processes in flight (one request per process); otherwise depends.",
+        rule: "Per Python stack, the requests it had in flight during io: throughput × the endpoint's designed wait (not latency, which counts time queued in the server's backlog), per worker process. A stack serves one at a time when the interval stays at or below 1.2 per process, many when it is above 2 per process and at least 4. Supported if every Python stack serves one at a time; refuted if every one serves many; otherwise depends, naming which.",
     },
     Claim {
         id: "K4",
         claim: "The GIL stops a Python server using several cores",
-        checked_by: "workers: 1 vs N scaling",
-        rule: "Peak throughput at 1 and at N worker processes, with at least 2 server cores. Refuted if some Python stack speeds up at least 1.5× beyond the spread (slowest N-worker trial vs fastest 1-worker trial); supported if no Python stack speeds up more than 1.1×; otherwise depends.",
+        checked_by: "workers: cores used by one process and by N processes",
+        rule: "Cores the server's processes used (CPU time ÷ wall time) under load with every core given to them: one process (its deployment's threads) and N processes, against the controls (Node.js, Rust) on the same cores. Throughput scaling is judged only where the generator had cores of its own. Supported if no Python stack used more than 1.25 cores even with N processes (whole interval) while a control used at least 1.3; refuted if one Python process used at least 1.3 cores; depends when one process stays at or below 1.25 cores and N processes use at least 1.3: the GIL binds a process's threads, not a server's processes.",
     },
     Claim {
         id: "K5",
         claim: "Python wins on CPU-heavy work thanks to optimised libraries",
         checked_by: "numeric",
-        rule: "Best Python stack vs best Node.js stack on numeric throughput. Supported if Python is at least 1.2× faster beyond the spread; refuted if Node.js is faster beyond the spread; otherwise depends.",
+        rule: "Best Python ÷ best Node.js on numeric throughput (numpy against typed arrays). Supported if the whole interval is at least 1.2×; refuted if Node.js is ahead beyond the interval and the noise floor; otherwise depends.",
     },
     Claim {
         id: "K6",
         claim: "Plain code runs faster on V8 than on CPython",
         checked_by: "cpu",
-        rule: "Best Node.js stack vs best Python stack on cpu throughput (pure-language compute). Supported if Node.js is at least 1.2× faster beyond the spread; refuted if it is at most 1.05× faster or Python is faster; otherwise depends.",
+        rule: "Best Node.js ÷ best Python on cpu throughput (pure-language compute). Supported if the whole interval is at least 1.2×; refuted if the whole interval is at most 1.05×; otherwise depends.",
     },
     Claim {
         id: "K7",
         claim: "Node.js is the better choice for real-time apps",
         checked_by: "ws-chat",
-        rule: "Best Node.js stack vs best Python stack on ws-chat capacity: the most clients whose delivery p99 stayed under the SLO with nothing lost. Not enough evidence when both reached the search's largest step (the figure is then only a lower bound). Supported if Node.js is at least 1.3× ahead beyond the spread; refuted if it is at most 1.1× ahead or Python is ahead; otherwise depends.",
+        rule: "Best Node.js ÷ best Python on ws-chat capacity: the most clients whose delivery p99 stayed under the SLO with nothing lost, as a bracket over the trials and the search's steps (a search that passed its largest step, or was stopped by the generator or the offered rate, gives only a lower bound). Supported if the bracket's low end is at least 1.3×; refuted if its high end is at most 1.1×. When a lower bound leaves it open, the CPU cost of a delivery at the same fixed load decides with the same thresholds (Python's cost ÷ Node.js's, whole interval). Otherwise depends.",
     },
     Claim {
         id: "K8",
         claim: "Behind a database the gap shrinks until it hardly matters",
-        checked_by: "db, queries, fortunes vs json",
-        rule: "The throughput gap is best Node.js ÷ best Python, taken either way round (≥ 1). Supported if json shows a gap above 1.25× and every database scenario measured shows at most 1.25×; refuted if some database scenario keeps above 1.25× and at least 80 % of the json gap; otherwise depends.",
+        checked_by: "db, queries, fortunes vs json (the database named)",
+        rule: "The gap is best Node.js ÷ best Python throughput, with its interval. Supported if the json gap is above 1.25× and every database scenario measured has its whole gap interval within 1.25× either way; refuted if some database scenario's gap stays above 1.25× and at least 80 % of the json gap; depends otherwise, saying when Python is ahead behind the database.",
     },
     Claim {
         id: "K9",
         claim: "Python needs more memory",
-        checked_by: "RSS idle and under load, idle",
-        rule: "Leanest Python stack vs leanest Node.js stack on server RSS before load and at peak load (json, else plaintext) and on memory per idle connection. Supported if Python needs at least 1.3× more on every measure beyond the spread; refuted if Python needs no more (median) on every measure; otherwise depends.",
+        checked_by: "fresh process, at the same offered rate, idle connections",
+        rule: "Leanest Python ÷ leanest Node.js on each measure of the same kind: memory of a fresh process, memory at the same offered json rate, memory per idle HTTP connection, memory per idle WebSocket. Supported if Python needs at least 1.3× on every measure (whole interval); refuted if Python needs at most 1.1× on every measure (whole interval); otherwise depends.",
     },
 ];

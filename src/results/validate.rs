@@ -4,7 +4,7 @@
 //! the figures that verdicts divide by positive on valid points. A file that
 //! fails is refused, naming the field (`points[3].load.throughput_rps`).
 
-use super::results::{Point, Results};
+use crate::results::{Point, Results};
 
 /// Largest magnitude any figure may have: past it a number is an edit or a
 /// corruption, never a measurement (and ratios of it print as "∞×").

@@ -3,6 +3,11 @@
 //! reports can be redrawn. Rewritten atomically after every measured point.
 //!
 //! Fields may be added within a version; names and units do not change.
+//! The results types sit below both the harness that writes them and the
+//! verdict and exporters that read them ([`read`], [`validate`]).
+
+pub mod read;
+pub mod validate;
 
 use std::collections::BTreeMap;
 
@@ -13,8 +18,11 @@ use crate::db::DbKind;
 use crate::load::report::{LoadReport, WsReport};
 use crate::scenario::Scenario;
 
-/// Identifies the JSON schema of [`Results`].
-pub const RESULTS_SCHEMA: &str = "ringside.results/1";
+/// Identifies the JSON schema of [`Results`]. Version 2 added rounds of
+/// interleaved trials (`rounds`), slices within a trial (`Point::slice`),
+/// warm-up to steady state (`warmups`, flag `unsettled`), fresh-process
+/// memory, cores used and the memory kind.
+pub const RESULTS_SCHEMA: &str = "ringside.results/2";
 
 /// One run of `ringside run`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -34,6 +42,12 @@ pub struct Results {
     pub points: Vec<Point>,
     /// Capacity-at-SLO searches.
     pub capacity: Vec<CapacityRecord>,
+    /// The rounds of the run as planned and as run: which stacks, why.
+    #[serde(default)]
+    pub rounds: Vec<RoundRecord>,
+    /// Warm-ups to steady state, one per stack launch and scenario.
+    #[serde(default)]
+    pub warmups: Vec<WarmupRecord>,
     /// Run-level problems that did not stop the run (database unavailable, ...).
     #[serde(default)]
     pub warnings: Vec<String>,
@@ -53,7 +67,7 @@ pub struct Machine {
 /// The exact settings of the run.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Settings {
-    /// `quick`, `full` or `custom`.
+    /// `standard` (the default: screening then final), `quick`, `full` or `custom`.
     pub suite: String,
     pub scenarios: Vec<Scenario>,
     pub stacks: Vec<String>,
@@ -96,6 +110,9 @@ pub struct Settings {
     /// Bring-your-own server measured instead of (or beside) the stacks.
     #[serde(default)]
     pub url: Option<String>,
+    /// How the rounds are laid out.
+    #[serde(default)]
+    pub plan: PlanSettings,
     /// Anything else (ws-chat settings, ...), by name.
     #[serde(default)]
     pub extra: BTreeMap<String, serde_json::Value>,
@@ -115,6 +132,9 @@ pub struct StackRecord {
     /// The runtime by name (`node`, `bun`, `deno`, `cpython`, `rust`, ...).
     #[serde(default)]
     pub runtime: Option<String>,
+    /// Threads serving requests in each worker process (`[start] threads`; 1: an event loop).
+    #[serde(default)]
+    pub threads: Option<u32>,
     /// `javascript`, `python`, `rust`, `other`.
     pub language: String,
     pub framework: String,
@@ -134,6 +154,10 @@ pub struct StackRecord {
     #[serde(default)]
     pub startup_ms: Vec<f64>,
     pub footprint: Option<Footprint>,
+    /// Memory of the freshly launched server (after its first good
+    /// response, before any load), bytes, one per launch of the main server.
+    #[serde(default)]
+    pub rss_fresh_bytes: Vec<u64>,
     /// `idle` scenario, one per trial.
     #[serde(default)]
     pub idle: Vec<IdleRecord>,
@@ -170,11 +194,30 @@ pub struct Footprint {
     pub source_files: u32,
 }
 
+/// The kind of an idle connection.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IdleKind {
+    /// A keep-alive HTTP/1.1 connection after one request.
+    #[default]
+    Http,
+    /// A WebSocket chat client that joined a room and stays silent.
+    Ws,
+}
+
+impl IdleKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            IdleKind::Http => "http",
+            IdleKind::Ws => "ws",
+        }
+    }
+}
+
 /// Memory cost of idle connections.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct IdleRecord {
-    /// `http` (keep-alive) or `ws`.
-    pub kind: String,
+    pub kind: IdleKind,
     pub trial: u32,
     pub connections_requested: usize,
     pub connections_open: usize,
@@ -225,6 +268,9 @@ pub enum Flag {
     ServerCrashed { stderr_tail: Vec<String> },
     /// The server and the generator shared cores.
     SharedCores,
+    /// The warm-up before this point reached its ceiling without the
+    /// throughput (or CPU per request) settling.
+    Unsettled { after_s: f64 },
 }
 
 /// One measured point: one stack, one scenario, one load, one trial.
@@ -237,8 +283,15 @@ pub struct Point {
     #[serde(flatten)]
     pub kind: PointKind,
     pub workers: u32,
-    /// 1-based trial number.
+    /// 1-based trial number: the round it was measured in.
     pub trial: u32,
+    /// 0-based slice within the trial: a trial's peak load is measured in
+    /// short slices interleaved with the other stacks' (0 for single loads).
+    #[serde(default)]
+    pub slice: u32,
+    /// Seconds since the run started when the load began.
+    #[serde(default)]
+    pub at_s: f64,
     /// HTTP load result (absent for ws points).
     pub load: Option<LoadReport>,
     /// WebSocket result (ws points only).
@@ -263,8 +316,19 @@ pub struct ServerUsage {
     pub rss_idle_bytes: u64,
     /// Highest RSS of the process tree sampled during the load, bytes.
     pub rss_peak_bytes: u64,
-    /// `io`: requests in flight actually achieved (Little's law: throughput × mean latency).
+    /// `io`: requests the server had in flight at once, from throughput ×
+    /// the endpoint's designed wait (`io?ms=M`): at most the connections.
     pub concurrency_achieved: Option<f64>,
+    /// Wall time of the window, microseconds.
+    #[serde(default)]
+    pub wall_us: u64,
+    /// Cores the server's process tree used on average: CPU time ÷ wall time.
+    #[serde(default)]
+    pub cores_used: Option<f64>,
+    /// Which memory figure `rss_*` is: `pss` (shared pages split between the
+    /// processes sharing them) or `vmrss` (the fallback when Pss is unreadable).
+    #[serde(default)]
+    pub memory_kind: String,
 }
 
 /// A capacity-at-SLO search: the highest offered load whose p99 stayed under
@@ -280,6 +344,10 @@ pub struct CapacityRecord {
     pub unit: String,
     /// Highest passing offered load; `None` when even the lowest step failed.
     pub capacity: Option<f64>,
+    /// Lowest failing offered load above `capacity`: the true capacity lies
+    /// below it (`None`: nothing above failed, the figure is a lower bound).
+    #[serde(default)]
+    pub upper_bound: Option<f64>,
     /// Why the search stopped (`slo`, `errors`, `generator`, `max`).
     pub limited_by: String,
     pub steps: Vec<CapacityStep>,
@@ -296,4 +364,117 @@ pub struct CapacityStep {
     /// Why a failed step failed: `slo`, `errors`, `generator` or `rate`.
     #[serde(default)]
     pub failed_by: Option<String>,
+}
+
+/// How the rounds of a run are laid out (`docs/run.md`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlanSettings {
+    /// Rounds measuring every stack on the screening scenarios.
+    pub screening_rounds: u32,
+    /// Rounds measuring the finalists on every scenario (0: every round measures every stack).
+    pub final_rounds: u32,
+    /// Final rounds the Rust ceiling takes part in (0: all of them); it is
+    /// no party to the claims, so the default run spends one round on it.
+    #[serde(default)]
+    pub ceiling_final_rounds: u32,
+    /// Scenarios of the screening rounds (empty: all of the run's).
+    pub screening_scenarios: Vec<Scenario>,
+    /// Slices of each peak load per trial.
+    pub slices: u32,
+    /// Recorded length of one slice, seconds.
+    pub slice_s: f64,
+    /// Unrecorded load before each slice (connections, caches), seconds.
+    pub preroll_s: f64,
+    /// Recorded length of a fixed-rate point, seconds.
+    pub fixed_s: f64,
+    /// Scenarios with latency at fixed offered rates (empty: none).
+    pub fixed_rate_scenarios: Vec<Scenario>,
+    /// Scenarios with a capacity-at-SLO search.
+    pub capacity_scenarios: Vec<Scenario>,
+    /// Warm-up chunk, seconds.
+    pub chunk_s: f64,
+    /// Steady state of the first scenario after a launch.
+    pub first_warmup: crate::stats::SteadyRule,
+    /// Steady state of the later scenarios on a warm server.
+    pub warmup: crate::stats::SteadyRule,
+}
+
+impl Default for PlanSettings {
+    fn default() -> Self {
+        PlanSettings {
+            screening_rounds: 0,
+            final_rounds: 0,
+            ceiling_final_rounds: 0,
+            screening_scenarios: Vec::new(),
+            slices: 1,
+            slice_s: 2.0,
+            preroll_s: 0.2,
+            fixed_s: 2.0,
+            fixed_rate_scenarios: Vec::new(),
+            capacity_scenarios: Vec::new(),
+            chunk_s: 0.5,
+            first_warmup: crate::stats::SteadyRule {
+                window: 3,
+                tolerance: 0.15,
+                min_chunks: 6,
+                max_chunks: 30,
+            },
+            warmup: crate::stats::SteadyRule {
+                window: 2,
+                tolerance: 0.15,
+                min_chunks: 4,
+                max_chunks: 20,
+            },
+        }
+    }
+}
+
+/// Whether a round screens every stack or measures the finalists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RoundKind {
+    /// Every stack, the screening scenarios.
+    Screening,
+    /// The finalists, every scenario.
+    Final,
+    /// Every stack, every scenario (quick, full and custom runs).
+    All,
+}
+
+/// One round: its trial number, the stacks in the order visited, and why.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RoundRecord {
+    /// The trial number of every point measured in it.
+    pub number: u32,
+    pub kind: RoundKind,
+    /// Stacks measured, in the order of the round's first slice.
+    pub stacks: Vec<String>,
+    pub scenarios: Vec<Scenario>,
+    /// Stacks the `workers` phases measure besides `stacks` (the default
+    /// run adds a threaded Python deployment, so one process's threads are
+    /// measured against the GIL).
+    #[serde(default)]
+    pub workers_extra: Vec<String>,
+    /// Why these stacks (finals: which screening figures chose them).
+    #[serde(default)]
+    pub reason: Vec<String>,
+}
+
+/// A warm-up to steady state: the per-chunk figures and the outcome.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WarmupRecord {
+    pub stack: String,
+    pub scenario: Scenario,
+    pub workers: u32,
+    pub trial: u32,
+    /// True for the first scenario after a launch (the JIT's warm-up).
+    pub first: bool,
+    pub chunk_s: f64,
+    /// Requests (ws: deliveries) per second of each chunk.
+    pub throughput: Vec<f64>,
+    /// Server CPU microseconds per request of each chunk (empty when CPU is not measured).
+    pub cpu_us_per_req: Vec<f64>,
+    pub outcome: crate::stats::Steadiness,
+    /// Seconds of load until the outcome.
+    pub took_s: f64,
 }

@@ -1,0 +1,361 @@
+//! The figures of a run: the one reduction of a results file that the
+//! terminal tables, the HTML report, the Markdown summary, the claims, the
+//! recommendation and the comparison all read — so every output prints the
+//! same number for the same cell.
+//!
+//! Per stack and scenario: each trial's figure from its slices ([`trials`]),
+//! then an [`Estimate`] over the trials with a 95 % interval, using the run's
+//! own trial-to-trial noise ([`NoiseFloor`]: repeated trials of the same
+//! stack and scenario, pooled) where a cell has too few trials. Flagged
+//! trials are kept out of a figure when clean ones exist; a figure made only
+//! of flagged trials carries its [`Evidence`] (a lower bound, or not
+//! evidence). Rankings are computed here once: a stack outranks another only
+//! when the ratio's interval excludes 1 and the ratio is beyond the noise
+//! floor. Pure: no I/O.
+
+mod build;
+pub mod trials;
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::db::DbKind;
+use crate::results::{IdleKind, Results, RoundRecord, StackRecord};
+use crate::scenario::Scenario;
+use crate::stats::{Comparison, Estimate, Noise, Ratio, compare};
+
+pub use build::flag_text;
+pub use trials::Evidence;
+
+/// Whom a stack speaks for in the ledger. The claims are about Node.js and
+/// Python; Bun and Deno are JavaScript runtimes beside Node.js, not Node.js.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Lang {
+    /// JavaScript on Node.js.
+    Node,
+    Python,
+    Rust,
+    /// JavaScript on another runtime (Bun, Deno).
+    OtherJs,
+    Other,
+}
+
+impl Lang {
+    /// From a stack record's language and runtime.
+    pub fn of(rec: &StackRecord) -> Lang {
+        Lang::from_parts(&rec.language, rec.runtime.as_deref())
+    }
+
+    pub fn from_parts(language: &str, runtime: Option<&str>) -> Lang {
+        match language.to_ascii_lowercase().as_str() {
+            "javascript" | "typescript" => match runtime.unwrap_or("node") {
+                "node" | "" => Lang::Node,
+                _ => Lang::OtherJs,
+            },
+            "python" => Lang::Python,
+            "rust" => Lang::Rust,
+            _ => Lang::Other,
+        }
+    }
+
+    /// Human name: `Node.js`, `Python`, `Rust`, `JavaScript`, `other`.
+    pub fn label(self) -> &'static str {
+        match self {
+            Lang::Node => "Node.js",
+            Lang::Python => "Python",
+            Lang::Rust => "Rust",
+            Lang::OtherJs => "JavaScript",
+            Lang::Other => "other",
+        }
+    }
+}
+
+/// A stack of the run.
+#[derive(Debug, Clone, Serialize)]
+pub struct StackInfo {
+    pub name: String,
+    pub lang: Lang,
+    /// `node`, `bun`, `cpython`, ... (empty when unknown).
+    pub runtime: String,
+    pub framework: String,
+    /// The deployment variant (`None`: the stack's default deployment).
+    pub variant: Option<String>,
+    /// Threads serving requests in each worker process (`None`: not recorded).
+    pub threads: Option<u32>,
+    pub measured: bool,
+    /// Measured in the final rounds of the default run.
+    pub finalist: bool,
+}
+
+/// The kind of figure a noise estimate is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Family {
+    Throughput,
+    Cpu,
+    Latency,
+    Memory,
+    /// Cores used (CPU time ÷ wall time).
+    Cores,
+}
+
+/// The run's own trial-to-trial noise, per kind of figure (the A/A check:
+/// repeated trials of the same stack and scenario, pooled).
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct NoiseFloor {
+    pub throughput: Option<Noise>,
+    pub cpu: Option<Noise>,
+    pub latency: Option<Noise>,
+    pub memory: Option<Noise>,
+    pub cores: Option<Noise>,
+}
+
+impl NoiseFloor {
+    pub fn of(&self, family: Family) -> Option<&Noise> {
+        match family {
+            Family::Throughput => self.throughput.as_ref(),
+            Family::Cpu => self.cpu.as_ref(),
+            Family::Latency => self.latency.as_ref(),
+            Family::Memory => self.memory.as_ref(),
+            Family::Cores => self.cores.as_ref(),
+        }
+    }
+
+    /// The noise floor of a family, a fraction (0 when not measured: then
+    /// single-trial figures have no interval and compare as ties anyway).
+    pub fn floor(&self, family: Family) -> f64 {
+        self.of(family).map_or(0.0, Noise::floor)
+    }
+}
+
+/// Capacity at SLO over the trials, as a bracket: the true capacity is at
+/// least `low` (the smallest passing offer of any trial) and below `high`
+/// (the largest failing offer above it; `None`: some search never failed —
+/// the figure is only a lower bound).
+#[derive(Debug, Clone, Serialize)]
+pub struct CapacityFigure {
+    /// `rps` or `clients`.
+    pub unit: String,
+    /// Median of the trials' capacities (0 for a trial whose lowest step failed).
+    pub median: f64,
+    pub low: f64,
+    pub high: Option<f64>,
+    /// Some trial stopped for a reason that bounds only from below: it
+    /// passed the largest step, or the generator or the offered rate was the limit.
+    pub censored: bool,
+    pub trials: usize,
+    /// Why each trial's search stopped.
+    pub limited_by: Vec<String>,
+}
+
+/// One stack × one load scenario.
+#[derive(Debug, Clone, Serialize)]
+pub struct ScenarioFigures {
+    pub stack: String,
+    pub lang: Lang,
+    pub scenario: Scenario,
+    /// Peak throughput, requests/s (ws-chat: deliveries/s at the fixed load),
+    /// at the connection count whose median was highest (io: the highest).
+    pub throughput_rps: Option<Estimate>,
+    pub throughput_evidence: Evidence,
+    /// The connection count (ws: clients) of `throughput_rps`.
+    pub connections: Option<usize>,
+    /// Latency at the fixed offered rate (`p99_rate_rps`; the same for every
+    /// stack), microseconds; io and ws-chat: at their load.
+    pub p50_us: Option<Estimate>,
+    pub p99_us: Option<Estimate>,
+    pub p99_rate_rps: Option<f64>,
+    pub latency_evidence: Evidence,
+    /// Server CPU µs per request (ws: per delivery) at peak.
+    pub cpu_us_per_req: Option<Estimate>,
+    /// Server CPU µs per request at the fixed offered rate.
+    pub cpu_fixed_us_per_req: Option<Estimate>,
+    /// Memory at peak load and at the fixed offered rate, bytes.
+    pub rss_peak_bytes: Option<Estimate>,
+    pub rss_fixed_bytes: Option<Estimate>,
+    /// Memory before the peak load, bytes.
+    pub rss_idle_bytes: Option<Estimate>,
+    /// Memory figures are Pss (false: a VmRSS fallback was used somewhere).
+    pub memory_pss: bool,
+    /// `io`: requests in flight achieved (throughput × the designed wait).
+    pub concurrency_achieved: Option<Estimate>,
+    /// Cores the server used at peak.
+    pub cores_used: Option<Estimate>,
+    pub capacity: Option<CapacityFigure>,
+    /// Worker processes of the measured points.
+    pub workers: u32,
+    pub valid_points: usize,
+    pub total_points: usize,
+    /// Rank in the scenario's table by throughput (ws-chat: capacity): one
+    /// more than the stacks that are decisively ahead; stacks share a rank
+    /// when nothing separates them.
+    pub rank: Option<usize>,
+    /// The stacks this one is decisively ahead of in the table.
+    pub ahead_of: Vec<String>,
+    /// Flagged or invalid points, one line each.
+    pub notes: Vec<String>,
+}
+
+/// `workers`: one process and N processes, both on every core.
+#[derive(Debug, Clone, Serialize)]
+pub struct Scaling {
+    pub stack: String,
+    pub lang: Lang,
+    pub target: String,
+    pub workers_n: u32,
+    /// Throughput of one process (its deployment's threads) and of N processes.
+    pub one: Option<Estimate>,
+    pub many: Option<Estimate>,
+    /// `many ÷ one`.
+    pub speedup: Option<Ratio>,
+    /// Cores the process tree used: one process, N processes.
+    pub cores_one: Option<Estimate>,
+    pub cores_many: Option<Estimate>,
+    /// The servers ran on the generator's cores too (every core was given to them).
+    pub shared_generator: bool,
+    pub notes: Vec<String>,
+}
+
+/// `io`: concurrency achieved against connections offered.
+#[derive(Debug, Clone, Serialize)]
+pub struct IoCurve {
+    pub stack: String,
+    pub lang: Lang,
+    /// (connections offered, requests in flight achieved: median of trials).
+    pub points: Vec<(usize, f64)>,
+}
+
+/// `idle`: memory per idle connection of one kind.
+#[derive(Debug, Clone, Serialize)]
+pub struct IdleFigures {
+    pub stack: String,
+    pub lang: Lang,
+    pub kind: IdleKind,
+    pub bytes_per_connection: Estimate,
+    pub connections_open: usize,
+    pub connections_requested: usize,
+}
+
+/// Per stack: memory of a fresh process and time to steady state.
+#[derive(Debug, Clone, Serialize)]
+pub struct StackFigures {
+    pub stack: String,
+    pub lang: Lang,
+    /// Memory right after launch, before any load, bytes.
+    pub fresh_bytes: Option<Estimate>,
+    /// Launch to first good response, milliseconds.
+    pub startup_ms: Option<Estimate>,
+    /// Seconds of load until the first scenario after a launch settled.
+    pub steady_after_s: Option<Estimate>,
+    /// Warm-ups that never settled, of all.
+    pub warmups_unsettled: usize,
+    pub warmups: usize,
+}
+
+/// Everything the verdict and the exporters read, reduced from one results file.
+#[derive(Debug, Clone, Serialize)]
+pub struct Figures {
+    pub stacks: Vec<StackInfo>,
+    pub db: DbKind,
+    /// `standard`, `quick`, `full`, `custom`.
+    pub suite: String,
+    /// Rounds (trials) of the run.
+    pub rounds: Vec<RoundRecord>,
+    pub noise: NoiseFloor,
+    /// Load scenarios in catalogue order, stacks in results order.
+    pub scenarios: BTreeMap<Scenario, Vec<ScenarioFigures>>,
+    pub scaling: Vec<Scaling>,
+    pub io_curves: Vec<IoCurve>,
+    pub idle: Vec<IdleFigures>,
+    pub per_stack: Vec<StackFigures>,
+    pub slo_ms: f64,
+    pub server_cores: usize,
+    /// Cores the `workers` servers could use (the harness gives them every core).
+    pub workers_cores: usize,
+}
+
+impl Figures {
+    /// Reduces a results file.
+    pub fn from_results(results: &Results) -> Figures {
+        build::figures(results)
+    }
+
+    /// The figures of one scenario (empty when not measured).
+    pub fn scenario(&self, sc: Scenario) -> &[ScenarioFigures] {
+        self.scenarios.get(&sc).map_or(&[], Vec::as_slice)
+    }
+
+    pub fn lang_of(&self, stack: &str) -> Lang {
+        self.stacks
+            .iter()
+            .find(|s| s.name == stack)
+            .map_or(Lang::Other, |s| s.lang)
+    }
+
+    pub fn stack_figures(&self, stack: &str) -> Option<&StackFigures> {
+        self.per_stack.iter().find(|s| s.stack == stack)
+    }
+
+    /// The stack of `lang` with the highest median of `metric` in `sc`,
+    /// among figures that are evidence (clean or a lower bound).
+    pub fn best(
+        &self,
+        sc: Scenario,
+        lang: Lang,
+        metric: impl Fn(&ScenarioFigures) -> Option<Estimate>,
+    ) -> Option<(&ScenarioFigures, Estimate)> {
+        self.scenario(sc)
+            .iter()
+            .filter(|f| f.lang == lang)
+            .filter_map(|f| Some((f, metric(f)?)))
+            .max_by(|a, b| a.1.median.total_cmp(&b.1.median))
+    }
+
+    /// The leanest stack of `lang` (lowest median of `metric`).
+    pub fn leanest(
+        &self,
+        sc: Scenario,
+        lang: Lang,
+        metric: impl Fn(&ScenarioFigures) -> Option<Estimate>,
+    ) -> Option<(&ScenarioFigures, Estimate)> {
+        self.scenario(sc)
+            .iter()
+            .filter(|f| f.lang == lang)
+            .filter_map(|f| Some((f, metric(f)?)))
+            .min_by(|a, b| a.1.median.total_cmp(&b.1.median))
+    }
+
+    /// True for a run too thin for verdicts (`--quick`, or one trial and no measured noise).
+    pub fn thin(&self) -> bool {
+        self.suite == "quick" || self.noise.throughput.is_none()
+    }
+}
+
+/// `a ÷ b` with the bounds a flagged figure allows: a lower bound on `a`
+/// opens the ratio's top, one on `b` its bottom.
+pub fn bounded_ratio(a: &Estimate, ea: Evidence, b: &Estimate, eb: Evidence) -> Ratio {
+    let mut r = Ratio::of(a, b);
+    if ea == Evidence::AtLeast {
+        r.high = f64::INFINITY;
+    }
+    if eb == Evidence::AtLeast {
+        r.low = 0.0;
+    }
+    if ea == Evidence::Doubtful || eb == Evidence::Doubtful {
+        r.judged = false;
+    }
+    r
+}
+
+/// How `a` compares with `b` after the interval, the bounds and the floor.
+pub fn bounded_compare(
+    a: &Estimate,
+    ea: Evidence,
+    b: &Estimate,
+    eb: Evidence,
+    floor: f64,
+) -> Comparison {
+    compare(&bounded_ratio(a, ea, b, eb), floor)
+}
