@@ -461,7 +461,7 @@ fn merge_refuses_reports_that_do_not_belong_together() {
         ),
         (
             &[&a0, results],
-            format!("{results}: field `schema` is `ringside.results/1`: merging results files"),
+            format!("{results}: field `schema` is `ringside.results/2`: merging results files"),
         ),
     ];
     for (inputs, needle) in &cases {

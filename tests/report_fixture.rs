@@ -5,7 +5,7 @@
 mod common;
 
 use common::{Builder, MB};
-use ringside::results::{FailureRecord, Flag, Footprint, Results, StackStatus};
+use ringside::results::{FailureRecord, Flag, Footprint, IdleKind, Results, StackStatus};
 use ringside::scenario::Scenario::{self, *};
 
 pub const FIXTURE: &str = "tests/fixtures/results/full.json";
@@ -205,7 +205,7 @@ pub fn build() -> Results {
         ("python-flask", 9_800.0, 1_024),
         ("rust-axum", 1_150.0, 10_000),
     ] {
-        b.idle(name, "http", bytes, open);
+        b.idle(name, IdleKind::Http, bytes, open);
     }
 
     for (name, ms, deps, bytes, lines, files) in [

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
+use ringside::scenario::Scenario;
 use suite_support::*;
 
 #[test]
@@ -84,17 +85,31 @@ fn sigint_then_resume_completes_the_run() {
     let (doc, done) = read_results(&out);
     assert!(schema_errors(&doc).is_empty());
     assert!(done.finished_at.is_some());
-    // 2 stacks × 2 scenarios × (peak + one rate) points, one capacity search each.
+    // Per trial (round): 2 stacks × 2 scenarios × (the peak's slices + one
+    // rate) points, none measured twice by the resume.
+    let per_cell = done.settings.plan.slices as usize + 1;
     assert_eq!(
         done.points.len(),
-        8,
+        done.settings.trials as usize * 2 * 2 * per_cell,
         "{:#?}",
         done.points
             .iter()
             .map(|p| (&p.stack, p.scenario, &p.kind))
             .collect::<Vec<_>>()
     );
-    assert_eq!(done.capacity.len(), 4);
+    let searched = done
+        .settings
+        .plan
+        .capacity_scenarios
+        .iter()
+        .filter(|s| matches!(s, Scenario::Plaintext | Scenario::Json))
+        .count();
+    assert_eq!(
+        done.capacity.len(),
+        done.settings.trials as usize * 2 * searched,
+        "{:?}",
+        done.settings.plan
+    );
     assert_eq!(
         serde_json::to_value(&done.points[0]).unwrap(),
         first_point,

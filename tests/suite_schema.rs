@@ -27,7 +27,7 @@ fn results_round_trip_through_json() {
 fn schema_rejects_wrong_documents() {
     let good = serde_json::to_value(sample_results()).unwrap();
     let mut bad = good.clone();
-    bad["schema"] = "ringside.results/2".into();
+    bad["schema"] = "ringside.results/1".into();
     assert!(!schema_errors(&bad).is_empty());
     let mut bad = good.clone();
     bad["points"][0]["scenario"] = "jsonn".into();

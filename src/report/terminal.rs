@@ -77,7 +77,7 @@ fn vs(f: &ScenarioFigures, best: Option<&ScenarioFigures>, floor: f64) -> String
     format!("{}{:.2}", if tie { "≈" } else { "" }, r.value)
 }
 
-fn best_of<'a>(figs: &'a [ScenarioFigures], lang: Lang) -> Option<&'a ScenarioFigures> {
+fn best_of(figs: &[ScenarioFigures], lang: Lang) -> Option<&ScenarioFigures> {
     figs.iter()
         .filter(|f| f.lang == lang && f.throughput_rps.is_some())
         .max_by(|a, b| {

@@ -301,13 +301,15 @@ impl SuiteConfig {
         plan.slices = slices;
         plan.slice_s = duration.as_secs_f64();
         if let Some(w) = args.tuning.warmup {
-            if w < Duration::from_millis(500) || w > Duration::from_secs(600) {
+            if w < Duration::from_millis(100) || w > Duration::from_secs(600) {
                 return Err(bad(
                     "warmup",
                     humantime::format_duration(w),
-                    "the warm-up ceiling must be between 500ms and 10m",
+                    "the warm-up ceiling must be between 100ms and 10m",
                 ));
             }
+            // A ceiling shorter than one chunk is one chunk of that length.
+            plan.chunk_s = plan.chunk_s.min(w.as_secs_f64());
             let chunks = (w.as_secs_f64() / plan.chunk_s).round().max(1.0) as usize;
             plan.first_warmup.max_chunks = chunks;
             plan.warmup.max_chunks = chunks;

@@ -45,6 +45,7 @@ pub struct Verified {
 }
 
 /// A server under measurement: launched by the round, or the user's own.
+#[allow(clippy::large_enum_variant)]
 pub(crate) enum Server {
     Launched(Running),
     External(External),
@@ -154,7 +155,15 @@ impl Runner<'_> {
                 }
             }
             self.phase(&with_extra, round, Launch::OneOnAll).await?;
-            self.phase(&with_extra, round, Launch::ManyOnAll).await?;
+            // N processes only where the deployment can run more than one
+            // (a stack's `max_workers`) and there is more than one core.
+            let many: Vec<_> = with_extra
+                .into_iter()
+                .filter(|s| self.launch_workers(Some(s), Launch::ManyOnAll) > 1)
+                .collect();
+            if !many.is_empty() {
+                self.phase(&many, round, Launch::ManyOnAll).await?;
+            }
         }
         Ok(())
     }

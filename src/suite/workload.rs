@@ -331,6 +331,7 @@ pub async fn drive(
     }
 }
 
+#[allow(clippy::large_enum_variant)]
 enum Either {
     Http(LoadReport),
     Ws(WsReport),

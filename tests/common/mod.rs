@@ -72,11 +72,19 @@ impl Builder {
                     capacity_max_steps: 8,
                     capacity_step_s: 5.0,
                     url: None,
+                    plan: PlanSettings {
+                        final_rounds: trials,
+                        slices: 1,
+                        slice_s: 10.0,
+                        ..PlanSettings::default()
+                    },
                     extra: BTreeMap::from([("ws_rooms".to_string(), serde_json::json!(10))]),
                 },
                 stacks: Vec::new(),
                 points: Vec::new(),
                 capacity: Vec::new(),
+                rounds: Vec::new(),
+                warmups: Vec::new(),
                 warnings: Vec::new(),
             },
             seed: 0x5eed,
@@ -110,6 +118,7 @@ impl Builder {
             base: None,
             variant: None,
             runtime: None,
+            threads: None,
             language: language.into(),
             framework: framework.into(),
             runtime_version: Some(runtime.into()),
@@ -123,6 +132,7 @@ impl Builder {
             unsupported: BTreeMap::new(),
             startup_ms: Vec::new(),
             footprint: None,
+            rss_fresh_bytes: Vec::new(),
             idle: Vec::new(),
             failures: Vec::new(),
         });
@@ -244,6 +254,9 @@ impl Builder {
             rss_idle_bytes: rss_idle,
             rss_peak_bytes: (self.noisy(rss_peak as f64, 0.02)) as u64,
             concurrency_achieved: conc,
+            wall_us: (self.r.settings.duration_s * 1e6) as u64,
+            cores_used: Some(cpu * rps / 1e6),
+            memory_kind: "pss".into(),
         }
     }
 
@@ -283,6 +296,8 @@ impl Builder {
                 kind: PointKind::Peak { connections },
                 workers,
                 trial,
+                slice: 1,
+                at_s: 0.0,
                 load: Some(load),
                 ws: None,
                 server,
@@ -327,6 +342,8 @@ impl Builder {
                 kind: PointKind::FixedRate { rps: rate },
                 workers: 1,
                 trial,
+                slice: 1,
+                at_s: 0.0,
                 load: Some(load),
                 ws: None,
                 server,
@@ -377,6 +394,8 @@ impl Builder {
                 kind: PointKind::Io { connections },
                 workers,
                 trial,
+                slice: 1,
+                at_s: 0.0,
                 load: Some(load),
                 ws: None,
                 server,
@@ -401,6 +420,8 @@ impl Builder {
                 kind: PointKind::Peak { connections: 256 },
                 workers,
                 trial,
+                slice: 1,
+                at_s: 0.0,
                 load: Some(load),
                 ws: None,
                 server,
@@ -468,6 +489,8 @@ impl Builder {
                 },
                 workers: 1,
                 trial,
+                slice: 1,
+                at_s: 0.0,
                 load: None,
                 ws: Some(ws),
                 server,
@@ -526,6 +549,7 @@ impl Builder {
                 slo_ms,
                 unit: unit.into(),
                 capacity: cap,
+                upper_bound: cap.map(|c| c * 1.25),
                 limited_by: if cap.is_some() {
                     "slo".into()
                 } else {
@@ -537,7 +561,7 @@ impl Builder {
     }
 
     /// `idle` records, one per trial.
-    pub fn idle(&mut self, stack: &str, kind: &str, bytes_per_conn: f64, open: usize) {
+    pub fn idle(&mut self, stack: &str, kind: IdleKind, bytes_per_conn: f64, open: usize) {
         self.scenario_seen(Scenario::Idle);
         let requested = self.r.settings.idle_connections;
         let trials = self.r.settings.trials;
@@ -545,7 +569,7 @@ impl Builder {
         for trial in 1..=trials {
             let b = self.noisy(bytes_per_conn, 0.03);
             recs.push(IdleRecord {
-                kind: kind.into(),
+                kind,
                 trial,
                 connections_requested: requested,
                 connections_open: open,

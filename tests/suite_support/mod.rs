@@ -96,6 +96,8 @@ fn point(
         kind,
         workers: 1,
         trial,
+        slice: 1,
+        at_s: 0.0,
         server: ServerUsage {
             cpu_us: (cpu * l.requests as f64) as u64,
             cpu_us_per_req: Some(cpu),
@@ -103,6 +105,9 @@ fn point(
             rss_idle_bytes: rss_mb << 20,
             rss_peak_bytes: (rss_mb + 5) << 20,
             concurrency_achieved: io.then(|| l.throughput_rps * l.latency.mean_us / 1e6),
+            wall_us: (l.duration_s * 1e6) as u64,
+            cores_used: Some(cpu * l.throughput_rps / 1e6),
+            memory_kind: "pss".into(),
         },
         load: Some(l),
         ws: None,
@@ -117,6 +122,7 @@ fn stack(name: &str, language: &str, status: StackStatus) -> StackRecord {
         base: None,
         variant: None,
         runtime: None,
+        threads: None,
         language: language.into(),
         framework: format!("{name} framework"),
         runtime_version: Some("1.2.3".into()),
@@ -126,6 +132,7 @@ fn stack(name: &str, language: &str, status: StackStatus) -> StackRecord {
         verify_failures: BTreeMap::new(),
         unsupported: BTreeMap::new(),
         startup_ms: vec![120.0, 130.0],
+        rss_fresh_bytes: vec![28 << 20],
         footprint: Some(Footprint {
             dependencies: 3,
             install_bytes: 5 << 20,
@@ -133,7 +140,7 @@ fn stack(name: &str, language: &str, status: StackStatus) -> StackRecord {
             source_files: 2,
         }),
         idle: vec![IdleRecord {
-            kind: "http".into(),
+            kind: IdleKind::Http,
             trial: 1,
             connections_requested: 2000,
             connections_open: 2000,
@@ -196,6 +203,7 @@ pub fn sample_results() -> Results {
                 slo_ms: 100.0,
                 unit: "rps".into(),
                 capacity: Some(rps * 0.8),
+                upper_bound: Some(rps * 1.2),
                 limited_by: "slo".into(),
                 steps: vec![
                     CapacityStep {
@@ -295,6 +303,8 @@ pub fn sample_results() -> Results {
             },
             workers: 1,
             trial: 1,
+            slice: 1,
+            at_s: 0.0,
             load: None,
             server: ServerUsage {
                 cpu_us: 50_000,
@@ -303,6 +313,9 @@ pub fn sample_results() -> Results {
                 rss_idle_bytes: 40 << 20,
                 rss_peak_bytes: 48 << 20,
                 concurrency_achieved: None,
+                wall_us: 2_000_000,
+                cores_used: Some(0.025),
+                memory_kind: "pss".into(),
             },
             valid: lost == 0,
             flags: if lost > 0 {
@@ -321,6 +334,7 @@ pub fn sample_results() -> Results {
         slo_ms: 100.0,
         unit: "clients".into(),
         capacity: Some(1500.0),
+        upper_bound: None,
         limited_by: "slo".into(),
         steps: vec![CapacityStep {
             offered: 1500.0,
@@ -386,6 +400,7 @@ pub fn sample_results() -> Results {
             capacity_max_steps: 3,
             capacity_step_s: 1.0,
             url: None,
+            plan: PlanSettings::default(),
             extra: BTreeMap::new(),
         },
         stacks: vec![
@@ -407,6 +422,35 @@ pub fn sample_results() -> Results {
         ],
         points,
         capacity,
+        rounds: vec![RoundRecord {
+            number: 1,
+            kind: RoundKind::All,
+            stacks: vec![
+                "node-http".into(),
+                "python-flask".into(),
+                "rust-axum".into(),
+            ],
+            scenarios: vec![
+                Scenario::Json,
+                Scenario::Io,
+                Scenario::Workers,
+                Scenario::Startup,
+            ],
+            workers_extra: Vec::new(),
+            reason: Vec::new(),
+        }],
+        warmups: vec![WarmupRecord {
+            stack: "node-http".into(),
+            scenario: Scenario::Json,
+            workers: 1,
+            trial: 1,
+            first: true,
+            chunk_s: 0.5,
+            throughput: vec![6000.0, 8500.0, 8900.0, 9000.0, 8950.0, 9020.0],
+            cpu_us_per_req: vec![60.0, 45.0, 41.0, 40.0, 40.0, 40.0],
+            outcome: ringside::stats::Steadiness::Settled { chunks: 6 },
+            took_s: 3.0,
+        }],
         warnings: vec!["database postgres unavailable".into()],
     }
 }

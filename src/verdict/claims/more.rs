@@ -211,6 +211,21 @@ pub(super) fn k3(fig: &Figures) -> ClaimVerdict {
             evidence,
         );
     }
+    if kinds.iter().all(|k| *k == InFlight::Failed) {
+        // Not coping is evidence for K2, but says nothing of how many
+        // requests a process serves at once.
+        let failed: Vec<&str> = fig
+            .scenario(Scenario::Io)
+            .iter()
+            .filter(|f| f.lang == Lang::Python && f.concurrency_achieved.is_none())
+            .map(|f| f.stack.as_str())
+            .collect();
+        let because = format!(
+            "io was measured for {} but every point failed: how many requests a process serves at once was not seen",
+            failed.join(", ")
+        );
+        return not_enough(2, &because, "io", evidence);
+    }
     let all = |k: InFlight| kinds.iter().all(|x| *x == k);
     let (v, because) = if kinds
         .iter()
@@ -329,6 +344,18 @@ pub(super) fn k4(fig: &Figures) -> ClaimVerdict {
         .iter()
         .filter(|s| s.lang != Lang::Python)
         .any(|s| s.cores_many.is_some_and(|e| e.low >= K4_SEVERAL));
+    let control_measured = fig
+        .scaling
+        .iter()
+        .any(|s| s.lang != Lang::Python && s.cores_many.is_some());
+    if !control_measured && !py.iter().any(one_multi) && py.iter().all(many_one) {
+        return not_enough(
+            3,
+            "no control (Node.js or Rust) was measured on workers: without one, a server that stays on one core cannot be told from a machine that lets it use only one",
+            "workers",
+            evidence,
+        );
+    }
     let (v, because) = if py.iter().any(one_multi) {
         (
             Verdict::Refuted,

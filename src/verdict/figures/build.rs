@@ -302,7 +302,9 @@ pub(super) fn figures(results: &Results) -> Figures {
                     let ps: Vec<&Point> = results
                         .points
                         .iter()
-                        .filter(|p| p.stack == st.name && p.scenario == Scenario::Workers && p.workers == w)
+                        .filter(|p| {
+                            p.stack == st.name && p.scenario == Scenario::Workers && p.workers == w
+                        })
                         .collect();
                     core_cells.push(trials(&ps).iter().filter_map(|t| t.cores_used).collect());
                 }
