@@ -229,3 +229,106 @@ fn bad_results_files_exit_2_naming_the_file() {
         }
     }
 }
+
+/// The terminal tables, summary.md and report.html read one reduction of the
+/// results: the same cell prints the same figure in all three.
+#[test]
+fn terminal_markdown_and_html_print_the_same_figures() {
+    let dir = tempfile::tempdir().unwrap();
+    let copy = dir.path().join("results.json");
+    std::fs::copy(FIXTURE, &copy).unwrap();
+    let terminal = stdout(&["report", copy.to_str().unwrap(), "--print"]);
+    let md = std::fs::read_to_string(dir.path().join("summary.md")).unwrap();
+    let html = std::fs::read_to_string(dir.path().join("report.html")).unwrap();
+    let r = ringside::report::read_results(std::path::Path::new(FIXTURE)).unwrap();
+    let fig = ringside::verdict::figures::Figures::from_results(&r);
+    let cell = fig
+        .scenario(ringside::scenario::Scenario::Json)
+        .iter()
+        .find(|f| f.stack == "node-http")
+        .unwrap();
+    let rps = ringside::verdict::format::fmt_int(cell.throughput_rps.unwrap().median);
+    for (name, text) in [("terminal", &terminal), ("markdown", &md), ("html", &html)] {
+        assert!(
+            text.contains(&rps),
+            "{name} lacks node-http json {rps} req/s"
+        );
+    }
+    // Each claim's verdict is the same word everywhere.
+    for c in ringside::verdict::claims::ledger(&fig) {
+        let word = c.verdict.label();
+        for (name, text) in [("terminal", &terminal), ("markdown", &md), ("html", &html)] {
+            // A line of the terminal and Markdown ledgers, a row of the HTML one.
+            let mut rows: Box<dyn Iterator<Item = &str>> = if name == "html" {
+                Box::new(text.split("<tr"))
+            } else {
+                Box::new(text.lines())
+            };
+            assert!(
+                rows.any(|l| l.contains(&format!("{}<", c.id)) && l.contains(word)
+                    || l.contains(&format!("{} ", c.id)) && l.contains(word)),
+                "{name}: {} is not `{word}`",
+                c.id
+            );
+        }
+    }
+}
+
+#[test]
+fn compare_of_a_run_with_itself_reports_no_change_and_exits_0() {
+    let out = ringside()
+        .args(["compare", FIXTURE, FIXTURE, "--fail-on-regression", "1"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8(out.stdout).unwrap();
+    let summary = text
+        .lines()
+        .find(|l| l.contains("figures compared;"))
+        .unwrap_or_else(|| panic!("{text}"));
+    let n: Vec<&str> = summary.split_whitespace().collect();
+    assert_eq!(n[0], n[3], "every figure a tie: {summary}");
+    assert!(text.contains("no figure got worse"), "{text}");
+}
+
+#[test]
+fn fail_on_regression_exits_1_naming_the_slowed_stack() {
+    let dir = tempfile::tempdir().unwrap();
+    let after = after_fixture(dir.path());
+    let out = ringside()
+        .args(["compare", FIXTURE, &after, "--fail-on-regression", "10"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    let tail: String = text.lines().rev().take(12).collect::<Vec<_>>().join("\n");
+    assert!(tail.contains("rust-axum"), "{tail}");
+    // A threshold above the change: exit 0.
+    let out = ringside()
+        .args(["compare", FIXTURE, &after, "--fail-on-regression", "30"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+}
+
+/// A profile whose main scenario was not measured ranks nothing and says
+/// what to run.
+#[test]
+fn recommend_without_the_profiles_main_scenario_ranks_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut r = ringside::report::read_results(std::path::Path::new(FIXTURE)).unwrap();
+    r.points
+        .retain(|p| p.scenario != ringside::scenario::Scenario::WsChat);
+    r.capacity
+        .retain(|c| c.scenario != ringside::scenario::Scenario::WsChat);
+    let path = dir.path().join("no-ws.json");
+    std::fs::write(&path, serde_json::to_string(&r).unwrap()).unwrap();
+    let text = stdout(&["recommend", path.to_str().unwrap(), "--profile", "chat"]);
+    assert!(text.contains("nothing is ranked"), "{text}");
+    assert!(text.contains("ringside run --scenarios ws-chat"), "{text}");
+}

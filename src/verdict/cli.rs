@@ -134,6 +134,10 @@ pub fn render_recommendation(rec: &Recommendation, source: &str, host: &str) -> 
         c.price_per_core_hour,
         c.headroom * 100.0
     );
+    if let Some(missing) = &rec.main_missing {
+        out += &format!("Nothing ranked: {missing}.\n");
+        return out;
+    }
     let mut t = Table::new();
     t.load_style(presets::UTF8_FULL_CONDENSED)
         .set_content_arrangement(ContentArrangement::Disabled)
