@@ -2,8 +2,10 @@
 //! standard input), dispatches on their `schema` and prints the merged
 //! report with the same summary or JSON as the command that wrote them.
 //!
-//! Accepted today: agents' `ringside.load/1` reports (HTTP) and
-//! `ringside.ws/1` reports (WebSocket chat), merged by [`crate::load::merge`].
+//! Accepted: agents' `ringside.load/1` reports (HTTP) and `ringside.ws/1`
+//! reports (WebSocket chat), merged by [`crate::load::merge`]; and the
+//! `results.json` of the shards of `ringside run --shard I/N`, merged by
+//! [`crate::results::merge`] into one run written to `--out` with its reports.
 //! Each input may carry `warning:` lines around its JSON, as `kubectl logs`
 //! of an agent pod shows them (the agent prints its warnings on stderr).
 
@@ -19,13 +21,15 @@ use serde::de::DeserializeOwned;
 use crate::error::bad_input_msg;
 use crate::load::merge::{Named, merge_load, merge_ws};
 use crate::load::report::{LOAD_SCHEMA, WS_SCHEMA};
+use crate::results::RESULTS_SCHEMA;
 
 /// Flags of `ringside merge`.
 #[derive(Debug, Args)]
 #[command(after_help = "Examples:
   ringside merge agent-0.json agent-1.json agent-2.json
   ringside merge reports/ --json > merged.json
-  kubectl logs job/ringside-load | ringside merge -      (one pod's report)")]
+  kubectl logs job/ringside-load | ringside merge -      (one pod's report)
+  ringside merge shard-0/ shard-1/ --out merged/          (results of run --shard I/N)")]
 pub struct MergeArgs {
     /// Reports to merge: files, folders (every *.json inside), `-` for standard input.
     #[arg(required = true, value_name = "REPORT")]
@@ -36,6 +40,10 @@ pub struct MergeArgs {
     /// Flag agents whose recording windows start further apart than this.
     #[arg(long, value_parser = humantime::parse_duration, default_value = "250ms", value_name = "DUR")]
     pub max_skew: Duration,
+    /// Results of `ringside run --shard`: the folder for the merged
+    /// results.json, report.html and summary.md (required for results).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
 }
 
 /// One input: its name and its JSON.
@@ -47,7 +55,8 @@ struct Input {
 /// What `merge` accepts, for error messages.
 fn accepted() -> String {
     format!(
-        "ringside merge accepts {LOAD_SCHEMA} and {WS_SCHEMA} reports (written by `ringside load --shard I/N --json`)"
+        "ringside merge accepts {LOAD_SCHEMA} and {WS_SCHEMA} reports (written by `ringside load --shard I/N --json`) \
+         and {RESULTS_SCHEMA} files (written by `ringside run --shard I/N`)"
     )
 }
 
@@ -69,14 +78,16 @@ pub fn run(args: MergeArgs) -> anyhow::Result<ExitCode> {
             })
     };
     let schema = schema_of(&inputs[0])?;
+    if schema.starts_with("ringside.results/") {
+        return merge_run_results(inputs, args.out.as_deref());
+    }
     for input in &inputs {
         let theirs = schema_of(input)?;
         if theirs.starts_with("ringside.results/") {
             return Err(bad_input_msg(format!(
-                "{}: field `schema` is `{theirs}`: merging results files of `ringside run` is not \
-                 supported yet; {}",
-                input.name,
-                accepted()
+                "{}: field `schema` is `{theirs}`, but {} is `{schema}`: results files merge only \
+                 with results files",
+                input.name, inputs[0].name
             )));
         }
         if theirs != LOAD_SCHEMA && theirs != WS_SCHEMA {
@@ -118,6 +129,52 @@ pub fn run(args: MergeArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// The shards' results files merged into one run, written with its reports.
+fn merge_run_results(inputs: Vec<Input>, out: Option<&Path>) -> anyhow::Result<ExitCode> {
+    let Some(out) = out else {
+        return Err(bad_input_msg(
+            "merging results files of `ringside run --shard` writes a run: give --out DIR",
+        ));
+    };
+    let mut runs = Vec::with_capacity(inputs.len());
+    for input in inputs {
+        let theirs = input.json.get("schema").and_then(|s| s.as_str());
+        if theirs != Some(RESULTS_SCHEMA) {
+            return Err(bad_input_msg(format!(
+                "{}: field `schema` is `{}`: this ringside merges {RESULTS_SCHEMA} results files",
+                input.name,
+                theirs.unwrap_or("missing")
+            )));
+        }
+        let results: crate::results::Results = serde_json::from_value(input.json).map_err(|e| {
+            bad_input_msg(format!(
+                "{}: does not match {RESULTS_SCHEMA}: {e}",
+                input.name
+            ))
+        })?;
+        crate::results::validate::validate_file(&results, Path::new(&input.name))?;
+        runs.push((input.name, results));
+    }
+    let merged = crate::results::merge::merge_results(&runs)?;
+    let file = out.join("results.json");
+    if file.exists() {
+        return Err(bad_input_msg(format!(
+            "{}: a results file is already there; choose another --out",
+            file.display()
+        )));
+    }
+    std::fs::create_dir_all(out)
+        .with_context(|| format!("creating the results folder {}", out.display()))?;
+    let text = serde_json::to_string_pretty(&merged).context("serialising the merged run")?;
+    std::fs::write(&file, text + "\n").with_context(|| format!("writing {}", file.display()))?;
+    print!("{}", crate::report::terminal::render(&merged));
+    let (html, md) = crate::report::write_reports(&merged, out)?;
+    println!("results: {}", file.display());
+    println!("report:  {}", html.display());
+    println!("summary: {}", md.display());
+    Ok(ExitCode::SUCCESS)
+}
+
 fn typed<T: DeserializeOwned>(inputs: Vec<Input>) -> anyhow::Result<Vec<Named<T>>> {
     inputs
         .into_iter()
@@ -138,6 +195,9 @@ fn read_inputs(paths: &[PathBuf]) -> anyhow::Result<Vec<Input>> {
     for path in paths {
         if path == Path::new("-") {
             files.push(path.clone());
+        } else if path.is_dir() && path.join("results.json").is_file() {
+            // A run's folder: its results file (not verdict.json beside it).
+            files.push(path.join("results.json"));
         } else if path.is_dir() {
             let mut found: Vec<PathBuf> = std::fs::read_dir(path)
                 .map_err(|e| {

@@ -461,7 +461,9 @@ fn merge_refuses_reports_that_do_not_belong_together() {
         ),
         (
             &[&a0, results],
-            format!("{results}: field `schema` is `ringside.results/2`: merging results files"),
+            format!(
+                "field `schema` is `ringside.results/2`, but {a0} is `ringside.load/1`: results files merge only with results files"
+            ),
         ),
     ];
     for (inputs, needle) in &cases {

@@ -114,6 +114,46 @@ pub fn memory(pid: i32) -> (u64, bool) {
     }
 }
 
+/// Memory of a process tree in bytes, the same whoever else runs: every
+/// process's private pages (`Private_Clean + Private_Dirty` of
+/// `smaps_rollup`) plus the largest shared set of any one process
+/// (`Shared_Clean + Shared_Dirty`), so pages forked workers share are counted
+/// once. Unlike `Pss`, it does not shrink when another stack on the same
+/// runtime maps the same binary (Pss splits those pages between every
+/// process on the machine that shares them). The flag is false when
+/// `smaps_rollup` was unreadable and `VmRSS` (summed) stands in.
+pub fn tree_memory(pids: &[i32]) -> (u64, bool) {
+    let rollup = |pid: i32| -> Option<(u64, u64)> {
+        let text = std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).ok()?;
+        let kb = |key: &str| -> u64 {
+            text.lines()
+                .find(|l| l.starts_with(key))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse::<u64>().ok())
+                .unwrap_or(0)
+                * 1024
+        };
+        Some((
+            kb("Private_Clean:") + kb("Private_Dirty:"),
+            kb("Shared_Clean:") + kb("Shared_Dirty:"),
+        ))
+    };
+    let (mut private, mut shared, mut exact) = (0u64, 0u64, true);
+    for &pid in pids {
+        match rollup(pid) {
+            Some((p, s)) => {
+                private += p;
+                shared = shared.max(s);
+            }
+            None => {
+                exact = false;
+                private += memory(pid).0;
+            }
+        }
+    }
+    (private + shared, exact)
+}
+
 /// When `pid` started (clock ticks after boot), to tell it from a later
 /// process that reused the pid.
 pub fn start_time(pid: i32) -> Option<u64> {

@@ -6,6 +6,7 @@
 //! The results types sit below both the harness that writes them and the
 //! verdict and exporters that read them ([`read`], [`validate`]).
 
+pub mod merge;
 pub mod read;
 pub mod validate;
 
@@ -326,7 +327,9 @@ pub struct ServerUsage {
     #[serde(default)]
     pub cores_used: Option<f64>,
     /// Which memory figure `rss_*` is: `pss` (shared pages split between the
-    /// processes sharing them) or `vmrss` (the fallback when Pss is unreadable).
+    /// processes sharing them; files before 2026-12-02), `private+shared` (every
+    /// process's private pages plus the largest shared set once: the same
+    /// whoever else runs) or `vmrss` (the fallback when smaps is unreadable).
     #[serde(default)]
     pub memory_kind: String,
 }

@@ -14,12 +14,12 @@ pub fn sample(pid: i32, cgroup: Option<&Cgroup>) -> ProcSample {
         && let Some(ns) = cg.usage_ns()
     {
         let pids = cg.pids();
-        let mem: Vec<(u64, bool)> = pids.iter().map(|&p| tree::memory(p)).collect();
+        let (bytes, exact) = tree::tree_memory(&pids);
         return ProcSample {
             cpu_us: ns / 1_000,
-            rss_bytes: mem.iter().map(|m| m.0).sum(),
+            rss_bytes: bytes,
             processes: pids.len() as u32,
-            pss: mem.iter().all(|m| m.1),
+            pss: exact,
         };
     }
     let members = tree::tree(&tree::scan(), pid, pid, &[]);
@@ -28,11 +28,12 @@ pub fn sample(pid: i32, cgroup: Option<&Cgroup>) -> ProcSample {
         .map(|p| p.self_ticks + p.children_ticks)
         .sum();
     let live: Vec<_> = members.iter().filter(|p| !p.zombie).collect();
-    let mem: Vec<(u64, bool)> = live.iter().map(|p| tree::memory(p.pid)).collect();
+    let pids: Vec<i32> = live.iter().map(|p| p.pid).collect();
+    let (bytes, exact) = tree::tree_memory(&pids);
     ProcSample {
         cpu_us: ticks * 1_000_000 / tree::ticks_per_second(),
-        rss_bytes: mem.iter().map(|m| m.0).sum(),
+        rss_bytes: bytes,
         processes: live.len() as u32,
-        pss: mem.iter().all(|m| m.1),
+        pss: exact,
     }
 }

@@ -43,6 +43,12 @@ pub struct RunArgs {
     /// Replace the run already in the --out folder (else it is refused).
     #[arg(long)]
     pub force: bool,
+    /// Measure only this shard of the stacks: `I/N` (0-based) takes the
+    /// stacks at positions I, I+N, I+2N, … of the selection, every one in
+    /// every round (no screening). `ringside merge` of the shards' folders
+    /// (`--out DIR`) gives one run.
+    #[arg(long, value_name = "I/N", conflicts_with = "url")]
+    pub shard: Option<String>,
     /// Timing, load shape and core pinning.
     #[command(flatten)]
     pub tuning: Box<Tuning>,

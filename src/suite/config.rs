@@ -297,7 +297,20 @@ impl SuiteConfig {
         if !(1..=100).contains(&slices) {
             return Err(bad("slices", slices, "must be between 1 and 100"));
         }
+        let shard = match &args.shard {
+            Some(text) => Some(
+                crate::load::shard::Shard::parse(text).map_err(|why| bad("shard", text, &why))?,
+            ),
+            None => None,
+        };
         let mut plan = preset.plan(&scenarios, trials);
+        if shard.is_some() {
+            // A shard cannot choose finalists among stacks it does not run:
+            // every stack of the shard is measured in every round.
+            plan.screening_rounds = 0;
+            plan.final_rounds = 0;
+            plan.ceiling_final_rounds = 0;
+        }
         plan.slices = slices;
         plan.slice_s = duration.as_secs_f64();
         if let Some(w) = args.tuning.warmup {
@@ -432,6 +445,12 @@ impl SuiteConfig {
         }
         if let Some(pid) = args.pid {
             extra.insert("pid".into(), serde_json::json!(pid));
+        }
+        if let Some(sh) = shard {
+            extra.insert(
+                crate::results::merge::SHARD_KEY.into(),
+                serde_json::json!(sh.to_string()),
+            );
         }
 
         let settings = Settings {

@@ -68,6 +68,7 @@ pub fn ignored_by_resume(args: &RunArgs) -> Vec<&'static str> {
         (args.pid.is_some(), "--pid"),
         (args.db != crate::db::DbKind::Sqlite, "--db"),
         (args.force, "--force"),
+        (args.shard.is_some(), "--shard"),
         (t.duration.is_some(), "--duration"),
         (t.warmup.is_some(), "--warmup"),
         (t.trials.is_some(), "--trials"),

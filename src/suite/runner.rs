@@ -81,6 +81,27 @@ pub fn resolve_stacks(cfg: &SuiteConfig) -> anyhow::Result<Vec<Stack>> {
             None => chosen.push(s),
         }
     }
+    if let Some(text) = cfg
+        .settings
+        .extra
+        .get(crate::results::merge::SHARD_KEY)
+        .and_then(|v| v.as_str())
+    {
+        let sh = crate::load::shard::Shard::parse(text)
+            .map_err(|why| bad_input_msg(format!("--shard {text}: {why}")))?;
+        let total = chosen.len();
+        chosen = chosen
+            .into_iter()
+            .enumerate()
+            .filter(|(i, _)| *i as u32 % sh.count == sh.index)
+            .map(|(_, s)| s)
+            .collect();
+        if chosen.is_empty() {
+            return Err(bad_input_msg(format!(
+                "--shard {sh}: there are only {total} stacks to share out, so shard {sh} has none; use at most {total} shards"
+            )));
+        }
+    }
     let all = chosen;
     if all.is_empty() {
         anyhow::bail!(

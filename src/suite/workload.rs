@@ -386,7 +386,7 @@ pub async fn sampled<T>(
         usage.rss_idle_bytes = b.rss_bytes;
         usage.rss_peak_bytes = peak.load(Ordering::Relaxed);
         usage.memory_kind = if pss.load(Ordering::Relaxed) && a.pss {
-            "pss".into()
+            "private+shared".into()
         } else {
             "vmrss".into()
         };

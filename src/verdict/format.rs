@@ -98,7 +98,13 @@ pub fn fmt_est(e: &Estimate, unit: &str) -> String {
 /// A figure's interval as `±9%` of its median (empty without one).
 pub fn fmt_pm(e: &Estimate) -> String {
     if e.has_interval() {
-        format!("±{:.0}%", 100.0 * e.relative_half_width())
+        let pct = 100.0 * e.relative_half_width();
+        // Beyond ±100 % the figure says only "unknown within a factor".
+        if pct > 100.0 {
+            "±>100%".to_string()
+        } else {
+            format!("±{pct:.0}%")
+        }
     } else {
         String::new()
     }

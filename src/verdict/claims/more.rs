@@ -124,7 +124,7 @@ pub(super) fn k2(fig: &Figures) -> ClaimVerdict {
     {
         (
             Verdict::Supported,
-            "Node.js completes far more io requests and needs no more memory per connection"
+            "Node.js completes far more io requests, and Python needs no less memory per idle connection (a tie counts)"
                 .to_string(),
         )
     } else if io_side == Side::Below && mem.iter().all(|r| r.high <= K2_MEMORY_CLOSE) {
@@ -487,7 +487,11 @@ pub(super) fn k7(fig: &Figures) -> ClaimVerdict {
 pub(super) fn k9(fig: &Figures) -> ClaimVerdict {
     let mut measures: Vec<(String, Ratio)> = Vec::new();
     let mut evidence = Vec::new();
-    let kind_of = |pss: bool| if pss { "Pss" } else { "VmRSS (Pss unreadable)" };
+    let kind_of = |kind: &str| match kind {
+        "pss" => "Pss",
+        "vmrss" => "VmRSS (smaps unreadable)",
+        _ => "private pages + shared pages once",
+    };
     let mut push = |what: String, p: Option<(String, Estimate)>, n: Option<(String, Estimate)>| {
         if let (Some(p), Some(n)) = (p, n) {
             let r = Ratio::of(&p.1, &n.1);
@@ -523,12 +527,22 @@ pub(super) fn k9(fig: &Figures) -> ClaimVerdict {
         .iter()
         .find_map(|f| f.p99_rate_rps)
         .unwrap_or(0.0);
-    let pss = fig.scenario(Scenario::Json).iter().all(|f| f.memory_pss);
+    let kind = fig
+        .scenario(Scenario::Json)
+        .iter()
+        .map(|f| f.memory_kind.as_str())
+        .find(|k| *k == "vmrss")
+        .or_else(|| {
+            fig.scenario(Scenario::Json)
+                .first()
+                .map(|f| f.memory_kind.as_str())
+        })
+        .unwrap_or("");
     push(
         format!(
             "at the same offered rate (json {} req/s, {})",
             fmt_int(rate),
-            kind_of(pss)
+            kind_of(kind)
         ),
         at_rate(Lang::Python),
         at_rate(Lang::Node),

@@ -47,7 +47,7 @@ pub const CLAIMS: [Claim; 9] = [
         id: "K2",
         claim: "Node.js copes better with very many concurrent connections",
         checked_by: "io at high concurrency, idle",
-        rule: "Best Node.js ÷ best Python io throughput at the highest io concurrency (a Python stack whose io points all failed counts as not coping), and the leanest Python ÷ leanest Node.js memory per idle connection of the same kind. Supported if the io interval is at least 1.5× and Python needs at least as much memory per connection; refuted if the io interval is at most 1.1× and Python's memory per connection is within 1.5×; otherwise depends.",
+        rule: "Best Node.js ÷ best Python io throughput at the highest io concurrency (a Python stack whose io points all failed counts as not coping), and the leanest Python ÷ leanest Node.js memory per idle connection of the same kind. Supported if the io interval is at least 1.5× and Python's memory per connection is not below Node.js's beyond the interval and the noise floor; refuted if the io interval is at most 1.1× and Python's memory per connection is within 1.5×; otherwise depends.",
     },
     Claim {
         id: "K3",

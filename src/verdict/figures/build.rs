@@ -353,6 +353,14 @@ pub(super) fn figures(results: &Results) -> Figures {
                 rss_fixed_bytes: estimate(&c.fixed, n(Family::Memory), |t| t.rss_peak_bytes).0,
                 rss_idle_bytes: estimate(&c.peak, n(Family::Memory), |t| t.rss_idle_bytes).0,
                 memory_pss: pss,
+                memory_kind: c
+                    .peak
+                    .iter()
+                    .chain(&c.fixed)
+                    .map(|t| t.memory_kind.clone())
+                    .find(|k| k == "vmrss")
+                    .or_else(|| c.fixed.first().map(|t| t.memory_kind.clone()))
+                    .unwrap_or_default(),
                 // Throughput × a constant: the throughput noise applies.
                 concurrency_achieved: estimate(&c.peak, n(Family::Throughput), |t| t.concurrency).0,
                 cores_used: estimate(&c.peak, n(Family::Cores), |t| t.cores_used).0,

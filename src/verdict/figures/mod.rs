@@ -179,6 +179,8 @@ pub struct ScenarioFigures {
     pub rss_idle_bytes: Option<Estimate>,
     /// Memory figures are Pss (false: a VmRSS fallback was used somewhere).
     pub memory_pss: bool,
+    /// `private+shared`, `pss` (older files) or `vmrss`.
+    pub memory_kind: String,
     /// `io`: requests in flight achieved (throughput × the designed wait).
     pub concurrency_achieved: Option<Estimate>,
     /// Cores the server used at peak.

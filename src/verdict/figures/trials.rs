@@ -68,8 +68,11 @@ pub struct Trial {
     pub concurrency: Option<f64>,
     /// The worst evidence among the slices.
     pub evidence: Evidence,
-    /// Memory figures are Pss (false: a VmRSS fallback somewhere).
+    /// Memory figures come from smaps (false: a VmRSS fallback somewhere).
     pub pss: bool,
+    /// The memory kind of the points (`private+shared`, `pss` in older
+    /// files, `vmrss` when any point fell back).
+    pub memory_kind: String,
 }
 
 fn median(v: &[f64]) -> Option<f64> {
@@ -98,6 +101,7 @@ fn pool(trial: u32, pts: &[&Point]) -> Trial {
     let mut rss_idle = Vec::new();
     let mut evidence = Evidence::Clean;
     let mut pss = true;
+    let mut memory_kind = String::new();
     for p in pts {
         let (n, d, lat) = match (&p.load, &p.ws) {
             (Some(l), _) => (l.requests as f64, l.duration_s, &l.latency),
@@ -126,6 +130,9 @@ fn pool(trial: u32, pts: &[&Point]) -> Trial {
         if p.server.memory_kind == "vmrss" {
             pss = false;
         }
+        if memory_kind.is_empty() || p.server.memory_kind == "vmrss" {
+            memory_kind = p.server.memory_kind.clone();
+        }
         evidence = evidence.max(Evidence::of(p));
     }
     Trial {
@@ -140,6 +147,7 @@ fn pool(trial: u32, pts: &[&Point]) -> Trial {
         concurrency: median(&conc),
         evidence,
         pss,
+        memory_kind,
     }
 }
 
