@@ -527,17 +527,11 @@ pub(super) fn k9(fig: &Figures) -> ClaimVerdict {
         .iter()
         .find_map(|f| f.p99_rate_rps)
         .unwrap_or(0.0);
-    let kind = fig
-        .scenario(Scenario::Json)
-        .iter()
-        .map(|f| f.memory_kind.as_str())
-        .find(|k| *k == "vmrss")
-        .or_else(|| {
-            fig.scenario(Scenario::Json)
-                .first()
-                .map(|f| f.memory_kind.as_str())
-        })
-        .unwrap_or("");
+    let kind = crate::verdict::figures::trials::worst_memory_kind(
+        fig.scenario(Scenario::Json)
+            .iter()
+            .map(|f| f.memory_kind.as_str()),
+    );
     push(
         format!(
             "at the same offered rate (json {} req/s, {})",

@@ -332,7 +332,6 @@ pub(super) fn figures(results: &Results) -> Figures {
             .iter()
             .filter(|r| r.stack == c.stack && r.scenario == c.scenario && r.workers == 1)
             .collect();
-        let pss = c.peak.iter().chain(&c.fixed).all(|t| t.pss);
         scenarios
             .entry(c.scenario)
             .or_default()
@@ -352,15 +351,13 @@ pub(super) fn figures(results: &Results) -> Figures {
                 rss_peak_bytes: estimate(&c.peak, n(Family::Memory), |t| t.rss_peak_bytes).0,
                 rss_fixed_bytes: estimate(&c.fixed, n(Family::Memory), |t| t.rss_peak_bytes).0,
                 rss_idle_bytes: estimate(&c.peak, n(Family::Memory), |t| t.rss_idle_bytes).0,
-                memory_pss: pss,
-                memory_kind: c
-                    .peak
-                    .iter()
-                    .chain(&c.fixed)
-                    .map(|t| t.memory_kind.clone())
-                    .find(|k| k == "vmrss")
-                    .or_else(|| c.fixed.first().map(|t| t.memory_kind.clone()))
-                    .unwrap_or_default(),
+                memory_kind: super::trials::worst_memory_kind(
+                    c.fixed
+                        .iter()
+                        .chain(&c.peak)
+                        .map(|t| t.memory_kind.as_str()),
+                )
+                .into(),
                 // Throughput × a constant: the throughput noise applies.
                 concurrency_achieved: estimate(&c.peak, n(Family::Throughput), |t| t.concurrency).0,
                 cores_used: estimate(&c.peak, n(Family::Cores), |t| t.cores_used).0,

@@ -177,9 +177,7 @@ pub struct ScenarioFigures {
     pub rss_fixed_bytes: Option<Estimate>,
     /// Memory before the peak load, bytes.
     pub rss_idle_bytes: Option<Estimate>,
-    /// Memory figures are Pss (false: a VmRSS fallback was used somewhere).
-    pub memory_pss: bool,
-    /// `private+shared`, `pss` (older files) or `vmrss`.
+    /// `private+shared`, `pss` (older files) or `vmrss` (a fallback somewhere).
     pub memory_kind: String,
     /// `io`: requests in flight achieved (throughput × the designed wait).
     pub concurrency_achieved: Option<Estimate>,

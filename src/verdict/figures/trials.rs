@@ -68,10 +68,7 @@ pub struct Trial {
     pub concurrency: Option<f64>,
     /// The worst evidence among the slices.
     pub evidence: Evidence,
-    /// Memory figures come from smaps (false: a VmRSS fallback somewhere).
-    pub pss: bool,
-    /// The memory kind of the points (`private+shared`, `pss` in older
-    /// files, `vmrss` when any point fell back).
+    /// The memory kind of the points ([`worst_memory_kind`]).
     pub memory_kind: String,
 }
 
@@ -100,8 +97,6 @@ fn pool(trial: u32, pts: &[&Point]) -> Trial {
     let mut rss_peak: Option<f64> = None;
     let mut rss_idle = Vec::new();
     let mut evidence = Evidence::Clean;
-    let mut pss = true;
-    let mut memory_kind = String::new();
     for p in pts {
         let (n, d, lat) = match (&p.load, &p.ws) {
             (Some(l), _) => (l.requests as f64, l.duration_s, &l.latency),
@@ -127,12 +122,6 @@ fn pool(trial: u32, pts: &[&Point]) -> Trial {
             rss_peak = Some(rss_peak.map_or(v, |r: f64| r.max(v)));
             rss_idle.push(p.server.rss_idle_bytes as f64);
         }
-        if p.server.memory_kind == "vmrss" {
-            pss = false;
-        }
-        if memory_kind.is_empty() || p.server.memory_kind == "vmrss" {
-            memory_kind = p.server.memory_kind.clone();
-        }
         evidence = evidence.max(Evidence::of(p));
     }
     Trial {
@@ -146,8 +135,17 @@ fn pool(trial: u32, pts: &[&Point]) -> Trial {
         p99_us: median(&p99),
         concurrency: median(&conc),
         evidence,
-        pss,
-        memory_kind,
+        memory_kind: worst_memory_kind(pts.iter().map(|p| p.server.memory_kind.as_str())).into(),
+    }
+}
+
+/// The memory kind a set of figures carries: `vmrss` if any fell back from
+/// smaps, else the first one's (`private+shared`, or `pss` in older files).
+pub fn worst_memory_kind<'a>(mut kinds: impl Iterator<Item = &'a str> + Clone) -> &'a str {
+    if kinds.clone().any(|k| k == "vmrss") {
+        "vmrss"
+    } else {
+        kinds.next().unwrap_or("")
     }
 }
 
