@@ -154,11 +154,18 @@ impl Conn {
             .body(Empty::<Bytes>::new())
             .map_err(|e| format!("bad request path `{path_and_query}`: {e}"))?;
         let start = Instant::now();
-        let resp = self
-            .sender
-            .send_request(req)
-            .await
-            .map_err(|e| format!("request failed: {}", describe(&e)))?;
+        let resp = self.sender.send_request(req).await.map_err(|e| {
+            // The server may close between `ready` and the send: hyper then
+            // cancels the request ("connection was not ready").
+            if e.is_canceled() || e.is_closed() {
+                format!(
+                    "request failed: the server closed the connection ({})",
+                    describe(&e)
+                )
+            } else {
+                format!("request failed: {}", describe(&e))
+            }
+        })?;
         let (parts, body) = resp.into_parts();
         let body = body
             .collect()
