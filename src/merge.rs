@@ -22,6 +22,7 @@ use crate::error::bad_input_msg;
 use crate::load::merge::{Named, merge_load, merge_ws};
 use crate::load::report::{LOAD_SCHEMA, WS_SCHEMA};
 use crate::results::RESULTS_SCHEMA;
+use crate::suite::cli::RESULTS_MARKER;
 
 /// Flags of `ringside merge`.
 #[derive(Debug, Args)]
@@ -245,7 +246,31 @@ fn read_inputs(paths: &[PathBuf]) -> anyhow::Result<Vec<Input>> {
 
 /// The JSON object in `text`, allowing `warning:` lines (and blank lines)
 /// before and after it, as an agent pod's `kubectl logs` shows them.
+/// Output of `ringside run --emit-results` (a run pod's log) holds the run's
+/// progress, then the results file after [`RESULTS_MARKER`]: that file is taken.
 fn extract_report(text: &str) -> Result<serde_json::Value, String> {
+    let marker = text
+        .match_indices(RESULTS_MARKER)
+        .filter(|(at, _)| {
+            let line_start = *at == 0 || text.as_bytes()[at - 1] == b'\n';
+            let rest = &text[at + RESULTS_MARKER.len()..];
+            line_start && (rest.is_empty() || rest.starts_with('\n') || rest.starts_with("\r\n"))
+        })
+        .last();
+    if let Some((at, _)) = marker {
+        let body = &text[at + RESULTS_MARKER.len()..];
+        let mut stream = serde_json::Deserializer::from_str(body).into_iter::<serde_json::Value>();
+        return match stream.next() {
+            Some(Ok(v)) => Ok(v),
+            Some(Err(e)) => Err(format!(
+                "holds `{RESULTS_MARKER}` but no whole results file after it ({e}): \
+                 was the output cut short?"
+            )),
+            None => Err(format!(
+                "holds `{RESULTS_MARKER}` but nothing after it: was the output cut short?"
+            )),
+        };
+    }
     let noise = |line: &str| line.trim().is_empty() || line.trim_start().starts_with("warning:");
     let mut offset = 0;
     for line in text.split_inclusive('\n') {
@@ -285,6 +310,22 @@ fn extract_report(text: &str) -> Result<serde_json::Value, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_run_is_found_after_its_marker_in_a_log() {
+        let log = format!(
+            "round 1 of 2\n{RESULTS_MARKER} is what comes\n{RESULTS_MARKER}\n{{\"schema\": \"r\"}}\nerror: nothing valid\n"
+        );
+        assert_eq!(extract_report(&log).unwrap()["schema"], "r");
+        let cut = format!("progress\n{RESULTS_MARKER}\n{{\"schema\": ");
+        assert!(extract_report(&cut).unwrap_err().contains("cut short"));
+        let no_run = "round 1 of 2\nmeasuring json\n";
+        assert!(
+            extract_report(no_run)
+                .unwrap_err()
+                .contains("starts with `round 1")
+        );
+    }
 
     #[test]
     fn reports_are_found_among_warning_lines() {

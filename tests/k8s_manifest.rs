@@ -10,8 +10,12 @@ use assert_cmd::cargo::cargo_bin;
 use ringside::k8s::job::KUBERNETES_VERSION;
 
 fn render(dir: &Path, args: &[&str]) {
+    render_kind(dir, "load", args);
+}
+
+fn render_kind(dir: &Path, kind: &str, args: &[&str]) {
     let out = Command::new(cargo_bin("ringside"))
-        .args(["k8s", "load"])
+        .args(["k8s", kind])
         .args(args)
         .arg("--out")
         .arg(dir)
@@ -91,11 +95,57 @@ fn rendered_manifests_validate_against_the_kubernetes_schemas() {
             "count-agents",
         ],
     );
+    // The sharded benchmark matrix: one stack per node.
+    render_kind(
+        dir.path(),
+        "run",
+        &[
+            "--image",
+            "registry.example/ringside-run:0.1",
+            "--stacks",
+            "node-http,python-fastapi,rust-axum",
+            "--trials",
+            "3",
+            "--node-selector",
+            "pool=bench",
+            "--namespace",
+            "bench",
+        ],
+    );
+    render_kind(
+        dir.path(),
+        "run",
+        &[
+            "--image",
+            "registry.example/ringside-run:0.1",
+            "--name",
+            "matrix-pg",
+            "--db",
+            "postgres",
+            "--shards",
+            "2",
+            "--same-node-ok",
+            "--deadline",
+            "3h",
+        ],
+    );
+    let run_yaml = std::fs::read_to_string(dir.path().join("ringside-run.yaml")).unwrap();
+    for needle in [
+        "#   shard 0: node-http\n",
+        "completionMode: Indexed",
+        "completions: 3",
+        "- --shards\n        - '3'",
+        "- --emit-results",
+        "pool: bench",
+        "mountPath: /results",
+    ] {
+        assert!(run_yaml.contains(needle), "{needle} in {run_yaml}");
+    }
     let files: Vec<_> = std::fs::read_dir(dir.path())
         .unwrap()
         .map(|e| e.unwrap().path())
         .collect();
-    assert_eq!(files.len(), 3, "{files:?}");
+    assert_eq!(files.len(), 5, "{files:?}");
 
     let tool = Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv-tools/bin/kubernetes-validate");
     if !tool.exists() {
@@ -119,7 +169,7 @@ fn rendered_manifests_validate_against_the_kubernetes_schemas() {
     assert!(out.status.success(), "{text}");
     assert_eq!(
         text.matches("passed for resource job/").count(),
-        3,
+        5,
         "{text}"
     );
     assert!(

@@ -69,23 +69,50 @@ fn two_shards_merge_into_the_unsharded_run() {
     let whole = tmp.path().join("whole");
     let s0 = tmp.path().join("shard-0");
     let s1 = tmp.path().join("shard-1");
-    for (out, extra) in [
-        (&whole, vec![]),
-        (&s0, vec!["--shard", "0/2"]),
-        (&s1, vec!["--shard", "1/2"]),
-    ] {
+    for (out, extra) in [(&whole, vec![]), (&s0, vec!["--shard", "0/2"])] {
         let o = run(out, &tag, &extra);
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     }
+    // Shard 1 as a Kubernetes pod runs it: its index from JOB_COMPLETION_INDEX,
+    // the run printed after its progress, stdout and stderr in one log.
+    let log = tmp.path().join("shard-1.log");
+    let file = std::fs::File::create(&log).unwrap();
+    let py = fixture("suite-py");
+    let node = fixture("suite-node");
+    let status = run_cmd(&s1, &tag, SMALL)
+        .args(["--stack", py.to_str().unwrap()])
+        .args(["--stack", node.to_str().unwrap()])
+        .args(["--out", s1.to_str().unwrap()])
+        .args(["--shards", "2", "--emit-results"])
+        .env("JOB_COMPLETION_INDEX", "1")
+        .stdout(file.try_clone().unwrap())
+        .stderr(file)
+        .status()
+        .unwrap();
+    let log_text = std::fs::read_to_string(&log).unwrap();
+    assert!(status.success(), "{log_text}");
+    assert!(
+        log_text.contains("==> results.json <==\n{"),
+        "the run is printed after its marker: {log_text}"
+    );
     let (_, a) = read_results(&s0);
     let (_, b) = read_results(&s1);
     assert_eq!(a.stacks.len(), 1, "one stack a shard");
     assert_eq!(b.stacks.len(), 1);
     assert_ne!(a.stacks[0].name, b.stacks[0].name);
 
+    assert_eq!(
+        a.settings.extra["shard"], "0/2",
+        "shard 0 recorded as given by --shard"
+    );
+    assert_eq!(
+        b.settings.extra["shard"], "1/2",
+        "and 1 from the pod's index"
+    );
+
     let merged = tmp.path().join("merged");
     let o = merge(&[
-        s1.to_str().unwrap(),
+        log.to_str().unwrap(),
         s0.to_str().unwrap(),
         "--out",
         merged.to_str().unwrap(),
@@ -142,6 +169,91 @@ fn two_shards_merge_into_the_unsharded_run() {
     let o = merge(&[s0.to_str().unwrap(), s1.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("--out"));
+
+    // Nodes pin other cores (a pod's cpuset): the shards still merge; any
+    // other setting that differs is refused, named.
+    let (mut doc, _) = read_results(&s0);
+    doc["settings"]["server_cpus"] = serde_json::json!([6]);
+    doc["settings"]["generator_cpus"] = serde_json::json!([7]);
+    let moved = tmp.path().join("shard-0-moved.json");
+    std::fs::write(&moved, doc.to_string()).unwrap();
+    let o = merge(&[
+        moved.to_str().unwrap(),
+        s1.to_str().unwrap(),
+        "--out",
+        tmp.path().join("merged-moved").to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let (_, same) = read_results(&tmp.path().join("merged-moved"));
+    let mixed = |r: &Results| {
+        r.points
+            .iter()
+            .filter(|p| {
+                p.flags
+                    .iter()
+                    .any(|f| matches!(f, ringside::results::Flag::MixedHardware { .. }))
+            })
+            .count()
+    };
+    assert_eq!(mixed(&same), 0, "one kind of machine: nothing flagged");
+    // Another CPU: every figure is flagged, the run says why, the reports read it.
+    doc["machine"]["cpu_model"] = serde_json::json!("Other CPU 9000");
+    std::fs::write(&moved, doc.to_string()).unwrap();
+    let other = tmp.path().join("merged-other");
+    let o = merge(&[
+        moved.to_str().unwrap(),
+        s1.to_str().unwrap(),
+        "--out",
+        other.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let (doc_other, r_other) = read_results(&other);
+    assert!(
+        schema_errors(&doc_other).is_empty(),
+        "{:#?}",
+        schema_errors(&doc_other)
+    );
+    assert_eq!(mixed(&r_other), r_other.points.len());
+    assert!(
+        r_other
+            .warnings
+            .iter()
+            .any(|w| w.contains("2 kinds of machine")),
+        "{:?}",
+        r_other.warnings
+    );
+    assert!(other.join("report.html").is_file());
+    doc["machine"] = serde_json::to_value(&a.machine).unwrap();
+    doc["settings"]["slo_ms"] = serde_json::json!(50.0);
+    std::fs::write(&moved, doc.to_string()).unwrap();
+    let o = merge(&[
+        moved.to_str().unwrap(),
+        s1.to_str().unwrap(),
+        "--out",
+        tmp.path().join("merged-slo").to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("settings.slo_ms"), "{err}");
+    // A log cut short before the run's end names the file and why.
+    let cut = tmp.path().join("cut.log");
+    std::fs::write(
+        &cut,
+        &log_text[..log_text.len() / 2 + log_text.find("==> results").unwrap() / 2],
+    )
+    .unwrap();
+    let o = merge(&[
+        cut.to_str().unwrap(),
+        s0.to_str().unwrap(),
+        "--out",
+        tmp.path().join("merged-cut").to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("cut.log") && err.contains("cut short"),
+        "{err}"
+    );
     assert!(tagged_processes(&tag).is_empty());
 }
 

@@ -9,9 +9,10 @@ use std::time::Duration;
 
 use k8s_openapi::api::batch::v1::{Job, JobSpec};
 use k8s_openapi::api::core::v1::{
-    Affinity, Capabilities, Container, EnvVar, EnvVarSource, ObjectFieldSelector, PodAffinityTerm,
-    PodAntiAffinity, PodSpec, PodTemplateSpec, ResourceRequirements, SeccompProfile,
-    SecurityContext, WeightedPodAffinityTerm,
+    Affinity, Capabilities, Container, EmptyDirVolumeSource, EnvVar, EnvVarSource,
+    ObjectFieldSelector, PodAffinityTerm, PodAntiAffinity, PodSpec, PodTemplateSpec,
+    ResourceRequirements, SeccompProfile, SecurityContext, Volume, VolumeMount,
+    WeightedPodAffinityTerm,
 };
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
@@ -23,7 +24,9 @@ pub const KUBERNETES_VERSION: &str = "1.34";
 /// The label that ties an agent pod to its run (and the anti-affinity to it).
 pub const RUN_LABEL: &str = "ringside.dev/run";
 
-/// Everything the Job needs, already validated.
+static NO_SELECTOR: BTreeMap<String, String> = BTreeMap::new();
+
+/// Everything the Job of load agents needs, already validated.
 #[derive(Debug, Clone)]
 pub struct AgentJob {
     /// Job name (a DNS-1123 label).
@@ -58,29 +61,52 @@ fn env_from_field(name: &str, path: &str) -> EnvVar {
     }
 }
 
-impl AgentJob {
-    /// The Job: completion mode Indexed, N completions all in parallel, no
-    /// retries (a retried agent would miss the common start), one agent per
-    /// node, Guaranteed resources, a read-only non-root container.
+/// What every Indexed Job of ringside pods shares, whatever the pods run:
+/// completion mode Indexed, all pods at once, no retries, one pod per node,
+/// Guaranteed resources, a non-root container without privileges.
+#[derive(Debug, Clone)]
+pub struct PodSet<'a> {
+    pub name: &'a str,
+    pub namespace: Option<&'a str>,
+    /// `app.kubernetes.io/name` of the Job and its pods.
+    pub app: &'a str,
+    pub image: &'a str,
+    pub pods: u32,
+    /// `ringside` arguments of every pod.
+    pub args: Vec<String>,
+    pub cpu: &'a str,
+    pub memory: &'a str,
+    pub deadline: Duration,
+    pub same_node_ok: bool,
+    /// Only nodes with these labels.
+    pub node_selector: &'a BTreeMap<String, String>,
+    /// Writable empty folders (name, mount path); the root file system is
+    /// read-only when there is none.
+    pub scratch: &'a [(&'a str, &'a str)],
+    /// Environment beyond POD_NAME and NODE_NAME.
+    pub env: Vec<(&'a str, &'a str)>,
+    /// A read-only root file system (agents); run pods' stacks write caches
+    /// next to their code (Deno's DENO_DIR, Python's bytecode).
+    pub read_only_root: bool,
+}
+
+impl PodSet<'_> {
     pub fn job(&self) -> Job {
         let labels: BTreeMap<String, String> = [
-            (
-                "app.kubernetes.io/name".to_string(),
-                "ringside-load".to_string(),
-            ),
-            (RUN_LABEL.to_string(), self.name.clone()),
+            ("app.kubernetes.io/name".to_string(), self.app.to_string()),
+            (RUN_LABEL.to_string(), self.name.to_string()),
         ]
         .into_iter()
         .collect();
         let resources: BTreeMap<String, Quantity> = [
-            ("cpu".to_string(), Quantity(self.cpu.clone())),
-            ("memory".to_string(), Quantity(self.memory.clone())),
+            ("cpu".to_string(), Quantity(self.cpu.to_string())),
+            ("memory".to_string(), Quantity(self.memory.to_string())),
         ]
         .into_iter()
         .collect();
         let term = PodAffinityTerm {
             label_selector: Some(LabelSelector {
-                match_labels: Some([(RUN_LABEL.to_string(), self.name.clone())].into()),
+                match_labels: Some([(RUN_LABEL.to_string(), self.name.to_string())].into()),
                 ..Default::default()
             }),
             topology_key: "kubernetes.io/hostname".into(),
@@ -102,35 +128,48 @@ impl AgentJob {
                 ..Default::default()
             }
         };
-        let mut args = vec!["load".to_string()];
-        args.extend(self.args.iter().cloned());
-        // `--start-at=TIME` as one word: a bare RFC 3339 time is a YAML
-        // timestamp, which YAML readers may turn into a date instead of a string.
-        args.extend([
-            "--shards".into(),
-            self.agents.to_string(),
-            format!("--start-at={}", self.start_at),
-        ]);
-        if !self.args.iter().any(|a| a == "--json") {
-            args.push("--json".into());
-        }
+        let mut env = vec![
+            env_from_field("POD_NAME", "metadata.name"),
+            env_from_field("NODE_NAME", "spec.nodeName"),
+        ];
+        env.extend(self.env.iter().map(|(name, value)| EnvVar {
+            name: (*name).into(),
+            value: Some((*value).into()),
+            ..Default::default()
+        }));
+        let mounts: Vec<VolumeMount> = self
+            .scratch
+            .iter()
+            .map(|(name, path)| VolumeMount {
+                name: (*name).into(),
+                mount_path: (*path).into(),
+                ..Default::default()
+            })
+            .collect();
+        let volumes: Vec<Volume> = self
+            .scratch
+            .iter()
+            .map(|(name, _)| Volume {
+                name: (*name).into(),
+                empty_dir: Some(EmptyDirVolumeSource::default()),
+                ..Default::default()
+            })
+            .collect();
         let container = Container {
-            name: "agent".into(),
-            image: Some(self.image.clone()),
+            name: "ringside".into(),
+            image: Some(self.image.to_string()),
             command: Some(vec!["ringside".into()]),
-            args: Some(args),
-            env: Some(vec![
-                env_from_field("POD_NAME", "metadata.name"),
-                env_from_field("NODE_NAME", "spec.nodeName"),
-            ]),
+            args: Some(self.args.clone()),
+            env: Some(env),
             resources: Some(ResourceRequirements {
                 requests: Some(resources.clone()),
                 limits: Some(resources),
                 ..Default::default()
             }),
+            volume_mounts: Some(mounts).filter(|m| !m.is_empty()),
             security_context: Some(SecurityContext {
                 allow_privilege_escalation: Some(false),
-                read_only_root_filesystem: Some(true),
+                read_only_root_filesystem: Some(self.read_only_root),
                 run_as_non_root: Some(true),
                 run_as_user: Some(65532),
                 capabilities: Some(Capabilities {
@@ -145,18 +184,18 @@ impl AgentJob {
             }),
             ..Default::default()
         };
-        let agents = i32::try_from(self.agents).unwrap_or(i32::MAX);
+        let pods = i32::try_from(self.pods).unwrap_or(i32::MAX);
         Job {
             metadata: ObjectMeta {
-                name: Some(self.name.clone()),
-                namespace: self.namespace.clone(),
+                name: Some(self.name.to_string()),
+                namespace: self.namespace.map(str::to_string),
                 labels: Some(labels.clone()),
                 ..Default::default()
             },
             spec: Some(JobSpec {
                 completion_mode: Some("Indexed".into()),
-                completions: Some(agents),
-                parallelism: Some(agents),
+                completions: Some(pods),
+                parallelism: Some(pods),
                 backoff_limit: Some(0),
                 active_deadline_seconds: Some(self.deadline.as_secs().max(1) as i64),
                 template: PodTemplateSpec {
@@ -170,7 +209,9 @@ impl AgentJob {
                             pod_anti_affinity: Some(anti_affinity),
                             ..Default::default()
                         }),
+                        node_selector: Some(self.node_selector.clone()).filter(|n| !n.is_empty()),
                         containers: vec![container],
+                        volumes: Some(volumes).filter(|v| !v.is_empty()),
                         ..Default::default()
                     }),
                 },
@@ -178,6 +219,61 @@ impl AgentJob {
             }),
             ..Default::default()
         }
+    }
+
+    /// The shell commands that wait for the Job, save each pod's output to
+    /// `NAME-I.EXT` and merge them with `merge_flags`.
+    pub fn collect_commands(&self, ext: &str, merge_flags: &str) -> String {
+        let ns = self.namespace.map_or(String::new(), |n| format!(" -n {n}"));
+        let name = self.name;
+        format!(
+            "kubectl{ns} wait --for=condition=complete job/{name} --timeout={}s\n\
+             for i in $(seq 0 {last}); do\n  \
+             kubectl{ns} logs --tail=-1 -l batch.kubernetes.io/job-name={name},batch.kubernetes.io/job-completion-index=$i > {name}-$i.{ext}\n\
+             done\n\
+             ringside merge {name}-*.{ext}{merge_flags}\n",
+            self.deadline.as_secs(),
+            last = self.pods.saturating_sub(1)
+        )
+    }
+}
+
+impl AgentJob {
+    fn pods(&self) -> PodSet<'_> {
+        let mut args = vec!["load".to_string()];
+        args.extend(self.args.iter().cloned());
+        // `--start-at=TIME` as one word: a bare RFC 3339 time is a YAML
+        // timestamp, which YAML readers may turn into a date instead of a string.
+        args.extend([
+            "--shards".into(),
+            self.agents.to_string(),
+            format!("--start-at={}", self.start_at),
+        ]);
+        if !self.args.iter().any(|a| a == "--json") {
+            args.push("--json".into());
+        }
+        PodSet {
+            name: &self.name,
+            namespace: self.namespace.as_deref(),
+            app: "ringside-load",
+            image: &self.image,
+            pods: self.agents,
+            args,
+            cpu: &self.cpu,
+            memory: &self.memory,
+            deadline: self.deadline,
+            same_node_ok: self.same_node_ok,
+            node_selector: &NO_SELECTOR,
+            scratch: &[],
+            env: Vec::new(),
+            read_only_root: true,
+        }
+    }
+
+    /// The Job: N agents, every one running `ringside load ... --shards N
+    /// --start-at T --json` in a read-only container.
+    pub fn job(&self) -> Job {
+        self.pods().job()
     }
 
     /// The Job as YAML, under a comment saying what it is and when it starts.
@@ -193,20 +289,92 @@ impl AgentJob {
 
     /// The shell commands that wait for the agents, collect their reports and merge them.
     pub fn collect_commands(&self) -> String {
-        let ns = self
-            .namespace
-            .as_ref()
-            .map_or(String::new(), |n| format!(" -n {n}"));
-        let name = &self.name;
-        format!(
-            "kubectl{ns} wait --for=condition=complete job/{name} --timeout={}s\n\
-             for i in $(seq 0 {last}); do\n  \
-             kubectl{ns} logs --tail=-1 -l batch.kubernetes.io/job-name={name},batch.kubernetes.io/job-completion-index=$i > {name}-$i.json\n\
-             done\n\
-             ringside merge {name}-*.json\n",
-            self.deadline.as_secs(),
-            last = self.agents.saturating_sub(1)
-        )
+        self.pods().collect_commands("json", "")
+    }
+}
+
+/// Where a run pod writes its results (an emptyDir): the run's folder is
+/// `RUN_OUT`, printed to the log by `--emit-results` when it ends.
+pub const RUN_OUT: &str = "/results/run";
+
+/// Everything the Job of a sharded `ringside run` needs, already validated.
+#[derive(Debug, Clone)]
+pub struct RunJob {
+    pub name: String,
+    pub namespace: Option<String>,
+    pub image: String,
+    /// Pods: the run's shards, one node each.
+    pub shards: u32,
+    /// `ringside run` flags common to every shard.
+    pub args: Vec<String>,
+    pub cpu: String,
+    pub memory: String,
+    pub deadline: Duration,
+    pub same_node_ok: bool,
+    pub node_selector: BTreeMap<String, String>,
+    /// The stacks each shard measures (for the manifest's comment).
+    pub stacks: Vec<Vec<String>>,
+}
+
+impl RunJob {
+    fn pods(&self) -> PodSet<'_> {
+        let mut args = vec!["run".to_string()];
+        args.extend(self.args.iter().cloned());
+        args.extend([
+            "--shards".into(),
+            self.shards.to_string(),
+            "--out".into(),
+            RUN_OUT.into(),
+            "--emit-results".into(),
+        ]);
+        if !self.args.iter().any(|a| a == "--plain") {
+            args.push("--plain".into());
+        }
+        PodSet {
+            name: &self.name,
+            namespace: self.namespace.as_deref(),
+            app: "ringside-run",
+            image: &self.image,
+            pods: self.shards,
+            args,
+            cpu: &self.cpu,
+            memory: &self.memory,
+            deadline: self.deadline,
+            same_node_ok: self.same_node_ok,
+            node_selector: &self.node_selector,
+            scratch: &[("results", "/results"), ("tmp", "/tmp")],
+            env: vec![("HOME", "/tmp")],
+            read_only_root: false,
+        }
+    }
+
+    /// The Job: N shards, every one running `ringside run ... --shards N
+    /// --out /results/run --emit-results` on a node of its own.
+    pub fn job(&self) -> Job {
+        self.pods().job()
+    }
+
+    /// The Job as YAML, under a comment naming each shard's stacks.
+    pub fn yaml(&self) -> anyhow::Result<String> {
+        let body = serde_yaml_ng::to_string(&self.job())
+            .map_err(|e| anyhow::anyhow!("writing the Job as YAML: {e}"))?;
+        let shards: String = self
+            .stacks
+            .iter()
+            .enumerate()
+            .map(|(i, s)| format!("#   shard {i}: {}\n", s.join(", ")))
+            .collect();
+        Ok(format!(
+            "# ringside run as {} shards, one node each (a Kubernetes {KUBERNETES_VERSION} Indexed Job):\n\
+             {shards}# kubectl apply -f <this file>\n{body}",
+            self.shards
+        ))
+    }
+
+    /// The commands that wait for the shards, save their logs and merge the runs.
+    pub fn collect_commands(&self) -> String {
+        self.pods()
+            .collect_commands("log", &format!(" --out {}-merged/", self.name))
     }
 }
 

@@ -7,6 +7,7 @@
 //! flags (`--shards`, `--start-at`) are the manifest's to set.
 
 pub mod job;
+pub mod run;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -35,9 +36,14 @@ pub enum K8sCommand {
     /// (`ringside k8s load --help` lists both).
     #[command(disable_help_flag = true)]
     Load(K8sLoadArgs),
+    /// Write an Indexed Job measuring `ringside run` as N shards on N nodes.
+    /// Usage: ringside k8s run --image IMAGE [k8s flags] [run flags]
+    /// (`ringside k8s run --help` lists both).
+    #[command(disable_help_flag = true)]
+    Run(K8sLoadArgs),
 }
 
-/// Everything after `ringside k8s load`: parsed by [`Combined`].
+/// Everything after `ringside k8s load` (or `run`): parsed by its own parser.
 #[derive(Debug, Args)]
 pub struct K8sLoadArgs {
     #[arg(
@@ -116,6 +122,7 @@ struct Combined {
 pub fn run(args: K8sArgs) -> anyhow::Result<ExitCode> {
     match args.command {
         K8sCommand::Load(load) => run_load(&load.args, SystemTime::now()),
+        K8sCommand::Run(r) => run::run(&r.args),
     }
 }
 
@@ -131,22 +138,11 @@ fn run_load(argv: &[String], now: SystemTime) -> anyhow::Result<ExitCode> {
         Err(e) => return Err(bad_input_msg(e.render().to_string().trim_end().to_string())),
     };
     let agent_job = agent_job(&combined, argv, now)?;
-    let yaml = agent_job.yaml()?;
-    match &combined.k8s.out {
-        Some(dir) => {
-            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-            let path = dir.join(format!("{}.yaml", agent_job.name));
-            std::fs::write(&path, yaml).with_context(|| format!("writing {}", path.display()))?;
-            eprintln!("wrote {}", path.display());
-        }
-        None => {
-            use std::io::Write as _;
-            std::io::stdout()
-                .lock()
-                .write_all(yaml.as_bytes())
-                .context("writing the manifest")?;
-        }
-    }
+    write_manifest(
+        &agent_job.name,
+        &agent_job.yaml()?,
+        combined.k8s.out.as_deref(),
+    )?;
     eprintln!(
         "(Kubernetes {KUBERNETES_VERSION} or later) apply it before {} (when the agents start), then collect and merge their reports:\n{}",
         agent_job.start_at,
@@ -162,26 +158,8 @@ fn agent_job(c: &Combined, argv: &[String], now: SystemTime) -> anyhow::Result<A
     if k.agents == 0 {
         return Err(bad_input_msg("--agents must be at least 1"));
     }
-    let name_ok = !k.name.is_empty()
-        && k.name.len() <= 50
-        && k.name
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        && !k.name.starts_with('-')
-        && !k.name.ends_with('-');
-    if !name_ok {
-        return Err(bad_input_msg(format!(
-            "--name `{}`: a Job name is 1–50 lower-case letters, digits and `-`, not starting or ending with `-`",
-            k.name
-        )));
-    }
-    for (flag, value) in [("cpu", &k.cpu), ("memory", &k.memory)] {
-        if !is_quantity(value) {
-            return Err(bad_input_msg(format!(
-                "--{flag} `{value}` is not a Kubernetes quantity like 500m, 2, 512Mi or 1Gi"
-            )));
-        }
-    }
+    check_name(&k.name)?;
+    check_quantities(&k.cpu, &k.memory)?;
     if k.start_in > START_FUTURE_BOUND {
         return Err(bad_input_msg(format!(
             "--start-in {:?} is beyond the {} s an agent accepts",
@@ -225,7 +203,7 @@ fn agent_job(c: &Combined, argv: &[String], now: SystemTime) -> anyhow::Result<A
         namespace: k.namespace.clone(),
         image: k.image.clone(),
         agents: k.agents,
-        args: agent_args(argv),
+        args: pass_through(argv, &VALUE_FLAGS, &SWITCH_FLAGS),
         cpu: k.cpu.clone(),
         memory: k.memory.clone(),
         start_at: shard::rfc3339(start).replace(".000000Z", "Z"),
@@ -266,18 +244,68 @@ fn run_length(load: &LoadArgs, cfg: &crate::load::LoadConfig) -> Duration {
     shard::CONNECT_LEAD + cfg.warmup + active + tail
 }
 
-/// The command line minus the manifest's own flags: what every agent runs.
-fn agent_args(argv: &[String]) -> Vec<String> {
+/// Writes the manifest to `DIR/NAME.yaml`, or to standard output without a folder.
+fn write_manifest(name: &str, yaml: &str, dir: Option<&std::path::Path>) -> anyhow::Result<()> {
+    match dir {
+        Some(dir) => {
+            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+            let path = dir.join(format!("{name}.yaml"));
+            std::fs::write(&path, yaml).with_context(|| format!("writing {}", path.display()))?;
+            eprintln!("wrote {}", path.display());
+        }
+        None => {
+            use std::io::Write as _;
+            std::io::stdout()
+                .lock()
+                .write_all(yaml.as_bytes())
+                .context("writing the manifest")?;
+        }
+    }
+    Ok(())
+}
+
+/// A Job name: a DNS-1123 label short enough for its pods' names.
+fn check_name(name: &str) -> anyhow::Result<()> {
+    let ok = !name.is_empty()
+        && name.len() <= 50
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !name.starts_with('-')
+        && !name.ends_with('-');
+    if ok {
+        return Ok(());
+    }
+    Err(bad_input_msg(format!(
+        "--name `{name}`: a Job name is 1–50 lower-case letters, digits and `-`, not starting or ending with `-`"
+    )))
+}
+
+/// `--cpu` and `--memory` as Kubernetes quantities.
+fn check_quantities(cpu: &str, memory: &str) -> anyhow::Result<()> {
+    for (flag, value) in [("cpu", cpu), ("memory", memory)] {
+        if !is_quantity(value) {
+            return Err(bad_input_msg(format!(
+                "--{flag} `{value}` is not a Kubernetes quantity like 500m, 2, 512Mi or 1Gi"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The command line minus the manifest's own flags (`value_flags` with their
+/// values, `switch_flags`): what every pod runs.
+fn pass_through(argv: &[String], value_flags: &[&str], switch_flags: &[&str]) -> Vec<String> {
     let mut out = Vec::with_capacity(argv.len());
     let mut skip_value = false;
     for arg in argv {
         if std::mem::take(&mut skip_value) {
             continue;
         }
-        if VALUE_FLAGS.contains(&arg.as_str()) {
+        if value_flags.contains(&arg.as_str()) {
             skip_value = true;
-        } else if !SWITCH_FLAGS.contains(&arg.as_str())
-            && !VALUE_FLAGS
+        } else if !switch_flags.contains(&arg.as_str())
+            && !value_flags
                 .iter()
                 .any(|f| arg.starts_with(&format!("{f}=")))
         {
@@ -341,7 +369,7 @@ mod tests {
             "http://t:80/ --agents 3 --rate 900 --image x:1 --same-node-ok --out=d -d 10s --allow-remote",
         );
         assert_eq!(
-            agent_args(&a),
+            pass_through(&a, &VALUE_FLAGS, &SWITCH_FLAGS),
             argv("http://t:80/ --rate 900 -d 10s --allow-remote")
         );
     }

@@ -158,35 +158,48 @@ impl AgentFlags {
     }
 
     fn to_plan_with(&self, index_env: Option<&str>, now: SystemTime) -> anyhow::Result<AgentPlan> {
-        let shard = match (&self.shard, self.shards) {
-            (Some(text), _) => Some(
-                Shard::parse(text).map_err(|e| bad_input_msg(format!("--shard `{text}`: {e}")))?,
-            ),
-            (None, Some(count)) => {
-                let text = index_env.ok_or_else(|| {
-                    bad_input_msg(format!(
-                        "--shards {count} needs this agent's index: give --shard I/{count}, or run \
-                         it as a Kubernetes Indexed Job pod (JOB_COMPLETION_INDEX)"
-                    ))
-                })?;
-                let index = text.trim().parse::<u32>().map_err(|_| {
-                    bad_input_msg(format!(
-                        "JOB_COMPLETION_INDEX `{text}` is not a whole number"
-                    ))
-                })?;
-                Some(Shard::new(index, count).map_err(|e| {
-                    bad_input_msg(format!(
-                        "JOB_COMPLETION_INDEX {index} with --shards {count}: {e}"
-                    ))
-                })?)
-            }
-            (None, None) => None,
-        };
+        let shard = resolve(self.shard.as_deref(), self.shards, index_env)?;
         let start_at = match &self.start_at {
             Some(text) => Some(parse_start_at(text, now)?),
             None => None,
         };
         Ok(AgentPlan { shard, start_at })
+    }
+}
+
+/// The shard of `--shard I/N`, or of `--shards N` with the index Kubernetes
+/// gives an Indexed Job pod (`index_env`, JOB_COMPLETION_INDEX); errors name
+/// the flag and exit 2. `--shard` wins when both are given.
+pub fn resolve(
+    shard: Option<&str>,
+    shards: Option<u32>,
+    index_env: Option<&str>,
+) -> anyhow::Result<Option<Shard>> {
+    match (shard, shards) {
+        (Some(text), _) => {
+            Ok(Some(Shard::parse(text).map_err(|e| {
+                bad_input_msg(format!("--shard `{text}`: {e}"))
+            })?))
+        }
+        (None, Some(count)) => {
+            let text = index_env.ok_or_else(|| {
+                bad_input_msg(format!(
+                    "--shards {count} needs this shard's index: give --shard I/{count}, or run \
+                     it as a Kubernetes Indexed Job pod (JOB_COMPLETION_INDEX)"
+                ))
+            })?;
+            let index = text.trim().parse::<u32>().map_err(|_| {
+                bad_input_msg(format!(
+                    "JOB_COMPLETION_INDEX `{text}` is not a whole number"
+                ))
+            })?;
+            Ok(Some(Shard::new(index, count).map_err(|e| {
+                bad_input_msg(format!(
+                    "JOB_COMPLETION_INDEX {index} with --shards {count}: {e}"
+                ))
+            })?))
+        }
+        (None, None) => Ok(None),
     }
 }
 

@@ -76,6 +76,25 @@ pub fn parse_cpu_list(text: &str) -> Result<Vec<usize>, String> {
     Ok(cpus)
 }
 
+/// `cpus` (ascending) as a Linux cpu list: `0-3,6`.
+pub fn cpu_list(cpus: &[usize]) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut i = 0;
+    while i < cpus.len() {
+        let mut j = i;
+        while j + 1 < cpus.len() && cpus[j + 1] == cpus[j] + 1 {
+            j += 1;
+        }
+        parts.push(if j > i {
+            format!("{}-{}", cpus[i], cpus[j])
+        } else {
+            cpus[i].to_string()
+        });
+        i = j + 1;
+    }
+    parts.join(",")
+}
+
 /// Cores this process may run on (its affinity mask), ascending.
 pub fn allowed_cpus() -> Vec<usize> {
     #[cfg(target_os = "linux")]
@@ -167,6 +186,9 @@ mod tests {
         assert!(parse_cpu_list("a").unwrap_err().contains("`a`"));
         assert!(parse_cpu_list("2-1").unwrap_err().contains("backwards"));
         assert!(parse_cpu_list("-1").is_err());
+        for text in ["0-3,6", "1", "0,2,4-5"] {
+            assert_eq!(cpu_list(&parse_cpu_list(text).unwrap()), text);
+        }
     }
 
     #[test]

@@ -19,12 +19,25 @@ pub fn shard_of(r: &Results) -> Option<(u32, u32)> {
     Some((i.trim().parse().ok()?, n.trim().parse().ok()?))
 }
 
-/// The settings every shard must share: all but the stacks and the shard.
+/// The settings every shard must share: all but the stacks and the shard;
+/// of the pinned cores, their number (a node's cpuset names other cores).
 fn comparable(r: &Results) -> serde_json::Value {
     let mut s = r.settings.clone();
     s.stacks.clear();
     s.extra.remove(SHARD_KEY);
+    s.server_cpus = (0..s.server_cpus.len()).collect();
+    s.generator_cpus = (0..s.generator_cpus.len()).collect();
     serde_json::to_value(s).unwrap_or_default()
+}
+
+/// A machine's hardware in words: CPU model and the cores the run could use.
+fn hardware(m: &super::Machine) -> String {
+    let model = if m.cpu_model.is_empty() {
+        "unknown CPU"
+    } else {
+        &m.cpu_model
+    };
+    format!("{model}, {} cores", m.cores)
 }
 
 /// The first field (dotted path) where two JSON values differ.
@@ -172,6 +185,23 @@ pub fn merge_results(inputs: &[(String, Results)]) -> anyhow::Result<Results> {
              as far as the machines are alike",
             hosts.len(),
             each.join("; ")
+        ));
+    }
+    // Hosts of one kind (one node type) compare as far as hosts ever do;
+    // different hardware makes every cross-shard figure a comparison of the
+    // machines too: shown, not evidence.
+    let kinds: std::collections::BTreeSet<String> =
+        inputs.iter().map(|(_, r)| hardware(&r.machine)).collect();
+    if kinds.len() > 1 {
+        let machines = kinds.len() as u32;
+        for p in &mut out.points {
+            p.flags.push(super::Flag::MixedHardware { machines });
+        }
+        out.warnings.push(format!(
+            "the shards ran on {machines} kinds of machine ({}): every figure is flagged and no \
+             verdict rests on them; run the shards on one node type (`ringside k8s run \
+             --node-selector node.kubernetes.io/instance-type=...`)",
+            kinds.into_iter().collect::<Vec<_>>().join("; ")
         ));
     }
     out.command = vec!["ringside".into(), "merge".into()];

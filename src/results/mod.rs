@@ -272,6 +272,9 @@ pub enum Flag {
     /// The warm-up before this point reached its ceiling without the
     /// throughput (or CPU per request) settling.
     Unsettled { after_s: f64 },
+    /// A merged sharded run whose shards ran on machines of different
+    /// hardware (`machines` kinds): figures across them compare the hardware too.
+    MixedHardware { machines: u32 },
 }
 
 /// One measured point: one stack, one scenario, one load, one trial.

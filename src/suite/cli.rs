@@ -49,6 +49,15 @@ pub struct RunArgs {
     /// (`--out DIR`) gives one run.
     #[arg(long, value_name = "I/N", conflicts_with = "url")]
     pub shard: Option<String>,
+    /// Split the stacks over N shards, this one taking its index from
+    /// JOB_COMPLETION_INDEX (a Kubernetes Indexed Job pod; see `ringside k8s run`).
+    #[arg(long, value_name = "N", conflicts_with_all = ["url", "shard"])]
+    pub shards: Option<u32>,
+    /// When the run ends, print its results.json on standard output after a
+    /// line `==> results.json <==`, so `ringside merge` can take the run from
+    /// a captured output (a pod's `kubectl logs`).
+    #[arg(long)]
+    pub emit_results: bool,
     /// Timing, load shape and core pinning.
     #[command(flatten)]
     pub tuning: Box<Tuning>,
@@ -128,6 +137,10 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let results = match rt.block_on(super::run(cfg, args.plain)) {
         Ok(r) => r,
         Err(e) => {
+            if args.emit_results {
+                // What was measured before the error, for the merge to name.
+                emit_results(&out.join("results.json"));
+            }
             if !existed {
                 // Refused before anything was measured (an unknown stack):
                 // leave no empty results folder behind (fails when not empty).
@@ -143,6 +156,9 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     println!("\nresults: {}", results_file.display());
     println!("report:  {}", html.display());
     println!("summary: {}", markdown.display());
+    if args.emit_results {
+        emit_results(&results_file);
+    }
     if !super::outcome::something_valid(&results) {
         eprintln!("error: nothing valid was measured:");
         for line in super::outcome::reasons(&results) {
@@ -155,4 +171,23 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::from(crate::exit::FAILED));
     }
     Ok(ExitCode::from(crate::exit::OK))
+}
+
+/// The line before a run's results.json in `--emit-results` output; `ringside
+/// merge` takes the JSON after its last occurrence.
+pub const RESULTS_MARKER: &str = "==> results.json <==";
+
+/// Prints `file` after [`RESULTS_MARKER`] on standard output, if it exists.
+fn emit_results(file: &std::path::Path) {
+    use std::io::Write as _;
+    let Ok(text) = std::fs::read_to_string(file) else {
+        return;
+    };
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{RESULTS_MARKER}");
+    let _ = out.write_all(text.as_bytes());
+    if !text.ends_with('\n') {
+        let _ = writeln!(out);
+    }
+    let _ = out.flush();
 }

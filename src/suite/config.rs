@@ -233,7 +233,18 @@ impl Preset {
 
 /// Number of cores ringside may use.
 pub fn cores() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| n.get())
+    crate::load::sys::allowed_cpus().len().max(1)
+}
+
+/// The default pinning on the cores this process may use (its affinity
+/// mask, which a container's cpuset or `taskset` narrows to any cores, not
+/// always 0..n): the server on the first, the generator on the others (on
+/// the same one when there is only one; the points then say shared cores).
+pub fn default_cpus(allowed: &[usize]) -> (Vec<usize>, Vec<usize>) {
+    let first = allowed.first().copied().unwrap_or(0);
+    let rest: Vec<usize> = allowed.iter().copied().filter(|&c| c != first).collect();
+    let generator = if rest.is_empty() { vec![first] } else { rest };
+    (vec![first], generator)
 }
 
 impl SuiteConfig {
@@ -297,12 +308,9 @@ impl SuiteConfig {
         if !(1..=100).contains(&slices) {
             return Err(bad("slices", slices, "must be between 1 and 100"));
         }
-        let shard = match &args.shard {
-            Some(text) => Some(
-                crate::load::shard::Shard::parse(text).map_err(|why| bad("shard", text, &why))?,
-            ),
-            None => None,
-        };
+        let index_env = std::env::var("JOB_COMPLETION_INDEX").ok();
+        let shard =
+            crate::load::shard::resolve(args.shard.as_deref(), args.shards, index_env.as_deref())?;
         let mut plan = preset.plan(&scenarios, trials);
         if shard.is_some() {
             // A shard cannot choose finalists among stacks it does not run:
@@ -367,27 +375,41 @@ impl SuiteConfig {
             by_scenario.insert(sc.name().to_string(), rates);
         }
 
+        let allowed = crate::load::sys::allowed_cpus();
+        let (default_server, default_generator) = default_cpus(&allowed);
         let server_cpus = if args.tuning.server_cpus.is_empty() {
-            vec![0]
+            default_server
         } else {
             args.tuning.server_cpus.clone()
         };
         let generator_cpus = if !args.tuning.generator_cpus.is_empty() {
             args.tuning.generator_cpus.clone()
-        } else if ncores >= 2 {
-            (0..ncores).filter(|c| !server_cpus.contains(c)).collect()
+        } else if args.tuning.server_cpus.is_empty() {
+            default_generator
         } else {
-            vec![0]
+            let rest: Vec<usize> = allowed
+                .iter()
+                .copied()
+                .filter(|c| !server_cpus.contains(c))
+                .collect();
+            if rest.is_empty() && allowed.len() < 2 {
+                server_cpus.clone()
+            } else {
+                rest
+            }
         };
         for (flag, cpus) in [
             ("server-cpus", &server_cpus),
             ("generator-cpus", &generator_cpus),
         ] {
-            if let Some(c) = cpus.iter().find(|&&c| c >= ncores) {
+            if let Some(c) = cpus.iter().find(|c| !allowed.contains(c)) {
                 return Err(bad(
                     flag,
                     c,
-                    format!("this machine has cores 0..{}", ncores - 1),
+                    format!(
+                        "this process may use cores {}",
+                        crate::load::sys::cpu_list(&allowed)
+                    ),
                 ));
             }
             if cpus.is_empty() {
@@ -570,12 +592,25 @@ impl SuiteConfig {
                 }
             })
     }
-    /// True when the server and the generator share a core.
+    /// True when the server and the generator share a core, or share a CPU
+    /// quota smaller than the cores they are pinned to.
     pub fn shared_cores(&self) -> bool {
-        self.settings
+        let s = &self.settings;
+        s.server_cpus.iter().any(|c| s.generator_cpus.contains(c)) || self.quota_warning().is_some()
+    }
+
+    /// The warning of a CPU quota below the pinned cores (see [`super::machine::cpu_quota_cores`]).
+    pub fn quota_warning(&self) -> Option<String> {
+        let s = &self.settings;
+        let mut pinned: Vec<usize> = s
             .server_cpus
             .iter()
-            .any(|c| self.settings.generator_cpus.contains(c))
+            .chain(&s.generator_cpus)
+            .copied()
+            .collect();
+        pinned.sort_unstable();
+        pinned.dedup();
+        super::machine::quota_warning(super::machine::cpu_quota_cores(), pinned.len())
     }
 }
 
@@ -606,4 +641,17 @@ pub fn ensure_writable(dir: &Path) -> anyhow::Result<()> {
     std::fs::write(&probe, b"").map_err(fail)?;
     let _ = std::fs::remove_file(&probe);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::default_cpus;
+
+    #[test]
+    fn default_pinning_follows_the_affinity_mask() {
+        // A pod's cpuset or `taskset -c 4,5`: not cores 0..n.
+        assert_eq!(default_cpus(&[4, 5]), (vec![4], vec![5]));
+        assert_eq!(default_cpus(&[0, 1, 2, 3]), (vec![0], vec![1, 2, 3]));
+        assert_eq!(default_cpus(&[7]), (vec![7], vec![7]));
+    }
 }

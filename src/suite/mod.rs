@@ -77,6 +77,12 @@ pub async fn run_with(cfg: &SuiteConfig, report: &mut dyn Report) -> anyhow::Res
             None => stacks.iter().map(|s| s.name.clone()).collect(),
         };
     }
+    if let Some(w) = cfg.quota_warning() {
+        eprintln!("warning: {w}");
+        if !results.warnings.contains(&w) {
+            results.warnings.push(w);
+        }
+    }
     let planned = planned_time(cfg, stacks.len().max(usize::from(cfg.url.is_some())));
     let installs = events::announce_installs(report, &crate::stack::pending_installs(&stacks));
     report.run_started(&results, planned + installs)?;

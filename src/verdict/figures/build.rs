@@ -128,6 +128,9 @@ pub fn flag_text(flag: &Flag) -> String {
         Flag::Unsettled { after_s } => {
             format!("throughput had not settled after {after_s:.0} s of warm-up")
         }
+        Flag::MixedHardware { machines } => {
+            format!("the merged shards ran on {machines} kinds of machine")
+        }
     }
 }
 

@@ -15,7 +15,8 @@ pub enum Evidence {
     /// The generator was the limit: the server is at least this fast (a
     /// lower bound on throughput; its latency and cost figures are not evidence).
     AtLeast,
-    /// Shared cores, a rate not reached or a warm-up that never settled: shown, never judged on.
+    /// Shared cores, a rate not reached, a warm-up that never settled or
+    /// shards on different hardware: shown, never judged on.
     Doubtful,
 }
 
@@ -26,9 +27,10 @@ impl Evidence {
         for f in &p.flags {
             let this = match f {
                 Flag::GeneratorSaturated { .. } => Evidence::AtLeast,
-                Flag::RateNotReached { .. } | Flag::SharedCores | Flag::Unsettled { .. } => {
-                    Evidence::Doubtful
-                }
+                Flag::RateNotReached { .. }
+                | Flag::SharedCores
+                | Flag::Unsettled { .. }
+                | Flag::MixedHardware { .. } => Evidence::Doubtful,
                 // Errors and crashes make the point invalid: never used at all.
                 Flag::Errors { .. } | Flag::ServerCrashed { .. } => Evidence::Doubtful,
             };
