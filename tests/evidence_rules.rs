@@ -58,14 +58,16 @@ fn one_trial_is_not_enough_however_large_the_ratio() {
 }
 
 /// Refuted was judged from medians: a 5 % median gap with ±15 % trials is
-/// not "at most 1.1×" once the interval is drawn.
+/// not "at most 1.1×" once the interval is drawn — and an interval that
+/// reaches across both thresholds is no evidence of "depends" either.
 #[test]
 fn refuted_is_judged_from_the_interval_not_the_median() {
     let c = expect(
         &duel(3, Json, 10_500.0, 10_000.0, 0.3).finish(),
         "K1",
-        Depends,
+        NotEnoughEvidence,
     );
+    assert!(c.because.contains("cannot tell"), "{}", c.because);
     assert!(
         c.evidence.iter().any(|e| e.contains('[')),
         "{:?}",
@@ -196,5 +198,28 @@ fn requests_in_flight_are_not_connections() {
             .any(|e| e.contains("1.0") && e.contains("256")),
         "{:?}",
         c.evidence
+    );
+}
+
+/// A numeric interval from "Node.js ahead" to "Python 1.2× ahead" decides
+/// nothing (a default run's K5 read *depends* from such an interval and
+/// *refuted* on the rerun); a narrow one in the middle is *depends*.
+#[test]
+fn an_interval_across_both_verdicts_is_not_enough() {
+    let c = expect(
+        &duel(3, Numeric, 1_000.0, 1_100.0, 0.5).finish(),
+        "K5",
+        NotEnoughEvidence,
+    );
+    assert!(c.to_run.unwrap().contains("--trials 5"));
+    expect(
+        &duel(3, Numeric, 1_000.0, 1_080.0, 0.01).finish(),
+        "K5",
+        Depends,
+    );
+    expect(
+        &duel(3, Numeric, 2_000.0, 1_000.0, 0.01).finish(),
+        "K5",
+        Refuted,
     );
 }

@@ -255,7 +255,11 @@ fn an_interrupted_run_with_nothing_measured_still_renders() {
     let html = std::fs::read_to_string(html).unwrap();
     assert!(html.contains("This run did not finish"));
     assert!(html.contains("failed at install") && html.contains("npm ERR! network"));
-    assert_eq!(html.matches("not enough evidence").count(), 9);
+    assert_eq!(
+        html.matches("v-not_enough_evidence\">not enough evidence</span>")
+            .count(),
+        9
+    );
     let md = std::fs::read_to_string(md).unwrap();
     assert!(md.contains("ringside run --scenarios plaintext,json"));
 }

@@ -69,6 +69,10 @@ pub(crate) enum Side {
     /// The whole interval is at or below `hardly`.
     Below,
     Between,
+    /// The interval reaches from `hardly` or below to `much` or above: it
+    /// cannot tell the two verdicts apart (a wide interval is no evidence of
+    /// the middle either).
+    Wide,
     /// No interval: one trial each and no measured noise, or a flagged figure.
     Unjudged,
 }
@@ -80,6 +84,8 @@ pub(crate) fn side(r: &Ratio, much: f64, hardly: f64, floor: f64) -> Side {
         Side::Above
     } else if r.high <= hardly {
         Side::Below
+    } else if r.low <= hardly && r.high >= much {
+        Side::Wide
     } else {
         Side::Between
     }
@@ -207,6 +213,26 @@ pub(crate) fn too_thin(k: usize, scenarios: &str, evidence: Vec<String>) -> Clai
     v
 }
 
+/// "not enough evidence" for an interval that spans both thresholds.
+pub(crate) fn too_wide(
+    k: usize,
+    much: f64,
+    hardly: f64,
+    scenarios: &str,
+    evidence: Vec<String>,
+) -> ClaimVerdict {
+    let mut v = verdict(
+        k,
+        Verdict::NotEnoughEvidence,
+        format!(
+            "the deciding interval reaches from {hardly}× or less to {much}× or more: it cannot tell one verdict from the other; more trials narrow it"
+        ),
+        evidence,
+    );
+    v.to_run = Some(format!("ringside run --scenarios {scenarios} --trials 5"));
+    v
+}
+
 /// Every claim's verdict for these figures, in ledger order.
 pub fn ledger(fig: &Figures) -> Vec<ClaimVerdict> {
     vec![
@@ -245,6 +271,9 @@ fn k1(fig: &Figures) -> ClaimVerdict {
     }
     if sides.contains(&Side::Unjudged) {
         return too_thin(0, "plaintext,json", evidence);
+    }
+    if sides.contains(&Side::Wide) {
+        return too_wide(0, K1_MUCH, K1_HARDLY, "plaintext,json", evidence);
     }
     let all = |s: Side| sides.iter().all(|x| *x == s);
     let (v, because) = if all(Side::Above) {
@@ -291,8 +320,11 @@ fn k5(fig: &Figures) -> ClaimVerdict {
     let evidence = vec![d.line.clone()];
     let r = d.ratio;
     let node_ahead = side(&r.inverse(), 1.0, 0.0, floor(fig)) == Side::Above;
-    let (v, because) = match side(&r, K5_WINS, 0.0, floor(fig)) {
+    // Wide: the interval reaches from parity or below (Node.js possibly
+    // ahead) to the 1.2× that supports the claim.
+    let (v, because) = match side(&r, K5_WINS, 1.0, floor(fig)) {
         Side::Unjudged => return too_thin(4, "numeric", evidence),
+        Side::Wide => return too_wide(4, K5_WINS, 1.0, "numeric", evidence),
         Side::Above => (
             Verdict::Supported,
             format!("the Python stack is at least {K5_WINS}× faster, the whole interval"),
@@ -328,6 +360,7 @@ fn k6(fig: &Figures) -> ClaimVerdict {
     let evidence = vec![d.line.clone()];
     let (v, because) = match side(&d.ratio, K6_FASTER, K6_HARDLY, floor(fig)) {
         Side::Unjudged => return too_thin(5, "cpu", evidence),
+        Side::Wide => return too_wide(5, K6_FASTER, K6_HARDLY, "cpu", evidence),
         Side::Above => (
             Verdict::Supported,
             format!(

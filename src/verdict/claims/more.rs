@@ -118,6 +118,9 @@ pub(super) fn k2(fig: &Figures) -> ClaimVerdict {
     if io_side == Side::Unjudged || mem.iter().any(|r| !r.judged) {
         return too_thin(1, "io,idle", evidence);
     }
+    if io_side == Side::Wide {
+        return super::too_wide(1, K2_MUCH, K2_HARDLY, "io,idle", evidence);
+    }
     let mf = floor(fig, Family::Memory);
     let (v, because) = if io_side == Side::Above
         && mem.iter().all(|r| compare(r, mf) != Comparison::Lower)
@@ -438,6 +441,14 @@ pub(super) fn k7(fig: &Figures) -> ClaimVerdict {
         _ => None,
     };
     let censored = nc.high.is_none() || pc.high.is_none();
+    // A search's brackets are a step wide: equal capacities give a bracket
+    // ratio from below 1.1× to above 1.3×, which decides nothing by itself.
+    let wide = low <= K7_HARDLY && high >= K7_BETTER;
+    let open = if censored {
+        "capacity could not rank them (lower bounds)"
+    } else {
+        "the capacity brackets are too coarse to rank them"
+    };
     let (v, because) = if low >= K7_BETTER {
         (
             Verdict::Supported,
@@ -450,26 +461,35 @@ pub(super) fn k7(fig: &Figures) -> ClaimVerdict {
             Verdict::Refuted,
             format!("Node.js serves at most {K7_HARDLY}× the clients, or fewer"),
         )
-    } else if censored {
-        // Capacity cannot rank lower bounds; on one core, capacity follows
-        // the cost of a delivery, which every stack was measured at alike.
+    } else if censored || wide {
+        // On one core, capacity follows the cost of a delivery, which every
+        // stack was measured at alike (and far more finely than a search's steps).
         match cost.map(|r| (r, side(&r, K7_BETTER, K7_HARDLY, floor(fig, Family::Cpu)))) {
             Some((_, Side::Above)) => (
                 Verdict::Supported,
-                format!("capacity could not rank them (lower bounds), and Node.js delivers a message for at least {K7_BETTER}× less CPU"),
+                format!(
+                    "{open}, and Node.js delivers a message for at least {K7_BETTER}× less CPU"
+                ),
             ),
             Some((_, Side::Below)) => (
                 Verdict::Refuted,
-                format!("capacity could not rank them (lower bounds), and Python delivers a message for at most {K7_HARDLY}× Node.js's CPU, or less"),
+                format!(
+                    "{open}, and Python delivers a message for at most {K7_HARDLY}× Node.js's CPU, or less"
+                ),
             ),
             Some((_, Side::Between)) => (
                 Verdict::Depends,
-                "capacity could not rank them (lower bounds), and the CPU cost of a delivery is not 1.3× apart, nor within 1.1×".to_string(),
+                format!(
+                    "{open}, and the CPU cost of a delivery is not {K7_BETTER}× apart, nor within {K7_HARDLY}×"
+                ),
             ),
+            Some((_, Side::Wide)) => {
+                return super::too_wide(6, K7_BETTER, K7_HARDLY, "ws-chat", evidence);
+            }
             _ => {
                 return not_enough(
                     6,
-                    "the capacities are lower bounds (the search passed its largest step, or the generator or the offered rate was the limit) and the CPU cost per delivery has no interval",
+                    &format!("{open} and the CPU cost per delivery has no interval"),
                     "ws-chat --trials 3",
                     evidence,
                 );
@@ -478,7 +498,9 @@ pub(super) fn k7(fig: &Figures) -> ClaimVerdict {
     } else {
         (
             Verdict::Depends,
-            "the capacity brackets do not put Node.js 1.3× ahead, nor within 1.1×".to_string(),
+            format!(
+                "the capacity brackets do not put Node.js {K7_BETTER}× ahead, nor within {K7_HARDLY}×"
+            ),
         )
     };
     verdict(6, v, because, evidence)
