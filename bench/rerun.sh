@@ -3,7 +3,9 @@
 # Runs `ringside run` twice (default: the default run), then compares them:
 #   - every pair of stacks one run's table put in order (decisively, not a
 #     tie) must be in the same order in the other run;
-#   - the K1–K9 verdicts must be the same;
+#   - the K1–K9 verdicts must be the same: two different decisions are a
+#     contradiction; a decision in one run and "not enough evidence" in the
+#     other is counted apart (the run said it could not decide);
 #   - every stack's median peak req/s in every scenario within 10 % between runs.
 # Prints each disagreement; the last line is the count.
 #
@@ -26,7 +28,8 @@ fi
 python3 - "$RUN1/verdict.json" "$RUN2/verdict.json" <<'PY'
 import json, sys
 a, b = (json.load(open(p)) for p in sys.argv[1:3])
-problems = {"rank flips": 0, "rank softened to a tie": 0, "verdicts": 0, "medians beyond 10 %": 0}
+problems = {"rank flips": 0, "rank softened to a tie": 0, "verdicts contradicted": 0,
+            "verdicts decided in one run only": 0, "medians beyond 10 %": 0}
 def cells(v):
     return {(sc, f["stack"]): f for sc, fs in v["figures"]["scenarios"].items() for f in fs}
 ca, cb = cells(a), cells(b)
@@ -50,8 +53,12 @@ va = {c["id"]: c["verdict"] for c in a["ledger"]}
 vb = {c["id"]: c["verdict"] for c in b["ledger"]}
 for k in sorted(va):
     if va[k] != vb.get(k):
-        print(f"{k}: run 1 {va[k]}, run 2 {vb.get(k)}")
-        problems["verdicts"] += 1
+        # "not enough evidence" in one run is the run saying it cannot
+        # decide; two different decisions contradict each other.
+        one_sided = "not_enough_evidence" in (va[k], vb.get(k))
+        kind = "verdicts decided in one run only" if one_sided else "verdicts contradicted"
+        print(f"{k}: run 1 {va[k]}, run 2 {vb.get(k)} ({kind})")
+        problems[kind] += 1
 print("verdicts:", ", ".join(f"{k} {va[k]}" for k in sorted(va)))
 worst = []
 for key, f in ca.items():

@@ -222,4 +222,12 @@ fn an_interval_across_both_verdicts_is_not_enough() {
         "K5",
         Refuted,
     );
+    // An interval across 1/1.2 (Node.js perhaps 1.2× faster, perhaps not):
+    // the rerun's run 1 (0.73× [0.51–1.02×]) read *depends* before.
+    let c = expect(
+        &duel(3, Numeric, 1_000.0, 900.0, 0.3).finish(),
+        "K5",
+        NotEnoughEvidence,
+    );
+    assert!(c.because.contains("0.83×"), "{}", c.because);
 }

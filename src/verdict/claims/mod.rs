@@ -68,10 +68,11 @@ pub(crate) enum Side {
     Above,
     /// The whole interval is at or below `hardly`.
     Below,
+    /// The whole interval between `hardly` and `much`.
     Between,
-    /// The interval reaches from `hardly` or below to `much` or above: it
-    /// cannot tell the two verdicts apart (a wide interval is no evidence of
-    /// the middle either).
+    /// The interval reaches across `hardly` or `much` (or both): it holds the
+    /// values of two verdicts and shows neither (a wide interval is no
+    /// evidence of the middle either).
     Wide,
     /// No interval: one trial each and no measured noise, or a flagged figure.
     Unjudged,
@@ -84,10 +85,11 @@ pub(crate) fn side(r: &Ratio, much: f64, hardly: f64, floor: f64) -> Side {
         Side::Above
     } else if r.high <= hardly {
         Side::Below
-    } else if r.low <= hardly && r.high >= much {
-        Side::Wide
-    } else {
+    } else if r.low > hardly && r.high < much {
         Side::Between
+    } else {
+        // Across a threshold: the interval holds two verdicts' values.
+        Side::Wide
     }
 }
 
@@ -213,7 +215,13 @@ pub(crate) fn too_thin(k: usize, scenarios: &str, evidence: Vec<String>) -> Clai
     v
 }
 
-/// "not enough evidence" for an interval that spans both thresholds.
+/// A threshold as the rules print it: `1.1`, `0.83`.
+fn fmt_threshold(t: f64) -> String {
+    let two = format!("{t:.2}");
+    two.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
+/// "not enough evidence" for an interval across a threshold.
 pub(crate) fn too_wide(
     k: usize,
     much: f64,
@@ -225,7 +233,8 @@ pub(crate) fn too_wide(
         k,
         Verdict::NotEnoughEvidence,
         format!(
-            "the deciding interval reaches from {hardly}× or less to {much}× or more: it cannot tell one verdict from the other; more trials narrow it"
+            "the deciding interval reaches across {}× or {much}×: it holds two verdicts' values and cannot tell them apart; more trials narrow it",
+            fmt_threshold(hardly)
         ),
         evidence,
     );
@@ -319,23 +328,28 @@ fn k5(fig: &Figures) -> ClaimVerdict {
     };
     let evidence = vec![d.line.clone()];
     let r = d.ratio;
-    let node_ahead = side(&r.inverse(), 1.0, 0.0, floor(fig)) == Side::Above;
-    // Wide: the interval reaches from parity or below (Node.js possibly
-    // ahead) to the 1.2× that supports the claim.
-    let (v, because) = match side(&r, K5_WINS, 1.0, floor(fig)) {
+    // Zones alike on both sides: Python at least 1.2× faster (supported),
+    // Node.js at least 1.2× faster past the noise floor (refuted), neither
+    // (depends); an interval across 1/1.2 or 1.2 is in two zones at once.
+    let node_wins = 1.0 / K5_WINS;
+    let node_ahead = side(&r.inverse(), K5_WINS, 0.0, floor(fig)) == Side::Above;
+    let (v, because) = match side(&r, K5_WINS, node_wins, floor(fig)) {
         Side::Unjudged => return too_thin(4, "numeric", evidence),
-        Side::Wide => return too_wide(4, K5_WINS, 1.0, "numeric", evidence),
+        Side::Wide => return too_wide(4, K5_WINS, node_wins, "numeric", evidence),
         Side::Above => (
             Verdict::Supported,
             format!("the Python stack is at least {K5_WINS}× faster, the whole interval"),
         ),
-        _ if node_ahead => (
+        Side::Below if node_ahead => (
             Verdict::Refuted,
-            "the Node.js stack is faster beyond the interval and the noise floor".to_string(),
+            format!(
+                "the Node.js stack is at least {K5_WINS}× faster, the whole interval, beyond the noise floor"
+            ),
         ),
-        _ => (
+        Side::Below => return too_wide(4, K5_WINS, node_wins, "numeric", evidence),
+        Side::Between => (
             Verdict::Depends,
-            "neither is ahead beyond the interval and the noise floor".to_string(),
+            format!("neither is {K5_WINS}× ahead of the other, the whole interval"),
         ),
     };
     verdict(4, v, because, evidence)

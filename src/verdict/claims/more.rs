@@ -441,9 +441,10 @@ pub(super) fn k7(fig: &Figures) -> ClaimVerdict {
         _ => None,
     };
     let censored = nc.high.is_none() || pc.high.is_none();
-    // A search's brackets are a step wide: equal capacities give a bracket
-    // ratio from below 1.1× to above 1.3×, which decides nothing by itself.
-    let wide = low <= K7_HARDLY && high >= K7_BETTER;
+    // A search's brackets are a step wide: a bracket ratio across 1.1× or
+    // 1.3× (equal capacities give 0.8×–1.25×-like brackets) holds two
+    // verdicts' values and decides nothing by itself.
+    let wide = !(low > K7_HARDLY && high < K7_BETTER);
     let open = if censored {
         "capacity could not rank them (lower bounds)"
     } else {

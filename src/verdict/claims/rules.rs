@@ -41,13 +41,13 @@ pub const CLAIMS: [Claim; 9] = [
         id: "K1",
         claim: "Node.js serves simple requests much faster than Python frameworks",
         checked_by: "plaintext, json",
-        rule: "Best Node.js stack ÷ best Python stack on peak throughput in plaintext and json, with the ratio's 95 % interval. Supported if the whole interval is at least 1.5× in every one measured; refuted if the whole interval is at most 1.1× in every one; not enough evidence if an interval reaches from 1.1× or less to 1.5× or more; otherwise depends.",
+        rule: "Best Node.js stack ÷ best Python stack on peak throughput in plaintext and json, with the ratio's 95 % interval. Supported if the whole interval is at least 1.5× in every one measured; refuted if the whole interval is at most 1.1× in every one; depends if the intervals lie between, or on different sides in the two; not enough evidence if an interval reaches across 1.1× or 1.5×.",
     },
     Claim {
         id: "K2",
         claim: "Node.js copes better with very many concurrent connections",
         checked_by: "io at high concurrency, idle",
-        rule: "Best Node.js ÷ best Python io throughput at the highest io concurrency (a Python stack whose io points all failed counts as not coping), and the leanest Python ÷ leanest Node.js memory per idle connection of the same kind. Supported if the io interval is at least 1.5× and Python's memory per connection is not below Node.js's beyond the interval and the noise floor; refuted if the io interval is at most 1.1× and Python's memory per connection is within 1.5×; not enough evidence if the io interval reaches from 1.1× or less to 1.5× or more; otherwise depends.",
+        rule: "Best Node.js ÷ best Python io throughput at the highest io concurrency (a Python stack whose io points all failed counts as not coping), and the leanest Python ÷ leanest Node.js memory per idle connection of the same kind. Supported if the io interval is at least 1.5× and Python's memory per connection is not below Node.js's beyond the interval and the noise floor; refuted if the io interval is at most 1.1× and Python's memory per connection is within 1.5×; not enough evidence if the io interval reaches across 1.1× or 1.5×; otherwise depends.",
     },
     Claim {
         id: "K3",
@@ -65,19 +65,19 @@ pub const CLAIMS: [Claim; 9] = [
         id: "K5",
         claim: "Python wins on CPU-heavy work thanks to optimised libraries",
         checked_by: "numeric",
-        rule: "Best Python ÷ best Node.js on numeric throughput (numpy against typed arrays). Supported if the whole interval is at least 1.2×; refuted if Node.js is ahead beyond the interval and the noise floor; not enough evidence if the interval reaches from 1× or less to 1.2× or more; otherwise depends.",
+        rule: "Best Python ÷ best Node.js on numeric throughput (numpy against typed arrays). Supported if the whole interval is at least 1.2×; refuted if the whole interval is at most 1/1.2 = 0.83× (Node.js at least 1.2× faster), beyond the noise floor; depends if the whole interval lies between; not enough evidence if it reaches across 0.83× or 1.2×.",
     },
     Claim {
         id: "K6",
         claim: "Plain code runs faster on V8 than on CPython",
         checked_by: "cpu",
-        rule: "Best Node.js ÷ best Python on cpu throughput (pure-language compute). Supported if the whole interval is at least 1.2×; refuted if the whole interval is at most 1.05×; not enough evidence if the interval reaches from 1.05× or less to 1.2× or more; otherwise depends.",
+        rule: "Best Node.js ÷ best Python on cpu throughput (pure-language compute). Supported if the whole interval is at least 1.2×; refuted if the whole interval is at most 1.05×; depends if the whole interval lies between; not enough evidence if it reaches across 1.05× or 1.2×.",
     },
     Claim {
         id: "K7",
         claim: "Node.js is the better choice for real-time apps",
         checked_by: "ws-chat",
-        rule: "Best Node.js ÷ best Python on ws-chat capacity: the most clients whose delivery p99 stayed under the SLO with nothing lost, as a bracket over the trials and the search's steps (a search that passed its largest step, or was stopped by the generator or the offered rate, gives only a lower bound). Supported if the bracket's low end is at least 1.3×; refuted if its high end is at most 1.1×. When a lower bound leaves it open, or the bracket reaches from 1.1× or less to 1.3× or more (a search's steps are coarse), the CPU cost of a delivery at the same fixed load decides with the same thresholds (Python's cost ÷ Node.js's, whole interval); not enough evidence if that interval too reaches across both. Otherwise depends.",
+        rule: "Best Node.js ÷ best Python on ws-chat capacity: the most clients whose delivery p99 stayed under the SLO with nothing lost, as a bracket over the trials and the search's steps (a search that passed its largest step, or was stopped by the generator or the offered rate, gives only a lower bound). Supported if the bracket's low end is at least 1.3×; refuted if its high end is at most 1.1×. When a lower bound leaves it open, or the bracket reaches across 1.1× or 1.3× (a search's steps are coarse), the CPU cost of a delivery at the same fixed load decides with the same thresholds (Python's cost ÷ Node.js's, whole interval; depends wholly between, not enough evidence across 1.1× or 1.3×). A bracket wholly between 1.1× and 1.3× is depends.",
     },
     Claim {
         id: "K8",
