@@ -83,7 +83,7 @@ pub const CLAIMS: [Claim; 9] = [
         id: "K8",
         claim: "Behind a database the gap shrinks until it hardly matters",
         checked_by: "db, queries, fortunes vs json (the database named)",
-        rule: "The gap is best Node.js ÷ best Python throughput, with its interval. Supported if the json gap is above 1.25× and every database scenario measured has its whole gap interval within 1.25× either way; refuted if some database scenario's gap stays above 1.25× and at least 80 % of the json gap; depends otherwise, saying when Python is ahead behind the database.",
+        rule: "The gap is best Node.js ÷ best Python throughput, with its interval. Supported if the json gap is above 1.25× and every database scenario measured has its whole gap interval within 1.25× either way; refuted if some database scenario's gap stays above 1.25× and at least 80 % of the json gap; not enough evidence if a gap's interval reaches across 1.25× (or 1/1.25×); depends otherwise, saying when Python is ahead behind the database.",
     },
     Claim {
         id: "K9",
