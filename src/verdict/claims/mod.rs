@@ -456,9 +456,10 @@ fn k8(fig: &Figures) -> ClaimVerdict {
                 db_name(fig)
             ),
         )
-    } else if db.iter().any(|(_, r)| {
-        !small(r) && r.low <= K8_SMALL_GAP && r.high >= 1.0 / K8_SMALL_GAP
-    }) || (jr.low <= K8_SMALL_GAP && jr.high > K8_SMALL_GAP)
+    } else if db
+        .iter()
+        .any(|(_, r)| !small(r) && r.low <= K8_SMALL_GAP && r.high >= 1.0 / K8_SMALL_GAP)
+        || (jr.low <= K8_SMALL_GAP && jr.high > K8_SMALL_GAP)
     {
         // A gap whose interval reaches across 1.25× (or 1/1.25×) could be
         // small or not: it shows no shrinking, and no turning either.
