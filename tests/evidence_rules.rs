@@ -5,11 +5,10 @@
 
 mod common;
 
-use common::{Builder, MB};
+use common::{Builder, MB, claim};
 use ringside::results::{Flag, IdleKind, Results};
 use ringside::scenario::Scenario::{self, *};
-use ringside::verdict::claims::{ClaimVerdict, Verdict, Verdict::*, ledger};
-use ringside::verdict::figures::Figures;
+use ringside::verdict::claims::{ClaimVerdict, Verdict, Verdict::*};
 
 fn stacks(trials: u32) -> Builder {
     let mut b = Builder::new(trials);
@@ -23,13 +22,6 @@ fn duel(trials: u32, sc: Scenario, node: f64, py: f64, noise: f64) -> Builder {
     b.peak("node", sc, 64, 1, node, noise, 50.0, 40 * MB, 60 * MB);
     b.peak("py", sc, 64, 1, py, noise, 100.0, 40 * MB, 60 * MB);
     b
-}
-
-fn claim(r: &Results, id: &str) -> ClaimVerdict {
-    ledger(&Figures::from_results(r))
-        .into_iter()
-        .find(|c| c.id == id)
-        .unwrap()
 }
 
 fn expect(r: &Results, id: &str, want: Verdict) -> ClaimVerdict {

@@ -29,16 +29,20 @@ const SMALL: &[&str] = &[
     "0",
 ];
 
-fn run(out: &Path, tag: &str, extra: &[&str]) -> std::process::Output {
+/// `ringside run` of the small suite on both fixture stacks into `out`.
+fn small_run(out: &Path, tag: &str, extra: &[&str]) -> std::process::Command {
     let py = fixture("suite-py");
     let node = fixture("suite-node");
-    run_cmd(out, tag, SMALL)
-        .args(["--stack", py.to_str().unwrap()])
+    let mut cmd = run_cmd(out, tag, SMALL);
+    cmd.args(["--stack", py.to_str().unwrap()])
         .args(["--stack", node.to_str().unwrap()])
         .args(["--out", out.to_str().unwrap()])
-        .args(extra)
-        .output()
-        .unwrap()
+        .args(extra);
+    cmd
+}
+
+fn run(out: &Path, tag: &str, extra: &[&str]) -> std::process::Output {
+    small_run(out, tag, extra).output().unwrap()
 }
 
 fn merge(args: &[&str]) -> std::process::Output {
@@ -47,6 +51,16 @@ fn merge(args: &[&str]) -> std::process::Output {
         .args(args)
         .output()
         .unwrap()
+}
+
+/// `ringside merge A B --out OUT`.
+fn merge_into(a: &Path, b: &Path, out: &Path) -> std::process::Output {
+    merge(&[
+        a.to_str().unwrap(),
+        b.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ])
 }
 
 /// Points per cell: (stack, scenario, kind, trial, slice) → count.
@@ -77,13 +91,7 @@ fn two_shards_merge_into_the_unsharded_run() {
     // the run printed after its progress, stdout and stderr in one log.
     let log = tmp.path().join("shard-1.log");
     let file = std::fs::File::create(&log).unwrap();
-    let py = fixture("suite-py");
-    let node = fixture("suite-node");
-    let status = run_cmd(&s1, &tag, SMALL)
-        .args(["--stack", py.to_str().unwrap()])
-        .args(["--stack", node.to_str().unwrap()])
-        .args(["--out", s1.to_str().unwrap()])
-        .args(["--shards", "2", "--emit-results"])
+    let status = small_run(&s1, &tag, &["--shards", "2", "--emit-results"])
         .env("JOB_COMPLETION_INDEX", "1")
         .stdout(file.try_clone().unwrap())
         .stderr(file)
@@ -111,12 +119,7 @@ fn two_shards_merge_into_the_unsharded_run() {
     );
 
     let merged = tmp.path().join("merged");
-    let o = merge(&[
-        log.to_str().unwrap(),
-        s0.to_str().unwrap(),
-        "--out",
-        merged.to_str().unwrap(),
-    ]);
+    let o = merge_into(&log, &s0, &merged);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert!(merged.join("report.html").is_file());
     assert!(merged.join("summary.md").is_file());
@@ -177,12 +180,7 @@ fn two_shards_merge_into_the_unsharded_run() {
     doc["settings"]["generator_cpus"] = serde_json::json!([7]);
     let moved = tmp.path().join("shard-0-moved.json");
     std::fs::write(&moved, doc.to_string()).unwrap();
-    let o = merge(&[
-        moved.to_str().unwrap(),
-        s1.to_str().unwrap(),
-        "--out",
-        tmp.path().join("merged-moved").to_str().unwrap(),
-    ]);
+    let o = merge_into(&moved, &s1, &tmp.path().join("merged-moved"));
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let (_, same) = read_results(&tmp.path().join("merged-moved"));
     let mixed = |r: &Results| {
@@ -200,12 +198,7 @@ fn two_shards_merge_into_the_unsharded_run() {
     doc["machine"]["cpu_model"] = serde_json::json!("Other CPU 9000");
     std::fs::write(&moved, doc.to_string()).unwrap();
     let other = tmp.path().join("merged-other");
-    let o = merge(&[
-        moved.to_str().unwrap(),
-        s1.to_str().unwrap(),
-        "--out",
-        other.to_str().unwrap(),
-    ]);
+    let o = merge_into(&moved, &s1, &other);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let (doc_other, r_other) = read_results(&other);
     assert!(
@@ -226,12 +219,7 @@ fn two_shards_merge_into_the_unsharded_run() {
     doc["machine"] = serde_json::to_value(&a.machine).unwrap();
     doc["settings"]["slo_ms"] = serde_json::json!(50.0);
     std::fs::write(&moved, doc.to_string()).unwrap();
-    let o = merge(&[
-        moved.to_str().unwrap(),
-        s1.to_str().unwrap(),
-        "--out",
-        tmp.path().join("merged-slo").to_str().unwrap(),
-    ]);
+    let o = merge_into(&moved, &s1, &tmp.path().join("merged-slo"));
     assert_eq!(o.status.code(), Some(2));
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("settings.slo_ms"), "{err}");
@@ -242,12 +230,7 @@ fn two_shards_merge_into_the_unsharded_run() {
         &log_text[..log_text.len() / 2 + log_text.find("==> results").unwrap() / 2],
     )
     .unwrap();
-    let o = merge(&[
-        cut.to_str().unwrap(),
-        s0.to_str().unwrap(),
-        "--out",
-        tmp.path().join("merged-cut").to_str().unwrap(),
-    ]);
+    let o = merge_into(&cut, &s0, &tmp.path().join("merged-cut"));
     assert_eq!(o.status.code(), Some(2));
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{Builder, MB};
+use common::{Builder, MB, claim};
 use ringside::results::{IdleKind, Results};
 use ringside::scenario::Scenario::{self, *};
 use ringside::verdict::claims::{CLAIMS, ClaimVerdict, Verdict, Verdict::*, ledger};
@@ -14,13 +14,6 @@ fn two_stacks() -> Builder {
     b.stack("node", "javascript", "node:http");
     b.stack("py", "python", "fastapi");
     b
-}
-
-fn claim(r: &Results, id: &str) -> ClaimVerdict {
-    ledger(&Figures::from_results(r))
-        .into_iter()
-        .find(|c| c.id == id)
-        .unwrap()
 }
 
 fn check(r: &Results, id: &str, want: Verdict) -> ClaimVerdict {

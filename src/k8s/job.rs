@@ -47,6 +47,11 @@ pub struct AgentJob {
     pub same_node_ok: bool,
 }
 
+/// A Job as YAML.
+fn to_yaml(job: &Job) -> anyhow::Result<String> {
+    serde_yaml_ng::to_string(job).map_err(|e| anyhow::anyhow!("writing the Job as YAML: {e}"))
+}
+
 fn env_from_field(name: &str, path: &str) -> EnvVar {
     EnvVar {
         name: name.into(),
@@ -278,8 +283,7 @@ impl AgentJob {
 
     /// The Job as YAML, under a comment saying what it is and when it starts.
     pub fn yaml(&self) -> anyhow::Result<String> {
-        let body = serde_yaml_ng::to_string(&self.job())
-            .map_err(|e| anyhow::anyhow!("writing the Job as YAML: {e}"))?;
+        let body = to_yaml(&self.job())?;
         Ok(format!(
             "# ringside load as {} agents (a Kubernetes {KUBERNETES_VERSION} Indexed Job); \
              every agent starts at {}.\n# Apply it before then: kubectl apply -f <this file>\n{body}",
@@ -356,8 +360,7 @@ impl RunJob {
 
     /// The Job as YAML, under a comment naming each shard's stacks.
     pub fn yaml(&self) -> anyhow::Result<String> {
-        let body = serde_yaml_ng::to_string(&self.job())
-            .map_err(|e| anyhow::anyhow!("writing the Job as YAML: {e}"))?;
+        let body = to_yaml(&self.job())?;
         let shards: String = self
             .stacks
             .iter()

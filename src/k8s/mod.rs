@@ -127,15 +127,9 @@ pub fn run(args: K8sArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn run_load(argv: &[String], now: SystemTime) -> anyhow::Result<ExitCode> {
-    let combined = match Combined::try_parse_from(
-        std::iter::once("ringside k8s load".to_string()).chain(argv.iter().cloned()),
-    ) {
-        Ok(c) => c,
-        Err(e) if !e.use_stderr() => {
-            print!("{e}");
-            return Ok(ExitCode::SUCCESS);
-        }
-        Err(e) => return Err(bad_input_msg(e.render().to_string().trim_end().to_string())),
+    use clap::CommandFactory as _;
+    let Some(combined) = parse::<Combined>(Combined::command(), argv)? else {
+        return Ok(ExitCode::SUCCESS);
     };
     let agent_job = agent_job(&combined, argv, now)?;
     write_manifest(
@@ -244,14 +238,41 @@ fn run_length(load: &LoadArgs, cfg: &crate::load::LoadConfig) -> Duration {
     shard::CONNECT_LEAD + cfg.warmup + active + tail
 }
 
-/// Writes the manifest to `DIR/NAME.yaml`, or to standard output without a folder.
-fn write_manifest(name: &str, yaml: &str, dir: Option<&std::path::Path>) -> anyhow::Result<()> {
+/// `argv` parsed by `cmd` into `T`; `None` when clap printed the help or
+/// the version (exit 0); a bad flag is bad input (exit 2).
+fn parse<T: clap::FromArgMatches>(
+    cmd: clap::Command,
+    argv: &[String],
+) -> anyhow::Result<Option<T>> {
+    let name = cmd.get_name().to_string();
+    let matches = match cmd.try_get_matches_from(std::iter::once(name).chain(argv.iter().cloned()))
+    {
+        Ok(m) => m,
+        Err(e) if !e.use_stderr() => {
+            print!("{e}");
+            return Ok(None);
+        }
+        Err(e) => return Err(bad_input_msg(e.render().to_string().trim_end().to_string())),
+    };
+    T::from_arg_matches(&matches)
+        .map(Some)
+        .map_err(|e| bad_input_msg(e.to_string().trim_end().to_string()))
+}
+
+/// Writes the manifest to `DIR/NAME.yaml` (returning that path), or to
+/// standard output without a folder.
+fn write_manifest(
+    name: &str,
+    yaml: &str,
+    dir: Option<&std::path::Path>,
+) -> anyhow::Result<Option<PathBuf>> {
     match dir {
         Some(dir) => {
             std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
             let path = dir.join(format!("{name}.yaml"));
             std::fs::write(&path, yaml).with_context(|| format!("writing {}", path.display()))?;
             eprintln!("wrote {}", path.display());
+            Ok(Some(path))
         }
         None => {
             use std::io::Write as _;
@@ -259,9 +280,9 @@ fn write_manifest(name: &str, yaml: &str, dir: Option<&std::path::Path>) -> anyh
                 .lock()
                 .write_all(yaml.as_bytes())
                 .context("writing the manifest")?;
+            Ok(None)
         }
     }
-    Ok(())
 }
 
 /// A Job name: a DNS-1123 label short enough for its pods' names.
@@ -330,6 +351,21 @@ fn is_quantity(text: &str) -> bool {
         && SUFFIXES.contains(&suffix)
 }
 
+/// Every flag of `cmd` is in `value_flags` or `switch_flags` (as it takes a
+/// value or not), so [`pass_through`] strips it from the pods' command line.
+#[cfg(test)]
+fn assert_flags_listed(cmd: clap::Command, value_flags: &[&str], switch_flags: &[&str]) {
+    for arg in cmd.get_arguments() {
+        let long = format!("--{}", arg.get_long().unwrap());
+        let (list, name) = if arg.get_action().takes_values() {
+            (value_flags, "VALUE_FLAGS")
+        } else {
+            (switch_flags, "SWITCH_FLAGS")
+        };
+        assert!(list.contains(&long.as_str()), "{long} must be in {name}");
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -341,25 +377,11 @@ mod tests {
 
     #[test]
     fn the_scanner_knows_every_k8s_flag() {
-        let cmd = K8sFlags::augment_args(clap::Command::new("x"));
-        for arg in cmd.get_arguments() {
-            let long = format!("--{}", arg.get_long().unwrap());
-            let takes_value = arg.get_action().takes_values();
-            let listed = if takes_value {
-                VALUE_FLAGS.contains(&long.as_str())
-            } else {
-                SWITCH_FLAGS.contains(&long.as_str())
-            };
-            assert!(
-                listed,
-                "{long} must be in {}",
-                if takes_value {
-                    "VALUE_FLAGS"
-                } else {
-                    "SWITCH_FLAGS"
-                }
-            );
-        }
+        assert_flags_listed(
+            K8sFlags::augment_args(clap::Command::new("x")),
+            &VALUE_FLAGS,
+            &SWITCH_FLAGS,
+        );
         Combined::command().debug_assert();
     }
 

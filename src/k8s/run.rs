@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use clap::{Args, CommandFactory as _, FromArgMatches as _, Parser};
+use clap::{Args, CommandFactory as _, Parser};
 
 use super::job::RunJob;
 use crate::error::bad_input_msg;
@@ -111,32 +111,16 @@ fn command() -> clap::Command {
 
 /// Runs `ringside k8s run ARGS`.
 pub fn run(argv: &[String]) -> anyhow::Result<ExitCode> {
-    let matches = match command().try_get_matches_from(
-        std::iter::once("ringside k8s run".to_string()).chain(argv.iter().cloned()),
-    ) {
-        Ok(m) => m,
-        Err(e) if !e.use_stderr() => {
-            print!("{e}");
-            return Ok(ExitCode::SUCCESS);
-        }
-        Err(e) => return Err(bad_input_msg(e.render().to_string().trim_end().to_string())),
+    let Some(combined) = super::parse::<Combined>(command(), argv)? else {
+        return Ok(ExitCode::SUCCESS);
     };
-    let combined = Combined::from_arg_matches(&matches)
-        .map_err(|e| bad_input_msg(e.to_string().trim_end().to_string()))?;
     let job = run_job(&combined, argv)?;
-    super::write_manifest(&job.name, &job.yaml()?, combined.run.out.as_deref())?;
+    let written = super::write_manifest(&job.name, &job.yaml()?, combined.run.out.as_deref())?;
     eprintln!(
         "(Kubernetes {} or later) apply it, then collect and merge the shards' runs:\n\
          kubectl apply -f {}\n{}",
         super::job::KUBERNETES_VERSION,
-        combined
-            .run
-            .out
-            .as_ref()
-            .map_or("<the manifest>".to_string(), |d| d
-                .join(format!("{}.yaml", job.name))
-                .display()
-                .to_string()),
+        written.map_or("<the manifest>".to_string(), |p| p.display().to_string()),
         job.collect_commands()
     );
     Ok(ExitCode::SUCCESS)
@@ -277,25 +261,17 @@ mod tests {
 
     fn job(text: &str) -> anyhow::Result<RunJob> {
         let a = argv(text);
-        let m = command()
-            .try_get_matches_from(std::iter::once("k".to_string()).chain(a.iter().cloned()))
-            .map_err(|e| bad_input_msg(e.to_string()))?;
-        let c = Combined::from_arg_matches(&m).unwrap();
+        let c = super::super::parse::<Combined>(command(), &a)?.unwrap();
         run_job(&c, &a)
     }
 
     #[test]
     fn the_scanner_knows_every_k8s_flag() {
-        let cmd = K8sRunFlags::augment_args(clap::Command::new("x"));
-        for arg in cmd.get_arguments() {
-            let long = format!("--{}", arg.get_long().unwrap());
-            let listed = if arg.get_action().takes_values() {
-                VALUE_FLAGS.contains(&long.as_str())
-            } else {
-                SWITCH_FLAGS.contains(&long.as_str())
-            };
-            assert!(listed, "{long} must be listed");
-        }
+        super::super::assert_flags_listed(
+            K8sRunFlags::augment_args(clap::Command::new("x")),
+            &VALUE_FLAGS,
+            &SWITCH_FLAGS,
+        );
         command().debug_assert();
     }
 

@@ -241,10 +241,25 @@ pub fn cores() -> usize {
 /// always 0..n): the server on the first, the generator on the others (on
 /// the same one when there is only one; the points then say shared cores).
 pub fn default_cpus(allowed: &[usize]) -> (Vec<usize>, Vec<usize>) {
-    let first = allowed.first().copied().unwrap_or(0);
-    let rest: Vec<usize> = allowed.iter().copied().filter(|&c| c != first).collect();
-    let generator = if rest.is_empty() { vec![first] } else { rest };
-    (vec![first], generator)
+    let server = vec![allowed.first().copied().unwrap_or(0)];
+    let generator = other_cpus(allowed, &server);
+    (server, generator)
+}
+
+/// The generator's default cores beside `server`: the allowed cores the
+/// server does not have; with a single allowed core, that one (shared).
+/// Empty when the server was given every core of several: the run refuses.
+pub fn other_cpus(allowed: &[usize], server: &[usize]) -> Vec<usize> {
+    let rest: Vec<usize> = allowed
+        .iter()
+        .copied()
+        .filter(|c| !server.contains(c))
+        .collect();
+    if rest.is_empty() && allowed.len() < 2 {
+        server.to_vec()
+    } else {
+        rest
+    }
 }
 
 impl SuiteConfig {
@@ -376,27 +391,15 @@ impl SuiteConfig {
         }
 
         let allowed = crate::load::sys::allowed_cpus();
-        let (default_server, default_generator) = default_cpus(&allowed);
         let server_cpus = if args.tuning.server_cpus.is_empty() {
-            default_server
+            default_cpus(&allowed).0
         } else {
             args.tuning.server_cpus.clone()
         };
-        let generator_cpus = if !args.tuning.generator_cpus.is_empty() {
-            args.tuning.generator_cpus.clone()
-        } else if args.tuning.server_cpus.is_empty() {
-            default_generator
+        let generator_cpus = if args.tuning.generator_cpus.is_empty() {
+            other_cpus(&allowed, &server_cpus)
         } else {
-            let rest: Vec<usize> = allowed
-                .iter()
-                .copied()
-                .filter(|c| !server_cpus.contains(c))
-                .collect();
-            if rest.is_empty() && allowed.len() < 2 {
-                server_cpus.clone()
-            } else {
-                rest
-            }
+            args.tuning.generator_cpus.clone()
         };
         for (flag, cpus) in [
             ("server-cpus", &server_cpus),
@@ -645,7 +648,7 @@ pub fn ensure_writable(dir: &Path) -> anyhow::Result<()> {
 
 #[cfg(test)]
 mod tests {
-    use super::default_cpus;
+    use super::{default_cpus, other_cpus};
 
     #[test]
     fn default_pinning_follows_the_affinity_mask() {
@@ -653,5 +656,12 @@ mod tests {
         assert_eq!(default_cpus(&[4, 5]), (vec![4], vec![5]));
         assert_eq!(default_cpus(&[0, 1, 2, 3]), (vec![0], vec![1, 2, 3]));
         assert_eq!(default_cpus(&[7]), (vec![7], vec![7]));
+        // The generator beside a server given by hand.
+        assert_eq!(other_cpus(&[0, 1, 2, 3], &[1, 2]), vec![0, 3]);
+        assert_eq!(other_cpus(&[3], &[3]), vec![3]);
+        assert!(
+            other_cpus(&[0, 1], &[0, 1]).is_empty(),
+            "refused: no core left"
+        );
     }
 }

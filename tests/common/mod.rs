@@ -608,3 +608,11 @@ impl Builder {
         self.r
     }
 }
+
+/// The ledger's verdict on claim `id` for the results `r`.
+pub fn claim(r: &Results, id: &str) -> ringside::verdict::claims::ClaimVerdict {
+    ringside::verdict::claims::ledger(&ringside::verdict::figures::Figures::from_results(r))
+        .into_iter()
+        .find(|c| c.id == id)
+        .unwrap()
+}
