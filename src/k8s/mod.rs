@@ -249,10 +249,19 @@ fn parse<T: clap::FromArgMatches>(
     {
         Ok(m) => m,
         Err(e) if !e.use_stderr() => {
-            print!("{e}");
+            // `--help | head`: a closed stdout is an io error, not a panic.
+            use std::io::Write as _;
+            write!(std::io::stdout().lock(), "{e}").context("writing the help")?;
             return Ok(None);
         }
-        Err(e) => return Err(bad_input_msg(e.render().to_string().trim_end().to_string())),
+        Err(e) => {
+            // clap's text starts with its own `error: `; ours adds one.
+            let text = e.render().to_string();
+            let text = text.trim_end();
+            return Err(bad_input_msg(
+                text.strip_prefix("error: ").unwrap_or(text).to_string(),
+            ));
+        }
     };
     T::from_arg_matches(&matches)
         .map(Some)
