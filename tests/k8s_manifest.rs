@@ -177,3 +177,31 @@ fn rendered_manifests_validate_against_the_kubernetes_schemas() {
         "{text}"
     );
 }
+
+#[test]
+fn help_into_a_closed_pipe_and_bad_flags_exit_cleanly() {
+    for kind in ["load", "run"] {
+        let mut child = Command::new(cargo_bin("ringside"))
+            .args(["k8s", kind, "--help"])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take()); // `| head` that has already quit
+        let out = child.wait_with_output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!err.contains("panicked"), "{kind}: {err}");
+        assert_eq!(out.status.code(), Some(0), "{kind}: {err}");
+
+        let out = Command::new(cargo_bin("ringside"))
+            .args(["k8s", kind, "--image", "r:1", "--bogus"])
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{kind}: {err}");
+        assert!(
+            err.starts_with("error: unexpected argument '--bogus'"),
+            "{kind}: {err}"
+        );
+    }
+}
