@@ -312,6 +312,13 @@ fn ws_chat_and_idle_end_to_end() {
             .unwrap_or_else(|| panic!("{kind:?} idle: {:?}", rec.idle));
         assert!(idle.connections_open > 100, "{idle:?}");
         assert!(idle.rss_after_bytes > 0);
+        // Two halves: the cost is what the second one added.
+        assert!(
+            idle.connections_open_mid
+                .is_some_and(|n| n > 50 && n < idle.connections_open),
+            "{idle:?}"
+        );
+        assert!(idle.rss_mid_bytes.is_some_and(|m| m > 0), "{idle:?}");
     }
     assert_eq!(r.settings.extra["ws_clients"], 200);
     assert!(tagged_processes(&tag).is_empty());

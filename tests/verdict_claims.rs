@@ -376,6 +376,24 @@ fn k9_memory() {
     check(&duel(Cpu, 1.0, 1.0).finish(), "K9", NotEnoughEvidence);
 }
 
+/// K9's zones: a measure whose interval reaches across 1.1× or 1.3× leaves
+/// the verdict open, unless the other measures already settle "depends".
+#[test]
+fn k9_an_interval_across_a_threshold_is_not_a_verdict() {
+    // Fresh 2.5× (more); at the rate 1.3× (across 1.3×): supported or depends.
+    let c = check(&memory((40, 60), (100, 78)), "K9", NotEnoughEvidence);
+    assert!(
+        c.because.contains("at the same offered rate"),
+        "{}",
+        c.because
+    );
+    // Fresh 1.1× (across 1.1×) and at the rate 1.0× (at most): refuted or depends.
+    check(&memory((40, 60), (44, 60)), "K9", NotEnoughEvidence);
+    // Fresh 1.2× lies wholly between: depends whatever the other measure.
+    let c = check(&memory((40, 60), (48, 66)), "K9", Depends);
+    assert!(c.because.contains("between 1.1× and 1.3×"), "{}", c.because);
+}
+
 #[test]
 fn invalid_points_are_not_evidence() {
     // Python's only json trials crashed: nothing to compare.

@@ -224,7 +224,16 @@ pub struct IdleRecord {
     pub connections_open: usize,
     pub rss_before_bytes: u64,
     pub rss_after_bytes: u64,
-    /// (after − before) / open connections.
+    /// Memory after the first half of the connections (absent in files
+    /// written before the two-stage measurement).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rss_mid_bytes: Option<u64>,
+    /// Connections open after the first half.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connections_open_mid: Option<usize>,
+    /// (after − mid) / connections the second half added; (after − before) /
+    /// open connections when the second half added fewer than a quarter of
+    /// those asked for (or in files without a mid sample).
     pub bytes_per_connection: f64,
 }
 

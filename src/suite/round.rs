@@ -446,6 +446,27 @@ impl Runner<'_> {
         want_idle: bool,
     ) -> anyhow::Result<()> {
         let trial = round.number;
+        if want_idle {
+            // Idle connections first, on a server no load has touched: a heap
+            // grown under load takes them in without a page more. Their memory
+            // then stays behind, so the loads get a fresh server.
+            // The same holds between the kinds of one launch.
+            for live in lives.iter_mut() {
+                let mut used = false;
+                for kind in idle_kinds(launch, live.ws) {
+                    if self.idle_done(&live.name, kind, trial) {
+                        continue;
+                    }
+                    if used {
+                        self.relaunch(live, launch).await;
+                    }
+                    used |= self.idle(live, kind, trial).await?;
+                }
+                if used && !live.todo.is_empty() {
+                    self.relaunch(live, launch).await;
+                }
+            }
+        }
         let mut scenarios: Vec<Scenario> = lives.iter().flat_map(|l| l.todo.clone()).collect();
         scenarios.sort();
         scenarios.dedup();
@@ -492,13 +513,6 @@ impl Runner<'_> {
             if self.wants_capacity(sc, launch) {
                 for &i in &part {
                     self.capacity(&mut lives[i], sc, trial).await?;
-                }
-            }
-        }
-        if want_idle {
-            for live in lives.iter_mut() {
-                for kind in idle_kinds(launch, live.ws) {
-                    self.idle(live, kind, trial).await?;
                 }
             }
         }
@@ -677,15 +691,16 @@ impl Runner<'_> {
         self.after_load(live, sc, Launch::Main).await
     }
 
-    /// Idle connections on one server (HTTP on the main server, WebSocket on ws-chat's).
+    /// Idle connections on one server (HTTP on the main server, WebSocket on
+    /// ws-chat's); true when it measured them.
     async fn idle(
         &mut self,
         live: &mut Live,
         kind: crate::results::IdleKind,
         trial: u32,
-    ) -> anyhow::Result<()> {
+    ) -> anyhow::Result<bool> {
         if self.idle_done(&live.name, kind, trial) || !live.server.target().is_alive() {
-            return Ok(());
+            return Ok(false);
         }
         self.measuring(
             &live.name,
@@ -703,11 +718,12 @@ impl Runner<'_> {
                 super::idle::measure_idle_ws(live.server.target(), n, trial).await
             }
         };
+        let measured = rec.is_some();
         if let Some(rec) = rec {
             self.record(&live.name).idle.push(rec);
             self.updated()?;
         }
-        Ok(())
+        Ok(measured)
     }
 
     /// After a load: a launched server that exited is recorded and relaunched (cold).
@@ -718,14 +734,25 @@ impl Runner<'_> {
         launch: Launch,
     ) -> anyhow::Result<()> {
         let recorded = self.phase_scenario(sc, launch);
-        let (Server::Launched(running), Some(stack)) = (&mut live.server, live.stack.clone())
-        else {
+        let (Server::Launched(running), Some(_)) = (&mut live.server, &live.stack) else {
             return Ok(());
         };
         if running.is_alive() {
             return Ok(());
         }
         self.crashed(&live.name, recorded, running)?;
+        self.relaunch(live, launch).await;
+        Ok(())
+    }
+
+    /// Replaces a launched server by a fresh launch of the same kind (cold:
+    /// its next scenario gets the long warm-up). A server that does not come
+    /// up again is left as it was, for the liveness checks to report.
+    async fn relaunch(&mut self, live: &mut Live, launch: Launch) {
+        let (Server::Launched(running), Some(stack)) = (&mut live.server, live.stack.clone())
+        else {
+            return;
+        };
         let workers = self.launch_workers(Some(&stack), launch);
         let own = match launch {
             Launch::Own(sc) => Some(sc),
@@ -738,7 +765,6 @@ impl Runner<'_> {
             let _ = old.stop().await;
             live.first = true;
         }
-        Ok(())
     }
 
     /// Median server CPU per request (ws: per delivery) of this trial's points of `sc`.

@@ -575,6 +575,8 @@ impl Builder {
                 connections_open: open,
                 rss_before_bytes: 40 * MB,
                 rss_after_bytes: 40 * MB + (b * open as f64) as u64,
+                rss_mid_bytes: None,
+                connections_open_mid: None,
                 bytes_per_connection: b,
             });
         }

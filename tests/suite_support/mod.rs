@@ -146,6 +146,8 @@ fn stack(name: &str, language: &str, status: StackStatus) -> StackRecord {
             connections_open: 2000,
             rss_before_bytes: 30 << 20,
             rss_after_bytes: 34 << 20,
+            rss_mid_bytes: None,
+            connections_open_mid: None,
             bytes_per_connection: (4u64 << 20) as f64 / 2000.0,
         }],
         failures: Vec::new(),

@@ -9,7 +9,8 @@ use crate::verdict::figures::{Family, Figures, Lang};
 use crate::verdict::format::{fmt_bytes, fmt_est, fmt_int, fmt_ratio_ci};
 
 use super::{
-    ClaimVerdict, Side, Verdict, duel, not_enough, rules::*, side, throughput, too_thin, verdict,
+    ClaimVerdict, Side, Verdict, duel, not_enough, rules::*, side, throughput, too_thin, too_wide,
+    verdict,
 };
 
 fn floor(fig: &Figures, f: Family) -> f64 {
@@ -582,34 +583,62 @@ pub(super) fn k9(fig: &Figures) -> ClaimVerdict {
     if measures.iter().any(|(_, r)| !r.judged) {
         return too_thin(8, "json,idle", evidence);
     }
-    let (v, because) = if measures.iter().all(|(_, r)| r.low >= K9_MORE) {
+    // Each measure's interval must lie wholly in one zone: "more" (at least
+    // K9_MORE), "not more" (at most K9_NO_MORE) or between them. Depends is
+    // settled by two measures in different zones, or one wholly between;
+    // otherwise an interval across a threshold leaves the verdict open.
+    let names = |pick: &dyn Fn(&Ratio) -> bool| -> Vec<&str> {
+        measures
+            .iter()
+            .filter(|(_, r)| pick(r))
+            .map(|(w, _)| w.as_str())
+            .collect()
+    };
+    let more = names(&|r| r.low >= K9_MORE);
+    let not_more = names(&|r| r.high <= K9_NO_MORE);
+    let between = names(&|r| r.low > K9_NO_MORE && r.high < K9_MORE);
+    let wide = names(&|r| {
+        !(r.low >= K9_MORE || r.high <= K9_NO_MORE || (r.low > K9_NO_MORE && r.high < K9_MORE))
+    });
+    let (v, because) = if !between.is_empty() || (!more.is_empty() && !not_more.is_empty()) {
+        let mut parts = Vec::new();
+        if !more.is_empty() {
+            parts.push(format!("at least {K9_MORE}× {}", more.join("; ")));
+        }
+        if !not_more.is_empty() {
+            parts.push(format!("at most {K9_NO_MORE}× {}", not_more.join("; ")));
+        }
+        if !between.is_empty() {
+            parts.push(format!(
+                "between {K9_NO_MORE}× and {K9_MORE}× {}",
+                between.join("; ")
+            ));
+        }
+        (
+            Verdict::Depends,
+            format!(
+                "it depends on the measure: Python needs {}",
+                parts.join(", ")
+            ),
+        )
+    } else if !wide.is_empty() {
+        let mut v = too_wide(8, K9_MORE, K9_NO_MORE, "json,idle", evidence);
+        v.because = format!(
+            "the interval of {} reaches across {K9_NO_MORE}× or {K9_MORE}×: it holds two verdicts' values and cannot tell them apart; more trials narrow it",
+            wide.join("; ")
+        );
+        return v;
+    } else if not_more.is_empty() {
         (
             Verdict::Supported,
             format!(
                 "the leanest Python stack needs at least {K9_MORE}× the memory on every measure"
             ),
         )
-    } else if measures.iter().all(|(_, r)| r.high <= K9_NO_MORE) {
+    } else {
         (
             Verdict::Refuted,
             format!("the leanest Python stack needs at most {K9_NO_MORE}× on every measure"),
-        )
-    } else {
-        let more: Vec<&str> = measures
-            .iter()
-            .filter(|(_, r)| r.low >= K9_MORE)
-            .map(|(w, _)| w.as_str())
-            .collect();
-        (
-            Verdict::Depends,
-            if more.is_empty() {
-                "Python needs more on no measure by 1.3× (whole interval), and not at most 1.1× on every one".to_string()
-            } else {
-                format!(
-                    "Python needs at least 1.3× more {}, not on every measure",
-                    more.join("; ")
-                )
-            },
         )
     };
     verdict(8, v, because, evidence)

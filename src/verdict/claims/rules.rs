@@ -89,6 +89,6 @@ pub const CLAIMS: [Claim; 9] = [
         id: "K9",
         claim: "Python needs more memory",
         checked_by: "fresh process, at the same offered rate, idle connections",
-        rule: "Leanest Python ÷ leanest Node.js on each measure of the same kind: memory of a fresh process, memory at the same offered json rate, memory per idle HTTP connection, memory per idle WebSocket. Supported if Python needs at least 1.3× on every measure (whole interval); refuted if Python needs at most 1.1× on every measure (whole interval); otherwise depends.",
+        rule: "Leanest Python ÷ leanest Node.js on each measure of the same kind: memory of a fresh process, memory at the same offered json rate, memory per idle HTTP connection, memory per idle WebSocket. Each measure's interval must lie wholly in one zone: at least 1.3×, at most 1.1×, or between. Supported if Python needs at least 1.3× on every measure; refuted if at most 1.1× on every measure; depends if two measures lie in different zones or one lies wholly between; not enough evidence when an interval reaching across 1.1× or 1.3× leaves the verdict open. Idle connections are measured on a server no load has touched, as the memory the second half of the connections added.",
     },
 ];
