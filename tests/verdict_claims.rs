@@ -133,6 +133,37 @@ fn k2_many_connections() {
     assert!(c.to_run.unwrap().contains("io,idle"));
 }
 
+/// A stack that held half the idle connections asked for (gunicorn takes
+/// 1000 a worker) is not the leanest per connection of "many" while another
+/// stack of its language held them all; alone, it is named with what it held.
+#[test]
+fn the_leanest_idle_stack_is_one_that_held_the_connections() {
+    let mut b = two_stacks();
+    b.stack("py-gthread", "python", "flask");
+    b.io("node", 512, 1, 10_000.0, 500.0, 100.0, 80 * MB, 0);
+    b.io("py", 512, 1, 5_000.0, 300.0, 200.0, 80 * MB, 0);
+    b.idle("node", IdleKind::Http, 9_000.0, 10_000);
+    b.idle("py", IdleKind::Http, 11_000.0, 10_000);
+    b.idle("py-gthread", IdleKind::Http, 3_000.0, 1_000);
+    let c = claim(&b.finish(), "K2");
+    let line = c
+        .evidence
+        .iter()
+        .find(|e| e.starts_with("idle http"))
+        .unwrap();
+    assert!(line.contains(": py "), "{line}");
+    assert!(!line.contains("py-gthread"), "{line}");
+
+    let mut b = two_stacks();
+    b.io("node", 512, 1, 10_000.0, 500.0, 100.0, 80 * MB, 0);
+    b.io("py", 512, 1, 5_000.0, 300.0, 200.0, 80 * MB, 0);
+    b.idle("node", IdleKind::Http, 9_000.0, 10_000);
+    b.idle("py", IdleKind::Http, 3_000.0, 1_000);
+    let c = claim(&b.finish(), "K9");
+    let line = c.evidence.iter().find(|e| e.contains("idle http")).unwrap();
+    assert!(line.contains("py (held 1000 of 10000)"), "{line}");
+}
+
 fn py_io(in_flight: f64, workers: u32) -> Results {
     let mut b = two_stacks();
     b.io(

@@ -17,17 +17,44 @@ fn floor(fig: &Figures, f: Family) -> f64 {
     fig.noise.floor(f)
 }
 
-/// The leanest stack of `lang` per idle connection of `kind`.
+/// Share of the connections asked for a stack must have held for its idle
+/// figure to stand for "many idle connections".
+const IDLE_HELD: f64 = 0.95;
+
+/// The leanest stack of `lang` per idle connection of `kind`, among those
+/// that held (nearly) every connection asked for; when none did, the leanest
+/// of all, its name saying how many it held (gunicorn takes 1000 a worker).
 fn leanest_idle(fig: &Figures, lang: Lang, kind: IdleKind) -> Option<(String, Estimate)> {
-    fig.idle
+    let of_kind: Vec<_> = fig
+        .idle
         .iter()
         .filter(|i| i.lang == lang && i.kind == kind)
+        .collect();
+    let held = |i: &&crate::verdict::figures::IdleFigures| {
+        i.connections_open as f64 >= IDLE_HELD * i.connections_requested as f64
+    };
+    let pool: Vec<_> = if of_kind.iter().any(held) {
+        of_kind.into_iter().filter(held).collect()
+    } else {
+        of_kind
+    };
+    pool.into_iter()
         .min_by(|a, b| {
             a.bytes_per_connection
                 .median
                 .total_cmp(&b.bytes_per_connection.median)
         })
-        .map(|i| (i.stack.clone(), i.bytes_per_connection))
+        .map(|i| {
+            let name = if held(&i) {
+                i.stack.clone()
+            } else {
+                format!(
+                    "{} (held {} of {})",
+                    i.stack, i.connections_open, i.connections_requested
+                )
+            };
+            (name, i.bytes_per_connection)
+        })
 }
 
 fn fmt_mem(e: &Estimate) -> String {
