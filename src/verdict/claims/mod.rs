@@ -229,11 +229,30 @@ pub(crate) fn too_wide(
     scenarios: &str,
     evidence: Vec<String>,
 ) -> ClaimVerdict {
+    too_wide_named(
+        k,
+        "the deciding interval",
+        much,
+        hardly,
+        scenarios,
+        evidence,
+    )
+}
+
+/// [`too_wide`], naming what reaches across (`what`: "the interval of …").
+pub(crate) fn too_wide_named(
+    k: usize,
+    what: &str,
+    much: f64,
+    hardly: f64,
+    scenarios: &str,
+    evidence: Vec<String>,
+) -> ClaimVerdict {
     let mut v = verdict(
         k,
         Verdict::NotEnoughEvidence,
         format!(
-            "the deciding interval reaches across {}× or {much}×: it holds two verdicts' values and cannot tell them apart; more trials narrow it",
+            "{what} reaches across {}× or {much}×: it holds two verdicts' values and cannot tell them apart; more trials narrow it",
             fmt_threshold(hardly)
         ),
         evidence,

@@ -10,7 +10,7 @@ use crate::verdict::format::{fmt_bytes, fmt_est, fmt_int, fmt_ratio_ci};
 
 use super::{
     ClaimVerdict, Side, Verdict, duel, not_enough, rules::*, side, throughput, too_thin, too_wide,
-    verdict,
+    too_wide_named, verdict,
 };
 
 fn floor(fig: &Figures, f: Family) -> f64 {
@@ -147,7 +147,7 @@ pub(super) fn k2(fig: &Figures) -> ClaimVerdict {
         return too_thin(1, "io,idle", evidence);
     }
     if io_side == Side::Wide {
-        return super::too_wide(1, K2_MUCH, K2_HARDLY, "io,idle", evidence);
+        return too_wide(1, K2_MUCH, K2_HARDLY, "io,idle", evidence);
     }
     let mf = floor(fig, Family::Memory);
     let (v, because) = if io_side == Side::Above
@@ -513,7 +513,7 @@ pub(super) fn k7(fig: &Figures) -> ClaimVerdict {
                 ),
             ),
             Some((_, Side::Wide)) => {
-                return super::too_wide(6, K7_BETTER, K7_HARDLY, "ws-chat", evidence);
+                return too_wide(6, K7_BETTER, K7_HARDLY, "ws-chat", evidence);
             }
             _ => {
                 return not_enough(
@@ -614,19 +614,17 @@ pub(super) fn k9(fig: &Figures) -> ClaimVerdict {
     // K9_MORE), "not more" (at most K9_NO_MORE) or between them. Depends is
     // settled by two measures in different zones, or one wholly between;
     // otherwise an interval across a threshold leaves the verdict open.
-    let names = |pick: &dyn Fn(&Ratio) -> bool| -> Vec<&str> {
+    let names = |zone: Side| -> Vec<&str> {
         measures
             .iter()
-            .filter(|(_, r)| pick(r))
+            .filter(|(_, r)| side(r, K9_MORE, K9_NO_MORE, 0.0) == zone)
             .map(|(w, _)| w.as_str())
             .collect()
     };
-    let more = names(&|r| r.low >= K9_MORE);
-    let not_more = names(&|r| r.high <= K9_NO_MORE);
-    let between = names(&|r| r.low > K9_NO_MORE && r.high < K9_MORE);
-    let wide = names(&|r| {
-        !(r.low >= K9_MORE || r.high <= K9_NO_MORE || (r.low > K9_NO_MORE && r.high < K9_MORE))
-    });
+    let more = names(Side::Above);
+    let not_more = names(Side::Below);
+    let between = names(Side::Between);
+    let wide = names(Side::Wide);
     let (v, because) = if !between.is_empty() || (!more.is_empty() && !not_more.is_empty()) {
         let mut parts = Vec::new();
         if !more.is_empty() {
@@ -649,12 +647,8 @@ pub(super) fn k9(fig: &Figures) -> ClaimVerdict {
             ),
         )
     } else if !wide.is_empty() {
-        let mut v = too_wide(8, K9_MORE, K9_NO_MORE, "json,idle", evidence);
-        v.because = format!(
-            "the interval of {} reaches across {K9_NO_MORE}× or {K9_MORE}×: it holds two verdicts' values and cannot tell them apart; more trials narrow it",
-            wide.join("; ")
-        );
-        return v;
+        let what = format!("the interval of {}", wide.join("; "));
+        return too_wide_named(8, &what, K9_MORE, K9_NO_MORE, "json,idle", evidence);
     } else if not_more.is_empty() {
         (
             Verdict::Supported,
