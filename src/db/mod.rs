@@ -5,6 +5,7 @@
 //! environment of [`Database::env`]; [`Database::world_number`] reads a row
 //! behind the stacks' backs to check that `/updates` persisted.
 
+mod pg_auth;
 mod postgres;
 mod sqlite;
 
@@ -13,7 +14,8 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use serde::{Deserialize, Serialize};
 
-pub use postgres::{DATABASE as PG_DATABASE, PASSWORD as PG_PASSWORD, USER as PG_USER};
+pub use pg_auth::{STACK_ROLE as PG_STACK_ROLE, SUPERUSER as PG_SUPERUSER};
+pub use postgres::DATABASE as PG_DATABASE;
 pub use postgres::{MAX_CONNECTIONS as PG_MAX_CONNECTIONS, find_bin_dir as find_postgres};
 
 /// Tables and fortunes of the workload contract (`spec/schema.sql`), valid
@@ -49,7 +51,7 @@ pub struct Database {
 #[derive(Debug)]
 enum Inner {
     Sqlite { path: PathBuf },
-    Postgres(postgres::PgInstance),
+    Postgres(Box<postgres::PgInstance>),
 }
 
 impl Database {
@@ -72,8 +74,8 @@ impl Database {
                 pair("RINGSIDE_DB", "postgres".into()),
                 pair("RINGSIDE_PG_HOST", "127.0.0.1".into()),
                 pair("RINGSIDE_PG_PORT", pg.port().to_string()),
-                pair("RINGSIDE_PG_USER", postgres::USER.into()),
-                pair("RINGSIDE_PG_PASSWORD", postgres::PASSWORD.into()),
+                pair("RINGSIDE_PG_USER", pg.stack_user().into()),
+                pair("RINGSIDE_PG_PASSWORD", pg.stack_password().into()),
                 pair("RINGSIDE_PG_DATABASE", postgres::DATABASE.into()),
                 pair("RINGSIDE_PG_URL", pg.url()),
             ],
@@ -147,11 +149,11 @@ pub async fn provision(kind: DbKind, work_dir: &std::path::Path) -> anyhow::Resu
                 .context("seeding SQLite")??;
             Inner::Sqlite { path }
         }
-        DbKind::Postgres => Inner::Postgres(
+        DbKind::Postgres => Inner::Postgres(Box::new(
             postgres::provision(work_dir)
                 .await
                 .context("provisioning PostgreSQL")?,
-        ),
+        )),
     };
     Ok(Database { inner })
 }

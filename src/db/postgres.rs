@@ -6,8 +6,9 @@
 //! The instance is tuned as a throwaway benchmark database: `fsync`,
 //! `synchronous_commit` and `full_page_writes` are off, so a crash of the
 //! machine may lose it, which costs nothing (it is seeded anew every run) and
-//! keeps the disk out of the `/updates` figures of every stack alike. Auth is
-//! `trust` on 127.0.0.1 and on a socket directory only ringside's user reads.
+//! keeps the disk out of the `/updates` figures of every stack alike. Every
+//! connection needs a password (`scram-sha-256`), and the stacks connect as
+//! a role that is not a superuser ([`super::pg_auth`], `spec/security.md`).
 //!
 //! `initdb` refuses to run as root, so when ringside runs as root every
 //! PostgreSQL program runs as the `postgres` user (`runuser -u postgres --`)
@@ -20,12 +21,11 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use rand::RngExt;
 
+use super::pg_auth::{self, STACK_ROLE, SUPERUSER, Secret};
 use super::{SCHEMA_SQL, WORLD_ROWS};
 use crate::proc::guard::{self, Guard};
 
-/// Role, password and database name the stacks connect with.
-pub const USER: &str = "ringside";
-pub const PASSWORD: &str = "ringside";
+/// Database the stacks connect to (owned by [`STACK_ROLE`]).
 pub const DATABASE: &str = "ringside";
 /// Connections the instance accepts: 7 stacks × their pools, with room to spare.
 pub const MAX_CONNECTIONS: u32 = 200;
@@ -51,6 +51,10 @@ pub struct PgInstance {
     ctl: PgCtl,
     port: u16,
     version: String,
+    /// Password of [`SUPERUSER`] (also in the instance's 0600 password file).
+    superuser_password: Secret,
+    /// Password of [`STACK_ROLE`], given to the stacks in their environment.
+    stack_password: Secret,
     guard: Option<Guard>,
     /// Stops the postmaster (not ringside's child) if ringside is killed outright.
     _watchdog: Option<Guard>,
@@ -68,6 +72,8 @@ struct PgCtl {
     data_dir: PathBuf,
     socket_dir: PathBuf,
     log_file: PathBuf,
+    /// The superuser's password for `initdb --pwfile` (removed with the data).
+    pwfile: PathBuf,
     /// Run every program as `postgres` (ringside runs as root).
     as_postgres: bool,
 }
@@ -144,32 +150,59 @@ impl PgInstance {
         &self.ctl.data_dir
     }
 
-    /// `postgres://user:password@127.0.0.1:port/database`.
+    /// The role the stacks connect as (not a superuser).
+    pub fn stack_user(&self) -> &'static str {
+        STACK_ROLE
+    }
+
+    /// The stacks' role's password, for their environment only.
+    pub fn stack_password(&self) -> &str {
+        self.stack_password.expose()
+    }
+
+    /// `postgres://user:password@127.0.0.1:port/database`, as the stacks' role
+    /// (the password is URL-safe).
     pub fn url(&self) -> String {
         format!(
-            "postgres://{USER}:{PASSWORD}@127.0.0.1:{}/{DATABASE}",
+            "postgres://{STACK_ROLE}:{}@127.0.0.1:{}/{DATABASE}",
+            self.stack_password.expose(),
             self.port
         )
     }
 
-    /// A connection configuration for database `dbname`.
-    fn config(&self, dbname: &str) -> tokio_postgres::Config {
+    /// A connection configuration for database `dbname`, as the superuser or the stacks' role.
+    fn config(&self, dbname: &str, superuser: bool) -> tokio_postgres::Config {
+        let (user, password) = if superuser {
+            (SUPERUSER, &self.superuser_password)
+        } else {
+            (STACK_ROLE, &self.stack_password)
+        };
         let mut cfg = tokio_postgres::Config::new();
         cfg.host("127.0.0.1")
             .port(self.port)
-            .user(USER)
-            .password(PASSWORD)
+            .user(user)
+            .password(password.expose())
             .dbname(dbname)
             .connect_timeout(Duration::from_secs(10));
         cfg
     }
 
-    async fn connect(&self, dbname: &str) -> anyhow::Result<tokio_postgres::Client> {
+    async fn connect(
+        &self,
+        dbname: &str,
+        superuser: bool,
+    ) -> anyhow::Result<tokio_postgres::Client> {
+        let who = if superuser { SUPERUSER } else { STACK_ROLE };
         let (client, connection) = self
-            .config(dbname)
+            .config(dbname, superuser)
             .connect(tokio_postgres::NoTls)
             .await
-            .with_context(|| format!("connecting to PostgreSQL on 127.0.0.1:{}", self.port))?;
+            .with_context(|| {
+                format!(
+                    "connecting to PostgreSQL on 127.0.0.1:{} as {who}",
+                    self.port
+                )
+            })?;
         tokio::spawn(async move {
             let _ = connection.await;
         });
@@ -178,7 +211,7 @@ impl PgInstance {
 
     /// Reads `randomnumber` of world row `id` on a fresh connection.
     pub async fn world_number(&self, id: i32) -> anyhow::Result<i32> {
-        let client = self.connect(DATABASE).await?;
+        let client = self.connect(DATABASE, false).await?;
         let row = client
             .query_one("SELECT randomnumber FROM world WHERE id = $1", &[&id])
             .await
@@ -194,6 +227,7 @@ impl PgInstance {
             let stopped = ctl.stop("fast");
             if stopped.is_ok() {
                 let _ = std::fs::remove_dir_all(&ctl.data_dir);
+                let _ = std::fs::remove_file(&ctl.pwfile);
             }
             stopped
         })
@@ -213,13 +247,23 @@ impl PgInstance {
     }
 
     async fn seed(&self) -> anyhow::Result<()> {
-        let admin = self.connect("postgres").await?;
-        admin
-            .batch_execute(&format!("CREATE DATABASE {DATABASE}"))
-            .await
-            .context("creating database")?;
+        let admin = self.connect("postgres", true).await?;
+        for sql in pg_auth::setup_statements(DATABASE, &self.stack_password) {
+            let what = sql.split(" PASSWORD").next().unwrap_or(&sql).to_string();
+            admin
+                .batch_execute(&sql)
+                .await
+                .with_context(|| format!("running `{what}`"))?;
+        }
         drop(admin);
-        let client = self.connect(DATABASE).await?;
+        let admin = self.connect(DATABASE, true).await?;
+        admin
+            .batch_execute(&pg_auth::schema_statements())
+            .await
+            .context("giving the public schema to the stacks' role")?;
+        drop(admin);
+        // The tables are the stacks' role's own: created and seeded by it.
+        let client = self.connect(DATABASE, false).await?;
         client
             .batch_execute(SCHEMA_SQL)
             .await
@@ -247,7 +291,7 @@ impl PgInstance {
 /// Starts and seeds an instance under `work_dir/postgres/`.
 pub async fn provision(work_dir: &Path) -> anyhow::Result<PgInstance> {
     let bin_dir = find_bin_dir()?;
-    let (ctl, tmp, version) = {
+    let (ctl, tmp, version, superuser_password) = {
         let work_dir = work_dir.to_path_buf();
         tokio::task::spawn_blocking(move || prepare(&bin_dir, &work_dir))
             .await
@@ -259,6 +303,7 @@ pub async fn provision(work_dir: &Path) -> anyhow::Result<PgInstance> {
     let cleanup_ctl = ctl.clone();
     let guard = guard::register(format!("postgres {}", ctl.data_dir.display()), move || {
         cleanup_ctl.stop_hard();
+        let _ = std::fs::remove_file(&cleanup_ctl.pwfile);
         crate::proc::lock::remove_postgres(&cleanup_ctl.data_dir);
     });
     let port = {
@@ -274,6 +319,8 @@ pub async fn provision(work_dir: &Path) -> anyhow::Result<PgInstance> {
         ctl,
         port,
         version,
+        superuser_password,
+        stack_password: Secret::generate(),
         guard: Some(guard),
         _watchdog: watchdog,
         _tmp: tmp,
@@ -333,10 +380,11 @@ fn find_bin_dir_in(path: Option<&std::ffi::OsStr>, lib_root: &Path) -> anyhow::R
 
 /// Creates the instance directory (owned by `postgres` when root) and runs
 /// `initdb`. Blocking.
+#[allow(clippy::type_complexity)]
 fn prepare(
     bin_dir: &Path,
     work_dir: &Path,
-) -> anyhow::Result<(PgCtl, Vec<tempfile::TempDir>, String)> {
+) -> anyhow::Result<(PgCtl, Vec<tempfile::TempDir>, String, Secret)> {
     let as_postgres = nix::unistd::geteuid().is_root();
     let owner = if as_postgres {
         let user = nix::unistd::User::from_name("postgres")
@@ -372,13 +420,22 @@ fn prepare(
         bin_dir: bin_dir.to_path_buf(),
         data_dir: root.join("data"),
         log_file: root.join("postgres.log"),
+        pwfile: root.join(pg_auth::PWFILE),
         socket_dir,
         root,
         as_postgres,
     };
     if ctl.data_dir.exists() {
-        // A postmaster left by a ringside killed outright may still run in it.
-        crate::proc::reaper::stop_postmaster(&ctl.data_dir);
+        // A postmaster left by a ringside killed outright may still run in it;
+        // one ringside did not start is not stopped, nor its folder removed.
+        if let Err(why) = crate::proc::reaper::stop_postmaster(&ctl.data_dir) {
+            bail!(
+                "{} holds a running PostgreSQL that ringside will not stop: {why}; \
+                 stop it yourself (pg_ctl -D {} stop) or use another --out",
+                ctl.data_dir.display(),
+                ctl.data_dir.display()
+            );
+        }
         std::fs::remove_dir_all(&ctl.data_dir)
             .with_context(|| format!("removing old data directory {}", ctl.data_dir.display()))?;
     }
@@ -394,23 +451,32 @@ fn prepare(
     .trim()
     .to_string();
 
+    // The next ringside stops a server left here only on this mark's word
+    // and the run id in the server's environment, never on a lock's alone.
+    crate::proc::reaper::mark_instance(&ctl.root)?;
+    let superuser_password = Secret::generate();
+    pg_auth::write_pwfile(&ctl.pwfile, &superuser_password, owner)?;
     let mut initdb = ctl.command("initdb");
-    initdb.arg("-D").arg(&ctl.data_dir).args([
-        "-U",
-        USER,
-        "--auth=trust",
-        "-E",
-        "UTF8",
-        "--locale=C",
-        "--no-sync",
-    ]);
+    initdb
+        .arg("-D")
+        .arg(&ctl.data_dir)
+        .args([
+            "-U",
+            SUPERUSER,
+            "--auth=scram-sha-256",
+            "-E",
+            "UTF8",
+            "--locale=C",
+            "--no-sync",
+        ])
+        .arg(format!("--pwfile={}", ctl.pwfile.display()));
     run(initdb, "initdb")?;
 
     let conf = ctl.data_dir.join("postgresql.conf");
     let mut text = std::fs::read_to_string(&conf).context("reading postgresql.conf")?;
     text.push_str("\ninclude = 'ringside.conf'\n");
     std::fs::write(&conf, text).context("writing postgresql.conf")?;
-    Ok((ctl, tmp, version))
+    Ok((ctl, tmp, version, superuser_password))
 }
 
 /// `pg_ctl start -w` on a free port; retries with another port when the one

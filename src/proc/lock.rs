@@ -7,7 +7,13 @@
 //! next one ([`super::reaper`]), and a second ringside refuses a results
 //! folder a live one is writing ([`owner_of`]).
 //!
-//! The registry is `$RINGSIDE_RUN_DIR`, else `<temp dir>/ringside-runs-<uid>`.
+//! The registry is `$RINGSIDE_RUN_DIR`, else `$XDG_RUNTIME_DIR/ringside-runs`
+//! when the user has a private runtime folder, else
+//! `<temp dir>/ringside-runs-<uid>`. Since a lock decides what the reaper
+//! stops, no one else may write it: the folder is created 0700, and one
+//! owned by another user, writable by group or others, or a symbolic link is
+//! refused with a sentence saying why ([`registry`]); a lock file owned by
+//! another user is ignored and named ([`scan`]).
 
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, OnceLock};
@@ -50,12 +56,79 @@ impl RunLock {
 /// This process's lock while held.
 static CURRENT: Mutex<Option<RunLock>> = Mutex::new(None);
 
-/// The registry folder.
+/// The registry folder, chosen as the module says (not checked: see [`registry`]).
 pub fn registry_dir() -> PathBuf {
     if let Some(dir) = std::env::var_os("RINGSIDE_RUN_DIR").filter(|d| !d.is_empty()) {
         return PathBuf::from(dir);
     }
+    if let Some(runtime) = std::env::var_os("XDG_RUNTIME_DIR")
+        .filter(|d| !d.is_empty())
+        .map(PathBuf::from)
+        .filter(|d| d.is_absolute() && private_to_me(d).is_ok())
+    {
+        return runtime.join("ringside-runs");
+    }
     std::env::temp_dir().join(format!("ringside-runs-{}", nix::unistd::geteuid()))
+}
+
+/// Ok when `dir` is a real folder (not a link) owned by this user and not
+/// writable by group or others; else why not, in words.
+fn private_to_me(dir: &Path) -> Result<(), String> {
+    use std::os::unix::fs::MetadataExt;
+    let meta = std::fs::symlink_metadata(dir).map_err(|e| format!("cannot be read ({e})"))?;
+    let me = nix::unistd::geteuid().as_raw();
+    if meta.file_type().is_symlink() {
+        return Err("is a symbolic link (it could point anywhere)".into());
+    }
+    if !meta.is_dir() {
+        return Err("is not a folder".into());
+    }
+    if meta.uid() != me {
+        return Err(format!(
+            "belongs to uid {}, not to you (uid {me})",
+            meta.uid()
+        ));
+    }
+    if meta.mode() & 0o022 != 0 {
+        return Err(format!(
+            "is writable by group or others (mode {:o})",
+            meta.mode() & 0o7777
+        ));
+    }
+    Ok(())
+}
+
+/// The registry folder, created 0700 when missing and checked private to
+/// this user. An error says why it is not used and what to do.
+pub fn registry() -> anyhow::Result<PathBuf> {
+    let dir = registry_dir();
+    check_registry(&dir)?;
+    Ok(dir)
+}
+
+/// Creates `dir` (0700) if missing, then refuses it unless it is private.
+pub fn check_registry(dir: &Path) -> anyhow::Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    match std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+    {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+        Err(e) => {
+            return Err(e).with_context(|| format!("creating the run registry {}", dir.display()));
+        }
+    }
+    private_to_me(dir).map_err(|why| {
+        anyhow::anyhow!(
+            "the run registry {} {why}: whoever can write there could make ringside stop \
+             processes, so it is not used; remove it (`rm -r {}`) or set RINGSIDE_RUN_DIR \
+             to a folder of your own",
+            dir.display(),
+            dir.display()
+        )
+    })
 }
 
 /// This process's run id, `PID-STARTTIME`.
@@ -78,9 +151,7 @@ fn file_of(pid: i32) -> PathBuf {
 
 fn write(lock: &RunLock) -> anyhow::Result<()> {
     use std::io::Write as _;
-    let dir = registry_dir();
-    std::fs::create_dir_all(&dir)
-        .with_context(|| format!("creating the run registry {}", dir.display()))?;
+    let dir = registry()?;
     let mut tmp = tempfile::NamedTempFile::new_in(&dir)
         .with_context(|| format!("writing in the run registry {}", dir.display()))?;
     tmp.write_all(&serde_json::to_vec_pretty(lock)?)?;
@@ -140,20 +211,73 @@ pub fn remove_postgres(data_dir: &Path) {
     update(|l| l.postgres.retain(|d| d != data_dir));
 }
 
-/// Every lock in the registry, with its file.
-pub fn all() -> Vec<(PathBuf, RunLock)> {
-    let Ok(dir) = std::fs::read_dir(registry_dir()) else {
-        return Vec::new();
+/// What a registry folder holds.
+#[derive(Debug, Default)]
+pub struct Scan {
+    /// Locks this user wrote, with their files.
+    pub locks: Vec<(PathBuf, RunLock)>,
+    /// `file: why` of each file not trusted (another user's, not a regular file).
+    pub ignored: Vec<String>,
+}
+
+/// Largest lock file read (a lock is a few hundred bytes).
+const MAX_LOCK_BYTES: u64 = 64 * 1024;
+
+/// Every lock of registry folder `dir` this user owns; the rest named in `ignored`.
+pub fn scan(dir: &Path) -> Scan {
+    let mut out = Scan::default();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return out;
     };
-    dir.filter_map(|e| {
-        let path = e.ok()?.path();
+    for e in entries.flatten() {
+        let path = e.path();
         if path.extension().is_none_or(|x| x != "json") {
-            return None;
+            continue;
         }
-        let lock = serde_json::from_slice(&std::fs::read(&path).ok()?).ok()?;
-        Some((path, lock))
-    })
-    .collect()
+        match read_own_lock(&path) {
+            Ok(Some(lock)) => out.locks.push((path, lock)),
+            Ok(None) => {}
+            Err(why) => out.ignored.push(format!("{}: {why}", path.display())),
+        }
+    }
+    out
+}
+
+/// The lock in `path` when this user owns the file (opened without
+/// following a link, checked on the open file); `None` when it is not a lock.
+fn read_own_lock(path: &Path) -> Result<Option<RunLock>, String> {
+    use std::io::Read as _;
+    use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+        .open(path)
+        .map_err(|e| format!("not opened ({e})"))?;
+    let meta = file.metadata().map_err(|e| e.to_string())?;
+    let me = nix::unistd::geteuid().as_raw();
+    if !meta.is_file() {
+        return Err("not a regular file".into());
+    }
+    if meta.uid() != me {
+        return Err(format!(
+            "owned by uid {}, not by you (uid {me}), so ringside does not act on it",
+            meta.uid()
+        ));
+    }
+    let mut bytes = Vec::new();
+    file.take(MAX_LOCK_BYTES)
+        .read_to_end(&mut bytes)
+        .map_err(|e| e.to_string())?;
+    Ok(serde_json::from_slice(&bytes).ok())
+}
+
+/// Every lock in the registry this user owns, with its file (none when the
+/// registry is refused).
+pub fn all() -> Vec<(PathBuf, RunLock)> {
+    match registry() {
+        Ok(dir) => scan(&dir).locks,
+        Err(_) => Vec::new(),
+    }
 }
 
 /// The live ringside (other than this one) writing results folder `dir`.
