@@ -130,6 +130,9 @@ pub enum InputError {
     },
 }
 
+/// Longest `-d` and `--warmup`: an hour, as `ringside run --duration`.
+pub const MAX_DURATION: Duration = Duration::from_secs(3600);
+
 fn flag(flag: &'static str, value: impl ToString, reason: impl Into<String>) -> anyhow::Error {
     bad_input(InputError::Flag {
         flag,
@@ -305,6 +308,28 @@ impl HttpFlags {
             (None, Some(d)) => Stop::Duration(d),
             (None, None) => Stop::Duration(natural.unwrap_or(Duration::from_secs(10))),
         };
+        // The same bound as `ringside run` (a typo like `10y` is not a plan).
+        if let Stop::Duration(d) = stop
+            && d > MAX_DURATION
+        {
+            let which = if self.duration.is_some() {
+                "duration"
+            } else {
+                "rate"
+            };
+            return Err(flag(
+                which,
+                humantime::format_duration(d),
+                "the load must last at most 1h (a longer one is several runs)",
+            ));
+        }
+        if self.warmup > MAX_DURATION {
+            return Err(flag(
+                "warmup",
+                humantime::format_duration(self.warmup),
+                "must be at most 1h",
+            ));
+        }
 
         let cpus = match &self.cpus {
             Some(text) => {

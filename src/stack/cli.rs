@@ -94,6 +94,8 @@ struct StackRow<'a> {
     dir: &'a std::path::Path,
     runtime: &'a RuntimeStatus,
     installed: bool,
+    /// What is missing from an install whose stamp matches (`None`: whole or not installed).
+    damaged: Option<String>,
     scenarios: Vec<&'static str>,
     unsupported: &'a BTreeMap<String, String>,
     databases: &'a BTreeMap<String, String>,
@@ -102,6 +104,12 @@ struct StackRow<'a> {
 pub fn list(args: StacksArgs) -> anyhow::Result<ExitCode> {
     let stacks = super::deployments(&load_stacks(&args.manifests)?);
     let statuses = runtime_statuses(&stacks);
+    // Checked once a stack (a venv check runs its interpreter).
+    let states: BTreeMap<String, super::InstallState> = stacks
+        .iter()
+        .map(|s| (s.name.clone(), super::install_state(s)))
+        .collect();
+    let state_of = |s: &Stack| states[&s.name].clone();
     let rows: Vec<StackRow> = stacks
         .iter()
         .zip(&statuses)
@@ -121,7 +129,11 @@ pub fn list(args: StacksArgs) -> anyhow::Result<ExitCode> {
             description: &s.description,
             dir: &s.dir,
             runtime: rt,
-            installed: super::is_installed(s),
+            installed: state_of(s) == super::InstallState::Installed,
+            damaged: match state_of(s) {
+                super::InstallState::Damaged(why) => Some(why),
+                _ => None,
+            },
             scenarios: s.scenarios.iter().map(|sc| sc.name()).collect(),
             unsupported: &s.unsupported,
             databases: &s.databases,
@@ -166,7 +178,13 @@ pub fn list(args: StacksArgs) -> anyhow::Result<ExitCode> {
             r.framework.to_string(),
             runtime,
             if r.default_run { "yes" } else { "no" }.to_string(),
-            if r.installed { "yes" } else { "no" }.to_string(),
+            match (&r.damaged, r.installed) {
+                (Some(why), _) => {
+                    format!("damaged ({why}) — run `ringside setup --force {}`", r.name)
+                }
+                (None, true) => "yes".to_string(),
+                (None, false) => "no".to_string(),
+            },
             r.scenarios.join(" "),
         ]);
     }

@@ -6,6 +6,7 @@
 
 pub mod cli;
 mod footprint;
+pub mod health;
 mod launch;
 pub mod manifest;
 pub mod runtime;
@@ -18,7 +19,10 @@ pub use launch::{Running, check_port_free, free_port, health, launch, start_argv
 pub use manifest::ManifestError;
 pub use runtime::runtime_status;
 pub use sample::sample as sample_tree;
-pub use setup::{expected_install, is_installed, pending_installs, setup, setup_with};
+pub use setup::{
+    InstallState, expected_install, install_state, is_installed, pending_installs, setup,
+    setup_with,
+};
 pub use variants::{UnknownStack, default_run, deployments, find, select};
 
 use std::collections::BTreeMap;

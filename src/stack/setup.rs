@@ -28,7 +28,14 @@ pub fn setup_with(
     let hash = install_hash(stack);
     let stamp = stack.dir.join(STAMP);
     if !opts.force && stamp_matches(stack, &hash) {
-        return Ok(SetupOutcome::UpToDate);
+        match super::health::damage(stack) {
+            None => return Ok(SetupOutcome::UpToDate),
+            // The stamp is right but something was removed since: reinstall.
+            Some(why) if !opts.quiet => {
+                eprintln!("[{}] install damaged ({why}): installing again", stack.name)
+            }
+            Some(_) => {}
+        }
     }
     if stack.install.commands.is_empty() {
         return Ok(SetupOutcome::UpToDate);
@@ -74,9 +81,33 @@ pub fn setup_with(
     })
 }
 
-/// True when the stack needs no install or its stamp matches the lockfiles.
+/// True when the stack needs no install, or its stamp matches the
+/// lockfiles and nothing of the install is missing ([`super::health`]).
 pub fn is_installed(stack: &Stack) -> bool {
-    stack.install.commands.is_empty() || stamp_matches(stack, &install_hash(stack))
+    install_state(stack) == InstallState::Installed
+}
+
+/// Where a stack's install stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InstallState {
+    Installed,
+    NotInstalled,
+    /// The stamp matches but something is missing: why.
+    Damaged(String),
+}
+
+/// [`InstallState`] of `stack`.
+pub fn install_state(stack: &Stack) -> InstallState {
+    if stack.install.commands.is_empty() {
+        return InstallState::Installed;
+    }
+    if !stamp_matches(stack, &install_hash(stack)) {
+        return InstallState::NotInstalled;
+    }
+    match super::health::damage(stack) {
+        None => InstallState::Installed,
+        Some(why) => InstallState::Damaged(why),
+    }
 }
 
 fn stamp_matches(stack: &Stack, hash: &str) -> bool {

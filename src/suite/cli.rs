@@ -118,6 +118,26 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let argv: Vec<String> = std::env::args().collect();
     let existed = args.resume.is_some() || args.out.as_ref().is_some_and(|o| o.exists());
     let cfg = super::config::SuiteConfig::from_args(&args, argv)?;
+    if let Some(finished) = cfg.resume.as_ref().and_then(|r| r.finished_at) {
+        // Nothing to continue: the folder is left exactly as it was.
+        eprintln!(
+            "{} finished at {}: nothing to resume, nothing changed. To measure again, \
+             `ringside run --out NEW_FOLDER` (or `--out {} --force` to replace it)",
+            cfg.out.display(),
+            finished.format("%Y-%m-%d %H:%M:%S UTC"),
+            cfg.out.display()
+        );
+        if args.emit_results {
+            emit_results(&cfg.out.join("results.json"));
+        }
+        return Ok(ExitCode::from(crate::exit::OK));
+    }
+    if let Err(e) = super::limits::check(&cfg.settings) {
+        if !existed {
+            let _ = std::fs::remove_dir(&cfg.out);
+        }
+        return Err(e);
+    }
     crate::proc::lock::set_out_dir(&cfg.out);
     crate::proc::guard::set_interrupt_note(format!(
         "results so far are in {}; continue with `ringside run --resume {}`",
@@ -158,6 +178,9 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     println!("summary: {}", markdown.display());
     if args.emit_results {
         emit_results(&results_file);
+    }
+    for line in super::outcome::start_failures(&results) {
+        eprintln!("{line}");
     }
     if !super::outcome::something_valid(&results) {
         eprintln!("error: nothing valid was measured:");

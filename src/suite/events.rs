@@ -257,7 +257,11 @@ pub fn write_atomic(path: &std::path::Path, results: &Results) -> anyhow::Result
         return Ok(());
     }
     let dir = path.parent().unwrap_or(std::path::Path::new("."));
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)
+    // 0666 less the umask, like every other output (a plain temp file is 0600).
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".results.json.")
+        .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666))
+        .tempfile_in(dir)
         .with_context(|| format!("writing results in {}", dir.display()))?;
     let bytes = serde_json::to_vec_pretty(results)?;
     tmp.as_file_mut().write_all(&bytes)?;

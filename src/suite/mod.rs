@@ -15,6 +15,7 @@ pub mod cli;
 pub mod config;
 pub mod events;
 pub mod idle;
+pub mod limits;
 pub mod machine;
 pub mod measure;
 pub mod outcome;

@@ -32,6 +32,27 @@ pub fn something_valid(results: &Results) -> bool {
     })
 }
 
+/// One line per stack that failed to install or start, naming the fix
+/// (the run's last lines, so a stack missing beside measured ones is seen).
+pub fn start_failures(results: &Results) -> Vec<String> {
+    results
+        .stacks
+        .iter()
+        .filter_map(|s| match &s.status {
+            StackStatus::Failed { stage, reason, .. } if stage == "install" || stage == "start" => {
+                let first = reason.lines().next().unwrap_or(reason);
+                Some(format!(
+                    "stack {} failed to {stage} and was not measured: {first}\n  \
+                     fix: `ringside setup --force {}`, then `ringside stacks` to check it",
+                    s.name,
+                    s.base.as_deref().unwrap_or(&s.name)
+                ))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
 /// One line per stack saying why it gave nothing valid.
 pub fn reasons(results: &Results) -> Vec<String> {
     let mut out = Vec::new();

@@ -72,10 +72,28 @@ pub fn run(common: Common, flags: &WsFlags) -> anyhow::Result<ExitCode> {
     } else {
         write!(out, "{}", summary(&report))?;
     }
-    Ok(if report.connected == 0 {
-        ExitCode::FAILURE
-    } else {
-        ExitCode::SUCCESS
+    Ok(match nothing_delivered(&report) {
+        Some(why) => {
+            eprintln!("error: {why}");
+            ExitCode::FAILURE
+        }
+        None => ExitCode::SUCCESS,
+    })
+}
+
+/// Why the run delivered nothing a script could use (exit 1), or `None`.
+pub fn nothing_delivered(r: &WsReport) -> Option<String> {
+    if r.connected == 0 {
+        return Some(format!(
+            "no client connected ({} failed to connect)",
+            r.connect_failed
+        ));
+    }
+    (r.delivered == 0).then(|| {
+        format!(
+            "nothing was delivered: {} sent, {} of {} connected clients dropped",
+            r.sent, r.dropped, r.connected
+        )
     })
 }
 
