@@ -180,7 +180,7 @@ pub fn list(args: StacksArgs) -> anyhow::Result<ExitCode> {
             if r.default_run { "yes" } else { "no" }.to_string(),
             match (&r.damaged, r.installed) {
                 (Some(why), _) => {
-                    format!("damaged ({why}) — run `ringside setup --force {}`", r.name)
+                    format!("damaged ({why}) — run `ringside setup --force {}`", r.base)
                 }
                 (None, true) => "yes".to_string(),
                 (None, false) => "no".to_string(),

@@ -48,10 +48,11 @@ fn normalise(name: &str) -> String {
 
 fn venv_damage(dir: &Path, requirements: &Path) -> Option<String> {
     let venv = dir.join(".venv");
-    let python = venv.join("bin/python");
+    // Absolute: a relative program is looked up from the child's folder.
+    let python = std::path::absolute(venv.join("bin/python")).ok()?;
     let runs = Command::new(&python)
         .args(["-c", ""])
-        .current_dir(dir)
+        .current_dir("/")
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
