@@ -349,10 +349,15 @@ pub(super) fn k3(fig: &Figures) -> ClaimVerdict {
 
 pub(super) fn k4(fig: &Figures) -> ClaimVerdict {
     let info = |stack: &str| fig.stacks.iter().find(|i| i.name == stack);
-    let threads = |stack: &str| info(stack).and_then(|i| i.threads).unwrap_or(1);
+    // Threads a process, as recorded (older files: not recorded).
+    let threads = |stack: &str| info(stack).and_then(|i| i.threads);
     let mut evidence = Vec::new();
     for s in &fig.scaling {
-        let t = threads(&s.stack);
+        let t = match threads(&s.stack) {
+            Some(1) => "1 thread a process".to_string(),
+            Some(t) => format!("{t} threads a process"),
+            None => "threads not recorded".to_string(),
+        };
         let speed = match (&s.one, &s.many, &s.speedup) {
             (Some(a), Some(b), Some(r)) => format!(
                 "; throughput {} → {} req/s ({}{})",
@@ -374,10 +379,9 @@ pub(super) fn k4(fig: &Figures) -> ClaimVerdict {
             (l, _) => l.label().to_string(),
         };
         evidence.push(format!(
-            "{} ({lang} {}, {t} thread{} a process{}): 1 process {}, {} processes {}{speed}",
+            "{} ({lang} {}, {t}{}): 1 process {}, {} processes {}{speed}",
             s.stack,
             s.target,
-            if t == 1 { "" } else { "s" },
             if s.lang == Lang::Python {
                 ""
             } else {
@@ -426,7 +430,7 @@ pub(super) fn k4(fig: &Figures) -> ClaimVerdict {
     let one_multi = |s: &&S| s.cores_one.is_some_and(|e| e.low >= K4_SEVERAL);
     let many_several = |s: &&S| s.cores_many.is_some_and(|e| e.low >= K4_SEVERAL);
     let many_one = |s: &&S| s.cores_many.is_some_and(|e| e.high <= K4_ONE_CORE);
-    let threaded = |s: &&S| threads(&s.stack) > 1;
+    let threaded = |s: &&S| threads(&s.stack).is_some_and(|t| t > 1);
     // Controls: every stack that is not Python (Node.js, Bun, Deno, Rust).
     let controls: Vec<&S> = fig
         .scaling
@@ -475,26 +479,33 @@ pub(super) fn k4(fig: &Figures) -> ClaimVerdict {
             ),
         )
     } else {
-        let mut v = verdict(
-            3,
-            Verdict::NotEnoughEvidence,
-            if py.iter().any(|s| one_core(s) && many_several(s)) {
+        let one_thread = |s: &&S| one_core(s) && many_several(s);
+        let (because, to_run) = if py.iter().any(one_thread) {
+            (
                 format!(
-                    "{} stayed on about one core with one process and used several with several, but runs one thread a process: that says nothing of the GIL, which only a threaded deployment (more than one thread a process) can show",
-                    named(&|s| one_core(s) && many_several(s))
-                )
-            } else if py.iter().all(many_one) {
+                    "{}: one process stayed on about one core and several used several, but none runs more than one thread a process (as recorded): a one-thread process on one core says nothing of the GIL, which only a threaded deployment can show",
+                    named(&one_thread)
+                ),
+                // The default run adds a threaded Python deployment to workers.
+                "ringside run --scenarios workers",
+            )
+        } else if py.iter().all(many_one) {
+            (
                 format!(
                     "no Python stack left one core, but no control used {K4_SEVERAL} cores either: the machine, not the GIL, may be the limit"
-                )
-            } else {
+                ),
+                "ringside run --scenarios workers --trials 5",
+            )
+        } else {
+            (
                 format!(
                     "the cores used reach across {K4_ONE_CORE} or {K4_SEVERAL}, or lie between: none of the rule's conditions holds over the whole intervals; more trials narrow them"
-                )
-            },
-            evidence,
-        );
-        v.to_run = Some("ringside run --scenarios workers --trials 5".into());
+                ),
+                "ringside run --scenarios workers --trials 5",
+            )
+        };
+        let mut v = verdict(3, Verdict::NotEnoughEvidence, because, evidence);
+        v.to_run = Some(to_run.into());
         return v;
     };
     verdict(3, v, because, evidence)
