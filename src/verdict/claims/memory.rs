@@ -18,11 +18,11 @@ const IDLE_HELD: f64 = 0.95;
 /// The leanest stack of `lang` per idle connection of `kind`, among those
 /// that held (nearly) every connection asked for; when none did, the leanest
 /// of all, its name saying how many it held (gunicorn takes 1000 a worker).
-pub(super) fn leanest_idle<'a>(
-    fig: &'a Figures,
+pub(super) fn leanest_idle(
+    fig: &Figures,
     lang: Lang,
     kind: IdleKind,
-) -> Option<(String, &'a IdleFigures)> {
+) -> Option<(String, &IdleFigures)> {
     let of_kind: Vec<_> = fig
         .idle
         .iter()

@@ -4,6 +4,9 @@
 //! every interval is exactly the one the case names. Property tests for
 //! [`side`](super::side) and [`ratio_of`](super::ratio_of).
 
+// Tables of cases read best as tuples.
+#![allow(clippy::type_complexity)]
+
 mod fixture;
 mod memory;
 mod more;
