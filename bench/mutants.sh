@@ -8,6 +8,8 @@
 #                                    against $MUTANTS_BASE (default main), --in-diff
 #   bench/mutants.sh --full [FILE…]  every mutant of src/verdict/claims/ and
 #                                    src/verdict/figures/build.rs (or of FILE…)
+#   MUTANTS_RE='REGEX' bench/mutants.sh …  only the mutants whose name
+#                                    matches (cargo-mutants -F), e.g. some functions
 #
 # Needs `cargo install cargo-mutants` (27.1 here). Each mutant rebuilds the
 # library's test binary (about a minute on this 2-core machine when others
@@ -40,7 +42,7 @@ run() {
     mkdir -p "$out"
     CARGO="$wrapper" cargo-mutants mutants -j1 --no-shuffle --baseline skip --gitignore true \
         --timeout 120 --build-timeout 1200 --output "$out" \
-        --exclude 'src/verdict/claims/tests/*' "$@" -- "${tests[@]}"
+        --exclude 'src/verdict/claims/tests/*' ${MUTANTS_RE:+-F "$MUTANTS_RE"} "$@" -- "${tests[@]}"
 }
 
 start=$(date +%s)
