@@ -137,7 +137,7 @@ fn failing_io_counts_as_not_coping() {
 
 /// K7: a censored Node.js capacity (its search passed its largest step)
 /// against an uncensored Python one printed "refuted". A lower bound on one
-/// side cannot refute; with no cost figure to fall back on, it decides nothing.
+/// side cannot refute: the bracket is open above, and decides nothing here.
 #[test]
 fn one_censored_capacity_cannot_refute() {
     let mut b = stacks(3);
@@ -222,4 +222,92 @@ fn an_interval_across_both_verdicts_is_not_enough() {
         NotEnoughEvidence,
     );
     assert!(c.because.contains("0.83×"), "{}", c.because);
+}
+
+/// build.rs dropped the flags of the trials behind K3's requests in flight:
+/// a Python stack whose io trials all shared cores read "many at once".
+#[test]
+fn flagged_io_trials_do_not_count_for_k3() {
+    let mut b = stacks(3);
+    b.stack("py-sync", "python", "flask");
+    b.io("py-sync", 256, 1, 20.0, 1.0, 200.0, 80 * MB, 0);
+    b.io("py", 256, 1, 2_000.0, 100.0, 200.0, 80 * MB, 0);
+    flag_all(&mut b, "py", Io, Flag::SharedCores);
+    let r = b.finish();
+    let fig = ringside::verdict::figures::Figures::from_results(&r);
+    let py = fig.scenario(Io).iter().find(|f| f.stack == "py").unwrap();
+    assert_eq!(
+        py.throughput_evidence,
+        ringside::verdict::figures::Evidence::Doubtful
+    );
+    let c = expect(&r, "K3", Supported);
+    assert!(
+        c.evidence
+            .iter()
+            .any(|e| e.starts_with("py (") && e.contains("flagged: not evidence")),
+        "{:?}",
+        c.evidence
+    );
+}
+
+/// build.rs dropped the flags of the fixed-rate trials behind K9's memory
+/// at the same offered rate: a stack that did not reach the rate is not at
+/// the same rate.
+#[test]
+fn a_rate_not_reached_is_not_the_same_rate_for_k9() {
+    let mut b = stacks(3);
+    b.stack("py-lean", "python", "flask");
+    for (name, achieved, mib) in [
+        ("node", 500.0, 60),
+        ("py", 500.0, 150),
+        ("py-lean", 300.0, 20),
+    ] {
+        b.fixed(
+            name,
+            Json,
+            500.0,
+            achieved,
+            1_000.0,
+            5_000.0,
+            50.0,
+            mib * MB,
+        );
+    }
+    let r = b.finish();
+    let fig = ringside::verdict::figures::Figures::from_results(&r);
+    let lean = fig
+        .scenario(Json)
+        .iter()
+        .find(|f| f.stack == "py-lean")
+        .unwrap();
+    assert_eq!(
+        lean.fixed_evidence,
+        ringside::verdict::figures::Evidence::Doubtful
+    );
+    let c = expect(&r, "K9", Supported);
+    assert!(
+        c.evidence
+            .iter()
+            .any(|e| e.contains("not evidence") && e.contains("py-lean")),
+        "{:?}",
+        c.evidence
+    );
+}
+
+/// Idle figures below the 256 B resolution are marked unresolved (only an
+/// upper bound), and the idle connections have a noise floor of their own.
+#[test]
+fn sub_resolution_idle_figures_are_marked_and_idle_noise_is_its_own() {
+    let mut b = stacks(3);
+    b.idle("node", IdleKind::Ws, 100.0, 2000);
+    b.idle("py", IdleKind::Ws, 9_000.0, 2000);
+    let r = b.finish();
+    let fig = ringside::verdict::figures::Figures::from_results(&r);
+    let res = |s: &str| fig.idle.iter().find(|i| i.stack == s).unwrap().resolved;
+    assert!(!res("node") && res("py"));
+    assert!(
+        fig.noise.idle.is_some(),
+        "idle noise pooled from idle trials"
+    );
+    assert!(fig.noise.memory.is_none(), "not the process memory's");
 }

@@ -8,11 +8,18 @@ use serde::Serialize;
 
 use crate::scenario::Scenario;
 use crate::stats::Ratio;
-use crate::verdict::figures::{Evidence, Family, Figures, Lang, ScenarioFigures, bounded_ratio};
+use crate::verdict::figures::{Evidence, Figures, Lang, ScenarioFigures, bounded_ratio};
 use crate::verdict::format::{fmt_est, fmt_ratio_ci};
 
+mod doc;
+mod memory;
 mod more;
+mod realtime;
 mod rules;
+#[cfg(test)]
+mod tests;
+mod throughput;
+pub use doc::{LEDGER_END, LEDGER_START, ledger_markdown};
 pub use rules::*;
 
 /// The outcome of a claim.
@@ -37,12 +44,15 @@ impl Verdict {
 }
 
 /// A claim of the ledger and the rule that decides it.
-#[derive(Debug, Clone, Copy, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct Claim {
     pub id: &'static str,
     pub claim: &'static str,
+    /// What the articles that repeat the claim say, in one line.
+    pub articles: &'static str,
     pub checked_by: &'static str,
-    pub rule: &'static str,
+    /// Built from the thresholds in [`rules`], so the text cannot drift.
+    pub rule: String,
 }
 
 /// A claim with its verdict and the numbers behind it.
@@ -64,8 +74,12 @@ pub struct ClaimVerdict {
 /// Where a ratio lies against a claim's thresholds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Side {
-    /// The whole interval is at or above `much` (and beyond the noise floor).
+    /// The whole interval is at or above `much`, and the median beyond the
+    /// noise floor.
     Above,
+    /// The whole interval is at or above `much`, but the median is within
+    /// the run's noise floor: no difference that small is claimed.
+    Floor,
     /// The whole interval is at or below `hardly`.
     Below,
     /// The whole interval between `hardly` and `much`.
@@ -81,8 +95,12 @@ pub(crate) enum Side {
 pub(crate) fn side(r: &Ratio, much: f64, hardly: f64, floor: f64) -> Side {
     if !r.judged {
         Side::Unjudged
-    } else if r.low >= much && r.value >= 1.0 + floor {
-        Side::Above
+    } else if r.low >= much {
+        if r.value >= 1.0 + floor {
+            Side::Above
+        } else {
+            Side::Floor
+        }
     } else if r.high <= hardly {
         Side::Below
     } else if r.low > hardly && r.high < much {
@@ -90,6 +108,60 @@ pub(crate) fn side(r: &Ratio, much: f64, hardly: f64, floor: f64) -> Side {
     } else {
         // Across a threshold: the interval holds two verdicts' values.
         Side::Wide
+    }
+}
+
+/// `a ÷ b` for two ratios (a ratio of ratios), with its own 95 % interval:
+/// the difference of the two log ratios, their variances added (each read
+/// back from its interval and degrees of freedom) and Welch–Satterthwaite
+/// degrees of freedom. An open end (a bound) stays open; unjudged when
+/// either is.
+pub(crate) fn ratio_of(a: &Ratio, b: &Ratio) -> Ratio {
+    let value = a.value / b.value;
+    if !a.judged || !b.judged {
+        return Ratio {
+            value,
+            low: value,
+            high: value,
+            df: 0.0,
+            judged: false,
+        };
+    }
+    let finite = |r: &Ratio| r.low > 0.0 && r.high.is_finite();
+    let (low, high, df) = if finite(a) && finite(b) {
+        // Centre and standard error on the log scale, from each interval.
+        let se = |r: &Ratio| (r.high / r.low).ln() / 2.0 / crate::stats::interval::t_quantile(r.df);
+        let mid = |r: &Ratio| (r.high * r.low).ln() / 2.0;
+        let (sa, sb) = (se(a).powi(2), se(b).powi(2));
+        let se2 = sa + sb;
+        let df = if se2 == 0.0 {
+            a.df + b.df
+        } else {
+            se2 * se2 / (sa * sa / a.df.max(1.0) + sb * sb / b.df.max(1.0))
+        };
+        let h = crate::stats::interval::t_quantile(df) * se2.sqrt();
+        let d = mid(a) - mid(b);
+        ((d - h).exp().min(value), (d + h).exp().max(value), df)
+    } else {
+        // A bound on either side opens the same side of the quotient.
+        let low = if a.low > 0.0 && b.high.is_finite() {
+            a.low / b.high
+        } else {
+            0.0
+        };
+        let high = if a.high.is_finite() && b.low > 0.0 {
+            a.high / b.low
+        } else {
+            f64::INFINITY
+        };
+        (low.min(value), high.max(value), a.df.min(b.df))
+    };
+    Ratio {
+        value,
+        low,
+        high,
+        df,
+        judged: true,
     }
 }
 
@@ -179,12 +251,12 @@ pub(crate) fn verdict(
     because: impl Into<String>,
     evidence: Vec<String>,
 ) -> ClaimVerdict {
-    let c = CLAIMS[k];
+    let c: &'static Claim = &CLAIMS[k];
     ClaimVerdict {
         id: c.id,
         claim: c.claim,
         checked_by: c.checked_by,
-        rule: c.rule,
+        rule: c.rule.as_str(),
         verdict,
         because: because.into(),
         evidence,
@@ -215,10 +287,28 @@ pub(crate) fn too_thin(k: usize, scenarios: &str, evidence: Vec<String>) -> Clai
     v
 }
 
-/// A threshold as the rules print it: `1.1`, `0.83`.
-fn fmt_threshold(t: f64) -> String {
-    let two = format!("{t:.2}");
-    two.trim_end_matches('0').trim_end_matches('.').to_string()
+/// "not enough evidence" for an interval wholly beyond a threshold whose
+/// median lies within the run's noise floor: no difference that small is
+/// claimed. More trials narrow the interval, not the floor; a run of just
+/// these scenarios, on a quieter machine, measures its own.
+pub(crate) fn within_floor(
+    k: usize,
+    what: &str,
+    floor: f64,
+    scenarios: &str,
+    evidence: Vec<String>,
+) -> ClaimVerdict {
+    let mut v = verdict(
+        k,
+        Verdict::NotEnoughEvidence,
+        format!(
+            "{what} clears the threshold over its whole interval, but its median is within the run's noise floor ({:.0} %): no difference that small is claimed, and more trials do not lower the floor — a quieter machine does",
+            floor * 100.0
+        ),
+        evidence,
+    );
+    v.to_run = Some(format!("ringside run --scenarios {scenarios}"));
+    v
 }
 
 /// "not enough evidence" for an interval across a threshold.
@@ -252,8 +342,12 @@ pub(crate) fn too_wide_named(
         k,
         Verdict::NotEnoughEvidence,
         format!(
-            "{what} reaches across {}× or {much}×: it holds two verdicts' values and cannot tell them apart; more trials narrow it",
-            fmt_threshold(hardly)
+            "{what} reaches across {}: it holds two verdicts' values and cannot tell them apart; more trials narrow it",
+            if hardly == much {
+                format!("{}×", fmt_threshold(much))
+            } else {
+                format!("{}× or {}×", fmt_threshold(hardly), fmt_threshold(much))
+            }
         ),
         evidence,
     );
@@ -264,243 +358,14 @@ pub(crate) fn too_wide_named(
 /// Every claim's verdict for these figures, in ledger order.
 pub fn ledger(fig: &Figures) -> Vec<ClaimVerdict> {
     vec![
-        k1(fig),
+        throughput::k1(fig),
         more::k2(fig),
         more::k3(fig),
         more::k4(fig),
-        k5(fig),
-        k6(fig),
-        more::k7(fig),
-        k8(fig),
-        more::k9(fig),
+        throughput::k5(fig),
+        throughput::k6(fig),
+        realtime::k7(fig),
+        throughput::k8(fig),
+        memory::k9(fig),
     ]
-}
-
-fn floor(fig: &Figures) -> f64 {
-    fig.noise.floor(Family::Throughput)
-}
-
-fn k1(fig: &Figures) -> ClaimVerdict {
-    let mut evidence = Vec::new();
-    let mut sides = Vec::new();
-    for sc in [Scenario::Plaintext, Scenario::Json] {
-        if let Some(d) = duel(fig, sc, Lang::Node, Lang::Python, throughput, "req/s") {
-            evidence.push(d.line);
-            sides.push(side(&d.ratio, K1_MUCH, K1_HARDLY, floor(fig)));
-        }
-    }
-    if sides.is_empty() {
-        return not_enough(
-            0,
-            "plaintext and json were not measured for both a Node.js and a Python stack",
-            "plaintext,json",
-            evidence,
-        );
-    }
-    if sides.contains(&Side::Unjudged) {
-        return too_thin(0, "plaintext,json", evidence);
-    }
-    if sides.contains(&Side::Wide) {
-        return too_wide(0, K1_MUCH, K1_HARDLY, "plaintext,json", evidence);
-    }
-    let all = |s: Side| sides.iter().all(|x| *x == s);
-    let (v, because) = if all(Side::Above) {
-        (
-            Verdict::Supported,
-            format!(
-                "Node.js is at least {K1_MUCH}× faster, the whole interval, on every one measured"
-            ),
-        )
-    } else if all(Side::Below) {
-        (
-            Verdict::Refuted,
-            format!(
-                "Node.js is at most {K1_HARDLY}× faster (or slower), the whole interval, on every one measured"
-            ),
-        )
-    } else {
-        (
-            Verdict::Depends,
-            format!(
-                "the gap is not beyond {K1_MUCH}× everywhere, nor within {K1_HARDLY}× everywhere"
-            ),
-        )
-    };
-    verdict(0, v, because, evidence)
-}
-
-fn k5(fig: &Figures) -> ClaimVerdict {
-    let Some(d) = duel(
-        fig,
-        Scenario::Numeric,
-        Lang::Python,
-        Lang::Node,
-        throughput,
-        "req/s",
-    ) else {
-        return not_enough(
-            4,
-            "numeric was not measured for both a Python and a Node.js stack",
-            "numeric",
-            vec![],
-        );
-    };
-    let evidence = vec![d.line.clone()];
-    let r = d.ratio;
-    // Zones alike on both sides: Python at least 1.2× faster (supported),
-    // Node.js at least 1.2× faster past the noise floor (refuted), neither
-    // (depends); an interval across 1/1.2 or 1.2 is in two zones at once.
-    let node_wins = 1.0 / K5_WINS;
-    let node_ahead = side(&r.inverse(), K5_WINS, 0.0, floor(fig)) == Side::Above;
-    let (v, because) = match side(&r, K5_WINS, node_wins, floor(fig)) {
-        Side::Unjudged => return too_thin(4, "numeric", evidence),
-        Side::Wide => return too_wide(4, K5_WINS, node_wins, "numeric", evidence),
-        Side::Above => (
-            Verdict::Supported,
-            format!("the Python stack is at least {K5_WINS}× faster, the whole interval"),
-        ),
-        Side::Below if node_ahead => (
-            Verdict::Refuted,
-            format!(
-                "the Node.js stack is at least {K5_WINS}× faster, the whole interval, beyond the noise floor"
-            ),
-        ),
-        Side::Below => return too_wide(4, K5_WINS, node_wins, "numeric", evidence),
-        Side::Between => (
-            Verdict::Depends,
-            format!("neither is {K5_WINS}× ahead of the other, the whole interval"),
-        ),
-    };
-    verdict(4, v, because, evidence)
-}
-
-fn k6(fig: &Figures) -> ClaimVerdict {
-    let Some(d) = duel(
-        fig,
-        Scenario::Cpu,
-        Lang::Node,
-        Lang::Python,
-        throughput,
-        "req/s",
-    ) else {
-        return not_enough(
-            5,
-            "cpu was not measured for both a Node.js and a Python stack",
-            "cpu",
-            vec![],
-        );
-    };
-    let evidence = vec![d.line.clone()];
-    let (v, because) = match side(&d.ratio, K6_FASTER, K6_HARDLY, floor(fig)) {
-        Side::Unjudged => return too_thin(5, "cpu", evidence),
-        Side::Wide => return too_wide(5, K6_FASTER, K6_HARDLY, "cpu", evidence),
-        Side::Above => (
-            Verdict::Supported,
-            format!(
-                "V8 runs the plain loop at least {K6_FASTER}× faster ({:.1}×)",
-                d.ratio.value
-            ),
-        ),
-        Side::Below => (
-            Verdict::Refuted,
-            format!("CPython keeps within {K6_HARDLY}× or is faster"),
-        ),
-        Side::Between => (
-            Verdict::Depends,
-            "Node.js is ahead, but not by 1.2× beyond the interval".to_string(),
-        ),
-    };
-    verdict(5, v, because, evidence)
-}
-
-fn k8(fig: &Figures) -> ClaimVerdict {
-    let json = duel(
-        fig,
-        Scenario::Json,
-        Lang::Node,
-        Lang::Python,
-        throughput,
-        "req/s",
-    );
-    let mut evidence = Vec::new();
-    let mut db: Vec<(Scenario, Ratio)> = Vec::new();
-    if let Some(d) = &json {
-        evidence.push(d.line.clone());
-    }
-    for sc in [Scenario::Db, Scenario::Queries, Scenario::Fortunes] {
-        if let Some(d) = duel(fig, sc, Lang::Node, Lang::Python, throughput, "req/s") {
-            evidence.push(d.line);
-            db.push((sc, d.ratio));
-        }
-    }
-    let Some(json) = json.filter(|_| !db.is_empty()) else {
-        return not_enough(
-            7,
-            "needs json and at least one of db, queries, fortunes for both languages",
-            "json,db,queries,fortunes",
-            evidence,
-        );
-    };
-    if !json.ratio.judged || db.iter().any(|(_, r)| !r.judged) {
-        return too_thin(7, "json,db", evidence);
-    }
-    let jr = json.ratio;
-    let gap_json = jr.value;
-    let small = |r: &Ratio| r.high <= K8_SMALL_GAP && r.low >= 1.0 / K8_SMALL_GAP;
-    let wide = |r: &Ratio| r.low > K8_SMALL_GAP && r.value >= K8_NOT_SHRUNK * gap_json;
-    let python_ahead: Vec<String> = db
-        .iter()
-        .filter(|(_, r)| r.high < 1.0 / K8_SMALL_GAP)
-        .map(|(sc, r)| {
-            format!(
-                "{} ({:.2}× Python's way)",
-                scenario_label(fig, *sc),
-                1.0 / r.value
-            )
-        })
-        .collect();
-    let (v, because) = if jr.low > K8_SMALL_GAP && db.iter().all(|(_, r)| small(r)) {
-        (
-            Verdict::Supported,
-            format!(
-                "a {gap_json:.1}× gap on json is within {K8_SMALL_GAP}× either way behind the database ({})",
-                db_name(fig)
-            ),
-        )
-    } else if db.iter().any(|(_, r)| wide(r)) {
-        (
-            Verdict::Refuted,
-            format!(
-                "the gap stays above {K8_SMALL_GAP}× and at least 80 % of json's {gap_json:.1}× behind the database ({})",
-                db_name(fig)
-            ),
-        )
-    } else if db
-        .iter()
-        .any(|(_, r)| !small(r) && r.low <= K8_SMALL_GAP && r.high >= 1.0 / K8_SMALL_GAP)
-        || (jr.low <= K8_SMALL_GAP && jr.high > K8_SMALL_GAP)
-    {
-        // A gap whose interval reaches across 1.25× (or 1/1.25×) could be
-        // small or not: it shows no shrinking, and no turning either.
-        return too_wide(7, K8_SMALL_GAP, 1.0 / K8_SMALL_GAP, "json,db", evidence);
-    } else if !python_ahead.is_empty() {
-        (
-            Verdict::Depends,
-            format!(
-                "the gap does not just shrink behind the database, it turns: Python is ahead on {}",
-                python_ahead.join(", ")
-            ),
-        )
-    } else if jr.high <= K8_SMALL_GAP {
-        (
-            Verdict::Depends,
-            "there is no json gap beyond 1.25× to shrink".to_string(),
-        )
-    } else {
-        (
-            Verdict::Depends,
-            "the gap shrinks behind the database but is not within 1.25× everywhere".to_string(),
-        )
-    };
-    verdict(7, v, because, evidence)
 }

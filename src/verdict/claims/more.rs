@@ -1,73 +1,20 @@
 //! The claims whose evidence is more than one throughput ratio: K2
-//! (connections), K3 (requests in flight), K4 (cores), K7 (capacity
-//! brackets) and K9 (memory of the same kind).
+//! (connections), K3 (requests in flight) and K4 (cores).
 
 use crate::results::IdleKind;
 use crate::scenario::Scenario;
-use crate::stats::{Comparison, Estimate, Ratio, compare};
-use crate::verdict::figures::{Family, Figures, Lang};
-use crate::verdict::format::{fmt_bytes, fmt_est, fmt_int, fmt_ratio_ci};
+use crate::stats::{Comparison, Estimate, compare};
+use crate::verdict::figures::{Evidence, Family, Figures, Lang, ScenarioFigures};
+use crate::verdict::format::{fmt_int, fmt_ratio_ci};
 
+use super::memory::{fmt_idle, idle_ratio, leanest_idle};
 use super::{
-    ClaimVerdict, Side, Verdict, duel, not_enough, rules::*, side, throughput, too_thin, too_wide,
-    too_wide_named, verdict,
+    ClaimVerdict, Side, Verdict, duel, fmt_threshold, not_enough, rules::*, side, throughput,
+    too_thin, too_wide, too_wide_named, verdict, within_floor,
 };
 
 fn floor(fig: &Figures, f: Family) -> f64 {
     fig.noise.floor(f)
-}
-
-/// Share of the connections asked for a stack must have held for its idle
-/// figure to stand for "many idle connections".
-const IDLE_HELD: f64 = 0.95;
-
-/// The leanest stack of `lang` per idle connection of `kind`, among those
-/// that held (nearly) every connection asked for; when none did, the leanest
-/// of all, its name saying how many it held (gunicorn takes 1000 a worker).
-fn leanest_idle(fig: &Figures, lang: Lang, kind: IdleKind) -> Option<(String, Estimate)> {
-    let of_kind: Vec<_> = fig
-        .idle
-        .iter()
-        .filter(|i| i.lang == lang && i.kind == kind)
-        .collect();
-    let held = |i: &&crate::verdict::figures::IdleFigures| {
-        i.connections_open as f64 >= IDLE_HELD * i.connections_requested as f64
-    };
-    let pool: Vec<_> = if of_kind.iter().any(held) {
-        of_kind.into_iter().filter(held).collect()
-    } else {
-        of_kind
-    };
-    pool.into_iter()
-        .min_by(|a, b| {
-            a.bytes_per_connection
-                .median
-                .total_cmp(&b.bytes_per_connection.median)
-        })
-        .map(|i| {
-            let name = if held(&i) {
-                i.stack.clone()
-            } else {
-                format!(
-                    "{} (held {} of {})",
-                    i.stack, i.connections_open, i.connections_requested
-                )
-            };
-            (name, i.bytes_per_connection)
-        })
-}
-
-fn fmt_mem(e: &Estimate) -> String {
-    if e.has_interval() {
-        format!(
-            "{} [{}–{}]",
-            fmt_bytes(e.median),
-            fmt_bytes(e.low),
-            fmt_bytes(e.high)
-        )
-    } else {
-        fmt_bytes(e.median)
-    }
 }
 
 pub(super) fn k2(fig: &Figures) -> ClaimVerdict {
@@ -109,22 +56,23 @@ pub(super) fn k2(fig: &Figures) -> ClaimVerdict {
             leanest_idle(fig, Lang::Python, kind),
             leanest_idle(fig, Lang::Node, kind),
         ) {
-            let r = Ratio::of(&p.1, &n.1);
+            let r = idle_ratio(p.1, n.1);
             evidence.push(format!(
                 "idle {} connection: {} {} vs {} {} each → Python {}",
                 kind.name(),
                 p.0,
-                fmt_mem(&p.1),
+                fmt_idle(p.1),
                 n.0,
-                fmt_mem(&n.1),
+                fmt_idle(n.1),
                 fmt_ratio_ci(&r)
             ));
-            mem.push(r);
+            mem.push((kind.name(), r));
         }
     }
+    let tf = floor(fig, Family::Throughput);
     // Only failures on the Python side and nothing that coped: Node.js wins on io.
     let io_side = match &io {
-        Some(d) => side(&d.ratio, K2_MUCH, K2_HARDLY, floor(fig, Family::Throughput)),
+        Some(d) => side(&d.ratio, K2_MUCH, K2_HARDLY, tf),
         None if !failed.is_empty() && node_io => Side::Above,
         None => {
             return not_enough(
@@ -143,47 +91,135 @@ pub(super) fn k2(fig: &Figures) -> ClaimVerdict {
             evidence,
         );
     }
-    if io_side == Side::Unjudged || mem.iter().any(|r| !r.judged) {
+    if io_side == Side::Unjudged || mem.iter().any(|(_, r)| !r.judged) {
         return too_thin(1, "io,idle", evidence);
     }
-    if io_side == Side::Wide {
-        return too_wide(1, K2_MUCH, K2_HARDLY, "io,idle", evidence);
+    match io_side {
+        Side::Wide => return too_wide(1, K2_MUCH, K2_HARDLY, "io,idle", evidence),
+        Side::Floor => return within_floor(1, "Node.js's io lead", tf, "io,idle", evidence),
+        _ => {}
     }
-    let mf = floor(fig, Family::Memory);
-    let (v, because) = if io_side == Side::Above
-        && mem.iter().all(|r| compare(r, mf) != Comparison::Lower)
-    {
-        (
+    // Memory per idle connection, judged against the idle connections' own
+    // noise: "no less" needs the whole interval at or above 1/(1 + floor).
+    let mf = floor(fig, Family::Idle);
+    let no_less = 1.0 / (1.0 + mf);
+    let kinds = |want: &dyn Fn(&crate::stats::Ratio) -> bool| -> String {
+        mem.iter()
+            .filter(|(_, r)| want(r))
+            .map(|(k, _)| *k)
+            .collect::<Vec<_>>()
+            .join(" and ")
+    };
+    let all = |want: &dyn Fn(&crate::stats::Ratio) -> bool| mem.iter().all(|(_, r)| want(r));
+    let any = |want: &dyn Fn(&crate::stats::Ratio) -> bool| mem.iter().any(|(_, r)| want(r));
+    let less = |r: &crate::stats::Ratio| compare(r, mf) == Comparison::Lower;
+    let close = |r: &crate::stats::Ratio| r.high <= K2_MEMORY_CLOSE;
+    let far =
+        |r: &crate::stats::Ratio| side(r, K2_MEMORY_CLOSE, K2_MEMORY_CLOSE, mf) == Side::Above;
+    let (v, because) = match io_side {
+        Side::Above if all(&|r| r.low >= no_less) => (
             Verdict::Supported,
-            "Node.js completes far more io requests, and Python needs no less memory per idle connection (a tie counts)"
+            "Node.js completes far more io requests, and Python needs no less memory per idle connection (whole interval; a tie within the noise floor counts)"
                 .to_string(),
-        )
-    } else if io_side == Side::Below && mem.iter().all(|r| r.high <= K2_MEMORY_CLOSE) {
-        (
-            Verdict::Refuted,
-            "the best Python stack keeps up on io at a similar memory per connection".to_string(),
-        )
-    } else {
-        (
+        ),
+        Side::Above if any(&less) => (
             Verdict::Depends,
-            "Node.js is not ahead on both io and memory per connection, nor level on both"
-                .to_string(),
-        )
+            format!(
+                "Node.js completes far more io requests, but Python needs less memory per idle {} connection, beyond the noise floor",
+                kinds(&less)
+            ),
+        ),
+        Side::Above => {
+            let what = format!(
+                "the interval of Python's memory per idle {} connection",
+                kinds(&|r| r.low < no_less)
+            );
+            return too_wide_named(1, &what, no_less, no_less, "io,idle", evidence);
+        }
+        Side::Below if all(&close) => (
+            Verdict::Refuted,
+            format!(
+                "the best Python stack keeps up on io (at most {K2_HARDLY}× behind, whole interval) and needs at most {K2_MEMORY_CLOSE}× Node.js's memory per idle connection{}",
+                if all(&less) {
+                    " (less than Node.js's, beyond the noise floor)"
+                } else {
+                    ""
+                }
+            ),
+        ),
+        Side::Below if any(&far) => (
+            Verdict::Depends,
+            format!(
+                "the best Python stack keeps up on io, but needs more than {K2_MEMORY_CLOSE}× Node.js's memory per idle {} connection",
+                kinds(&far)
+            ),
+        ),
+        Side::Below => {
+            let what = format!(
+                "the interval of Python's memory per idle {} connection",
+                kinds(&|r| !close(r))
+            );
+            return too_wide_named(
+                1,
+                &what,
+                K2_MEMORY_CLOSE,
+                K2_MEMORY_CLOSE,
+                "io,idle",
+                evidence,
+            );
+        }
+        _ => (
+            Verdict::Depends,
+            format!(
+                "Node.js's io lead lies wholly between {K2_HARDLY}× and {K2_MUCH}×: neither far ahead nor level"
+            ),
+        ),
     };
     verdict(1, v, because, evidence)
 }
 
-#[derive(Clone, Copy, PartialEq, Eq)]
+/// How many requests a Python stack served at once, for K3.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum InFlight {
+    /// Whole interval at or below 1.2 per process.
     One,
-    Few,
-    Many,
-    Failed,
+    /// Whole interval above 1.2 per process.
+    More,
+    /// Across 1.2 per process (or only a lower bound below it).
+    Wide,
+    /// No interval.
+    Unjudged,
+    /// Every io point failed, or the figure is flagged: does not count.
+    Uncounted,
+}
+
+fn in_flight(c: &Estimate, ev: Evidence, workers: u32) -> InFlight {
+    let per = K3_ONE_AT_A_TIME * f64::from(workers.max(1));
+    if ev == Evidence::Doubtful {
+        InFlight::Uncounted
+    } else if !c.has_interval() {
+        InFlight::Unjudged
+    } else if c.low > per {
+        InFlight::More
+    } else if c.high <= per && ev == Evidence::Clean {
+        InFlight::One
+    } else {
+        // Across the threshold, or a generator-bound lower bound below it.
+        InFlight::Wide
+    }
+}
+
+fn fmt_in_flight(c: &Estimate) -> String {
+    if c.has_interval() {
+        format!("{:.1} [{:.1}–{:.1}]", c.median, c.low, c.high)
+    } else {
+        format!("{:.1}", c.median)
+    }
 }
 
 pub(super) fn k3(fig: &Figures) -> ClaimVerdict {
     let mut evidence = Vec::new();
-    let mut kinds = Vec::new();
+    let mut seen: Vec<(&ScenarioFigures, InFlight)> = Vec::new();
     for f in fig
         .scenario(Scenario::Io)
         .iter()
@@ -191,50 +227,51 @@ pub(super) fn k3(fig: &Figures) -> ClaimVerdict {
     {
         let info = fig.stacks.iter().find(|s| s.name == f.stack);
         let framework = info.map_or("", |s| s.framework.as_str());
-        let w = f.workers.max(1) as f64;
+        let w = f.workers.max(1);
+        let deployment = format!(
+            "{framework}, {w} process{} × {}",
+            if w > 1 { "es" } else { "" },
+            match info.and_then(|s| s.threads) {
+                Some(1) => "1 thread".to_string(),
+                Some(t) => format!("{t} threads, up to {} at once", t * w),
+                None => "threads not recorded".to_string(),
+            }
+        );
         let conns = f.connections.unwrap_or(0);
         let Some(c) = f.concurrency_achieved else {
             if f.valid_points == 0 && f.total_points > 0 {
                 evidence.push(format!(
-                    "{} ({framework}): every io point failed at {conns} connections: it could not hold them",
+                    "{} ({deployment}): every io point failed at {conns} connections: it could not hold them (does not count)",
                     f.stack
                 ));
-                kinds.push(InFlight::Failed);
+                seen.push((f, InFlight::Uncounted));
             }
             continue;
         };
-        let kind = if !c.has_interval() {
-            None
-        } else if c.high <= K3_ONE_AT_A_TIME * w {
-            Some(InFlight::One)
-        } else if c.low > K3_MANY * w && c.low >= K3_MANY_MIN {
-            Some(InFlight::Many)
-        } else {
-            Some(InFlight::Few)
-        };
+        let kind = in_flight(&c, f.throughput_evidence, w);
         evidence.push(format!(
-            "{} ({framework}): {} requests in flight of {conns} offered, {} worker process{} → {}",
+            "{} ({deployment}): {} requests in flight of {conns} offered{} → {}",
             f.stack,
-            if c.has_interval() {
-                format!("{:.1} [{:.1}–{:.1}]", c.median, c.low, c.high)
-            } else {
-                format!("{:.1}", c.median)
+            fmt_in_flight(&c),
+            match f.throughput_evidence {
+                Evidence::Clean => "",
+                Evidence::AtLeast => " (generator-bound: a lower bound)",
+                Evidence::Doubtful => " (flagged: not evidence)",
             },
-            f.workers.max(1),
-            if f.workers > 1 { "es" } else { "" },
             match kind {
-                Some(InFlight::One) => "one at a time per process",
-                Some(InFlight::Many) => "many at once",
-                Some(InFlight::Few) => "a few at once",
-                _ => "no interval",
+                InFlight::One => "one at a time per process".to_string(),
+                InFlight::More => "more than one at a time".to_string(),
+                InFlight::Wide => format!(
+                    "reaches across {} per process",
+                    fmt_threshold(K3_ONE_AT_A_TIME)
+                ),
+                InFlight::Unjudged => "no interval".to_string(),
+                InFlight::Uncounted => "does not count".to_string(),
             }
         ));
-        match kind {
-            Some(k) => kinds.push(k),
-            None => return too_thin(2, "io", evidence),
-        }
+        seen.push((f, kind));
     }
-    if kinds.is_empty() {
+    if seen.is_empty() {
         return not_enough(
             2,
             "io was not measured for any Python stack",
@@ -242,68 +279,85 @@ pub(super) fn k3(fig: &Figures) -> ClaimVerdict {
             evidence,
         );
     }
-    if kinds.iter().all(|k| *k == InFlight::Failed) {
+    let names = |k: InFlight| -> Vec<String> {
+        seen.iter()
+            .filter(|(_, x)| *x == k)
+            .map(|(f, _)| match &f.concurrency_achieved {
+                Some(c) => format!("{} {}", f.stack, fmt_in_flight(c)),
+                None => f.stack.clone(),
+            })
+            .collect()
+    };
+    let counted: Vec<InFlight> = seen
+        .iter()
+        .map(|(_, k)| *k)
+        .filter(|k| *k != InFlight::Uncounted)
+        .collect();
+    if counted.is_empty() {
         // Not coping is evidence for K2, but says nothing of how many
-        // requests a process serves at once.
-        let failed: Vec<&str> = fig
-            .scenario(Scenario::Io)
-            .iter()
-            .filter(|f| f.lang == Lang::Python && f.concurrency_achieved.is_none())
-            .map(|f| f.stack.as_str())
-            .collect();
+        // requests a process serves at once; a flagged figure is no evidence.
         let because = format!(
-            "io was measured for {} but every point failed: how many requests a process serves at once was not seen",
-            failed.join(", ")
+            "io was measured for {} but every point failed or is flagged: how many requests a process serves at once was not seen",
+            names(InFlight::Uncounted).join(", ")
         );
         return not_enough(2, &because, "io", evidence);
     }
-    let all = |k: InFlight| kinds.iter().all(|x| *x == k);
-    let (v, because) = if kinds
-        .iter()
-        .all(|k| matches!(k, InFlight::One | InFlight::Failed))
-        && kinds.contains(&InFlight::One)
-    {
+    let (one, more) = (names(InFlight::One), names(InFlight::More));
+    let (v, because) = if !one.is_empty() && !more.is_empty() {
+        (
+            Verdict::Depends,
+            format!(
+                "it depends on the deployment: {} served one at a time per process, {} more than one at a time (requests in flight)",
+                one.join(", "),
+                more.join(", ")
+            ),
+        )
+    } else if counted.contains(&InFlight::Unjudged) {
+        return too_thin(2, "io", evidence);
+    } else if counted.contains(&InFlight::Wide) {
+        let mut v = verdict(
+            2,
+            Verdict::NotEnoughEvidence,
+            format!(
+                "the requests in flight of {} reach across {} per process: one at a time or more cannot be told apart; more trials narrow it",
+                names(InFlight::Wide).join(", "),
+                fmt_threshold(K3_ONE_AT_A_TIME)
+            ),
+            evidence,
+        );
+        v.to_run = Some("ringside run --scenarios io --trials 5".into());
+        return v;
+    } else if more.is_empty() {
         (
             Verdict::Supported,
-            "every Python stack measured served about one request at a time per process",
-        )
-    } else if all(InFlight::Many) {
-        (
-            Verdict::Refuted,
-            "every Python stack measured kept many requests in flight at once",
+            format!(
+                "every Python stack that counts served about one request at a time per process (requests in flight: {})",
+                one.join(", ")
+            ),
         )
     } else {
         (
-            Verdict::Depends,
-            "it depends on the deployment: see which stacks served one at a time and which many",
+            Verdict::Refuted,
+            format!(
+                "every Python stack that counts served more than one request at a time per process (requests in flight: {})",
+                more.join(", ")
+            ),
         )
     };
     verdict(2, v, because, evidence)
 }
 
-fn fmt_cores(e: &Option<Estimate>) -> String {
-    match e {
-        Some(e) if e.has_interval() => {
-            format!("{:.2} cores [{:.2}–{:.2}]", e.median, e.low, e.high)
-        }
-        Some(e) => format!("{:.2} cores", e.median),
-        None => "—".into(),
-    }
-}
-
 pub(super) fn k4(fig: &Figures) -> ClaimVerdict {
+    let info = |stack: &str| fig.stacks.iter().find(|i| i.name == stack);
+    // Threads a process, as recorded (older files: not recorded).
+    let threads = |stack: &str| info(stack).and_then(|i| i.threads);
     let mut evidence = Vec::new();
-    for s in fig
-        .scaling
-        .iter()
-        .filter(|s| matches!(s.lang, Lang::Python | Lang::Node | Lang::Rust))
-    {
-        let threads = fig
-            .stacks
-            .iter()
-            .find(|i| i.name == s.stack)
-            .and_then(|i| i.threads)
-            .unwrap_or(1);
+    for s in &fig.scaling {
+        let t = match threads(&s.stack) {
+            Some(1) => "1 thread a process".to_string(),
+            Some(t) => format!("{t} threads a process"),
+            None => "threads not recorded".to_string(),
+        };
         let speed = match (&s.one, &s.many, &s.speedup) {
             (Some(a), Some(b), Some(r)) => format!(
                 "; throughput {} → {} req/s ({}{})",
@@ -318,12 +372,21 @@ pub(super) fn k4(fig: &Figures) -> ClaimVerdict {
             ),
             _ => String::new(),
         };
+        let lang = match (s.lang, info(&s.stack)) {
+            (Lang::OtherJs, Some(i)) if !i.runtime.is_empty() => {
+                format!("JavaScript on {}", i.runtime)
+            }
+            (l, _) => l.label().to_string(),
+        };
         evidence.push(format!(
-            "{} ({} {}, {threads} thread{} a process): 1 process {}, {} processes {}{speed}",
+            "{} ({lang} {}, {t}{}): 1 process {}, {} processes {}{speed}",
             s.stack,
-            s.lang.label(),
             s.target,
-            if threads == 1 { "" } else { "s" },
+            if s.lang == Lang::Python {
+                ""
+            } else {
+                "; a control"
+            },
             fmt_cores(&s.cores_one),
             s.workers_n,
             fmt_cores(&s.cores_many),
@@ -362,305 +425,98 @@ pub(super) fn k4(fig: &Figures) -> ClaimVerdict {
     {
         return too_thin(3, "workers", evidence);
     }
-    let one_core =
-        |s: &&crate::verdict::figures::Scaling| s.cores_one.is_some_and(|e| e.high <= K4_ONE_CORE);
-    let one_multi =
-        |s: &&crate::verdict::figures::Scaling| s.cores_one.is_some_and(|e| e.low >= K4_SEVERAL);
-    let many_several =
-        |s: &&crate::verdict::figures::Scaling| s.cores_many.is_some_and(|e| e.low >= K4_SEVERAL);
-    let many_one =
-        |s: &&crate::verdict::figures::Scaling| s.cores_many.is_some_and(|e| e.high <= K4_ONE_CORE);
-    let control_scales = fig
+    type S = crate::verdict::figures::Scaling;
+    let one_core = |s: &&S| s.cores_one.is_some_and(|e| e.high <= K4_ONE_CORE);
+    let one_multi = |s: &&S| s.cores_one.is_some_and(|e| e.low >= K4_SEVERAL);
+    let many_several = |s: &&S| s.cores_many.is_some_and(|e| e.low >= K4_SEVERAL);
+    let many_one = |s: &&S| s.cores_many.is_some_and(|e| e.high <= K4_ONE_CORE);
+    let threaded = |s: &&S| threads(&s.stack).is_some_and(|t| t > 1);
+    // Controls: every stack that is not Python (Node.js, Bun, Deno, Rust).
+    let controls: Vec<&S> = fig
         .scaling
         .iter()
         .filter(|s| s.lang != Lang::Python)
-        .any(|s| s.cores_many.is_some_and(|e| e.low >= K4_SEVERAL));
-    let control_measured = fig
-        .scaling
-        .iter()
-        .any(|s| s.lang != Lang::Python && s.cores_many.is_some());
+        .collect();
+    let control_scales = controls.iter().any(many_several);
+    let control_measured = controls.iter().any(|s| s.cores_many.is_some());
     if !control_measured && !py.iter().any(one_multi) && py.iter().all(many_one) {
         return not_enough(
             3,
-            "no control (Node.js or Rust) was measured on workers: without one, a server that stays on one core cannot be told from a machine that lets it use only one",
+            "no control (Node.js, Bun, Deno or Rust) was measured on workers: without one, a server that stays on one core cannot be told from a machine that lets it use only one",
             "workers",
             evidence,
         );
     }
+    let named = |pick: &dyn Fn(&&S) -> bool| -> String {
+        py.iter()
+            .filter(|s| pick(s))
+            .map(|s| s.stack.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let gil = |s: &&S| threaded(s) && one_core(s) && many_several(s);
     let (v, because) = if py.iter().any(one_multi) {
         (
             Verdict::Refuted,
-            "one Python process used several cores".to_string(),
+            format!(
+                "one Python process used at least {K4_SEVERAL} cores (whole interval): {}",
+                named(&one_multi)
+            ),
         )
     } else if py.iter().all(many_one) && control_scales {
         (
             Verdict::Supported,
-            "no Python stack used more than about one core, even with several processes, while a control did"
-                .to_string(),
+            format!(
+                "no Python stack used more than {K4_ONE_CORE} cores, even with several processes (whole interval), while a control used at least {K4_SEVERAL}"
+            ),
         )
-    } else if py.iter().any(|s| one_core(s) && many_several(s)) {
+    } else if py.iter().any(gil) {
         (
             Verdict::Depends,
-            "one Python process stays on about one core (the GIL holds its threads), but several worker processes use several cores"
-                .to_string(),
+            format!(
+                "one process of a threaded Python deployment ({}) stays on about one core (the GIL holds its threads), but several worker processes use several cores",
+                named(&gil)
+            ),
         )
     } else {
-        (
-            Verdict::Depends,
-            "the cores used do not fall clearly on one side".to_string(),
-        )
+        let one_thread = |s: &&S| one_core(s) && many_several(s);
+        let (because, to_run) = if py.iter().any(one_thread) {
+            (
+                format!(
+                    "{}: one process stayed on about one core and several used several, but none runs more than one thread a process (as recorded): a one-thread process on one core says nothing of the GIL, which only a threaded deployment can show",
+                    named(&one_thread)
+                ),
+                // The default run adds a threaded Python deployment to workers.
+                "ringside run --scenarios workers",
+            )
+        } else if py.iter().all(many_one) {
+            (
+                format!(
+                    "no Python stack left one core, but no control used {K4_SEVERAL} cores either: the machine, not the GIL, may be the limit"
+                ),
+                "ringside run --scenarios workers --trials 5",
+            )
+        } else {
+            (
+                format!(
+                    "the cores used reach across {K4_ONE_CORE} or {K4_SEVERAL}, or lie between: none of the rule's conditions holds over the whole intervals; more trials narrow them"
+                ),
+                "ringside run --scenarios workers --trials 5",
+            )
+        };
+        let mut v = verdict(3, Verdict::NotEnoughEvidence, because, evidence);
+        v.to_run = Some(to_run.into());
+        return v;
     };
     verdict(3, v, because, evidence)
 }
 
-pub(super) fn k7(fig: &Figures) -> ClaimVerdict {
-    let best = |lang: Lang| {
-        fig.scenario(Scenario::WsChat)
-            .iter()
-            .filter(|f| f.lang == lang)
-            .filter_map(|f| Some((f, f.capacity.as_ref()?)))
-            .max_by(|a, b| a.1.median.total_cmp(&b.1.median))
-    };
-    let (Some((n, nc)), Some((p, pc))) = (best(Lang::Node), best(Lang::Python)) else {
-        return not_enough(
-            6,
-            "ws-chat capacity was not measured for both a Node.js and a Python stack",
-            "ws-chat",
-            vec![],
-        );
-    };
-    let bracket = |c: &crate::verdict::figures::CapacityFigure| match c.high {
-        Some(h) => format!("{}–{} {}", fmt_int(c.low), fmt_int(h), c.unit),
-        None => format!("at least {} {} (a lower bound)", fmt_int(c.low), c.unit),
-    };
-    let low = match pc.high {
-        Some(h) if h > 0.0 => nc.low / h,
-        _ => 0.0,
-    };
-    let high = match nc.high {
-        Some(h) if pc.low > 0.0 => h / pc.low,
-        _ => f64::INFINITY,
-    };
-    let mut evidence = vec![format!(
-        "ws-chat capacity at p99 < {} ms: {} {} vs {} {} → {}–{}",
-        fig.slo_ms,
-        n.stack,
-        bracket(nc),
-        p.stack,
-        bracket(pc),
-        crate::verdict::format::fmt_ratio(low),
-        crate::verdict::format::fmt_ratio(high)
-    )];
-    // Cost per delivery at the same fixed load: Python's ÷ Node.js's, so
-    // above 1 means Node.js does the same work for less CPU.
-    let cost = match (n.cpu_us_per_req, p.cpu_us_per_req) {
-        (Some(a), Some(b)) => {
-            let r = Ratio::of(&b, &a);
-            evidence.push(format!(
-                "CPU per delivery at the same fixed load: {} {} vs {} {} → Python {}",
-                n.stack,
-                fmt_est(&a, "µs"),
-                p.stack,
-                fmt_est(&b, "µs"),
-                fmt_ratio_ci(&r)
-            ));
-            Some(r)
+fn fmt_cores(e: &Option<Estimate>) -> String {
+    match e {
+        Some(e) if e.has_interval() => {
+            format!("{:.2} cores [{:.2}–{:.2}]", e.median, e.low, e.high)
         }
-        _ => None,
-    };
-    let censored = nc.high.is_none() || pc.high.is_none();
-    // A search's brackets are a step wide: a bracket ratio across 1.1× or
-    // 1.3× (equal capacities give 0.8×–1.25×-like brackets) holds two
-    // verdicts' values and decides nothing by itself.
-    let wide = !(low > K7_HARDLY && high < K7_BETTER);
-    let open = if censored {
-        "capacity could not rank them (lower bounds)"
-    } else {
-        "the capacity brackets are too coarse to rank them"
-    };
-    let (v, because) = if low >= K7_BETTER {
-        (
-            Verdict::Supported,
-            format!(
-                "Node.js serves at least {K7_BETTER}× the clients, bracket and trials included"
-            ),
-        )
-    } else if high <= K7_HARDLY {
-        (
-            Verdict::Refuted,
-            format!("Node.js serves at most {K7_HARDLY}× the clients, or fewer"),
-        )
-    } else if censored || wide {
-        // On one core, capacity follows the cost of a delivery, which every
-        // stack was measured at alike (and far more finely than a search's steps).
-        match cost.map(|r| (r, side(&r, K7_BETTER, K7_HARDLY, floor(fig, Family::Cpu)))) {
-            Some((_, Side::Above)) => (
-                Verdict::Supported,
-                format!(
-                    "{open}, and Node.js delivers a message for at least {K7_BETTER}× less CPU"
-                ),
-            ),
-            Some((_, Side::Below)) => (
-                Verdict::Refuted,
-                format!(
-                    "{open}, and Python delivers a message for at most {K7_HARDLY}× Node.js's CPU, or less"
-                ),
-            ),
-            Some((_, Side::Between)) => (
-                Verdict::Depends,
-                format!(
-                    "{open}, and the CPU cost of a delivery is not {K7_BETTER}× apart, nor within {K7_HARDLY}×"
-                ),
-            ),
-            Some((_, Side::Wide)) => {
-                return too_wide(6, K7_BETTER, K7_HARDLY, "ws-chat", evidence);
-            }
-            _ => {
-                return not_enough(
-                    6,
-                    &format!("{open} and the CPU cost per delivery has no interval"),
-                    "ws-chat --trials 3",
-                    evidence,
-                );
-            }
-        }
-    } else {
-        (
-            Verdict::Depends,
-            format!(
-                "the capacity brackets do not put Node.js {K7_BETTER}× ahead, nor within {K7_HARDLY}×"
-            ),
-        )
-    };
-    verdict(6, v, because, evidence)
-}
-
-pub(super) fn k9(fig: &Figures) -> ClaimVerdict {
-    let mut measures: Vec<(String, Ratio)> = Vec::new();
-    let mut evidence = Vec::new();
-    let kind_of = |kind: &str| match kind {
-        "pss" => "Pss",
-        "vmrss" => "VmRSS (smaps unreadable)",
-        _ => "private pages + shared pages once",
-    };
-    let mut push = |what: String, p: Option<(String, Estimate)>, n: Option<(String, Estimate)>| {
-        if let (Some(p), Some(n)) = (p, n) {
-            let r = Ratio::of(&p.1, &n.1);
-            evidence.push(format!(
-                "{what}: {} {} vs {} {} → Python {}",
-                p.0,
-                fmt_mem(&p.1),
-                n.0,
-                fmt_mem(&n.1),
-                fmt_ratio_ci(&r)
-            ));
-            measures.push((what, r));
-        }
-    };
-    let fresh = |lang: Lang| {
-        fig.per_stack
-            .iter()
-            .filter(|s| s.lang == lang)
-            .filter_map(|s| Some((s.stack.clone(), s.fresh_bytes?)))
-            .min_by(|a, b| a.1.median.total_cmp(&b.1.median))
-    };
-    push(
-        "fresh process, before any load".into(),
-        fresh(Lang::Python),
-        fresh(Lang::Node),
-    );
-    let at_rate = |lang: Lang| {
-        fig.leanest(Scenario::Json, lang, |f| f.rss_fixed_bytes)
-            .map(|(f, e)| (f.stack.clone(), e))
-    };
-    let rate = fig
-        .scenario(Scenario::Json)
-        .iter()
-        .find_map(|f| f.p99_rate_rps)
-        .unwrap_or(0.0);
-    let kind = crate::verdict::figures::trials::worst_memory_kind(
-        fig.scenario(Scenario::Json)
-            .iter()
-            .map(|f| f.memory_kind.as_str()),
-    );
-    push(
-        format!(
-            "at the same offered rate (json {} req/s, {})",
-            fmt_int(rate),
-            kind_of(kind)
-        ),
-        at_rate(Lang::Python),
-        at_rate(Lang::Node),
-    );
-    for kind in [IdleKind::Http, IdleKind::Ws] {
-        push(
-            format!("per idle {} connection", kind.name()),
-            leanest_idle(fig, Lang::Python, kind),
-            leanest_idle(fig, Lang::Node, kind),
-        );
+        Some(e) => format!("{:.2} cores", e.median),
+        None => "—".into(),
     }
-    if measures.is_empty() {
-        return not_enough(
-            8,
-            "no memory figures for both a Python and a Node.js stack",
-            "json,idle",
-            evidence,
-        );
-    }
-    if measures.iter().any(|(_, r)| !r.judged) {
-        return too_thin(8, "json,idle", evidence);
-    }
-    // Each measure's interval must lie wholly in one zone: "more" (at least
-    // K9_MORE), "not more" (at most K9_NO_MORE) or between them. Depends is
-    // settled by two measures in different zones, or one wholly between;
-    // otherwise an interval across a threshold leaves the verdict open.
-    let names = |zone: Side| -> Vec<&str> {
-        measures
-            .iter()
-            .filter(|(_, r)| side(r, K9_MORE, K9_NO_MORE, 0.0) == zone)
-            .map(|(w, _)| w.as_str())
-            .collect()
-    };
-    let more = names(Side::Above);
-    let not_more = names(Side::Below);
-    let between = names(Side::Between);
-    let wide = names(Side::Wide);
-    let (v, because) = if !between.is_empty() || (!more.is_empty() && !not_more.is_empty()) {
-        let mut parts = Vec::new();
-        if !more.is_empty() {
-            parts.push(format!("at least {K9_MORE}× {}", more.join("; ")));
-        }
-        if !not_more.is_empty() {
-            parts.push(format!("at most {K9_NO_MORE}× {}", not_more.join("; ")));
-        }
-        if !between.is_empty() {
-            parts.push(format!(
-                "between {K9_NO_MORE}× and {K9_MORE}× {}",
-                between.join("; ")
-            ));
-        }
-        (
-            Verdict::Depends,
-            format!(
-                "it depends on the measure: Python needs {}",
-                parts.join(", ")
-            ),
-        )
-    } else if !wide.is_empty() {
-        let what = format!("the interval of {}", wide.join("; "));
-        return too_wide_named(8, &what, K9_MORE, K9_NO_MORE, "json,idle", evidence);
-    } else if not_more.is_empty() {
-        (
-            Verdict::Supported,
-            format!(
-                "the leanest Python stack needs at least {K9_MORE}× the memory on every measure"
-            ),
-        )
-    } else {
-        (
-            Verdict::Refuted,
-            format!("the leanest Python stack needs at most {K9_NO_MORE}× on every measure"),
-        )
-    };
-    verdict(8, v, because, evidence)
 }

@@ -289,6 +289,7 @@ pub(super) fn figures(results: &Results) -> Figures {
         idle_cells.push(rs.iter().map(|r| per_conn(r)).collect::<Vec<f64>>());
     }
     let idle_noise = Noise::pooled(idle_cells.iter().map(|c| c.as_slice()));
+
     for rec in &results.stacks {
         mem_cells.push(rec.rss_fresh_bytes.iter().map(|b| *b as f64).collect());
     }
@@ -298,6 +299,7 @@ pub(super) fn figures(results: &Results) -> Figures {
         cpu: pool(&cpu_cells),
         latency: pool(&lat_cells),
         memory: pool(&mem_cells),
+        idle: idle_noise,
         cores: {
             // The workers cells too: one process and N, each its own cell.
             for st in &stacks {
@@ -349,6 +351,7 @@ pub(super) fn figures(results: &Results) -> Figures {
                 p99_us,
                 p99_rate_rps: c.rate,
                 latency_evidence,
+                fixed_evidence: usable(&c.fixed).1,
                 cpu_us_per_req: estimate(&c.peak, n(Family::Cpu), |t| t.cpu_us_per_req).0,
                 cpu_fixed_us_per_req: estimate(&c.fixed, n(Family::Cpu), |t| t.cpu_us_per_req).0,
                 rss_peak_bytes: estimate(&c.peak, n(Family::Memory), |t| t.rss_peak_bytes).0,
@@ -388,7 +391,8 @@ pub(super) fn figures(results: &Results) -> Figures {
                 stack,
                 lang,
                 kind,
-                bytes_per_connection: Estimate::of(&v, idle_noise.as_ref())?,
+                bytes_per_connection: Estimate::of(&v, noise.idle.as_ref())?,
+                resolved: rs.iter().all(|r| r.bytes_per_connection >= IDLE_RESOLUTION),
                 connections_open: rs.iter().map(|r| r.connections_open).min().unwrap_or(0),
                 connections_requested: rs[0].connections_requested,
             })

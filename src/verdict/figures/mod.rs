@@ -25,7 +25,7 @@ use crate::results::{IdleKind, Results, RoundRecord, StackRecord};
 use crate::scenario::Scenario;
 use crate::stats::{Comparison, Estimate, Noise, Ratio, compare};
 
-pub use build::flag_text;
+pub use build::{IDLE_RESOLUTION, flag_text};
 pub use trials::Evidence;
 
 /// Whom a stack speaks for in the ledger. The claims are about Node.js and
@@ -99,6 +99,8 @@ pub enum Family {
     Memory,
     /// Cores used (CPU time ÷ wall time).
     Cores,
+    /// Memory per idle connection (trials of the same stack and kind).
+    Idle,
 }
 
 /// The run's own trial-to-trial noise, per kind of figure (the A/A check:
@@ -110,6 +112,10 @@ pub struct NoiseFloor {
     pub latency: Option<Noise>,
     pub memory: Option<Noise>,
     pub cores: Option<Noise>,
+    /// Memory per idle connection: a different measurement (a difference
+    /// of two samples ÷ the connections added) with its own noise.
+    #[serde(default)]
+    pub idle: Option<Noise>,
 }
 
 impl NoiseFloor {
@@ -120,6 +126,7 @@ impl NoiseFloor {
             Family::Latency => self.latency.as_ref(),
             Family::Memory => self.memory.as_ref(),
             Family::Cores => self.cores.as_ref(),
+            Family::Idle => self.idle.as_ref(),
         }
     }
 
@@ -168,6 +175,10 @@ pub struct ScenarioFigures {
     pub p99_us: Option<Estimate>,
     pub p99_rate_rps: Option<f64>,
     pub latency_evidence: Evidence,
+    /// The evidence of the fixed-rate trials (`cpu_fixed_us_per_req`,
+    /// `rss_fixed_bytes`): a rate not reached or shared cores make them
+    /// not evidence.
+    pub fixed_evidence: Evidence,
     /// Server CPU µs per request (ws: per delivery) at peak.
     pub cpu_us_per_req: Option<Estimate>,
     /// Server CPU µs per request at the fixed offered rate.
@@ -179,7 +190,9 @@ pub struct ScenarioFigures {
     pub rss_idle_bytes: Option<Estimate>,
     /// `private+shared`, `pss` (older files) or `vmrss` (a fallback somewhere).
     pub memory_kind: String,
-    /// `io`: requests in flight achieved (throughput × the designed wait).
+    /// `io`: requests in flight achieved (throughput × the designed wait);
+    /// made of the same trials as `throughput_rps`, so it carries
+    /// `throughput_evidence` (a generator-bound one is a lower bound).
     pub concurrency_achieved: Option<Estimate>,
     /// Cores the server used at peak.
     pub cores_used: Option<Estimate>,
@@ -234,6 +247,10 @@ pub struct IdleFigures {
     pub lang: Lang,
     pub kind: IdleKind,
     pub bytes_per_connection: Estimate,
+    /// False when some trial read below [`build::IDLE_RESOLUTION`] (and was
+    /// counted as that much): the figure is then only an upper bound, and
+    /// two such figures are no evidence of equality.
+    pub resolved: bool,
     pub connections_open: usize,
     pub connections_requested: usize,
 }
