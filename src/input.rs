@@ -61,13 +61,11 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
 }
 
 fn too_large(what: &str, size: Option<u64>, max: u64) -> std::io::Error {
-    let size = size.map_or_else(|| "more than that".to_string(), fmt_bytes);
+    let max = fmt_bytes(max);
+    let size = size.map_or_else(|| format!("over {max}"), fmt_bytes);
     std::io::Error::new(
         std::io::ErrorKind::InvalidData,
-        format!(
-            "it is {size}, and {what} is at most {} here: is it the right file?",
-            fmt_bytes(max)
-        ),
+        format!("it is {size}; {what} is at most {max} here: is it the right file?"),
     )
 }
 
@@ -241,10 +239,10 @@ mod tests {
         let err = read_text(&path, "a stack manifest", MANIFEST_MAX_BYTES).unwrap_err();
         assert_eq!(
             err.to_string(),
-            "it is 1 GiB, and a stack manifest is at most 1 MiB here: is it the right file?"
+            "it is 1 GiB; a stack manifest is at most 1 MiB here: is it the right file?"
         );
         let err = read_limited(&b"12345"[..], "a report", 4).unwrap_err();
-        assert!(err.to_string().contains("more than that"), "{err}");
+        assert!(err.to_string().starts_with("it is over 4 B; "), "{err}");
         assert_eq!(read_limited(&b"1234"[..], "a report", 4).unwrap(), "1234");
         assert_eq!(fmt_bytes(64 << 20), "64 MiB");
         assert_eq!(parse_size("16MiB"), Ok(16 << 20));

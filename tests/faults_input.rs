@@ -25,6 +25,8 @@ struct Ran {
 }
 
 /// Runs `cmd` to its end and reads its peak memory from `wait4`.
+// The child is reaped by `wait4` below, which also gives its rusage.
+#[allow(clippy::zombie_processes)]
 fn run_measured(mut cmd: Command) -> Ran {
     let mut child = cmd
         .stdin(Stdio::null())
