@@ -44,7 +44,8 @@ pub fn scenario_path(sc: Scenario) -> &'static str {
     }
 }
 
-/// True when `p` is the point of these coordinates.
+/// True when `p` is the point of these coordinates (a window set aside for
+/// a stall does not count: its re-measurement does).
 #[allow(clippy::too_many_arguments)]
 pub fn same_point(
     p: &Point,
@@ -55,7 +56,8 @@ pub fn same_point(
     trial: u32,
     slice: u32,
 ) -> bool {
-    p.stack == stack
+    !stall::set_aside_point(p)
+        && p.stack == stack
         && p.scenario == scenario
         && p.target == w.path
         && p.kind == w.kind

@@ -32,6 +32,20 @@ pub fn set_aside(p: &mut Point, s: &Stall) {
     p.valid = false;
 }
 
+/// True for a window [`set_aside`] for a stall (not yet, or already, measured again).
+pub fn set_aside_point(p: &Point) -> bool {
+    !p.valid
+        && p.flags.iter().any(|f| {
+            matches!(
+                f,
+                Flag::Stalled {
+                    recurred: false,
+                    ..
+                }
+            )
+        })
+}
+
 /// Flags a re-measurement that stalled again: it stays (its validity is
 /// what the load made it), and the flag keeps it out of every verdict.
 pub fn recurred(p: &mut Point, s: &Stall) {
@@ -80,5 +94,18 @@ mod tests {
         );
         assert!(note("node-http json 64 conns", &s, false).contains("stalled for 2.4 s"));
         assert!(note("x", &s, true).contains("its behaviour"));
+        let mut p: Point = serde_json::from_value(serde_json::json!({
+            "stack": "s", "scenario": "json", "target": "/json", "kind": "peak",
+            "connections": 4, "workers": 1, "trial": 1, "load": null, "ws": null,
+            "server": {"cpu_us": 0, "cpu_us_per_req": null, "cpu_source": "proc",
+                       "rss_idle_bytes": 0, "rss_peak_bytes": 0, "concurrency_achieved": null},
+            "flags": [], "valid": true
+        }))
+        .unwrap();
+        let mut again = p.clone();
+        set_aside(&mut p, &s);
+        assert!(!p.valid && set_aside_point(&p));
+        recurred(&mut again, &s);
+        assert!(again.valid && !set_aside_point(&again));
     }
 }
