@@ -9,6 +9,7 @@ pub mod cli;
 pub mod db;
 pub mod error;
 pub mod exit;
+pub mod input;
 pub mod k8s;
 pub mod load;
 pub mod merge;

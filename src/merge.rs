@@ -9,7 +9,7 @@
 //! Each input may carry `warning:` lines around its JSON, as `kubectl logs`
 //! of an agent pod shows them (the agent prints its warnings on stderr).
 
-use std::io::{Read as _, Write as _};
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
@@ -19,6 +19,7 @@ use clap::Args;
 use serde::de::DeserializeOwned;
 
 use crate::error::bad_input_msg;
+use crate::input::RESULTS_MAX_BYTES;
 use crate::load::merge::{Named, merge_load, merge_ws};
 use crate::load::report::{LOAD_SCHEMA, WS_SCHEMA};
 use crate::results::RESULTS_SCHEMA;
@@ -144,13 +145,14 @@ fn merge_run_results(inputs: Vec<Input>, out: Option<&Path>) -> anyhow::Result<E
             return Err(bad_input_msg(format!(
                 "{}: field `schema` is `{}`: this ringside merges {RESULTS_SCHEMA} results files",
                 input.name,
-                theirs.unwrap_or("missing")
+                crate::input::printable(theirs.unwrap_or("missing"), 100)
             )));
         }
         let results: crate::results::Results = serde_json::from_value(input.json).map_err(|e| {
             bad_input_msg(format!(
-                "{}: does not match {RESULTS_SCHEMA}: {e}",
-                input.name
+                "{}: does not match {RESULTS_SCHEMA}: {}",
+                input.name,
+                crate::input::json_error(&e)
             ))
         })?;
         crate::results::validate::validate_file(&results, Path::new(&input.name))?;
@@ -180,8 +182,13 @@ fn typed<T: DeserializeOwned>(inputs: Vec<Input>) -> anyhow::Result<Vec<Named<T>
     inputs
         .into_iter()
         .map(|i| {
-            let report = serde_json::from_value(i.json)
-                .map_err(|e| bad_input_msg(format!("{}: not a complete report: {e}", i.name)))?;
+            let report = serde_json::from_value(i.json).map_err(|e| {
+                bad_input_msg(format!(
+                    "{}: not a complete report: {}",
+                    i.name,
+                    crate::input::json_error(&e)
+                ))
+            })?;
             Ok(Named {
                 name: i.name,
                 report,
@@ -226,14 +233,12 @@ fn read_inputs(paths: &[PathBuf]) -> anyhow::Result<Vec<Input>> {
             if std::mem::replace(&mut stdin_used, true) {
                 return Err(bad_input_msg("`-` (standard input) is given twice"));
             }
-            let mut text = String::new();
-            std::io::stdin()
-                .read_to_string(&mut text)
+            let text = crate::input::read_limited(std::io::stdin(), "a report", RESULTS_MAX_BYTES)
                 .map_err(|e| bad_input_msg(format!("-: cannot read standard input: {e}")))?;
             ("-".to_string(), text)
         } else {
             let name = path.display().to_string();
-            let text = std::fs::read_to_string(&path)
+            let text = crate::input::read_text(&path, "a report", RESULTS_MAX_BYTES)
                 .map_err(|e| bad_input_msg(format!("{name}: cannot be read: {e}")))?;
             (name, text)
         };
@@ -263,8 +268,9 @@ fn extract_report(text: &str) -> Result<serde_json::Value, String> {
         return match stream.next() {
             Some(Ok(v)) => Ok(v),
             Some(Err(e)) => Err(format!(
-                "holds `{RESULTS_MARKER}` but no whole results file after it ({e}): \
-                 was the output cut short?"
+                "holds `{RESULTS_MARKER}` but no whole results file after it ({}): \
+                 was the output cut short?",
+                crate::input::json_error(&e)
             )),
             None => Err(format!(
                 "holds `{RESULTS_MARKER}` but nothing after it: was the output cut short?"
@@ -287,21 +293,26 @@ fn extract_report(text: &str) -> Result<serde_json::Value, String> {
         } else {
             format!(
                 "is not a ringside JSON report (it starts with `{}`)",
-                first.chars().take(120).collect::<String>()
+                crate::input::printable(first, 120)
             )
         });
     }
     let mut stream = serde_json::Deserializer::from_str(body).into_iter::<serde_json::Value>();
     let value = match stream.next() {
         Some(Ok(v)) => v,
-        Some(Err(e)) => return Err(format!("is not valid JSON: {e}")),
+        Some(Err(e)) => {
+            return Err(format!(
+                "is not valid JSON: {}",
+                crate::input::json_error(&e)
+            ));
+        }
         None => return Err("is empty: no report in it".into()),
     };
     let rest = &body[stream.byte_offset()..];
     if let Some(line) = rest.lines().find(|l| !noise(l)) {
         return Err(format!(
             "has text after the report that is not a `warning:` line: `{}`",
-            line.trim().chars().take(120).collect::<String>()
+            crate::input::printable(line.trim(), 120)
         ));
     }
     Ok(value)

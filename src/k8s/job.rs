@@ -47,6 +47,16 @@ pub struct AgentJob {
     pub same_node_ok: bool,
 }
 
+/// `word` quoted for a POSIX shell when it needs it (a value printed in a
+/// command the user will paste: `x;y` must stay one word).
+pub fn sh(word: &str) -> String {
+    match shlex::try_quote(word) {
+        Ok(q) => q.into_owned(),
+        // Only a NUL byte cannot be quoted; nothing validated holds one.
+        Err(_) => "''".to_string(),
+    }
+}
+
 /// A Job as YAML.
 fn to_yaml(job: &Job) -> anyhow::Result<String> {
     serde_yaml_ng::to_string(job).map_err(|e| anyhow::anyhow!("writing the Job as YAML: {e}"))
@@ -229,8 +239,10 @@ impl PodSet<'_> {
     /// The shell commands that wait for the Job, save each pod's output to
     /// `NAME-I.EXT` and merge them with `merge_flags`.
     pub fn collect_commands(&self, ext: &str, merge_flags: &str) -> String {
-        let ns = self.namespace.map_or(String::new(), |n| format!(" -n {n}"));
-        let name = self.name;
+        let ns = self
+            .namespace
+            .map_or(String::new(), |n| format!(" -n {}", sh(n)));
+        let name = sh(self.name);
         format!(
             "kubectl{ns} wait --for=condition=complete job/{name} --timeout={}s\n\
              for i in $(seq 0 {last}); do\n  \
@@ -377,7 +389,7 @@ impl RunJob {
     /// The commands that wait for the shards, save their logs and merge the runs.
     pub fn collect_commands(&self) -> String {
         self.pods()
-            .collect_commands("log", &format!(" --out {}-merged/", self.name))
+            .collect_commands("log", &format!(" --out {}-merged/", sh(&self.name)))
     }
 }
 
@@ -402,6 +414,24 @@ mod tests {
             deadline: Duration::from_secs(300),
             same_node_ok: false,
         }
+    }
+
+    #[test]
+    fn every_value_in_the_printed_commands_is_shell_quoted() {
+        assert_eq!(sh("x;y"), "'x;y'");
+        assert_eq!(sh("team-a"), "team-a");
+        assert_eq!(sh("a b'c"), "\"a b'c\"");
+        // Even a value that escaped validation stays one word in the commands.
+        let hostile = AgentJob {
+            namespace: Some("x;touch /tmp/pwned".into()),
+            name: "a$(id)".into(),
+            ..job()
+        };
+        let commands = hostile.collect_commands();
+        assert!(commands.contains("-n 'x;touch /tmp/pwned'"), "{commands}");
+        assert!(commands.contains("job/'a$(id)'"), "{commands}");
+        let words = shlex::split(commands.lines().next().unwrap()).unwrap();
+        assert_eq!(words[1..3], ["-n", "x;touch /tmp/pwned"]);
     }
 
     #[test]

@@ -153,6 +153,7 @@ fn agent_job(c: &Combined, argv: &[String], now: SystemTime) -> anyhow::Result<A
         return Err(bad_input_msg("--agents must be at least 1"));
     }
     check_name(&k.name)?;
+    check_namespace(k.namespace.as_deref())?;
     check_quantities(&k.cpu, &k.memory)?;
     if k.start_in > START_FUTURE_BOUND {
         return Err(bad_input_msg(format!(
@@ -311,6 +312,27 @@ fn check_name(name: &str) -> anyhow::Result<()> {
     )))
 }
 
+/// `--namespace`, when given, as Kubernetes takes it: a DNS-1123 label.
+fn check_namespace(namespace: Option<&str>) -> anyhow::Result<()> {
+    let Some(ns) = namespace else {
+        return Ok(());
+    };
+    let ok = !ns.is_empty()
+        && ns.len() <= 63
+        && ns
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !ns.starts_with('-')
+        && !ns.ends_with('-');
+    if ok {
+        return Ok(());
+    }
+    Err(bad_input_msg(format!(
+        "--namespace `{}`: a namespace is a DNS-1123 label: 1–63 lower-case letters, digits and `-`, not starting or ending with `-`",
+        crate::input::printable(ns, 80)
+    )))
+}
+
 /// `--cpu` and `--memory` as Kubernetes quantities.
 fn check_quantities(cpu: &str, memory: &str) -> anyhow::Result<()> {
     for (flag, value) in [("cpu", cpu), ("memory", memory)] {
@@ -442,6 +464,14 @@ mod tests {
             ),
             ("http://127.0.0.1:1/ --agents 0 --image r:1", "--agents"),
             (
+                "http://127.0.0.1:1/ --agents 2 --image r:1 --namespace x;y",
+                "--namespace `x;y`: a namespace is a DNS-1123 label",
+            ),
+            (
+                "http://127.0.0.1:1/ --agents 2 --image r:1 --namespace Team",
+                "--namespace `Team`",
+            ),
+            (
                 "--ws ws://127.0.0.1:1/ws/chat --agents 4 --image r:1 --rooms 2",
                 "--rooms 2",
             ),
@@ -450,6 +480,17 @@ mod tests {
             assert_eq!(crate::error::exit_code(&err), 2, "{text}");
             assert!(format!("{err:#}").contains(needle), "{text}: {err:#}");
         }
+        let a = argv("http://127.0.0.1:1/ --agents 2 --image r:1 -d 5s --namespace load-test-1");
+        let c = Combined::try_parse_from(std::iter::once("k".to_string()).chain(a.iter().cloned()))
+            .unwrap();
+        let commands = agent_job(&c, &a, now).unwrap().collect_commands();
+        assert!(
+            commands.contains("kubectl -n load-test-1 wait"),
+            "{commands}"
+        );
+        assert!(check_namespace(Some(&"a".repeat(63))).is_ok());
+        assert!(check_namespace(Some(&"a".repeat(64))).is_err());
+        assert!(check_namespace(Some("-a")).is_err() && check_namespace(Some("")).is_err());
         assert!(
             is_quantity("500m")
                 && is_quantity("1.5")

@@ -120,7 +120,9 @@ pub fn run(argv: &[String]) -> anyhow::Result<ExitCode> {
         "(Kubernetes {} or later) apply it, then collect and merge the shards' runs:\n\
          kubectl apply -f {}\n{}",
         super::job::KUBERNETES_VERSION,
-        written.map_or("<the manifest>".to_string(), |p| p.display().to_string()),
+        written.map_or("<the manifest>".to_string(), |p| {
+            super::job::sh(&p.display().to_string())
+        }),
         job.collect_commands()
     );
     Ok(ExitCode::SUCCESS)
@@ -132,6 +134,7 @@ fn run_job(c: &Combined, argv: &[String]) -> anyhow::Result<RunJob> {
     let k = &c.k8s;
     let r = &c.run;
     super::check_name(&k.name)?;
+    super::check_namespace(k.namespace.as_deref())?;
     super::check_quantities(&k.cpu, &k.memory)?;
     for (given, flag, why) in [
         (

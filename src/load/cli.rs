@@ -223,6 +223,38 @@ pub fn parse_url(text: &str, allow_remote: bool) -> anyhow::Result<url::Url> {
     Ok(url)
 }
 
+/// One `-H "Name: value"`: the name an RFC 9110 token, the value without
+/// CR, LF or another control byte (which would end the header line and start
+/// another: header injection).
+fn parse_header(h: &str) -> anyhow::Result<(String, String)> {
+    let shown = crate::input::printable(h, 120);
+    let (k, v) = h
+        .split_once(':')
+        .filter(|(k, _)| !k.trim().is_empty() && !k.contains(char::is_whitespace))
+        .ok_or_else(|| flag("header", &shown, "a header is `Name: value`"))?;
+    let (k, v) = (k.trim(), v.trim_matches([' ', '\t']));
+    if hyper::header::HeaderName::from_bytes(k.as_bytes()).is_err() {
+        return Err(flag(
+            "header",
+            &shown,
+            format!(
+                "the name `{}` may hold only letters, digits and !#$%&'*+-.^_`|~ (an RFC 9110 token)",
+                crate::input::printable(k, 60)
+            ),
+        ));
+    }
+    if hyper::header::HeaderValue::from_bytes(v.as_bytes()).is_err() {
+        return Err(flag(
+            "header",
+            &shown,
+            format!(
+                "the value of `{k}` holds CR, LF or another control byte, which would inject a header line"
+            ),
+        ));
+    }
+    Ok((k.to_string(), v.to_string()))
+}
+
 fn read_file(flag: &'static str, path: &PathBuf) -> anyhow::Result<Vec<u8>> {
     std::fs::read(path).map_err(|source| {
         bad_input(InputError::File {
@@ -270,11 +302,7 @@ impl HttpFlags {
         }
         let mut headers = Vec::new();
         for h in &self.headers {
-            let (k, v) = h
-                .split_once(':')
-                .filter(|(k, _)| !k.trim().is_empty() && !k.contains(char::is_whitespace))
-                .ok_or_else(|| flag("header", h, "a header is `Name: value`"))?;
-            headers.push((k.trim().to_string(), v.trim().to_string()));
+            headers.push(parse_header(h)?);
         }
         let body = match (&self.body, &self.body_file) {
             (Some(b), _) => Some(b.clone().into_bytes()),
@@ -561,6 +589,32 @@ mod tests {
         assert!(message(&["http://127.0.0.1/", "--rate", "0"]).contains("--rate `0`"));
         assert!(message(&["http://127.0.0.1/", "-c", "0"]).contains("--connections"));
         assert!(message(&["http://127.0.0.1/", "-H", "novalue"]).contains("--header `novalue`"));
+        let injected = message(&["http://127.0.0.1/", "-H", "X: a\r\nInjected: 1"]);
+        assert!(
+            injected.contains("--header `X: a\\r\\nInjected: 1`")
+                && injected.contains("value of `X` holds CR, LF"),
+            "{injected}"
+        );
+        assert!(
+            message(&["http://127.0.0.1/", "-H", "X\r\nY: 1"]).contains("--header `X\\r\\nY: 1`")
+        );
+        assert!(message(&["http://127.0.0.1/", "-H", "X: a\0b"]).contains("control byte"));
+        assert!(message(&["http://127.0.0.1/", "-H", "X(y): 1"]).contains("RFC 9110 token"));
+        let ok = config(&[
+            "http://127.0.0.1/",
+            "-H",
+            "X-Tab:\ta\tb ",
+            "-H",
+            "X-Utf8: caf\u{e9}",
+        ])
+        .unwrap();
+        assert_eq!(
+            ok.headers,
+            vec![
+                ("X-Tab".into(), "a\tb".into()),
+                ("X-Utf8".into(), "caf\u{e9}".into())
+            ]
+        );
         assert!(message(&["http://127.0.0.1/", "--cpus", "x"]).contains("--cpus `x`"));
         assert!(message(&["http://127.0.0.1/", "--cpus", "4096"]).contains("not available"));
         let missing = message(&["http://127.0.0.1/", "--body-file", "/nonexistent/body"]);

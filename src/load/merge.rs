@@ -304,6 +304,7 @@ pub fn merge_load(inputs: &[Named<LoadReport>], max_skew: Duration) -> anyhow::R
         bytes_in: 0,
         bytes_out: 0,
         per_second: Vec::new(),
+        per_100ms: Vec::new(),
         warnings: Vec::new(),
         ..first.report.clone()
     };

@@ -171,6 +171,44 @@ impl PerSecond {
     }
 }
 
+/// Counts of events in each 100 ms of a recording window: the resolution at
+/// which a stall of the server shows (a whole-second series hides a pause
+/// shorter than a second, and a 1 s window has a single second).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PerTenth {
+    counts: Vec<u64>,
+}
+
+impl PerTenth {
+    /// Counts one event at `since_start` after the window began.
+    #[inline]
+    pub fn add(&mut self, since_start: Duration) {
+        let tenth = (since_start.as_millis() / 100) as usize;
+        if tenth >= self.counts.len() {
+            self.counts.resize(tenth + 1, 0);
+        }
+        self.counts[tenth] += 1;
+    }
+
+    /// Adds another series bin by bin (merging threads).
+    pub fn merge(&mut self, other: &PerTenth) {
+        if other.counts.len() > self.counts.len() {
+            self.counts.resize(other.counts.len(), 0);
+        }
+        for (mine, theirs) in self.counts.iter_mut().zip(&other.counts) {
+            *mine += theirs;
+        }
+    }
+
+    /// The counts of the whole 100 ms bins inside a window of `window` length.
+    pub fn whole_tenths(&self, window: Duration) -> Vec<u64> {
+        let n = (window.as_millis() / 100) as usize;
+        let mut out = self.counts[..n.min(self.counts.len())].to_vec();
+        out.resize(n, 0);
+        out
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -181,6 +219,21 @@ mod tests {
             record(&mut h, Duration::from_micros(v));
         }
         h
+    }
+
+    #[test]
+    fn tenths_count_whole_bins_of_the_window() {
+        let mut a = PerTenth::default();
+        let mut b = PerTenth::default();
+        for ms in [0, 50, 99, 100, 350] {
+            a.add(Duration::from_millis(ms));
+        }
+        b.add(Duration::from_millis(1_000));
+        b.add(Duration::from_millis(120));
+        a.merge(&b);
+        assert_eq!(a.whole_tenths(Duration::from_millis(450)), vec![3, 2, 0, 1]);
+        assert_eq!(a.whole_tenths(Duration::from_secs(1)).len(), 10);
+        assert_eq!(a.whole_tenths(Duration::from_secs(2)).len(), 20);
     }
 
     #[test]

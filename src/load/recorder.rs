@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use hdrhistogram::Histogram;
 
 use super::http::Outcome;
-use super::record::{self, PerSecond};
+use super::record::{self, PerSecond, PerTenth};
 use super::report::ErrorCounts;
 
 /// A send later than this after its intended time is a late send.
@@ -45,6 +45,8 @@ pub struct Recorder {
     pub bytes_out: u64,
     /// Responses per second of the window, by completion time.
     pub per_second: PerSecond,
+    /// Responses in each 100 ms (the stall check's resolution).
+    pub per_tenth: PerTenth,
     /// Requests sent (or failed to connect).
     pub sends: u64,
     /// Requests sent before the end of the window (the achieved rate).
@@ -74,6 +76,7 @@ impl Recorder {
             bytes_in: 0,
             bytes_out: 0,
             per_second: PerSecond::with_capacity(64),
+            per_tenth: PerTenth::default(),
             sends: 0,
             sends_in_window: 0,
             unsent: 0,
@@ -131,8 +134,9 @@ impl Recorder {
             record::record(h, s.done.saturating_duration_since(s.sent));
         }
         self.status[usize::from(status).min(999)] += 1;
-        self.per_second
-            .add(s.done.saturating_duration_since(self.record_start));
+        let since_start = s.done.saturating_duration_since(self.record_start);
+        self.per_second.add(since_start);
+        self.per_tenth.add(since_start);
         self.last_done = Some(self.last_done.map_or(s.done, |d| d.max(s.done)));
     }
 
@@ -154,6 +158,7 @@ impl Recorder {
         self.bytes_in += other.bytes_in;
         self.bytes_out += other.bytes_out;
         self.per_second.merge(&other.per_second);
+        self.per_tenth.merge(&other.per_tenth);
         self.sends += other.sends;
         self.sends_in_window += other.sends_in_window;
         self.unsent += other.unsent;

@@ -59,6 +59,10 @@ pub struct LoadReport {
     pub bytes_out: u64,
     /// Completed requests in each whole second of the window.
     pub per_second: Vec<u64>,
+    /// Completed requests in each whole 100 ms of the window (absent in
+    /// merged reports and in files written before it was kept).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub per_100ms: Vec<u64>,
     /// The generator's own CPU use.
     pub generator: GeneratorUsage,
     /// Human-readable warnings (generator-bound, rate not reached, errors...).

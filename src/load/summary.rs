@@ -134,6 +134,7 @@ pub fn build_report(
         bytes_in: rec.bytes_in,
         bytes_out: rec.bytes_out,
         per_second: rec.per_second.whole_seconds(window),
+        per_100ms: rec.per_tenth.whole_tenths(window),
         generator,
         warnings,
         histogram_b64: keep

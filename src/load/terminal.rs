@@ -387,6 +387,7 @@ mod tests {
             bytes_in: 5_990 * 130,
             bytes_out: 5_992 * 60,
             per_second: vec![1990, 2001, 1999],
+            per_100ms: Vec::new(),
             generator: GeneratorUsage {
                 cpu_s: 0.42,
                 threads: 1,

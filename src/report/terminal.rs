@@ -108,6 +108,9 @@ fn notes_cell(f: &ScenarioFigures) -> String {
     if !f.notes.is_empty() {
         parts.push(format!("{} flagged", f.notes.len()));
     }
+    if let Some(s) = &f.stalls {
+        parts.push(s.cell());
+    }
     parts.join(", ")
 }
 

@@ -284,6 +284,20 @@ pub enum Flag {
     /// A merged sharded run whose shards ran on machines of different
     /// hardware (`machines` kinds): figures across them compare the hardware too.
     MixedHardware { machines: u32 },
+    /// The server completed next to nothing for a while inside the window
+    /// (`crate::stats::stall`'s rule). A first such window is invalid and
+    /// measured again; when the re-measurement stalls too (`recurred`), the
+    /// pauses are the server's behaviour: shown, kept out of every verdict.
+    Stalled {
+        /// The longest pause, seconds.
+        longest_s: f64,
+        /// Pauses of at least 0.5 s in the window.
+        pauses: u32,
+        /// All pauses together, seconds.
+        stalled_s: f64,
+        /// True on the re-measurement of a stalled window that stalled again.
+        recurred: bool,
+    },
 }
 
 /// One measured point: one stack, one scenario, one load, one trial.

@@ -5,6 +5,7 @@
 use std::path::Path;
 
 use crate::error::bad_input_msg;
+use crate::input::{RESULTS_MAX_BYTES, json_error, printable, read_text};
 
 use super::{RESULTS_SCHEMA, Results};
 
@@ -12,10 +13,14 @@ use super::{RESULTS_SCHEMA, Results};
 /// and the message names the file and what is wrong.
 pub fn read_results(path: &Path) -> anyhow::Result<Results> {
     let shown = path.display();
-    let text = std::fs::read_to_string(path)
+    let text = read_text(path, "a results file", RESULTS_MAX_BYTES)
         .map_err(|e| bad_input_msg(format!("cannot read results file {shown}: {e}")))?;
-    let value: serde_json::Value = serde_json::from_str(&text)
-        .map_err(|e| bad_input_msg(format!("results file {shown} is not JSON: {e}")))?;
+    let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
+        bad_input_msg(format!(
+            "results file {shown} is not JSON: {}",
+            json_error(&e)
+        ))
+    })?;
     match value.get("schema").and_then(|s| s.as_str()) {
         Some(RESULTS_SCHEMA) => {}
         Some("ringside.results/1") => {
@@ -27,7 +32,8 @@ pub fn read_results(path: &Path) -> anyhow::Result<Results> {
         }
         Some(other) => {
             return Err(bad_input_msg(format!(
-                "results file {shown} has schema `{other}`; this ringside reads `{RESULTS_SCHEMA}`"
+                "results file {shown} has schema `{}`; this ringside reads `{RESULTS_SCHEMA}`",
+                printable(other, 100)
             )));
         }
         None => {
@@ -38,7 +44,8 @@ pub fn read_results(path: &Path) -> anyhow::Result<Results> {
     }
     let results: Results = serde_json::from_value(value).map_err(|e| {
         bad_input_msg(format!(
-            "results file {shown} does not match {RESULTS_SCHEMA}: {e}"
+            "results file {shown} does not match {RESULTS_SCHEMA}: {}",
+            json_error(&e)
         ))
     })?;
     crate::results::validate::validate_file(&results, path)?;

@@ -195,10 +195,11 @@ struct RawFootprint {
 /// Reads and validates one manifest. Errors are [`ManifestError`]s.
 pub fn parse_file(path: &Path) -> Result<Stack, ManifestError> {
     let file = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|source| ManifestError::Read {
-        file: file.clone(),
-        source,
-    })?;
+    let text = crate::input::read_text(path, "a stack manifest", crate::input::MANIFEST_MAX_BYTES)
+        .map_err(|source| ManifestError::Read {
+            file: file.clone(),
+            source,
+        })?;
     let dir = path
         .parent()
         .map(Path::to_path_buf)
@@ -211,7 +212,7 @@ pub fn parse_file(path: &Path) -> Result<Stack, ManifestError> {
 pub fn parse_str(text: &str, file: &str, dir: &Path, path: &Path) -> Result<Stack, ManifestError> {
     let raw: RawManifest = toml::from_str(text).map_err(|e| ManifestError::Syntax {
         file: file.to_string(),
-        message: e.to_string().trim_end().replace('\n', "\n  "),
+        message: crate::input::toml_error(text, &e),
     })?;
     validate(raw, file, dir, path)
 }

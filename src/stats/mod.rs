@@ -1,10 +1,12 @@
 //! Statistics as pure functions, shared by the harness and the verdict:
 //! [`basic`] (median, spread, coefficient of variation), [`interval`]
-//! (confidence intervals of figures and ratios, the run's noise floor) and
-//! [`steady`] (has a warming series settled?). No I/O.
+//! (confidence intervals of figures and ratios, the run's noise floor),
+//! [`steady`] (has a warming series settled?) and [`stall`] (did the server
+//! pause inside a window?). No I/O.
 
 pub mod basic;
 pub mod interval;
+pub mod stall;
 pub mod steady;
 
 pub use basic::{mean, median, min_max};

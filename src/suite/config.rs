@@ -532,14 +532,19 @@ impl SuiteConfig {
             })
         };
         let file = dir.join("results.json");
-        let text = std::fs::read_to_string(&file)
-            .map_err(|e| err(format!("cannot read {}: {e}", file.display())))?;
-        let results: Results = serde_json::from_str(&text)
-            .map_err(|e| err(format!("not a ringside results file: {e}")))?;
+        let text =
+            crate::input::read_text(&file, "a results file", crate::input::RESULTS_MAX_BYTES)
+                .map_err(|e| err(format!("cannot read {}: {e}", file.display())))?;
+        let results: Results = serde_json::from_str(&text).map_err(|e| {
+            err(format!(
+                "not a ringside results file: {}",
+                crate::input::json_error(&e)
+            ))
+        })?;
         if results.schema != crate::results::RESULTS_SCHEMA {
             return Err(err(format!(
                 "schema {} is not {}",
-                results.schema,
+                crate::input::printable(&results.schema, 100),
                 crate::results::RESULTS_SCHEMA
             )));
         }

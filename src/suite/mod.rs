@@ -25,6 +25,7 @@ pub mod points;
 
 pub mod round;
 pub mod runner;
+pub mod stall;
 pub mod target;
 
 pub mod warmup;

@@ -39,9 +39,10 @@ pub fn check_not_in_use(dir: &Path, flag: &str) -> anyhow::Result<()> {
 
 /// "12 points, started 2026-11-23 06:55, finished" (or what can be read).
 fn describe_run(file: &Path) -> String {
-    let doc: Option<serde_json::Value> = std::fs::read_to_string(file)
-        .ok()
-        .and_then(|t| serde_json::from_str(&t).ok());
+    let doc: Option<serde_json::Value> =
+        crate::input::read_text(file, "a results file", crate::input::RESULTS_MAX_BYTES)
+            .ok()
+            .and_then(|t| serde_json::from_str(&t).ok());
     let Some(doc) = doc else {
         return format!("{}, unreadable", file.display());
     };

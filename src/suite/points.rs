@@ -8,6 +8,7 @@ use crate::scenario::Scenario;
 
 use super::measure::{self, PointSpec};
 use super::runner::Runner;
+use super::stall;
 use super::target::Target;
 use super::workload::{DriveOpts, Workload};
 use crate::results::{IdleKind, Point, PointKind, Settings};
@@ -43,7 +44,8 @@ pub fn scenario_path(sc: Scenario) -> &'static str {
     }
 }
 
-/// True when `p` is the point of these coordinates.
+/// True when `p` is the point of these coordinates (a window set aside for
+/// a stall does not count: its re-measurement does).
 #[allow(clippy::too_many_arguments)]
 pub fn same_point(
     p: &Point,
@@ -54,7 +56,8 @@ pub fn same_point(
     trial: u32,
     slice: u32,
 ) -> bool {
-    p.stack == stack
+    !stall::set_aside_point(p)
+        && p.stack == stack
         && p.scenario == scenario
         && p.target == w.path
         && p.kind == w.kind
@@ -99,19 +102,64 @@ impl Runner<'_> {
             .is_some_and(|r| r.idle.iter().any(|i| i.trial == trial && i.kind == kind))
     }
 
-    /// Measures one point and records it (and the failure, when the load failed).
+    /// Measures one point and records it (and the failure, when the load
+    /// failed). A window in which the server stalled is recorded set aside
+    /// and measured once more ([`super::stall`]).
     pub(crate) async fn point(
         &mut self,
         target: &mut dyn Target,
         spec: PointSpec,
         opts: &DriveOpts,
     ) -> anyhow::Result<Point> {
+        let mut point = self.point_once(target, &spec, opts, "").await;
+        let crashed = point
+            .flags
+            .iter()
+            .any(|f| matches!(f, crate::results::Flag::ServerCrashed { .. }));
+        let stalled = stall::of_point(&point)
+            .filter(|_| !crashed && target.is_alive() && !crate::proc::guard::interrupted());
+        let Some(first) = stalled else {
+            return self.keep_point(point);
+        };
+        let what = format!(
+            "{} {} {}",
+            spec.stack,
+            spec.scenario,
+            super::events::point_line_kind(&spec.workload.kind)
+        );
+        stall::set_aside(&mut point, &first);
+        self.report.note(&stall::note(&what, &first, false));
+        self.keep_point(point)?;
+        let mut again = self
+            .point_once(target, &spec, opts, ", again after a stall")
+            .await;
+        if let Some(s) = stall::of_point(&again) {
+            stall::recurred(&mut again, &s);
+            self.report.note(&stall::note(&what, &s, true));
+        }
+        self.keep_point(again)
+    }
+
+    fn keep_point(&mut self, point: Point) -> anyhow::Result<Point> {
+        self.results.points.push(point.clone());
+        self.report.point_measured(&self.results, &point)?;
+        Ok(point)
+    }
+
+    /// Measures one point (and records the failure, when the load failed).
+    async fn point_once(
+        &mut self,
+        target: &mut dyn Target,
+        spec: &PointSpec,
+        opts: &DriveOpts,
+        again: &str,
+    ) -> Point {
         let what = super::events::point_line_kind(&spec.workload.kind);
         let what = if self.cfg.settings.plan.slices > 1 && !spec.workload.is_planned() {
             format!("{what} slice {}", spec.slice + 1)
         } else {
             what
-        };
+        } + again;
         self.measuring(
             &spec.stack,
             spec.scenario.name(),
@@ -119,7 +167,7 @@ impl Runner<'_> {
             &what,
             opts.window + opts.preroll,
         );
-        let (point, err) = measure::measure_point(target, self.cfg, &spec, opts).await;
+        let (point, err) = measure::measure_point(target, self.cfg, spec, opts).await;
         if let Some(e) = err {
             let tail = target.stderr_tail(20);
             let msg = format!(
@@ -140,9 +188,7 @@ impl Runner<'_> {
                 });
             }
         }
-        self.results.points.push(point.clone());
-        self.report.point_measured(&self.results, &point)?;
-        Ok(point)
+        point
     }
 }
 

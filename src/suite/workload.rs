@@ -437,6 +437,7 @@ mod tests {
             bytes_in: 0,
             bytes_out: 0,
             per_second: vec![requests],
+            per_100ms: Vec::new(),
             generator: GeneratorUsage::default(),
             warnings: Vec::new(),
             histogram_b64: None,

@@ -287,7 +287,8 @@ impl Profile {
             path: path.into(),
             message,
         };
-        let p: Profile = toml::from_str(text).map_err(|e| invalid(e.to_string()))?;
+        let p: Profile =
+            toml::from_str(text).map_err(|e| invalid(crate::input::toml_error(text, &e)))?;
         p.validate().map_err(invalid)?;
         Ok(p)
     }
@@ -295,10 +296,11 @@ impl Profile {
     /// Reads and parses a profile file.
     pub fn from_file(path: &Path) -> Result<Profile, ProfileError> {
         let shown = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|source| ProfileError::Read {
-            path: shown.clone(),
-            source,
-        })?;
+        let text = crate::input::read_text(path, "a profile", crate::input::PROFILE_MAX_BYTES)
+            .map_err(|source| ProfileError::Read {
+                path: shown.clone(),
+                source,
+            })?;
         Profile::from_toml(&text, &shown)
     }
 

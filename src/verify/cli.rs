@@ -51,6 +51,10 @@ pub struct VerifyArgs {
     /// Bound on each HTTP exchange of a check (e.g. 5s, 500ms).
     #[arg(long, default_value = "5s", value_parser = humantime::parse_duration)]
     pub timeout: Duration,
+    /// Most bytes a response body may carry (e.g. 16MiB, 512KiB); a longer
+    /// body fails its check and is not read on.
+    #[arg(long, default_value = "16MiB", value_name = "SIZE", value_parser = crate::input::parse_size)]
+    pub max_body: u64,
 }
 
 /// A flag with a value `verify` cannot use.
@@ -163,6 +167,7 @@ impl VerifyConfig {
                 } else {
                     2
                 },
+                max_body: args.max_body,
                 ..VerifyOptions::default()
             },
         })

@@ -5,16 +5,24 @@
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Empty};
+use http_body_util::{BodyExt, Empty, LengthLimitError, Limited};
 use hyper::client::conn::http1::SendRequest;
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
 
-/// A parsed base URL: `http://HOST:PORT` (a path prefix is not allowed).
+/// Most body bytes a response may carry unless `verify --max-body` says
+/// otherwise: the contract's largest answer (`/queries?q=500`, about 20 KiB)
+/// many hundred times over, and little enough memory on any machine.
+pub const DEFAULT_MAX_BODY: u64 = 16 << 20;
+
+/// A parsed base URL: `http://HOST:PORT` (a path prefix is not allowed), and
+/// the most body a response from it may carry.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Target {
     pub host: String,
     pub port: u16,
+    /// Bytes: a longer body fails its check ([`body_too_large`]) and is not read on.
+    pub max_body: u64,
 }
 
 impl Target {
@@ -38,7 +46,11 @@ impl Target {
             None => return Err(format!("`{base_url}`: no host")),
         };
         let port = url.port_or_known_default().unwrap_or(80);
-        Ok(Target { host, port })
+        Ok(Target {
+            host,
+            port,
+            max_body: DEFAULT_MAX_BODY,
+        })
     }
 
     /// True when the host is a loopback address (or `localhost`).
@@ -98,6 +110,7 @@ pub fn preview(body: &[u8]) -> String {
 pub struct Conn {
     sender: SendRequest<Empty<Bytes>>,
     authority: String,
+    max_body: u64,
     timeout: Duration,
     task: tokio::task::JoinHandle<()>,
 }
@@ -126,6 +139,7 @@ pub async fn connect(target: &Target, timeout: Duration) -> Result<Conn, String>
     Ok(Conn {
         sender,
         authority: target.authority(),
+        max_body: target.max_body,
         timeout,
         task,
     })
@@ -167,10 +181,22 @@ impl Conn {
             }
         })?;
         let (parts, body) = resp.into_parts();
-        let body = body
+        // Read through a limit: a server sending an endless body is stopped
+        // at the cap, not held in memory.
+        let limit = usize::try_from(self.max_body).unwrap_or(usize::MAX);
+        let body = Limited::new(body, limit)
             .collect()
             .await
-            .map_err(|e| format!("reading the body failed: {}", describe(&e)))?
+            .map_err(|e| {
+                if e.is::<LengthLimitError>() {
+                    body_too_large(self.max_body)
+                } else {
+                    match e.downcast::<hyper::Error>() {
+                        Ok(e) => format!("reading the body failed: {}", describe(&e)),
+                        Err(e) => format!("reading the body failed: {e}"),
+                    }
+                }
+            })?
             .to_bytes();
         Ok(Response {
             status: parts.status.as_u16(),
@@ -195,6 +221,14 @@ pub async fn get(
         Ok(result) => result,
         Err(_) => Err(format!("no complete response within {}", fmt_dur(timeout))),
     }
+}
+
+/// The failure of a body longer than `max_body` bytes.
+pub fn body_too_large(max_body: u64) -> String {
+    format!(
+        "response body exceeds {}; verify stopped reading it (raise the bound with --max-body)",
+        crate::input::fmt_bytes(max_body)
+    )
 }
 
 /// hyper's error with its cause (`connection closed before message completed`, ...).

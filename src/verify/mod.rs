@@ -80,6 +80,9 @@ pub struct VerifyOptions {
     /// a response and carries the next request. False (a stack whose manifest
     /// says `keep_alive = false`): closing is accepted when announced.
     pub require_keep_alive: bool,
+    /// Most bytes a response body may carry (`--max-body`); a longer one
+    /// fails its check and is not read on.
+    pub max_body: u64,
 }
 
 impl Default for VerifyOptions {
@@ -89,6 +92,7 @@ impl Default for VerifyOptions {
             ws_timeout: ws::WS_TIMEOUT,
             ws_room_members: 2,
             require_keep_alive: true,
+            max_body: http::DEFAULT_MAX_BODY,
         }
     }
 }
@@ -141,7 +145,10 @@ pub async fn verify_url_with(
         }
     };
     let target = match http::Target::parse(base_url) {
-        Ok(t) => t,
+        Ok(t) => http::Target {
+            max_body: opts.max_body,
+            ..t
+        },
         Err(e) => {
             fail_all(&mut report, "base URL", e);
             return report;

@@ -225,6 +225,7 @@ impl Builder {
             bytes_in: requests * 180,
             bytes_out: requests * 90,
             per_second: vec![rps as u64; duration_s as usize],
+            per_100ms: Vec::new(),
             generator: GeneratorUsage {
                 cpu_s: 6.0,
                 threads: 2,

@@ -66,6 +66,7 @@ pub fn load(rps: f64, p50: u64, p99: u64, target: Option<f64>) -> LoadReport {
         bytes_in: 1000,
         bytes_out: 1000,
         per_second: vec![rps as u64, rps as u64],
+        per_100ms: Vec::new(),
         generator: GeneratorUsage {
             cpu_s: 0.5,
             threads: 1,

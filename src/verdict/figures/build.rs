@@ -131,6 +131,26 @@ pub fn flag_text(flag: &Flag) -> String {
         Flag::MixedHardware { machines } => {
             format!("the merged shards ran on {machines} kinds of machine")
         }
+        Flag::Stalled {
+            longest_s,
+            pauses,
+            stalled_s,
+            recurred,
+        } => {
+            let how = if *pauses > 1 {
+                format!(" ({pauses} pauses, {stalled_s:.1} s in all)")
+            } else {
+                String::new()
+            };
+            if *recurred {
+                format!(
+                    "server stalled for {longest_s:.1} s{how} again when measured again: \
+                     the server's behaviour, not evidence"
+                )
+            } else {
+                format!("server stalled for {longest_s:.1} s{how}; measured again")
+            }
+        }
     }
 }
 
@@ -374,6 +394,7 @@ pub(super) fn figures(results: &Results) -> Figures {
                 rank: None,
                 ahead_of: Vec::new(),
                 notes: notes_of(&c.points),
+                stalls: super::StallSummary::of(&c.points),
             });
     }
     let floor = noise.floor(Family::Throughput);

@@ -14,6 +14,7 @@
 //! floor. Pure: no I/O.
 
 mod build;
+pub mod stalls;
 pub mod trials;
 
 use std::collections::BTreeMap;
@@ -26,6 +27,7 @@ use crate::scenario::Scenario;
 use crate::stats::{Comparison, Estimate, Noise, Ratio, compare};
 
 pub use build::{IDLE_RESOLUTION, flag_text};
+pub use stalls::StallSummary;
 pub use trials::Evidence;
 
 /// Whom a stack speaks for in the ledger. The claims are about Node.js and
@@ -209,6 +211,8 @@ pub struct ScenarioFigures {
     pub ahead_of: Vec<String>,
     /// Flagged or invalid points, one line each.
     pub notes: Vec<String>,
+    /// Windows in which the server stalled, and the longest pause.
+    pub stalls: Option<StallSummary>,
 }
 
 /// `workers`: one process and N processes, both on every core.
