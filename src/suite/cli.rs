@@ -64,6 +64,9 @@ pub struct RunArgs {
     /// Plain progress lines even on a terminal.
     #[arg(long)]
     pub plain: bool,
+    /// Waiting for another ringside measuring on this machine.
+    #[command(flatten)]
+    pub machine: crate::proc::machine_lock::MachineFlags,
 }
 
 /// Flags of `ringside run` that shape the measurements.
@@ -117,7 +120,10 @@ pub struct Tuning {
 pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let argv: Vec<String> = std::env::args().collect();
     let existed = args.resume.is_some() || args.out.as_ref().is_some_and(|o| o.exists());
-    let cfg = super::config::SuiteConfig::from_args(&args, argv)?;
+    let mut cfg = super::config::SuiteConfig::from_args(&args, argv)?;
+    // Before anything is launched or pinned: one measuring run at a time.
+    let _machine = crate::proc::machine_lock::take(&args.machine, "run")?;
+    cfg.shared_machine = args.machine.shared_machine;
     crate::proc::lock::set_out_dir(&cfg.out);
     crate::proc::guard::set_interrupt_note(format!(
         "results so far are in {}; continue with `ringside run --resume {}`",

@@ -301,6 +301,7 @@ impl Builder {
                 load: Some(load),
                 ws: None,
                 server,
+                foreign_cpu: None,
                 flags: Vec::new(),
                 valid: true,
             });
@@ -347,6 +348,7 @@ impl Builder {
                 load: Some(load),
                 ws: None,
                 server,
+                foreign_cpu: None,
                 flags,
                 valid: true,
             });
@@ -400,6 +402,7 @@ impl Builder {
                 ws: None,
                 server,
                 valid: errors == 0 || errors < (thr * 0.01) as u64,
+                foreign_cpu: None,
                 flags,
             });
         }
@@ -425,6 +428,7 @@ impl Builder {
                 load: Some(load),
                 ws: None,
                 server,
+                foreign_cpu: None,
                 flags: Vec::new(),
                 valid: true,
             });
@@ -494,6 +498,7 @@ impl Builder {
                 load: None,
                 ws: Some(ws),
                 server,
+                foreign_cpu: None,
                 flags: Vec::new(),
                 valid: true,
             });

@@ -15,8 +15,9 @@ pub enum Evidence {
     /// The generator was the limit: the server is at least this fast (a
     /// lower bound on throughput; its latency and cost figures are not evidence).
     AtLeast,
-    /// Shared cores, a rate not reached, a warm-up that never settled or
-    /// shards on different hardware: shown, never judged on.
+    /// Shared cores, a rate not reached, a warm-up that never settled,
+    /// shards on different hardware, or other processes busy on the measured
+    /// cores (`--shared-machine`, foreign CPU): shown, never judged on.
     Doubtful,
 }
 
@@ -30,7 +31,9 @@ impl Evidence {
                 Flag::RateNotReached { .. }
                 | Flag::SharedCores
                 | Flag::Unsettled { .. }
-                | Flag::MixedHardware { .. } => Evidence::Doubtful,
+                | Flag::MixedHardware { .. }
+                | Flag::SharedMachine
+                | Flag::ForeignCpu { .. } => Evidence::Doubtful,
                 // Errors and crashes make the point invalid: never used at all.
                 Flag::Errors { .. } | Flag::ServerCrashed { .. } => Evidence::Doubtful,
             };
