@@ -1,10 +1,10 @@
 #!/bin/sh
 # How much of a measured core may another process take before the figures
-# move beyond the noise floor? Runs node-http on json alone (three times:
+# move beyond the noise floor? Runs node-http on json alone (twice:
 # the noise), then beside a duty-cycle busy loop pinned to core 0 (the
 # server's) and to core 1 (the generator's) at several shares, and prints
 # per run: throughput, CPU µs/req and the foreign share ringside recorded.
-# Usage: bench/foreign_cpu.sh [ringside binary]   (about 4 minutes)
+# Usage: bench/foreign_cpu.sh [ringside binary]   (about 3 minutes)
 set -eu
 BIN=${1:-target/release/ringside}
 OUT=$(mktemp -d)
@@ -36,9 +36,9 @@ print("%-12s req/s %8.0f  CPU-us/req %6.1f  foreign %5.1f %%  flagged %d/%d" % (
     sum(any(f["flag"] == "foreign_cpu" for f in p["flags"]) for p in ps), len(ps)))
 PY
 }
-for i in 1 2 3; do one "alone-$i"; done
+for i in 1 2; do one "alone-$i"; done
 for core in 0 1; do
-  for share in 5 10 25 50; do
+  for share in 10 25; do
     pid=$(hog $core $share)
     one "core$core-$share%"
     kill "$pid"

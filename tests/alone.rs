@@ -275,7 +275,10 @@ fn a_server_gone_after_launch_or_warm_up_is_recorded_and_relaunched() {
         !failures.is_empty() || !rec.verify_failures.is_empty(),
         "its death is on record: {rec:#?}"
     );
-    if failures.iter().any(|m| m.starts_with("server exited before the ")) {
+    if failures
+        .iter()
+        .any(|m| m.starts_with("server exited before the "))
+    {
         assert!(text(&o.stderr).contains("suite-fragile: server exited before the "));
     }
 }
@@ -360,7 +363,9 @@ fn load_against_a_silent_server_ends_within_the_grace() {
     assert_eq!(o.status.code(), Some(1));
     let said = format!("{}{}", text(&o.stdout), text(&o.stderr));
     assert!(
-        said.contains("4 requests were still unanswered at the deadline (the 1s window + 1s grace)"),
+        said.contains(
+            "4 requests were still unanswered at the deadline (the 1s window + 1s grace)"
+        ),
         "{said}"
     );
 }
