@@ -12,6 +12,8 @@
 //!
 //! Busy is user + nice + system time: interrupt time is left out on both
 //! sides, as kernels that account it apart do not charge it to a process.
+//! `/proc/stat` is sampled at the timer tick: a competitor that runs in
+//! short bursts between ticks escapes it (README, "Reliability").
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -20,9 +22,9 @@ use crate::results::ForeignCpu;
 
 /// Share of the measured cores' time other processes may use during a
 /// point before it is flagged. Measured on the project's 2-core VM (README,
-/// "Reliability"): a competitor taking 5 % of the server's core moved
-/// throughput by about its share, which the noise floor (≈ 3–6 %) hides;
-/// above it the figures move beyond the noise floor.
+/// "Reliability", `bench/foreign_cpu.sh`): a competitor taking 10 % of one
+/// core (5 % of the two) moved node-http's throughput by 11–20 %, beyond the
+/// noise floor of two runs alone (0.4–11 %).
 pub const FOREIGN_LIMIT: f64 = 0.05;
 
 /// Busy share of a core, before the run, above which it is named.
