@@ -30,6 +30,7 @@ use cli::{Cli, Command};
 /// Runs one parsed command line; `main` only prints the error and picks the exit code.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     proc::guard::install_signal_handler();
+    suite::events::survive_file_size_limit();
     // Commands that launch processes first stop what a ringside killed
     // outright left running, then hold a run lock of their own.
     let launches = match &cli.command {

@@ -48,6 +48,7 @@ impl Drop for Agents {
 fn ringside() -> Command {
     let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("ringside"));
     cmd.process_group(0)
+        .env("RINGSIDE_MACHINE_LOCK", private_lock())
         .env_remove("RINGSIDE_SHARDS")
         .env_remove("JOB_COMPLETION_INDEX");
     cmd
@@ -521,4 +522,17 @@ fn merge_refuses_reports_that_do_not_belong_together() {
     let (code, stdout, _) = run(&["merge", "--json", &a0]);
     assert_eq!(code, 0);
     assert!(stdout.contains("shard(s) 1/2 missing"), "{stdout}");
+}
+
+/// A machine-lock file of this spawn's own: tests run in parallel and must
+/// not wait for each other (the lock's own tests share one on purpose).
+fn private_lock() -> std::path::PathBuf {
+    static N: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let dir = std::env::temp_dir().join("ringside-test-locks");
+    let _ = std::fs::create_dir_all(&dir);
+    dir.join(format!(
+        "{}-{}.lock",
+        std::process::id(),
+        N.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    ))
 }

@@ -11,7 +11,9 @@ use load_support::{Reply, spawn};
 use predicates::prelude::*;
 
 fn ringside() -> Command {
-    Command::cargo_bin("ringside").unwrap()
+    let mut cmd = Command::cargo_bin("ringside").unwrap();
+    cmd.env("RINGSIDE_MACHINE_LOCK", private_lock());
+    cmd
 }
 
 fn load(args: &[&str]) -> assert_cmd::assert::Assert {
@@ -228,4 +230,17 @@ fn urls_file_and_body_file_are_used() {
     );
     // Each request carries the 19-byte body.
     assert!(report["bytes_out"].as_u64().unwrap() > 40 * 19);
+}
+
+/// A machine-lock file of this spawn's own: tests run in parallel and must
+/// not wait for each other (the lock's own tests share one on purpose).
+fn private_lock() -> std::path::PathBuf {
+    static N: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let dir = std::env::temp_dir().join("ringside-test-locks");
+    let _ = std::fs::create_dir_all(&dir);
+    dir.join(format!(
+        "{}-{}.lock",
+        std::process::id(),
+        N.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    ))
 }

@@ -13,7 +13,9 @@ use std::time::{Duration, Instant};
 use load_support::{Reply, spawn};
 
 fn ringside() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_ringside"))
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_ringside"));
+    cmd.env("RINGSIDE_MACHINE_LOCK", private_lock());
+    cmd
 }
 
 fn text(b: &[u8]) -> String {
@@ -125,4 +127,17 @@ fn ctrl_c_prints_what_was_measured_marked_interrupted() {
     assert!(out.contains("interrupted (signal 2)"), "{out}");
     assert!(out.contains("Throughput"), "{out}");
     assert!(!text(&o.stderr).contains("on disk"), "{}", text(&o.stderr));
+}
+
+/// A machine-lock file of this spawn's own: tests run in parallel and must
+/// not wait for each other (the lock's own tests share one on purpose).
+fn private_lock() -> std::path::PathBuf {
+    static N: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let dir = std::env::temp_dir().join("ringside-test-locks");
+    let _ = std::fs::create_dir_all(&dir);
+    dir.join(format!(
+        "{}-{}.lock",
+        std::process::id(),
+        N.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    ))
 }

@@ -254,6 +254,7 @@ pub fn build() -> Results {
     );
     b.stack_mut("node-express").failures.push(FailureRecord {
         scenario: Some(Updates),
+        trial: None,
         message: "server exited during trial 3 (signal 6); restarted for the next point".into(),
         stderr_tail: vec![
             "FATAL ERROR: Reached heap limit Allocation failed - JavaScript heap out of memory"

@@ -519,3 +519,30 @@ fn idle_records_with_no_connection_open_are_not_evidence() {
     b.idle("py", IdleKind::Http, 0.0, 0);
     check(&b.finish(), "K2", NotEnoughEvidence);
 }
+
+/// Regression (issue 22): a ws-chat-only run of three trials was told
+/// "one trial, no measured noise" because only throughput cells counted.
+#[test]
+fn a_ws_only_run_of_three_trials_has_a_measured_noise_floor_and_is_not_thin() {
+    let mut b = two_stacks();
+    b.ws("node", 100, 2000.0, 800.0, 3000.0, 40.0, 60 * MB);
+    b.ws("py", 100, 2000.0, 1500.0, 9000.0, 90.0, 70 * MB);
+    b.capacity("node", WsChat, "clients", Some(2000.0));
+    b.capacity("py", WsChat, "clients", Some(800.0));
+    let r = b.finish();
+    let fig = Figures::from_results(&r);
+    assert!(fig.noise.throughput.is_none(), "ws deliveries are planned");
+    assert!(fig.noise.capacity.is_some() && fig.noise.cpu.is_some());
+    assert!(!fig.thin());
+    let text = ringside::report::terminal::render(&r);
+    assert!(!text.contains("one trial"), "{text}");
+    assert!(!text.contains("Noise floor: not measured"), "{text}");
+    assert!(text.contains("Noise floor: measured from the figures repeated over trials"));
+    assert!(text.contains("capacity up to"), "{text}");
+    // One trial of the same: thin, and said so.
+    let mut b = Builder::new(1);
+    b.stack("node", "javascript", "node:http");
+    b.ws("node", 100, 2000.0, 800.0, 3000.0, 40.0, 60 * MB);
+    let fig = Figures::from_results(&b.finish());
+    assert!(fig.thin());
+}

@@ -8,7 +8,8 @@ use predicates::prelude::*;
 
 fn ringside() -> Command {
     let mut cmd = Command::cargo_bin("ringside").unwrap();
-    cmd.timeout(std::time::Duration::from_secs(60));
+    cmd.timeout(std::time::Duration::from_secs(60))
+        .env("RINGSIDE_MACHINE_LOCK", private_lock());
     cmd
 }
 
@@ -119,4 +120,17 @@ fn a_bad_url_or_scenario_is_bad_input() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains("unknown scenario `jsn`"));
+}
+
+/// A machine-lock file of this spawn's own: tests run in parallel and must
+/// not wait for each other (the lock's own tests share one on purpose).
+fn private_lock() -> std::path::PathBuf {
+    static N: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let dir = std::env::temp_dir().join("ringside-test-locks");
+    let _ = std::fs::create_dir_all(&dir);
+    dir.join(format!(
+        "{}-{}.lock",
+        std::process::id(),
+        N.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    ))
 }

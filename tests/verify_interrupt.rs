@@ -42,6 +42,7 @@ ready_timeout_s = 30
     .unwrap();
     let stack_dir = stack_dir.canonicalize().unwrap();
     let mut child = Command::new(assert_cmd::cargo::cargo_bin("ringside"))
+        .env("RINGSIDE_MACHINE_LOCK", private_lock())
         .current_dir(scratch.path())
         .args(["verify", "--stack"])
         .arg(stack_dir.join("stack.toml"))
@@ -93,4 +94,17 @@ ready_timeout_s = 30
         std::thread::sleep(Duration::from_millis(50));
     }
     assert!(!server_up(), "the server outlived ringside");
+}
+
+/// A machine-lock file of this spawn's own: tests run in parallel and must
+/// not wait for each other (the lock's own tests share one on purpose).
+fn private_lock() -> std::path::PathBuf {
+    static N: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let dir = std::env::temp_dir().join("ringside-test-locks");
+    let _ = std::fs::create_dir_all(&dir);
+    dir.join(format!(
+        "{}-{}.lock",
+        std::process::id(),
+        N.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    ))
 }

@@ -18,6 +18,7 @@ fn fixtures() -> PathBuf {
 fn ringside(scratch: &tempfile::TempDir) -> Command {
     let mut cmd = Command::cargo_bin("ringside").unwrap();
     cmd.current_dir(scratch.path())
+        .env("RINGSIDE_MACHINE_LOCK", private_lock())
         .env("RINGSIDE_STACKS_DIR", fixtures())
         .timeout(std::time::Duration::from_secs(60));
     cmd
@@ -114,4 +115,17 @@ fn a_conforming_stack_exits_zero() {
         .assert()
         .code(0)
         .stdout(predicate::str::contains("1 of 1 stack conforms."));
+}
+
+/// A machine-lock file of this spawn's own: tests run in parallel and must
+/// not wait for each other (the lock's own tests share one on purpose).
+fn private_lock() -> std::path::PathBuf {
+    static N: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let dir = std::env::temp_dir().join("ringside-test-locks");
+    let _ = std::fs::create_dir_all(&dir);
+    dir.join(format!(
+        "{}-{}.lock",
+        std::process::id(),
+        N.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    ))
 }

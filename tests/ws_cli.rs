@@ -6,7 +6,9 @@ use assert_cmd::Command;
 use predicates::str::contains;
 
 fn ringside() -> Command {
-    Command::cargo_bin("ringside").unwrap()
+    let mut cmd = Command::cargo_bin("ringside").unwrap();
+    cmd.env("RINGSIDE_MACHINE_LOCK", private_lock());
+    cmd
 }
 
 fn closed_port() -> u16 {
@@ -66,4 +68,17 @@ fn nothing_listening_is_a_clear_error() {
         .assert()
         .code(1)
         .stderr(contains("no WebSocket client could connect"));
+}
+
+/// A machine-lock file of this spawn's own: tests run in parallel and must
+/// not wait for each other (the lock's own tests share one on purpose).
+fn private_lock() -> std::path::PathBuf {
+    static N: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let dir = std::env::temp_dir().join("ringside-test-locks");
+    let _ = std::fs::create_dir_all(&dir);
+    dir.join(format!(
+        "{}-{}.lock",
+        std::process::id(),
+        N.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    ))
 }

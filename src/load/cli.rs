@@ -35,6 +35,9 @@ pub struct LoadArgs {
     /// The agent flags: one part of a run split over several agents.
     #[command(flatten)]
     pub agent: crate::load::shard::AgentFlags,
+    /// Waiting for another ringside measuring on this machine.
+    #[command(flatten)]
+    pub machine: crate::proc::machine_lock::MachineFlags,
 }
 
 /// The HTTP load flags of `ringside load`.
@@ -394,6 +397,7 @@ impl HttpFlags {
             stop,
             schedule,
             timeout: self.timeout,
+            grace: super::config::DEADLINE_GRACE,
             check,
             cpus,
             threads,
@@ -405,6 +409,9 @@ impl HttpFlags {
     }
 }
 
+/// The warning of a load measured with `--shared-machine`.
+pub const SHARED_MACHINE_WARNING: &str = "measured with --shared-machine: another ringside may have been measuring on the same cores, so these figures may be low";
+
 /// Runs `ringside load`.
 pub fn run(args: LoadArgs) -> anyhow::Result<ExitCode> {
     if args.ws {
@@ -412,6 +419,8 @@ pub fn run(args: LoadArgs) -> anyhow::Result<ExitCode> {
     }
     let cfg = args.to_config()?;
     super::bounds::check(&cfg, &super::bounds::Machine::here())?;
+    // Before anything is pinned: one measuring ringside at a time.
+    let _machine = crate::proc::machine_lock::take(&args.machine, "load")?;
     // On Ctrl-C the engine stops sending and what was measured is printed.
     crate::proc::guard::defer_exit();
     crate::proc::guard::set_interrupt_note("printing what was measured so far");
@@ -424,6 +433,9 @@ pub fn run(args: LoadArgs) -> anyhow::Result<ExitCode> {
         .build()
         .context("starting the async runtime")?;
     let mut report = runtime.block_on(progress::execute_with_progress(&cfg))?;
+    if args.machine.shared_machine {
+        report.warnings.push(SHARED_MACHINE_WARNING.to_string());
+    }
 
     if let Some(path) = &args.http.percentiles {
         let b64 = report
@@ -503,6 +515,10 @@ fn run_ws(args: &LoadArgs) -> anyhow::Result<ExitCode> {
         args.ws_flags.clients,
         &super::bounds::Machine::here(),
     )?;
+    let _machine = crate::proc::machine_lock::take(&args.machine, "load")?;
+    if args.machine.shared_machine {
+        eprintln!("warning: {SHARED_MACHINE_WARNING}");
+    }
     let mut url = cfg.urls[0].clone();
     url.set_scheme("ws")
         .map_err(|()| crate::error::bad_input_msg(format!("cannot use `{text}` as a ws:// URL")))?;

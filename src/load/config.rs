@@ -27,6 +27,11 @@ pub struct LoadConfig {
     pub schedule: Schedule,
     /// Per-request timeout; a request over it counts as a timeout error.
     pub timeout: Duration,
+    /// Timed runs: how long after the window requests still in flight may
+    /// take before the run ends without them (counted as timeouts, and
+    /// said); the per-request timeout bounds a request, this bounds the run.
+    #[serde(default = "default_grace")]
+    pub grace: Duration,
     /// Optional response check; failures count as errors.
     pub check: Option<ResponseCheck>,
     /// Cores the generator's threads are pinned to (None: not pinned).
@@ -91,6 +96,14 @@ pub struct ResponseCheck {
     pub body_contains: Option<String>,
 }
 
+/// Default of [`LoadConfig::grace`]: `load -d D` ends within D plus this
+/// (and the time to open the connections).
+pub const DEADLINE_GRACE: Duration = Duration::from_secs(1);
+
+fn default_grace() -> Duration {
+    DEADLINE_GRACE
+}
+
 impl LoadConfig {
     /// A closed-loop run of `connections` connections for `duration`.
     pub fn closed(url: url::Url, connections: usize, duration: Duration) -> Self {
@@ -103,6 +116,7 @@ impl LoadConfig {
             stop: Stop::Duration(duration),
             schedule: Schedule::Closed,
             timeout: Duration::from_secs(10),
+            grace: DEADLINE_GRACE,
             check: None,
             cpus: None,
             threads: 1,

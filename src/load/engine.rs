@@ -33,8 +33,9 @@ use super::report::LoadReport;
 use super::sys;
 use super::target::{Targets, preflight};
 
-/// Extra time after the window + timeout before a run is cut off regardless.
-const GRACE: Duration = Duration::from_secs(1);
+/// How long after the hard deadline the connection tasks are dropped, so a
+/// request cut by the deadline is recorded (as a timeout) first.
+const BACKSTOP: Duration = Duration::from_millis(200);
 /// Pause after a failed connect so a dead target is not hammered in a spin.
 const CONNECT_BACKOFF: Duration = Duration::from_millis(10);
 /// Open loop: how early a connection may wake for its slot (tokio timers tick in
@@ -174,14 +175,18 @@ impl ThreadRun {
         while let Some(slot) = self.next_slot().await {
             let req = &self.requests[next];
             next = (next + 1) % self.requests.len();
-            let mut deadline = slot.sent + self.cfg.timeout;
-            if let Some(hard) = self.hard_deadline {
-                deadline = deadline.min(hard);
-            }
+            let own = slot.sent + self.cfg.timeout;
+            let deadline = self.hard_deadline.map_or(own, |hard| own.min(hard));
             let out = conn.exchange(req, &self.addrs, check, deadline).await;
             let done = Instant::now();
             if slot.recorded {
                 let mut rec = self.rec.borrow_mut();
+                if deadline < own
+                    && done >= deadline
+                    && out.failure == Some(super::http::Failure::Timeout)
+                {
+                    rec.cut_at_deadline += 1;
+                }
                 rec.add(&Sample {
                     intended: slot.intended.map(Instant::into_std),
                     queued: slot.queued,
@@ -330,7 +335,7 @@ impl ThreadJob {
         let (record_end, hard_deadline, max_sends) = match cfg.stop {
             Stop::Duration(d) => {
                 let end = record_start + d;
-                (Some(end), Some(end + cfg.timeout + GRACE), None)
+                (Some(end), Some(end + cfg.grace), None)
             }
             Stop::Requests(n) => (None, None, Some(n)),
         };
@@ -391,7 +396,7 @@ impl ThreadJob {
             let bounded = async {
                 match hard_deadline {
                     Some(hard) => {
-                        let _ = tokio::time::timeout_at(hard, all).await;
+                        let _ = tokio::time::timeout_at(hard + BACKSTOP, all).await;
                     }
                     None => all.await,
                 }

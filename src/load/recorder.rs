@@ -60,6 +60,9 @@ pub struct Recorder {
     pub max_lag_us: u64,
     /// Last completion seen (ends the window of a `-n` run).
     pub last_done: Option<Instant>,
+    /// Requests still unanswered when the run's deadline (the window plus
+    /// its grace) cut them (also counted as timeouts).
+    pub cut_at_deadline: u64,
 }
 
 impl Recorder {
@@ -83,6 +86,7 @@ impl Recorder {
             late_sends: 0,
             max_lag_us: 0,
             last_done: None,
+            cut_at_deadline: 0,
         }
     }
 
@@ -164,6 +168,7 @@ impl Recorder {
         self.unsent += other.unsent;
         self.late_sends += other.late_sends;
         self.max_lag_us = self.max_lag_us.max(other.max_lag_us);
+        self.cut_at_deadline += other.cut_at_deadline;
         self.last_done = match (self.last_done, other.last_done) {
             (Some(a), Some(b)) => Some(a.max(b)),
             (a, b) => a.or(b),

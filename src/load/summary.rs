@@ -97,6 +97,14 @@ pub fn build_report(
             ),
         );
     }
+    if rec.cut_at_deadline > 0 {
+        warnings.push(format!(
+            "{} requests were still unanswered at the deadline (the {} window + {} grace): counted as timeouts",
+            rec.cut_at_deadline,
+            humantime::format_duration(window),
+            humantime::format_duration(cfg.grace)
+        ));
+    }
     let causes = super::bounds::take_os_errors();
     if !causes.is_empty() {
         warnings.push(format!("the OS refused connections: {}", causes.join(", ")));

@@ -4,12 +4,13 @@
 //! ringside still left is found through its run lock ([`lock`]) and stopped
 //! by the next one ([`reaper`]); commands run to completion ([`run`]); a
 //! launched server's process tree ([`tree`]) and its CPU accounting group
-//! ([`cgroup`]).
+//! ([`cgroup`]); one measuring ringside at a time on a machine ([`machine_lock`]).
 
 pub mod cgroup;
 pub mod deathsig;
 pub mod guard;
 pub mod lock;
+pub mod machine_lock;
 pub mod reaper;
 pub mod run;
 pub mod tree;

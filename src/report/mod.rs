@@ -7,6 +7,7 @@ pub mod cli;
 pub mod histogram;
 pub mod html;
 pub mod json;
+pub mod lost;
 pub mod markdown;
 pub mod plots;
 pub mod terminal;

@@ -115,7 +115,7 @@ fn notes_cell(f: &ScenarioFigures) -> String {
 }
 
 /// One endpoint scenario's table (ws-chat has its own).
-fn scenario_table(fig: &Figures, sc: Scenario) -> Option<String> {
+fn scenario_table(fig: &Figures, sc: Scenario, results: &Results) -> Option<String> {
     let figs = fig.scenario(sc);
     if figs.is_empty() {
         return None;
@@ -182,8 +182,13 @@ fn scenario_table(fig: &Figures, sc: Scenario) -> Option<String> {
                 None => format!("≥ {}", fmt_int(c.low)),
             })));
         }
-        row.push(opt(f.throughput_rps.map(|e| e.n.to_string())));
-        row.push(notes_cell(f));
+        row.push(crate::report::lost::cell(
+            results,
+            &f.stack,
+            sc,
+            f.throughput_rps.map(|e| e.n),
+        ));
+        row.push(with_lost(notes_cell(f), results, &f.stack, sc));
         t.add_row(row);
     }
     right_align(&mut t, 2);
@@ -201,7 +206,16 @@ fn scenario_table(fig: &Figures, sc: Scenario) -> Option<String> {
     Some(format!("{title}\n{t}\n"))
 }
 
-fn ws_table(fig: &Figures) -> Option<String> {
+/// A notes cell with the lost trials' note appended.
+fn with_lost(notes: String, results: &Results, stack: &str, sc: Scenario) -> String {
+    match crate::report::lost::note(results, stack, sc) {
+        Some(lost) if notes.is_empty() => lost,
+        Some(lost) => format!("{notes}; {lost}"),
+        None => notes,
+    }
+}
+
+fn ws_table(fig: &Figures, results: &Results) -> Option<String> {
     let figs = fig.scenario(Scenario::WsChat);
     if figs.is_empty() {
         return None;
@@ -231,12 +245,22 @@ fn ws_table(fig: &Figures) -> Option<String> {
             })),
             opt(f.cpu_us_per_req.map(|e| with_pm(&e, |x| format!("{x:.0}")))),
             opt(f.rss_peak_bytes.map(|e| mib(e.median))),
-            opt(f.capacity.as_ref().map(|c| c.trials.to_string())),
-            if f.notes.is_empty() {
-                String::new()
-            } else {
-                format!("{} flagged", f.notes.len())
-            },
+            crate::report::lost::cell(
+                results,
+                &f.stack,
+                Scenario::WsChat,
+                f.capacity.as_ref().map(|c| c.trials),
+            ),
+            with_lost(
+                if f.notes.is_empty() {
+                    String::new()
+                } else {
+                    format!("{} flagged", f.notes.len())
+                },
+                results,
+                &f.stack,
+                Scenario::WsChat,
+            ),
         ]);
     }
     right_align(&mut t, 2);
@@ -368,6 +392,23 @@ fn stacks_table(results: &Results, fig: &Figures) -> String {
     format!("stacks\n{t}\n")
 }
 
+/// The measured noise floors other than throughput's, one phrase each.
+fn other_noise(fig: &Figures) -> Vec<String> {
+    let n = &fig.noise;
+    [
+        ("CPU per request", n.cpu),
+        ("latency", n.latency),
+        ("memory", n.memory),
+        ("cores used", n.cores),
+        ("capacity", n.capacity),
+    ]
+    .into_iter()
+    .filter_map(|(what, noise)| {
+        noise.map(|x| format!("{what} up to {:.0}% ({} cells)", 100.0 * x.floor(), x.cells))
+    })
+    .collect()
+}
+
 /// The run's noise floor and how the rounds were spent, in a few lines.
 pub fn method_lines(fig: &Figures) -> Vec<String> {
     let mut out = Vec::new();
@@ -378,6 +419,10 @@ pub fn method_lines(fig: &Figures) -> Vec<String> {
             100.0 * n.cv(),
             n.cells,
             n.df
+        )),
+        None if !fig.thin() => out.push(format!(
+            "Noise floor: measured from the figures repeated over trials — {} (95 %); throughput was not repeated under an unplanned load, so its differences are ties.",
+            other_noise(fig).join(", ")
         )),
         None => out.push(
             "Noise floor: not measured (no stack and scenario was measured twice): every difference is a tie and the claims have not enough evidence — run without --quick, or with --trials 3."
@@ -438,12 +483,12 @@ pub fn render_figures(results: &Results, fig: &Figures) -> String {
         .into_iter()
         .filter(|s| s.is_endpoint() && *s != Scenario::WsChat)
     {
-        if let Some(t) = scenario_table(fig, sc) {
+        if let Some(t) = scenario_table(fig, sc, results) {
             out.push('\n');
             out.push_str(&t);
         }
     }
-    if let Some(t) = ws_table(fig) {
+    if let Some(t) = ws_table(fig, results) {
         out.push('\n');
         out.push_str(&t);
     }

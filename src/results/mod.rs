@@ -241,6 +241,9 @@ pub struct IdleRecord {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FailureRecord {
     pub scenario: Option<Scenario>,
+    /// The trial it cost, when it cost one (a planned point left unmeasured).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trial: Option<u32>,
     pub message: String,
     #[serde(default)]
     pub stderr_tail: Vec<String>,
@@ -298,6 +301,28 @@ pub enum Flag {
         /// True on the re-measurement of a stalled window that stalled again.
         recurred: bool,
     },
+    /// Measured with `--shared-machine`: without the machine lock, another
+    /// ringside may have measured on the same cores at the same time.
+    SharedMachine,
+    /// Other processes used `share` (a fraction) of the measured cores'
+    /// time during the point, above the limit (`Point::foreign_cpu`).
+    ForeignCpu { share: f64 },
+}
+
+/// Other processes' use of the cores a point was measured on: the cores'
+/// busy time (`/proc/stat`) less the time of ringside and of every process
+/// it started (the server's tree, the database).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ForeignCpu {
+    /// The cores measured (server and generator cores).
+    pub cores: Vec<usize>,
+    /// Foreign time ÷ (wall time × cores): 0 on a quiet machine, 1 when
+    /// other processes kept every measured core busy.
+    pub share: f64,
+    /// All busy time ÷ (wall time × cores), ringside's own included.
+    pub busy_share: f64,
+    /// Wall time of the sample, microseconds.
+    pub wall_us: u64,
 }
 
 /// One measured point: one stack, one scenario, one load, one trial.
@@ -324,6 +349,10 @@ pub struct Point {
     /// WebSocket result (ws points only).
     pub ws: Option<WsReport>,
     pub server: ServerUsage,
+    /// Other processes' use of the measured cores during the point (absent
+    /// where it could not be read, and in files before 2026-12-04).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub foreign_cpu: Option<ForeignCpu>,
     pub flags: Vec<Flag>,
     /// False when errors, a crash or a failed check make the point unusable;
     /// invalid points are shown but never averaged in.

@@ -64,6 +64,9 @@ pub struct RunArgs {
     /// Plain progress lines even on a terminal.
     #[arg(long)]
     pub plain: bool,
+    /// Waiting for another ringside measuring on this machine.
+    #[command(flatten)]
+    pub machine: crate::proc::machine_lock::MachineFlags,
 }
 
 /// Flags of `ringside run` that shape the measurements.
@@ -117,7 +120,7 @@ pub struct Tuning {
 pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let argv: Vec<String> = std::env::args().collect();
     let existed = args.resume.is_some() || args.out.as_ref().is_some_and(|o| o.exists());
-    let cfg = super::config::SuiteConfig::from_args(&args, argv)?;
+    let mut cfg = super::config::SuiteConfig::from_args(&args, argv)?;
     if let Some(finished) = cfg.resume.as_ref().and_then(|r| r.finished_at) {
         // Nothing to continue: the folder is left exactly as it was.
         eprintln!(
@@ -132,6 +135,17 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         }
         return Ok(ExitCode::from(crate::exit::OK));
     }
+    // Before anything is launched or pinned: one measuring run at a time.
+    let _machine = match crate::proc::machine_lock::take(&args.machine, "run") {
+        Ok(m) => m,
+        Err(e) => {
+            if !existed {
+                let _ = std::fs::remove_dir(&cfg.out);
+            }
+            return Err(e);
+        }
+    };
+    cfg.shared_machine = args.machine.shared_machine;
     if let Err(e) = super::limits::check(&cfg.settings) {
         if !existed {
             let _ = std::fs::remove_dir(&cfg.out);

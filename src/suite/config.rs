@@ -62,6 +62,8 @@ pub struct SuiteConfig {
     pub command: Vec<String>,
     /// Folder of the built-in stacks.
     pub stacks_root: PathBuf,
+    /// `--shared-machine`: measured without the machine lock; every point is flagged.
+    pub shared_machine: bool,
 }
 
 /// The scenarios of the default run: what the claims ledger needs.
@@ -521,6 +523,7 @@ impl SuiteConfig {
             command,
             stacks_root: crate::stack::stacks_root(),
             settings,
+            shared_machine: false,
         })
     }
 
@@ -576,6 +579,7 @@ impl SuiteConfig {
             command,
             stacks_root: crate::stack::stacks_root(),
             settings: s,
+            shared_machine: false,
         })
     }
 

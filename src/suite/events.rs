@@ -262,13 +262,50 @@ pub fn write_atomic(path: &std::path::Path, results: &Results) -> anyhow::Result
         .prefix(".results.json.")
         .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666))
         .tempfile_in(dir)
+        .map_err(|e| exhausted(path, e))
         .with_context(|| format!("writing results in {}", dir.display()))?;
     let bytes = serde_json::to_vec_pretty(results)?;
-    tmp.as_file_mut().write_all(&bytes)?;
-    tmp.as_file_mut().sync_all()?;
+    let written = tmp
+        .as_file_mut()
+        .write_all(&bytes)
+        .and_then(|()| tmp.as_file_mut().sync_all());
+    // On failure the temporary file is removed and the last good file stands.
+    written.map_err(|e| exhausted(path, e))?;
     tmp.persist(path)
+        .map_err(|e| exhausted(path, e.error))
         .with_context(|| format!("writing {}", path.display()))?;
     Ok(())
+}
+
+/// A write error, in a sentence when the machine ran out of room: the
+/// file-size limit (`ulimit -f`; SIGXFSZ is handled, so the write fails with
+/// EFBIG instead of killing ringside), a full disk or a quota.
+fn exhausted(path: &std::path::Path, e: std::io::Error) -> anyhow::Error {
+    let why = match e.raw_os_error() {
+        Some(libc::EFBIG) => "the file-size limit (ulimit -f) is reached",
+        Some(libc::ENOSPC) => "the disk is full",
+        Some(libc::EDQUOT) => "the disk quota is used up",
+        _ => return anyhow::Error::new(e),
+    };
+    let so_far = if path.is_file() {
+        format!("results so far are in {}", path.display())
+    } else {
+        "nothing was written".to_string()
+    };
+    anyhow::anyhow!(
+        "cannot write {}: {why}; {so_far}",
+        path.file_name()
+            .map_or("results.json".into(), |n| n.to_string_lossy())
+    )
+}
+
+/// Makes a write past the file-size limit fail with EFBIG (and a sentence)
+/// instead of SIGXFSZ killing the process without a word. A handler, not
+/// SIG_IGN: handlers are reset by exec, so the servers ringside launches keep
+/// the default.
+pub fn survive_file_size_limit() {
+    let flag = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let _ = signal_hook::flag::register(signal_hook::consts::SIGXFSZ, flag);
 }
 
 impl Report for ResultsWriter {

@@ -72,6 +72,7 @@ pub fn point_of(spec: &PointSpec, m: Measured) -> (Point, Option<anyhow::Error>)
         load: m.load,
         ws: m.ws,
         server: usage,
+        foreign_cpu: None,
         flags,
         valid,
     };

@@ -14,6 +14,7 @@ pub mod capacity;
 pub mod cli;
 pub mod config;
 pub mod events;
+pub mod foreign;
 pub mod idle;
 pub mod limits;
 pub mod machine;
@@ -134,6 +135,14 @@ pub fn planned_time(cfg: &SuiteConfig, stacks: usize) -> std::time::Duration {
 async fn drive(runner: &mut Runner<'_>) -> anyhow::Result<()> {
     runner.prepare().await?;
     runner.provision_db().await;
+    // Nothing of the run is busy now: whatever keeps the cores busy is someone else.
+    let cores = foreign::measured_cores(runner.cfg, false);
+    for w in foreign::idle_check(&cores, std::time::Duration::from_secs(1)).await {
+        runner.report.note(&format!("warning: {w}"));
+        if !runner.results.warnings.contains(&w) {
+            runner.results.warnings.push(w);
+        }
+    }
     let measured: Vec<String> = match &runner.cfg.url {
         Some(_) => vec![runner::EXTERNAL.to_string()],
         None => runner

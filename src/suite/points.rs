@@ -167,7 +167,15 @@ impl Runner<'_> {
             &what,
             opts.window + opts.preroll,
         );
-        let (point, err) = measure::measure_point(target, self.cfg, spec, opts).await;
+        let cores = super::foreign::measured_cores(self.cfg, spec.scenario == Scenario::Workers);
+        let before = super::foreign::snapshot(&cores);
+        let started = std::time::Instant::now();
+        let (mut point, err) = measure::measure_point(target, self.cfg, spec, opts).await;
+        let after = super::foreign::snapshot(&cores);
+        point.foreign_cpu = before
+            .zip(after)
+            .and_then(|(b, a)| super::foreign::between(&b, &a, started.elapsed()));
+        self.mark_not_alone(&mut point);
         if let Some(e) = err {
             let tail = target.stderr_tail(20);
             let msg = format!(
@@ -183,12 +191,40 @@ impl Runner<'_> {
             {
                 rec.failures.push(crate::results::FailureRecord {
                     scenario: Some(spec.scenario),
+                    trial: None,
                     message: msg,
                     stderr_tail: tail,
                 });
             }
         }
         point
+    }
+}
+
+impl Runner<'_> {
+    /// Flags a point measured with `--shared-machine`, or while other
+    /// processes used more than [`super::foreign::FOREIGN_LIMIT`] of its
+    /// cores (and says so on the terminal).
+    fn mark_not_alone(&mut self, point: &mut Point) {
+        if self.cfg.shared_machine {
+            point.flags.push(crate::results::Flag::SharedMachine);
+        }
+        if let Some(f) = &point.foreign_cpu
+            && f.share > super::foreign::FOREIGN_LIMIT
+        {
+            point
+                .flags
+                .push(crate::results::Flag::ForeignCpu { share: f.share });
+            let cores: Vec<String> = f.cores.iter().map(usize::to_string).collect();
+            self.report.note(&format!(
+                "{} {} trial {}: other processes used {:.0} % of cores {} during this point: flagged, kept out of the verdicts",
+                point.stack,
+                point.scenario,
+                point.trial,
+                f.share * 100.0,
+                cores.join(",")
+            ));
+        }
     }
 }
 

@@ -21,6 +21,8 @@ use super::warmup::{self, WarmupSpec};
 use super::workload::{DriveOpts, Workload};
 use crate::results::{PointKind, RoundRecord};
 
+mod lost;
+
 /// How a phase launches its servers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Launch {
@@ -333,6 +335,9 @@ impl Runner<'_> {
             };
             let cpus = self.launch_cpus(launch);
             let Some(running) = self.launch(stack, workers, cpus, own).await else {
+                if let Some(f) = self.record(&stack.name).failures.last_mut() {
+                    f.trial.get_or_insert(trial); // the launch failure costs this trial
+                }
                 if launch == Launch::Main {
                     self.mark_failed_if_nothing(stack, "start");
                 }
@@ -460,7 +465,7 @@ impl Runner<'_> {
                     if used {
                         self.relaunch(live, launch).await;
                     }
-                    used |= self.idle(live, kind, trial).await?;
+                    used |= self.idle(live, kind, launch, trial).await?;
                 }
                 if used && !live.todo.is_empty() {
                     self.relaunch(live, launch).await;
@@ -512,7 +517,7 @@ impl Runner<'_> {
             }
             if self.wants_capacity(sc, launch) {
                 for &i in &part {
-                    self.capacity(&mut lives[i], sc, trial).await?;
+                    self.capacity(&mut lives[i], sc, launch, trial).await?;
                 }
             }
         }
@@ -527,7 +532,12 @@ impl Runner<'_> {
         launch: Launch,
         trial: u32,
     ) -> anyhow::Result<Option<f64>> {
-        if self.live_done(live, sc, launch, trial) || !live.server.target().is_alive() {
+        if self.live_done(live, sc, launch, trial)
+            || self
+                .alive_or_record(live, sc, launch, trial, "warm-up")
+                .await?
+                == lost::Up::Gone
+        {
             return Ok(None);
         }
         let plan = &self.cfg.settings.plan;
@@ -592,11 +602,23 @@ impl Runner<'_> {
     ) -> anyhow::Result<()> {
         let workers = self.launch_workers(live.stack.as_ref(), launch);
         let recorded = self.phase_scenario(sc, launch);
-        if self.point_done(&live.name, recorded, w, workers, trial, slice)
-            || !live.server.target().is_alive()
-        {
+        if self.point_done(&live.name, recorded, w, workers, trial, slice) {
             return Ok(());
         }
+        let what = format!(
+            "slice {} of {}",
+            slice + 1,
+            super::events::point_line_kind(&w.kind)
+        );
+        if self.alive_or_record(live, sc, launch, trial, &what).await? == lost::Up::Gone {
+            return Ok(());
+        }
+        // A server relaunched since its warm-up (it exited) is warmed again.
+        let unsettled = if live.first {
+            self.warm(live, sc, launch, trial).await?
+        } else {
+            unsettled
+        };
         let spec = PointSpec {
             stack: live.name.clone(),
             scenario: recorded,
@@ -619,9 +641,25 @@ impl Runner<'_> {
     }
 
     /// Capacity at SLO of one server.
-    async fn capacity(&mut self, live: &mut Live, sc: Scenario, trial: u32) -> anyhow::Result<()> {
-        if self.capacity_done(&live.name, sc, 1, trial) || !live.server.target().is_alive() {
+    async fn capacity(
+        &mut self,
+        live: &mut Live,
+        sc: Scenario,
+        launch: Launch,
+        trial: u32,
+    ) -> anyhow::Result<()> {
+        if self.capacity_done(&live.name, sc, 1, trial) {
             return Ok(());
+        }
+        match self
+            .alive_or_record(live, sc, launch, trial, "capacity search")
+            .await?
+        {
+            lost::Up::Gone => return Ok(()),
+            lost::Up::Relaunched => {
+                self.warm(live, sc, launch, trial).await?;
+            }
+            lost::Up::Alive => {}
         }
         let path = super::points::scenario_path(sc);
         let spec = if sc == Scenario::WsChat {
@@ -688,7 +726,7 @@ impl Runner<'_> {
         .await;
         self.results.capacity.push(record.clone());
         self.report.capacity_measured(&self.results, &record)?;
-        self.after_load(live, sc, Launch::Main).await
+        self.after_load(live, sc, launch).await
     }
 
     /// Idle connections on one server (HTTP on the main server, WebSocket on
@@ -697,9 +735,18 @@ impl Runner<'_> {
         &mut self,
         live: &mut Live,
         kind: crate::results::IdleKind,
+        launch: Launch,
         trial: u32,
     ) -> anyhow::Result<bool> {
-        if self.idle_done(&live.name, kind, trial) || !live.server.target().is_alive() {
+        if self.idle_done(&live.name, kind, trial) {
+            return Ok(false);
+        }
+        let what = format!("idle {} connections", kind.name());
+        if self
+            .alive_or_record(live, Scenario::Idle, launch, trial, &what)
+            .await?
+            == lost::Up::Gone
+        {
             return Ok(false);
         }
         self.measuring(

@@ -236,6 +236,7 @@ impl Runner<'_> {
                                     Ok(f) => rec.footprint = Some(f),
                                     Err(e) => rec.failures.push(FailureRecord {
                                         scenario: Some(Scenario::Footprint),
+                                        trial: None,
                                         message: format!("{e:#}"),
                                         stderr_tail: Vec::new(),
                                     }),
@@ -348,6 +349,7 @@ impl Runner<'_> {
                 self.report.note(&format!("{}: {msg}", stack.name));
                 self.record(&stack.name).failures.push(FailureRecord {
                     scenario,
+                    trial: None,
                     message: msg.clone(),
                     stderr_tail: tail_of(&msg),
                 });
@@ -468,6 +470,7 @@ impl Runner<'_> {
         ));
         self.record(name).failures.push(FailureRecord {
             scenario: Some(sc),
+            trial: None,
             message: format!("server exited during {sc}{status}"),
             stderr_tail: running.stderr_tail(20),
         });

@@ -241,6 +241,9 @@ pub fn http_config(
     lc.threads = s.generator_cpus.len().max(1);
     lc.keep_histogram = opts.keep_histogram;
     lc.timeout = opts.timeout;
+    // A point waits for its slowest request (up to the timeout): one cut
+    // short would read as an error and void the point.
+    lc.grace = opts.timeout;
     lc.check = Some(ResponseCheck {
         status: Some(200),
         body_contains: None,

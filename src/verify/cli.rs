@@ -55,6 +55,9 @@ pub struct VerifyArgs {
     /// body fails its check and is not read on.
     #[arg(long, default_value = "16MiB", value_name = "SIZE", value_parser = crate::input::parse_size)]
     pub max_body: u64,
+    /// Waiting for another ringside measuring on this machine (stacks only: `--url` launches nothing).
+    #[command(flatten)]
+    pub machine: crate::proc::machine_lock::MachineFlags,
 }
 
 /// A flag with a value `verify` cannot use.
@@ -175,7 +178,13 @@ impl VerifyConfig {
 }
 
 pub fn run(args: VerifyArgs) -> anyhow::Result<ExitCode> {
+    let machine = args.machine;
     let config = VerifyConfig::from_args(args).map_err(bad_input)?;
+    // Launched stacks would load the cores another run is measuring.
+    let _machine = match config.targets {
+        Targets::Url(_) => None,
+        _ => crate::proc::machine_lock::take(&machine, "verify")?,
+    };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

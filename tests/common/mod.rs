@@ -302,6 +302,7 @@ impl Builder {
                 load: Some(load),
                 ws: None,
                 server,
+                foreign_cpu: None,
                 flags: Vec::new(),
                 valid: true,
             });
@@ -348,6 +349,7 @@ impl Builder {
                 load: Some(load),
                 ws: None,
                 server,
+                foreign_cpu: None,
                 flags,
                 valid: true,
             });
@@ -401,6 +403,7 @@ impl Builder {
                 ws: None,
                 server,
                 valid: errors == 0 || errors < (thr * 0.01) as u64,
+                foreign_cpu: None,
                 flags,
             });
         }
@@ -426,6 +429,7 @@ impl Builder {
                 load: Some(load),
                 ws: None,
                 server,
+                foreign_cpu: None,
                 flags: Vec::new(),
                 valid: true,
             });
@@ -495,6 +499,7 @@ impl Builder {
                 load: None,
                 ws: Some(ws),
                 server,
+                foreign_cpu: None,
                 flags: Vec::new(),
                 valid: true,
             });

@@ -112,6 +112,7 @@ fn point(
         },
         load: Some(l),
         ws: None,
+        foreign_cpu: None,
         flags: Vec::new(),
         valid: true,
     }
@@ -321,6 +322,7 @@ pub fn sample_results() -> Results {
                 memory_kind: "pss".into(),
             },
             valid: lost == 0,
+            foreign_cpu: None,
             flags: if lost > 0 {
                 vec![Flag::Errors { count: lost }]
             } else {
@@ -351,6 +353,7 @@ pub fn sample_results() -> Results {
     let mut flask = stack("python-flask", "python", StackStatus::Measured);
     flask.failures.push(FailureRecord {
         scenario: Some(Scenario::Json),
+        trial: None,
         message: "server exited during json".into(),
         stderr_tail: vec!["Killed".into()],
     });
@@ -512,6 +515,7 @@ pub fn run_cmd(out: &Path, tag: &str, extra: &[&str]) -> std::process::Command {
     std::fs::create_dir_all(&empty).unwrap();
     let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_ringside"));
     cmd.env("RINGSIDE_STACKS_DIR", &empty)
+        .env("RINGSIDE_MACHINE_LOCK", private_lock())
         .env("RINGSIDE_TEST_TAG", tag)
         .arg("run")
         .arg("--plain")
@@ -524,4 +528,17 @@ pub fn read_results(dir: &Path) -> (serde_json::Value, Results) {
     let v: serde_json::Value = serde_json::from_str(&text).expect("results.json is JSON");
     let r: Results = serde_json::from_value(v.clone()).expect("results.json is a Results");
     (v, r)
+}
+
+/// A machine-lock file of this spawn's own: tests run in parallel and must
+/// not wait for each other (the lock's own tests share one on purpose).
+fn private_lock() -> std::path::PathBuf {
+    static N: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let dir = std::env::temp_dir().join("ringside-test-locks");
+    let _ = std::fs::create_dir_all(&dir);
+    dir.join(format!(
+        "{}-{}.lock",
+        std::process::id(),
+        N.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    ))
 }

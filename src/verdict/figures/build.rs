@@ -151,6 +151,14 @@ pub fn flag_text(flag: &Flag) -> String {
                 format!("server stalled for {longest_s:.1} s{how}; measured again")
             }
         }
+        Flag::SharedMachine => {
+            "measured with --shared-machine: another ringside may have measured at the same time"
+                .to_string()
+        }
+        Flag::ForeignCpu { share } => format!(
+            "other processes used {:.0} % of the measured cores: figures low and noisy",
+            share * 100.0
+        ),
     }
 }
 
@@ -335,6 +343,19 @@ pub(super) fn figures(results: &Results) -> Figures {
                 }
             }
             pool(&core_cells)
+        },
+        capacity: {
+            let mut cells: BTreeMap<(&str, Scenario, u32), Vec<f64>> = BTreeMap::new();
+            for c in &results.capacity {
+                if let Some(v) = c.capacity.filter(|v| *v > 0.0) {
+                    cells
+                        .entry((c.stack.as_str(), c.scenario, c.workers))
+                        .or_default()
+                        .push(v);
+                }
+            }
+            let cells: Vec<Vec<f64>> = cells.into_values().collect();
+            pool(&cells)
         },
     };
 

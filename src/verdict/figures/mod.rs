@@ -118,6 +118,9 @@ pub struct NoiseFloor {
     /// of two samples ÷ the connections added) with its own noise.
     #[serde(default)]
     pub idle: Option<Noise>,
+    /// Capacity at SLO (ws-chat clients, requests/s) over repeated
+    /// searches: shown, not used by the verdicts (its steps are coarse).
+    pub capacity: Option<Noise>,
 }
 
 impl NoiseFloor {
@@ -349,9 +352,16 @@ impl Figures {
     }
 
     /// True for a run too thin for verdicts: one trial of everything, so
-    /// no measured noise (`--quick` is one unless given `--trials`).
+    /// no measured noise of any figure (`--quick` is one unless given
+    /// `--trials`). A ws-only or memory-only run with repeated trials is not.
     pub fn thin(&self) -> bool {
-        self.noise.throughput.is_none()
+        let n = &self.noise;
+        n.throughput.is_none()
+            && n.cpu.is_none()
+            && n.latency.is_none()
+            && n.memory.is_none()
+            && n.cores.is_none()
+            && n.capacity.is_none()
     }
 }
 

@@ -16,8 +16,9 @@ pub enum Evidence {
     /// lower bound on throughput; its latency and cost figures are not evidence).
     AtLeast,
     /// Shared cores, a rate not reached, a warm-up that never settled,
-    /// shards on different hardware or a server that stalled: shown, never
-    /// judged on.
+    /// shards on different hardware, a server that stalled, or other processes
+    /// busy on the measured cores (`--shared-machine`, foreign CPU): shown,
+    /// never judged on.
     Doubtful,
 }
 
@@ -32,7 +33,9 @@ impl Evidence {
                 | Flag::SharedCores
                 | Flag::Unsettled { .. }
                 | Flag::MixedHardware { .. }
-                | Flag::Stalled { .. } => Evidence::Doubtful,
+                | Flag::Stalled { .. }
+                | Flag::SharedMachine
+                | Flag::ForeignCpu { .. } => Evidence::Doubtful,
                 // Errors and crashes make the point invalid: never used at all.
                 Flag::Errors { .. } | Flag::ServerCrashed { .. } => Evidence::Doubtful,
             };
