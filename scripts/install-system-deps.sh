@@ -3,7 +3,9 @@
 # Debian machine: PostgreSQL (the real-database option), Chromium (the report
 # test renders the HTML report headless), Node.js/npm and Python venv (the
 # stacks' runtimes), a C toolchain (better-sqlite3 builds from source), and
-# wrk/hyperfine (the benchmarks). Does nothing for what is already present.
+# wrk/hyperfine (the benchmarks), redis-server (python-django's ws-chat runs
+# Channels on channels_redis with a private Redis). Does nothing for what is
+# already present.
 set -euo pipefail
 
 missing=()
@@ -18,6 +20,7 @@ have make || missing+=(make)
 have wrk || missing+=(wrk)
 have hyperfine || missing+=(hyperfine)
 have curl || missing+=(curl)
+have redis-server || missing+=(redis-server)
 
 if ((${#missing[@]} == 0)); then
   echo "system packages: all present"

@@ -342,7 +342,7 @@ impl ReportView {
                 problems.extend(
                     s.unsupported
                         .iter()
-                        .map(|(sc, why)| format!("{sc}: not offered — {why}")),
+                        .map(|(sc, why)| format!("{sc}: unsupported — {why}")),
                 );
                 problems.extend(s.failures.iter().map(|f| match f.scenario {
                     Some(sc) => format!("{sc}: {}", f.message),

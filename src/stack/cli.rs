@@ -19,6 +19,10 @@ pub struct StacksArgs {
     /// Also list this stack (path to its stack.toml); repeatable.
     #[arg(long = "stack", value_name = "STACK_TOML")]
     pub manifests: Vec<PathBuf>,
+    /// Print the deployment-facts block of this stack's README (generated
+    /// from its stack.toml) instead of the list.
+    #[arg(long, value_name = "NAME")]
+    pub facts: Option<String>,
 }
 
 /// Flags of `ringside setup`.
@@ -102,6 +106,17 @@ struct StackRow<'a> {
 }
 
 pub fn list(args: StacksArgs) -> anyhow::Result<ExitCode> {
+    if let Some(name) = &args.facts {
+        let all = load_stacks(&args.manifests)?;
+        let stack = super::find(&all, name).map_err(crate::error::bad_input)?;
+        let base = all.iter().find(|s| s.name == stack.base).unwrap_or(&stack);
+        write!(
+            std::io::stdout().lock(),
+            "{}",
+            super::facts::readme_block(base)
+        )?;
+        return Ok(ExitCode::SUCCESS);
+    }
     let stacks = super::deployments(&load_stacks(&args.manifests)?);
     let statuses = runtime_statuses(&stacks);
     // Checked once a stack (a venv check runs its interpreter).
@@ -185,11 +200,30 @@ pub fn list(args: StacksArgs) -> anyhow::Result<ExitCode> {
                 (None, true) => "yes".to_string(),
                 (None, false) => "no".to_string(),
             },
-            r.scenarios.join(" "),
+            scenario_cell(r),
         ]);
     }
     writeln!(out, "{table}")?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The scenarios a deployment serves, then those it says it cannot.
+fn scenario_cell(r: &StackRow) -> String {
+    let unsupported: Vec<&str> = r
+        .unsupported
+        .keys()
+        .map(String::as_str)
+        .filter(|sc| !r.scenarios.iter().any(|s| s == sc))
+        .collect();
+    if unsupported.is_empty() {
+        r.scenarios.join(" ")
+    } else {
+        format!(
+            "{} (unsupported: {})",
+            r.scenarios.join(" "),
+            unsupported.join(" ")
+        )
+    }
 }
 
 pub fn setup(args: SetupArgs) -> anyhow::Result<ExitCode> {

@@ -101,6 +101,7 @@ struct RawManifest {
     framework: Option<String>,
     #[serde(default)]
     description: String,
+    json: Option<String>,
     runtime: Option<RawRuntime>,
     #[serde(default)]
     install: RawInstall,
@@ -161,6 +162,10 @@ pub(super) struct RawOverride {
 pub(super) struct RawVariant {
     pub description: Option<String>,
     pub framework: Option<String>,
+    /// Replaces `json`.
+    pub json: Option<String>,
+    /// Replaces `runtime.min_version` (a deployment that needs a newer runtime).
+    pub min_version: Option<String>,
     /// Replaces `start.command`.
     pub command: Option<Vec<String>>,
     pub max_workers: Option<i64>,
@@ -324,6 +329,7 @@ fn validate(raw: RawManifest, file: &str, dir: &Path, path: &Path) -> Result<Sta
         language,
         framework,
         description: raw.description,
+        json: raw.json.unwrap_or_default(),
         dir: dir.to_path_buf(),
         scenarios,
         unsupported: raw.unsupported,

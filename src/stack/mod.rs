@@ -5,6 +5,7 @@
 //! The signatures below are the interface the verifier and the harness use.
 
 pub mod cli;
+pub mod facts;
 mod footprint;
 pub mod health;
 mod launch;
@@ -66,6 +67,10 @@ pub struct Stack {
     pub language: String,
     pub framework: String,
     pub description: String,
+    /// Top-level `json`: how the stack serialises JSON responses (shown in
+    /// the stack's README facts); empty when the manifest does not say.
+    #[serde(default)]
+    pub json: String,
     /// Folder of the manifest; every command runs here.
     pub dir: PathBuf,
     /// Endpoint scenarios implemented.
@@ -112,6 +117,7 @@ impl Default for Stack {
             language: String::new(),
             framework: String::new(),
             description: String::new(),
+            json: String::new(),
             dir: PathBuf::new(),
             scenarios: Vec::new(),
             unsupported: BTreeMap::new(),

@@ -36,6 +36,27 @@ pub(super) fn apply(
     if let Some(fw) = raw.framework {
         v.framework = fw;
     }
+    if let Some(j) = raw.json {
+        v.json = j;
+    }
+    if let Some(min) = raw.min_version {
+        if super::runtime::parse_version(&min).is_none() {
+            return Err(ManifestError::Invalid {
+                file: file.into(),
+                key: key("min_version"),
+                value: min,
+                reason: "expected a dotted version such as 22.12".into(),
+            });
+        }
+        let Some(rt) = v.runtime.as_mut() else {
+            return Err(ManifestError::Missing {
+                file: file.into(),
+                key: "runtime.command".into(),
+            });
+        };
+        rt.min_version = Some(min);
+    }
+    let replaces_command = raw.command.is_some();
     if let Some(cmd) = raw.command {
         manifest::check_command(&cmd, file, &key("command"), true)?;
         v.start = cmd;
@@ -58,15 +79,59 @@ pub(super) fn apply(
     manifest::check_env(&raw.env, file, &key("env"))?;
     v.env.extend(raw.env);
     manifest::check_unsupported(&raw.unsupported, file, &key("unsupported"))?;
+    // A scenario the variant cannot serve is neither claimed nor launched.
+    for scen in raw.unsupported.keys() {
+        if let Ok(sc) = scen.parse() {
+            v.scenarios.retain(|s| *s != sc);
+            v.start_override.remove(&sc);
+        }
+    }
     v.unsupported.extend(raw.unsupported);
     v.databases.extend(raw.databases);
+    let mut dropped = Vec::new();
     for scen in &raw.drop_overrides {
         let sc = manifest::endpoint_scenario(scen, file, &key("drop_overrides"))?;
         v.start_override.remove(&sc);
+        dropped.push(sc);
     }
-    v.start_override
-        .extend(manifest::overrides(raw.overrides, file, &key("override"))?);
+    let own = manifest::overrides(raw.overrides, file, &key("override"))?;
+    if replaces_command {
+        inherits_no_override(base, &v, &own, &dropped, file, &prefix)?;
+    }
+    v.start_override.extend(own);
     Ok(v)
+}
+
+/// A variant that replaces the start command must not serve a scenario with
+/// the default deployment's `[start.override]`: its figures would be labelled
+/// with a deployment that did not produce them. It says what it does instead:
+/// `unsupported`, `drop_overrides` (its own command serves the scenario) or
+/// its own `[variants.NAME.override.SCENARIO]`.
+fn inherits_no_override(
+    base: &Stack,
+    v: &Stack,
+    own: &std::collections::BTreeMap<crate::scenario::Scenario, Vec<String>>,
+    dropped: &[crate::scenario::Scenario],
+    file: &str,
+    prefix: &str,
+) -> Result<(), ManifestError> {
+    for sc in base.start_override.keys() {
+        if v.scenarios.contains(sc) && !own.contains_key(sc) && !dropped.contains(sc) {
+            return Err(ManifestError::Invalid {
+                file: file.into(),
+                key: prefix.into(),
+                value: sc.name().into(),
+                reason: format!(
+                    "the variant replaces the start command but would serve {sc} with \
+                     [start.override.{sc}], another deployment: add unsupported.{sc} = \"why\", \
+                     drop_overrides = [\"{sc}\"] (its own command serves it) or \
+                     [{prefix}.override.{sc}]",
+                    sc = sc.name()
+                ),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// Every deployment: each stack followed by its variants.
@@ -174,6 +239,7 @@ description = "gunicorn sync workers"
 command = ["gunicorn", "-k", "sync", "-b", "127.0.0.1:{port}"]
 keep_alive = false
 env = { B = "2" }
+unsupported = { ws-chat = "a sync worker holds one socket" }
 [variants.nows]
 scenarios = ["plaintext"]
 drop_overrides = ["ws-chat"]
@@ -197,8 +263,12 @@ unsupported = { ws-chat = "no" }
         assert!(!sync.default_run && !sync.keep_alive);
         assert_eq!(sync.start[2], "sync");
         assert_eq!(sync.env.len(), 2);
-        assert_eq!(sync.scenarios, base.scenarios);
-        assert_eq!(sync.start_override, base.start_override);
+        assert_eq!(sync.scenarios, base.scenarios[..2]);
+        assert!(sync.start_override.is_empty());
+        assert_eq!(
+            sync.unsupported["ws-chat"],
+            "a sync worker holds one socket"
+        );
         let nows = find(std::slice::from_ref(&base), "python-flask@nows").unwrap();
         assert!(nows.start_override.is_empty());
         assert_eq!(nows.scenarios.len(), 1);
@@ -234,6 +304,51 @@ unsupported = { ws-chat = "no" }
         );
         let err = parse(&bad).unwrap_err().to_string();
         assert!(err.contains("variants.nows.drop_overrides"), "{err}");
+    }
+
+    /// Regression: python-flask@sync replaced the command but served ws-chat
+    /// with the gthread override, so gthread's figures carried `@sync`.
+    #[test]
+    fn a_variant_with_its_own_command_does_not_inherit_an_override() {
+        let bad = FLASK.replace(
+            "unsupported = { ws-chat = \"a sync worker holds one socket\" }\n",
+            "",
+        );
+        let err = parse(&bad).unwrap_err().to_string();
+        assert!(err.contains("key 'variants.sync'"), "{err}");
+        assert!(err.contains("unsupported.ws-chat"), "{err}");
+        let dropped = bad.replace(
+            "env = { B = \"2\" }\n",
+            "env = { B = \"2\" }\ndrop_overrides = [\"ws-chat\"]\n",
+        );
+        let sync = parse(&dropped).unwrap().variants.remove(1);
+        assert!(sync.scenarios.contains(&crate::scenario::Scenario::WsChat));
+        assert!(sync.start_override.is_empty());
+        let own = format!(
+            "{bad}[variants.sync.override.ws-chat]\ncommand = [\"gunicorn\", \"-k\", \"gevent\", \"-b\", \"127.0.0.1:{{port}}\"]\n"
+        );
+        let sync = parse(&own).unwrap().variants.remove(1);
+        assert_eq!(sync.start_override.values().next().unwrap()[2], "gevent");
+    }
+
+    #[test]
+    fn a_variant_may_need_a_newer_runtime() {
+        let text = FLASK.replace(
+            "[start]\n",
+            "[runtime]\ncommand = [\"python3\", \"--version\"]\nmin_version = \"3.10\"\n[start]\n",
+        );
+        let text = text.replace(
+            "[variants.nows]\n",
+            "[variants.nows]\nmin_version = \"3.13\"\n",
+        );
+        let s = parse(&text).unwrap();
+        let min = |st: &Stack| st.runtime.as_ref().unwrap().min_version.clone().unwrap();
+        assert_eq!(min(&s), "3.10");
+        assert_eq!(min(&s.variants[0]), "3.13");
+        assert_eq!(min(&s.variants[1]), "3.10");
+        let bad = text.replace("min_version = \"3.13\"", "min_version = \"new\"");
+        let err = parse(&bad).unwrap_err().to_string();
+        assert!(err.contains("variants.nows.min_version"), "{err}");
     }
 
     #[test]

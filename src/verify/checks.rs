@@ -205,6 +205,9 @@ async fn rows_endpoint(cx: &mut Ctx<'_>, endpoint: &str) {
             continue;
         }
         let rows = rows.unwrap_or_default();
+        if updates && want == 500 {
+            cx.record(format!("{path} ids distinct (policy)"), distinct_ids(&rows));
+        }
         if query == "?q=20" {
             q20 = Some(resp.body.clone());
             if cx.db.is_some() {
@@ -232,6 +235,22 @@ async fn rows_endpoint(cx: &mut Ctx<'_>, endpoint: &str) {
             cx.record(format!("{path} not cached"), fresh);
         }
     }
+}
+
+/// spec/fairness.md R7: `/updates` draws distinct ids, so each row it
+/// returns is the row's value in the database (500 draws with repeats allowed
+/// repeat one with probability 1 - 4e-6).
+fn distinct_ids(rows: &[(i64, i64)]) -> Result<(), String> {
+    let mut seen = std::collections::BTreeSet::new();
+    for (id, _) in rows {
+        if !seen.insert(*id) {
+            return Err(format!(
+                "expected {} distinct ids, id {id} came twice (spec/fairness.md R7: draw without repeats)",
+                rows.len()
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Each returned `(id, randomNumber)` is what the database holds now (for an
@@ -405,5 +424,14 @@ mod tests {
         assert!(numeric_body(&bad, 10).unwrap_err().starts_with("`std`"));
         let bad_n = json!({"n": 10.0, "sum": 0});
         assert!(numeric_body(&bad_n, 10).unwrap_err().contains("integer"));
+    }
+
+    /// Regression: the JavaScript and Rust stacks drew /updates ids with
+    /// repeats while the Python stacks drew distinct ones.
+    #[test]
+    fn updates_with_a_repeated_id_are_named() {
+        distinct_ids(&[(1, 5), (2, 5), (3, 7)]).unwrap();
+        let err = distinct_ids(&[(1, 5), (9, 5), (1, 7)]).unwrap_err();
+        assert!(err.contains("id 1 came twice"), "{err}");
     }
 }

@@ -227,6 +227,7 @@ pub async fn verify(config: &VerifyConfig) -> anyhow::Result<Vec<StackVerificati
                 error: None,
                 stderr_tail: Vec::new(),
                 scenarios,
+                unsupported: Default::default(),
                 report,
             }])
         }
@@ -318,11 +319,26 @@ fn select_stacks(
                 error: Some(reason),
                 stderr_tail: Vec::new(),
                 scenarios: Vec::new(),
+                unsupported: unsupported_of(&stack, None),
                 report: VerifyReport::default(),
             }),
         }
     }
     Ok((stacks, not_run))
+}
+
+/// What the stack says it cannot serve (not claimed), restricted to `only`.
+fn unsupported_of(
+    stack: &Stack,
+    only: Option<&[Scenario]>,
+) -> std::collections::BTreeMap<String, String> {
+    stack
+        .unsupported
+        .iter()
+        .filter(|(sc, _)| !stack.scenarios.iter().any(|s| s.name() == sc.as_str()))
+        .filter(|(sc, _)| only.is_none_or(|only| only.iter().any(|s| s.name() == sc.as_str())))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
 }
 
 /// The endpoint scenarios a stack claims, restricted to `only` if given.
@@ -349,6 +365,7 @@ async fn verify_stack(
         error: None,
         stderr_tail: Vec::new(),
         scenarios: scenarios.clone(),
+        unsupported: unsupported_of(stack, config.scenarios.as_deref()),
         report: VerifyReport::default(),
     };
     eprintln!("verifying {}…", stack.name);

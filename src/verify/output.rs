@@ -2,6 +2,7 @@
 //! every failure with its reason, and the stacks that could not be installed
 //! or started with their last stderr lines; or the same as JSON.
 
+use std::collections::BTreeMap;
 use std::io::Write;
 
 use comfy_table::{Cell, Color, Table, presets};
@@ -49,6 +50,10 @@ pub struct StackVerification {
     pub stderr_tail: Vec<String>,
     /// Scenarios checked (claimed by the manifest, or asked for).
     pub scenarios: Vec<Scenario>,
+    /// Scenarios the deployment says it cannot serve, with why (the
+    /// manifest's `unsupported`); not checked, not a failure.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub unsupported: BTreeMap<String, String>,
     pub report: VerifyReport,
 }
 
@@ -71,7 +76,11 @@ impl StackVerification {
 pub fn render_text(results: &[StackVerification]) -> String {
     let columns: Vec<Scenario> = Scenario::ALL
         .into_iter()
-        .filter(|s| results.iter().any(|r| r.scenarios.contains(s)))
+        .filter(|s| {
+            results
+                .iter()
+                .any(|r| r.scenarios.contains(s) || r.unsupported.contains_key(s.name()))
+        })
         .collect();
     let mut table = Table::new();
     table.load_style(presets::UTF8_FULL_CONDENSED);
@@ -81,7 +90,9 @@ pub fn render_text(results: &[StackVerification]) -> String {
     for r in results {
         let mut row = vec![Cell::new(&r.stack), Cell::new(r.status.label())];
         for sc in &columns {
-            let cell = if !r.scenarios.contains(sc) {
+            let cell = if r.unsupported.contains_key(sc.name()) && !r.scenarios.contains(sc) {
+                Cell::new("unsupported")
+            } else if !r.scenarios.contains(sc) {
                 Cell::new("-")
             } else if r.status != StackStatus::Verified {
                 Cell::new("not run")
@@ -107,6 +118,27 @@ pub fn render_text(results: &[StackVerification]) -> String {
     if !failures.is_empty() {
         out.push_str(&format!("\nFailed checks ({}):\n", failures.len()));
         for line in failures {
+            out.push_str(&line);
+            out.push('\n');
+        }
+    }
+
+    let unsupported: Vec<String> = results
+        .iter()
+        .flat_map(|r| {
+            r.unsupported
+                .iter()
+                .filter(|(sc, _)| columns.iter().any(|c| c.name() == sc.as_str()))
+                .filter(|(sc, _)| !r.scenarios.iter().any(|c| c.name() == sc.as_str()))
+                .map(move |(sc, why)| format!("  {} {sc} — {why}", r.stack))
+        })
+        .collect();
+    if !unsupported.is_empty() {
+        out.push_str(&format!(
+            "\nUnsupported, as the deployment says ({}):\n",
+            unsupported.len()
+        ));
+        for line in unsupported {
             out.push_str(&line);
             out.push('\n');
         }
@@ -213,6 +245,7 @@ mod tests {
                 error: None,
                 stderr_tail: vec![],
                 scenarios: vec![Scenario::Plaintext, Scenario::Json],
+                unsupported: BTreeMap::new(),
                 report: VerifyReport {
                     checks: vec![
                         check(Scenario::Plaintext, "/plaintext body", ""),
@@ -230,6 +263,7 @@ mod tests {
                 error: Some("starting python-flask: /health did not answer within 30 s".into()),
                 stderr_tail: vec!["ModuleNotFoundError: No module named 'flask'".into()],
                 scenarios: vec![Scenario::Plaintext],
+                unsupported: BTreeMap::new(),
                 report: VerifyReport::default(),
             },
         ];

@@ -12,6 +12,14 @@ const POOL_PER_PROCESS = 8;
 
 export const randomId = () => 1 + Math.floor(Math.random() * MAX_ID);
 
+// /updates draws distinct ids (spec/fairness.md R7): every row it returns is
+// the row's value in the database when the response is sent.
+export const distinctIds = (count) => {
+  const ids = new Set();
+  while (ids.size < count) ids.add(randomId());
+  return [...ids];
+};
+
 export async function openDatabase() {
   const kind = process.env.RINGSIDE_DB ?? 'sqlite';
   if (kind === 'sqlite') return openSqlite(process.env.RINGSIDE_SQLITE_PATH);
@@ -45,22 +53,24 @@ function openSqlite(path) {
       return selectFortunes.all();
     },
     async saveWorlds(worlds) {
-      updateMany.immediate(worlds);
+      updateMany.immediate([...worlds].sort((a, b) => a.id - b.id));
     },
   };
 }
 
 async function openPostgres() {
   const env = process.env;
-  const sql = new SQL({
-    url: env.RINGSIDE_PG_URL,
-    hostname: env.RINGSIDE_PG_HOST ?? '127.0.0.1',
-    port: Number(env.RINGSIDE_PG_PORT ?? 5432),
-    username: env.RINGSIDE_PG_USER,
-    password: env.RINGSIDE_PG_PASSWORD,
-    database: env.RINGSIDE_PG_DATABASE,
-    max: POOL_PER_PROCESS,
-  });
+  // RINGSIDE_PG_URL (with the role's password) when set, else the parts.
+  const sql = env.RINGSIDE_PG_URL
+    ? new SQL(env.RINGSIDE_PG_URL, { max: POOL_PER_PROCESS })
+    : new SQL({
+        hostname: env.RINGSIDE_PG_HOST ?? '127.0.0.1',
+        port: Number(env.RINGSIDE_PG_PORT ?? 5432),
+        username: env.RINGSIDE_PG_USER,
+        password: env.RINGSIDE_PG_PASSWORD,
+        database: env.RINGSIDE_PG_DATABASE,
+        max: POOL_PER_PROCESS,
+      });
   await sql`SELECT 1`;
   const selectWorld = async (q, id) => {
     const [row] = await q`SELECT id, randomnumber FROM world WHERE id = ${id}`;
@@ -85,14 +95,15 @@ async function openPostgres() {
       return [...(await sql`SELECT id, message FROM fortune`)];
     },
     async saveWorlds(worlds) {
-      // One transaction, one UPDATE a row; ids in order (and the last value
-      // of a repeated id kept) so concurrent requests lock rows alike.
-      const latest = new Map();
-      for (const world of worlds) latest.set(world.id, world.randomNumber);
-      const ids = [...latest.keys()].sort((a, b) => a - b);
-      await sql.begin(async (tx) => {
-        for (const id of ids) await tx`UPDATE world SET randomnumber = ${latest.get(id)} WHERE id = ${id}`;
-      });
+      // One statement for all rows (spec/fairness.md R7): one round trip, one
+      // implicit transaction; rows in id order so concurrent requests lock
+      // them in the same order. The arrays go as PostgreSQL array literals.
+      const sorted = [...worlds].sort((a, b) => a.id - b.id);
+      const ids = `{${sorted.map((w) => w.id).join(',')}}`;
+      const numbers = `{${sorted.map((w) => w.randomNumber).join(',')}}`;
+      await sql`UPDATE world SET randomnumber = v.randomnumber
+        FROM unnest(${ids}::int[], ${numbers}::int[]) AS v(id, randomnumber)
+        WHERE world.id = v.id`;
     },
   };
 }

@@ -2,7 +2,7 @@
 // handler per endpoint of the ringside contract, and the WebSocket chat
 // (Deno.upgradeWebSocket) with a map room -> set of sockets.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { openDatabase, randomId } from './db.js';
+import { distinctIds, openDatabase, randomId } from './db.js';
 
 const TEXT = 'text/plain; charset=utf-8';
 const HTML = 'text/html; charset=utf-8';
@@ -85,7 +85,7 @@ function makeRoutes(db) {
       return new Response(renderFortunes(fortunes), { headers: { 'Content-Type': HTML, Server: SERVER } });
     },
     '/updates': async (q) => {
-      const worlds = await findWorlds(intParam(q.get('q'), 1, 1, 500));
+      const worlds = await db.findWorlds(distinctIds(intParam(q.get('q'), 1, 1, 500)));
       for (const world of worlds) world.randomNumber = randomId();
       await db.saveWorlds(worlds);
       return json(worlds);

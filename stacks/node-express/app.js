@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import express from 'express';
 import { WebSocketServer } from 'ws';
-import { openDatabase, randomId } from './db.js';
+import { distinctIds, openDatabase, randomId } from './db.js';
 import { ChatRooms, roomFromQuery } from './chat.js';
 
 // Missing or non-integer -> default; out of range -> clamped.
@@ -93,7 +93,7 @@ export function createApp(db) {
   });
 
   app.get('/updates', async (req, res) => {
-    const worlds = await findWorlds(intParam(req.query.q, 1, 1, 500));
+    const worlds = await db.findWorlds(distinctIds(intParam(req.query.q, 1, 1, 500)));
     for (const world of worlds) world.randomNumber = randomId();
     await db.saveWorlds(worlds);
     res.json(worlds);

@@ -7,7 +7,7 @@ import Fastify from 'fastify';
 import fastifyView from '@fastify/view';
 import fastifyWebsocket from '@fastify/websocket';
 import handlebars from 'handlebars';
-import { openDatabase, randomId } from './db.js';
+import { distinctIds, openDatabase, randomId } from './db.js';
 import { ChatRooms, roomFromQuery } from './chat.js';
 
 // Missing or non-integer -> default; out of range -> clamped.
@@ -97,7 +97,7 @@ export async function buildApp(db) {
   });
 
   app.get('/updates', reply200(worlds), async (req) => {
-    const rows = await findWorlds(intParam(req.query.q, 1, 1, 500));
+    const rows = await db.findWorlds(distinctIds(intParam(req.query.q, 1, 1, 500)));
     for (const row of rows) row.randomNumber = randomId();
     await db.saveWorlds(rows);
     return rows;

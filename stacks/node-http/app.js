@@ -4,7 +4,7 @@
 import http from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { WebSocketServer } from 'ws';
-import { openDatabase, randomId } from './db.js';
+import { distinctIds, openDatabase, randomId } from './db.js';
 import { ChatRooms, roomFromQuery } from './chat.js';
 
 const TEXT = 'text/plain; charset=utf-8';
@@ -96,7 +96,7 @@ function makeRoutes(db) {
       send(res, 200, HTML, renderFortunes(fortunes));
     },
     '/updates': async (req, res, query) => {
-      const worlds = await findWorlds(intParam(query.get('q'), 1, 1, 500));
+      const worlds = await db.findWorlds(distinctIds(intParam(query.get('q'), 1, 1, 500)));
       for (const world of worlds) world.randomNumber = randomId();
       await db.saveWorlds(worlds);
       sendJson(res, worlds);
@@ -116,7 +116,7 @@ function makeRoutes(db) {
   };
 }
 
-export async function startServer({ port, host, workers }) {
+export async function startServer({ port, host, workers, reusePort = false }) {
   const db = await openDatabase();
   const routes = makeRoutes(db);
 
@@ -145,6 +145,7 @@ export async function startServer({ port, host, workers }) {
     wss.handleUpgrade(req, socket, head, (ws) => chat.join(roomFromQuery(url.searchParams.get('room')), ws));
   });
 
-  await new Promise((resolve) => server.listen(port, host, resolve));
+  // reusePort (Node.js 22.12+): several processes listen on the port, the kernel spreads connections.
+  await new Promise((resolve) => server.listen({ port, host, reusePort }, resolve));
   return server;
 }

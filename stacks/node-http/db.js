@@ -9,6 +9,14 @@ const POOL_PER_PROCESS = 8;
 
 export const randomId = () => 1 + Math.floor(Math.random() * MAX_ID);
 
+// /updates draws distinct ids (spec/fairness.md R7): every row it returns is
+// the row's value in the database when the response is sent.
+export const distinctIds = (count) => {
+  const ids = new Set();
+  while (ids.size < count) ids.add(randomId());
+  return [...ids];
+};
+
 export async function openDatabase() {
   const kind = process.env.RINGSIDE_DB ?? 'sqlite';
   if (kind === 'sqlite') return openSqlite(process.env.RINGSIDE_SQLITE_PATH);
@@ -44,7 +52,7 @@ async function openSqlite(path) {
       return selectFortunes.all();
     },
     async saveWorlds(worlds) {
-      updateMany.immediate(worlds);
+      updateMany.immediate([...worlds].sort((a, b) => a.id - b.id));
     },
     async close() {
       db.close();
@@ -97,17 +105,16 @@ async function openPostgres() {
       return rows;
     },
     async saveWorlds(worlds) {
-      // One statement for all rows; ids sorted (and the last value of a
-      // repeated id kept) so concurrent requests lock rows in the same order.
-      const latest = new Map();
-      for (const world of worlds) latest.set(world.id, world.randomNumber);
-      const ids = [...latest.keys()].sort((a, b) => a - b);
+      // One statement for all rows (spec/fairness.md R7): one round trip, one
+      // implicit transaction; rows in id order so concurrent requests lock
+      // them in the same order.
+      const sorted = [...worlds].sort((a, b) => a.id - b.id);
       await pool.query({
         name: 'update-worlds',
         text:
           'UPDATE world SET randomnumber = v.randomnumber ' +
           'FROM unnest($1::int[], $2::int[]) AS v(id, randomnumber) WHERE world.id = v.id',
-        values: [ids, ids.map((id) => latest.get(id))],
+        values: [sorted.map((w) => w.id), sorted.map((w) => w.randomNumber)],
       });
     },
     async close() {

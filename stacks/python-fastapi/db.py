@@ -20,6 +20,11 @@ POOL_PER_PROCESS = 8
 
 SELECT_WORLD = "SELECT id, randomnumber FROM world WHERE id = {p1}"
 UPDATE_WORLD = "UPDATE world SET randomnumber = {p1} WHERE id = {p2}"
+# PostgreSQL: one statement for all rows (spec/fairness.md R7), one round trip.
+UPDATE_WORLDS_PG = (
+    "UPDATE world SET randomnumber = v.n"
+    " FROM unnest($1::int[], $2::int[]) AS v(id, n) WHERE world.id = v.id"
+)
 SELECT_FORTUNES = "SELECT id, message FROM fortune"
 HEALTH = "SELECT id FROM world LIMIT 1"
 
@@ -52,7 +57,6 @@ class Postgres:
             min_size=1, max_size=POOL_PER_PROCESS, **pg_settings()
         )
         self.select_sql = SELECT_WORLD.format(p1="$1")
-        self.update_sql = UPDATE_WORLD.format(p1="$1", p2="$2")
 
     async def close(self) -> None:
         await self.pool.close()
@@ -70,18 +74,17 @@ class Postgres:
     async def update(self, rows: list[tuple[int, int]]) -> None:
         # rows are (id, randomnumber); updated in id order so that concurrent
         # requests take row locks in the same order (no deadlocks).
-        async with self.pool.acquire() as conn:
-            async with conn.transaction():
-                await conn.executemany(self.update_sql, [(n, i) for i, n in sorted(rows)])
+        rows = sorted(rows)
+        await self.pool.execute(UPDATE_WORLDS_PG, [i for i, _ in rows], [n for _, n in rows])
 
 
 class Sqlite:
     kind = "sqlite"
 
     async def open(self) -> None:
-        # timeout= is sqlite3's busy timeout: wait up to 10 s for the write
-        # lock that other worker processes take in /updates.
-        self.conn = sqlite3.connect(os.environ["RINGSIDE_SQLITE_PATH"], timeout=10)
+        # timeout= is sqlite3's busy timeout: wait up to 5 s (spec/fairness.md
+        # R7, every stack) for the write lock other workers take in /updates.
+        self.conn = sqlite3.connect(os.environ["RINGSIDE_SQLITE_PATH"], timeout=5)
         self.select_sql = SELECT_WORLD.format(p1="?")
         self.update_sql = UPDATE_WORLD.format(p1="?", p2="?")
 

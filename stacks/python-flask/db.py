@@ -37,7 +37,11 @@ def pg_conninfo() -> str:
 
 class Postgres:
     SELECT = "SELECT id, randomnumber FROM world WHERE id = %s"
-    UPDATE = "UPDATE world SET randomnumber = %s WHERE id = %s"
+    # One statement for all rows (spec/fairness.md R7): one round trip.
+    UPDATE = (
+        "UPDATE world SET randomnumber = v.n"
+        " FROM unnest(%s::int[], %s::int[]) AS v(id, n) WHERE world.id = v.id"
+    )
 
     def __init__(self):
         self._pool = None
@@ -71,9 +75,9 @@ class Postgres:
     def update(self, rows):
         # one transaction (committed when the block exits); rows in id order so
         # that concurrent requests lock them in the same order
+        rows = sorted(rows)
         with self.pool.connection() as conn:
-            with conn.cursor() as cur:
-                cur.executemany(self.UPDATE, [(n, i) for i, n in sorted(rows)])
+            conn.execute(self.UPDATE, ([i for i, _ in rows], [n for _, n in rows]))
 
 
 class Sqlite:
@@ -88,8 +92,9 @@ class Sqlite:
     def conn(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
         if conn is None:
-            # timeout= is the busy timeout: other workers write during /updates
-            conn = sqlite3.connect(self.path, timeout=10)
+            # timeout= is the busy timeout (spec/fairness.md R7: 5 s for every
+            # stack): other workers write during /updates
+            conn = sqlite3.connect(self.path, timeout=5)
             self._local.conn = conn
         return conn
 

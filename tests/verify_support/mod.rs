@@ -194,9 +194,14 @@ async fn handle(
         }
         "/queries" | "/updates" => {
             let q = param(&query, "q", 1, 1, 500);
+            // /updates draws distinct ids (spec/fairness.md R7)
+            let mut seen = std::collections::HashSet::new();
             let rows: Vec<_> = (0..q)
                 .map(|_| {
-                    let id = state.random();
+                    let mut id = state.random();
+                    while path == "/updates" && !seen.insert(id) {
+                        id = state.random();
+                    }
                     let mut world = state.world.lock().unwrap();
                     if path == "/updates" {
                         world[(id - 1) as usize] = state.random();

@@ -13,7 +13,12 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.common.CommonMiddleware",
 ]
-ROOT_URLCONF = "ringside.urls"
+# `async`: the contract as `async def` views (world/async_views.py), for the
+# ASGI deployment (`@asgi`); otherwise the sync views of world/views.py.
+RINGSIDE_VIEWS = os.environ.get("RINGSIDE_DJANGO_VIEWS", "sync").strip().lower()
+if RINGSIDE_VIEWS not in ("sync", "async"):
+    raise RuntimeError(f"RINGSIDE_DJANGO_VIEWS={RINGSIDE_VIEWS!r}: expected sync or async")
+ROOT_URLCONF = "ringside.urls_async" if RINGSIDE_VIEWS == "async" else "ringside.urls"
 WSGI_APPLICATION = "ringside.wsgi.application"
 ASGI_APPLICATION = "ringside.asgi.application"
 
@@ -40,8 +45,9 @@ def _database(kind: str) -> dict:
         return {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": os.environ["RINGSIDE_SQLITE_PATH"],
-            # sqlite3 busy timeout (s): other workers write during /updates
-            "OPTIONS": {"timeout": 10},
+            # sqlite3 busy timeout (s; spec/fairness.md R7: 5 s for every
+            # stack): other workers write during /updates
+            "OPTIONS": {"timeout": 5},
             "CONN_MAX_AGE": None,
         }
     if kind == "postgres":
@@ -80,14 +86,26 @@ def _database(kind: str) -> dict:
 
 DATABASES = {"default": _database(RINGSIDE_DB)} if RINGSIDE_DB else {}
 
-# ws-chat rooms are Channels groups. The in-memory layer only reaches consumers
-# of the same process (channels_redis would be the multi-process choice).
-CHANNEL_LAYERS = {
-    "default": {
-        "BACKEND": "channels.layers.InMemoryChannelLayer",
-        "CONFIG": {"capacity": 1000},
+# ws-chat rooms are Channels groups on the layer Channels documents for
+# production: channels_redis, on the private redis-server that with_redis.py
+# starts beside the ASGI server (RINGSIDE_REDIS_URL, a Unix socket). Without
+# it (manage.py, a by-hand run) the in-memory layer, which Channels documents
+# for testing and local development only: ringside never measures that one.
+REDIS_URL = os.environ.get("RINGSIDE_REDIS_URL", "").strip()
+if REDIS_URL:
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [REDIS_URL]},
+        }
     }
-}
+else:
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels.layers.InMemoryChannelLayer",
+            "CONFIG": {"capacity": 1000},
+        }
+    }
 
 LOGGING = {
     "version": 1,

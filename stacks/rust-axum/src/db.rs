@@ -156,8 +156,10 @@ impl Db {
                     // One write transaction, taken at once: several workers write.
                     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
                     {
+                        let mut sorted = worlds.clone();
+                        sorted.sort_by_key(|w| w.id);
                         let mut update = tx.prepare_cached(UPDATE_WORLD_SQLITE)?;
-                        for w in &worlds {
+                        for w in &sorted {
                             update.execute((w.random_number, w.id))?;
                         }
                     }
@@ -170,14 +172,12 @@ impl Db {
                 for w in &mut worlds {
                     w.random_number = random_id();
                 }
-                // Ids sorted, last value of a repeated id kept: concurrent
-                // requests lock rows in one order and cannot deadlock.
-                let mut latest = worlds.clone();
-                latest.reverse();
-                latest.sort_by_key(|w| w.id);
-                latest.dedup_by_key(|w| w.id);
+                // Distinct ids (the caller's), sorted: concurrent requests
+                // lock rows in one order and cannot deadlock.
+                let mut sorted = worlds.clone();
+                sorted.sort_by_key(|w| w.id);
                 let (ids, numbers): (Vec<i32>, Vec<i32>) =
-                    latest.iter().map(|w| (w.id, w.random_number)).unzip();
+                    sorted.iter().map(|w| (w.id, w.random_number)).unzip();
                 let stmt = client.prepare_cached(UPDATE_WORLDS_PG).await?;
                 client.execute(&stmt, &[&ids, &numbers]).await?;
                 Ok(worlds)

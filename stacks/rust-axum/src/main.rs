@@ -14,6 +14,10 @@ mod routes;
 
 use std::process::ExitCode;
 
+/// mimalloc, as TechEmpower's axum entry (spec/fairness.md, rust-axum).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Command line: `--port P --workers N`.
 struct Args {
     port: u16,

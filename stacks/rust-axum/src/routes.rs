@@ -111,11 +111,24 @@ async fn queries(
     Ok(Json(state.db.queries(ids).await?))
 }
 
+/// `n` distinct random ids: /updates writes each row once (spec/fairness.md R7).
+fn distinct_ids(n: usize) -> Vec<i32> {
+    let mut seen = std::collections::HashSet::with_capacity(n);
+    let mut ids = Vec::with_capacity(n);
+    while ids.len() < n {
+        let id = db::random_id();
+        if seen.insert(id) {
+            ids.push(id);
+        }
+    }
+    ids
+}
+
 async fn updates(
     State(state): Shared,
     Query(params): Params,
 ) -> Result<Json<Vec<db::World>>, DbError> {
-    let ids = random_ids(query_count(&params));
+    let ids = distinct_ids(query_count(&params));
     Ok(Json(state.db.updates(ids).await?))
 }
 

@@ -155,6 +155,7 @@ pub fn sf(stack: &str, sc: Scenario) -> ScenarioFigures {
         concurrency_achieved: None,
         cores_used: None,
         capacity: None,
+        stalls: None,
         workers: 1,
         valid_points: 3,
         total_points: 3,
