@@ -17,13 +17,14 @@ pub mod wire;
 
 use std::cell::{Cell, RefCell};
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::rc::Rc;
 use std::sync::Arc;
 
 use anyhow::Context as _;
 use bytes::Bytes;
 use h2::client::SendRequest;
-use tokio::time::Instant;
+use tokio::time::{Instant, Sleep};
 
 use super::config::ResponseCheck;
 use super::http::{Failure, Outcome, Prepared};
@@ -269,6 +270,9 @@ pub struct Lane {
     conn: Rc<Conn>,
     /// This lane's handle per target (a clone of the connection's).
     cached: Vec<Option<Live>>,
+    /// The timeout timer, kept across requests: moved only when it fires
+    /// early (deadlines only move later), not re-armed per request.
+    timer: Option<Pin<Box<Sleep>>>,
 }
 
 impl Lane {
@@ -277,6 +281,7 @@ impl Lane {
         Lane {
             conn,
             cached: (0..n).map(|_| None).collect(),
+            timer: None,
         }
     }
 
@@ -293,9 +298,30 @@ impl Lane {
             .expect("an HTTP/2 run prepares HTTP/2 requests");
         let keep_body = check.is_some_and(|c| c.body_contains.is_some());
         let mut wire = None;
-        let result =
-            tokio::time::timeout_at(deadline, self.attempt(r2, req.target, keep_body, &mut wire))
-                .await;
+        let mut timer = self
+            .timer
+            .take()
+            .unwrap_or_else(|| Box::pin(tokio::time::sleep_until(deadline)));
+        if timer.deadline() > deadline {
+            timer.as_mut().reset(deadline);
+        }
+        let result = {
+            let io = self.attempt(r2, req.target, keep_body, &mut wire);
+            tokio::pin!(io);
+            loop {
+                tokio::select! {
+                    biased;
+                    r = &mut io => break Ok(r),
+                    () = timer.as_mut() => {
+                        if Instant::now() >= deadline {
+                            break Err(());
+                        }
+                        timer.as_mut().reset(deadline);
+                    }
+                }
+            }
+        };
+        self.timer = Some(timer);
         let (bytes_in, bytes_out) = wire
             .as_ref()
             .map_or((0, 0), |w: &Rc<WireState>| w.take_bytes());
@@ -314,7 +340,7 @@ impl Lane {
             }
             Ok(Err(failure)) => out.failure = Some(failure),
             // Dropping the stream's handles resets it (RST_STREAM CANCEL); the connection stays.
-            Err(_) => out.failure = Some(Failure::Timeout),
+            Err(()) => out.failure = Some(Failure::Timeout),
         }
         out
     }
