@@ -3,9 +3,9 @@
 # Debian machine: PostgreSQL (the real-database option), Chromium (the report
 # test renders the HTML report headless), Node.js/npm and Python venv (the
 # stacks' runtimes), a C toolchain (better-sqlite3 builds from source), and
-# wrk/hyperfine (the benchmarks), redis-server (python-django's ws-chat runs
-# Channels on channels_redis with a private Redis). Does nothing for what is
-# already present.
+# wrk/h2load/hyperfine (the benchmarks; h2load is in nghttp2-client),
+# redis-server (python-django's ws-chat runs Channels on channels_redis with a
+# private Redis). Does nothing for what is already present.
 set -euo pipefail
 
 missing=()
@@ -18,6 +18,7 @@ python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || missing+=(python3-venv)
 have g++ || missing+=(g++)
 have make || missing+=(make)
 have wrk || missing+=(wrk)
+have h2load || missing+=(nghttp2-client)
 have hyperfine || missing+=(hyperfine)
 have curl || missing+=(curl)
 have redis-server || missing+=(redis-server)

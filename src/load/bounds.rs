@@ -116,12 +116,13 @@ pub fn check(cfg: &LoadConfig, m: &Machine) -> anyhow::Result<()> {
     check_connections("--connections", cfg.connections, m)?;
     if let Schedule::Open(schedule) = &cfg.schedule {
         let peak = peak_rps(schedule);
-        let most = cfg.connections as f64 * MAX_RPS_PER_CONNECTION;
+        let lanes = cfg.connections * cfg.streams_per_connection();
+        let most = lanes as f64 * MAX_RPS_PER_CONNECTION;
         if peak > most {
             return Err(bad_input_msg(format!(
-                "--rate {peak}: {} connections can carry at most {most:.0} req/s (one request in \
-                 flight each, a round trip of at least 5 µs); lower the rate or add connections (-c)",
-                cfg.connections
+                "--rate {peak}: {lanes} connections × streams can carry at most {most:.0} req/s \
+                 (one request in flight each, a round trip of at least 5 µs); lower the rate or \
+                 add connections (-c) or HTTP/2 streams (--streams)"
             )));
         }
     }

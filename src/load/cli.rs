@@ -7,7 +7,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use clap::Args;
 
-use super::config::{LoadConfig, RateSchedule, ResponseCheck, Schedule, Stop};
+use super::config::{LoadConfig, Protocol, RateSchedule, ResponseCheck, Schedule, Stop};
 use super::target::is_loopback_host;
 use super::{progress, record, sys, terminal};
 use crate::error::bad_input;
@@ -19,6 +19,8 @@ use crate::error::bad_input;
   ringside load http://127.0.0.1:8080/json --rate 5000 -d 30s --json
   ringside load http://127.0.0.1:8080/ --rate 1000:5000:10s      (ramp)
   ringside load http://127.0.0.1:8080/ --rate 1000@5s,2000@5s    (steps)
+  ringside load --http2 http://127.0.0.1:8080/json -c 4 --streams 32   (h2c)
+  ringside load --http2 --insecure https://127.0.0.1:8443/json -c 4 --streams 32
   ringside load --urls-file urls.txt -n 100000 -m POST --body '{}' -H 'Content-Type: application/json'")]
 pub struct LoadArgs {
     /// Target URL(s), requested in rotation.
@@ -103,6 +105,18 @@ pub struct HttpFlags {
     /// Allow targets that are not on this machine.
     #[arg(long)]
     pub allow_remote: bool,
+    /// Speak HTTP/2: h2c with prior knowledge for http:// URLs, TLS with
+    /// ALPN `h2` for https:// URLs. A server that does not speak HTTP/2 is
+    /// refused (exit 1).
+    #[arg(long)]
+    pub http2: bool,
+    /// HTTP/2: concurrent streams per connection (`-c` connections × N
+    /// streams requests in flight, each paced like a connection).
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub streams: usize,
+    /// TLS: accept any server certificate (a self-signed test server).
+    #[arg(long, short = 'k')]
+    pub insecure: bool,
 }
 
 /// A flag with a value that cannot be used; the message names both.
@@ -112,7 +126,10 @@ pub enum InputError {
     NoUrl,
     #[error("URL `{url}` is not valid: {reason}")]
     BadUrl { url: String, reason: String },
-    #[error("URL `{0}` is not http:// (ringside load speaks HTTP/1.1 over plain TCP)")]
+    #[error(
+        "URL `{0}` is not http:// (ringside load speaks HTTP/1.1 over plain TCP; https:// \
+         needs --http2)"
+    )]
     NotHttp(String),
     #[error(
         "URL `{0}` is not on this machine; ringside only loads 127.0.0.0/8, ::1 and \
@@ -203,15 +220,16 @@ pub fn parse_rate(text: &str) -> anyhow::Result<(RateSchedule, Option<Duration>)
     }
 }
 
-/// Checks one URL: parseable, http://, loopback unless `allow_remote`.
-pub fn parse_url(text: &str, allow_remote: bool) -> anyhow::Result<url::Url> {
+/// Checks one URL: parseable, http:// (or https:// when `https` is allowed),
+/// loopback unless `allow_remote`.
+pub fn parse_url(text: &str, allow_remote: bool, https: bool) -> anyhow::Result<url::Url> {
     let url = url::Url::parse(text.trim()).map_err(|err| {
         bad_input(InputError::BadUrl {
             url: text.into(),
             reason: err.to_string(),
         })
     })?;
-    if url.scheme() != "http" {
+    if !(url.scheme() == "http" || (https && url.scheme() == "https")) {
         return Err(bad_input(InputError::NotHttp(text.into())));
     }
     let host = url.host().ok_or_else(|| {
@@ -296,7 +314,7 @@ impl HttpFlags {
         }
         let urls = texts
             .iter()
-            .map(|t| parse_url(t, self.allow_remote))
+            .map(|t| parse_url(t, self.allow_remote, self.http2))
             .collect::<anyhow::Result<Vec<_>>>()?;
 
         let method = self.method.trim().to_ascii_uppercase();
@@ -314,6 +332,20 @@ impl HttpFlags {
         };
         if self.connections == 0 {
             return Err(flag("connections", 0, "at least one connection is needed"));
+        }
+        if self.streams == 0 {
+            return Err(flag(
+                "streams",
+                0,
+                "at least one stream per connection is needed",
+            ));
+        }
+        if self.streams > 1 && !self.http2 {
+            return Err(flag(
+                "streams",
+                self.streams,
+                "concurrent streams need HTTP/2: add --http2",
+            ));
         }
         if self.timeout.is_zero() {
             return Err(flag("timeout", "0s", "the timeout must be longer than 0s"));
@@ -405,6 +437,13 @@ impl HttpFlags {
             warmup: self.warmup,
             allow_remote: self.allow_remote,
             agent: Default::default(),
+            protocol: if self.http2 {
+                Protocol::Http2
+            } else {
+                Protocol::Http1
+            },
+            streams: self.streams,
+            insecure: self.insecure,
         })
     }
 }

@@ -11,7 +11,8 @@ use super::shard::AgentPlan;
 /// [`LoadConfig::open`] and adjust fields; the harness does exactly that.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct LoadConfig {
-    /// URLs requested in rotation (all http://, loopback unless allow_remote).
+    /// URLs requested in rotation (http://, or https:// with HTTP/2; loopback
+    /// unless allow_remote).
     pub urls: Vec<url::Url>,
     /// HTTP method, upper case.
     pub method: String,
@@ -50,6 +51,32 @@ pub struct LoadConfig {
     /// agent's part of it (see `load::shard`).
     #[serde(default)]
     pub agent: AgentPlan,
+    /// HTTP/1.1, or HTTP/2 (h2c with prior knowledge for http://, TLS with
+    /// ALPN `h2` for https://).
+    #[serde(default)]
+    pub protocol: Protocol,
+    /// HTTP/2: concurrent streams per connection (each paced like an
+    /// HTTP/1.1 connection); 1 for HTTP/1.1.
+    #[serde(default = "one")]
+    pub streams: usize,
+    /// TLS: accept any server certificate (self-signed test servers).
+    #[serde(default)]
+    pub insecure: bool,
+}
+
+fn one() -> usize {
+    1
+}
+
+/// The wire protocol of a run.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Protocol {
+    /// HTTP/1.1 keep-alive, one request in flight per connection.
+    #[default]
+    Http1,
+    /// HTTP/2, `streams` requests in flight per connection.
+    Http2,
 }
 
 /// When a load run stops.
@@ -124,6 +151,27 @@ impl LoadConfig {
             warmup: Duration::ZERO,
             allow_remote: false,
             agent: AgentPlan::default(),
+            protocol: Protocol::Http1,
+            streams: 1,
+            insecure: false,
+        }
+    }
+
+    /// The protocol as reports name it: `http/1.1`, `h2c` (HTTP/2 over
+    /// cleartext, prior knowledge) or `h2` (HTTP/2 over TLS, ALPN).
+    pub fn protocol_name(&self) -> &'static str {
+        match self.protocol {
+            Protocol::Http1 => "http/1.1",
+            Protocol::Http2 if self.urls.iter().any(|u| u.scheme() == "https") => "h2",
+            Protocol::Http2 => "h2c",
+        }
+    }
+
+    /// Concurrent requests each connection carries: `streams` for HTTP/2, else 1.
+    pub fn streams_per_connection(&self) -> usize {
+        match self.protocol {
+            Protocol::Http1 => 1,
+            Protocol::Http2 => self.streams.max(1),
         }
     }
 

@@ -25,8 +25,9 @@ use std::time::Duration;
 use anyhow::Context as _;
 use tokio::time::Instant;
 
-use super::config::{LoadConfig, Schedule, Stop};
-use super::http::{Connection, Prepared, render};
+use super::config::{LoadConfig, Protocol, Schedule, Stop};
+use super::http::{Connection, Outcome, Prepared, render};
+use super::http2::{self, Endpoint};
 use super::plan::Plan;
 use super::recorder::{Recorder, Sample};
 use super::report::LoadReport;
@@ -85,6 +86,28 @@ enum Pace {
         offset: u64,
         stride: u64,
     },
+}
+
+/// What carries one request at a time: an HTTP/1.1 connection, or one
+/// stream slot of an HTTP/2 connection (the pacing is the same for both).
+pub enum Lane {
+    Http1(Connection),
+    Http2(http2::Lane),
+}
+
+impl Lane {
+    async fn exchange(
+        &mut self,
+        req: &Prepared,
+        addrs: &[SocketAddr],
+        check: Option<&super::config::ResponseCheck>,
+        deadline: Instant,
+    ) -> Outcome {
+        match self {
+            Lane::Http1(conn) => conn.exchange(req, addrs, check, deadline).await,
+            Lane::Http2(lane) => lane.exchange(req, check, deadline).await,
+        }
+    }
 }
 
 /// One claimed request slot.
@@ -169,7 +192,7 @@ impl ThreadRun {
         }
     }
 
-    async fn drive(self: Rc<Self>, index: usize, mut conn: Connection) {
+    async fn drive(self: Rc<Self>, index: usize, mut conn: Lane) {
         let mut next = index % self.requests.len();
         let check = self.cfg.check.as_ref();
         while let Some(slot) = self.next_slot().await {
@@ -218,7 +241,19 @@ pub async fn execute_with(cfg: &LoadConfig, live: Option<Arc<Live>>) -> anyhow::
     anyhow::ensure!(!cfg.urls.is_empty(), "no URL to load");
     anyhow::ensure!(cfg.connections > 0, "at least one connection is needed");
     let targets = Targets::resolve(&cfg.urls, cfg.allow_remote).await?;
-    preflight(&targets.addrs, cfg.timeout.min(Duration::from_secs(3))).await?;
+    let probe_timeout = cfg.timeout.min(Duration::from_secs(3));
+    preflight(&targets.addrs, probe_timeout).await?;
+    let endpoints: Arc<[Endpoint]> = match cfg.protocol {
+        Protocol::Http1 => Arc::new([]),
+        Protocol::Http2 => {
+            let endpoints =
+                Endpoint::for_targets(&cfg.urls, &targets.of_url, &targets.addrs, cfg.insecure)?;
+            for endpoint in &endpoints {
+                http2::probe::check(endpoint, probe_timeout).await?;
+            }
+            endpoints.into()
+        }
+    };
     sys::raise_nofile_limit();
     cfg.agent
         .wait_until_before_start(super::shard::CONNECT_LEAD)
@@ -234,12 +269,24 @@ pub async fn execute_with(cfg: &LoadConfig, live: Option<Arc<Live>>) -> anyhow::
         .urls
         .iter()
         .enumerate()
-        .map(|(i, url)| Prepared {
-            bytes: render(&cfg.method, url, &cfg.headers, cfg.body.as_deref()),
-            target: targets.of_url[i],
-            head: cfg.method.eq_ignore_ascii_case("HEAD"),
+        .map(|(i, url)| {
+            let h2 = match cfg.protocol {
+                Protocol::Http1 => None,
+                Protocol::Http2 => Some(http2::Request2::new(
+                    &cfg.method,
+                    url,
+                    &cfg.headers,
+                    cfg.body.as_deref(),
+                )?),
+            };
+            Ok(Prepared {
+                bytes: render(&cfg.method, url, &cfg.headers, cfg.body.as_deref()),
+                target: targets.of_url[i],
+                head: cfg.method.eq_ignore_ascii_case("HEAD"),
+                h2,
+            })
         })
-        .collect();
+        .collect::<anyhow::Result<_>>()?;
     let addrs: Arc<[SocketAddr]> = targets.addrs.clone().into();
     let threads = cfg.threads.clamp(1, connections);
     let cfg = Arc::new(cfg.clone());
@@ -258,6 +305,7 @@ pub async fn execute_with(cfg: &LoadConfig, live: Option<Arc<Live>>) -> anyhow::
             cfg: cfg.clone(),
             requests: requests.clone(),
             addrs: addrs.clone(),
+            endpoints: endpoints.clone(),
             barrier: barrier.clone(),
             origin: origin.clone(),
             live: live.clone(),
@@ -295,6 +343,8 @@ struct ThreadJob {
     cfg: Arc<LoadConfig>,
     requests: Arc<[Prepared]>,
     addrs: Arc<[SocketAddr]>,
+    /// HTTP/2: how each target address is reached (empty for HTTP/1.1).
+    endpoints: Arc<[Endpoint]>,
     barrier: Arc<Barrier>,
     origin: Arc<OnceLock<Origin>>,
     live: Option<Arc<Live>>,
@@ -312,8 +362,7 @@ impl ThreadJob {
         let setup = self.setup();
         // Every thread reaches the barrier, even after a failed setup, so none waits forever.
         self.barrier.wait();
-        let (rt, conns) = setup?;
-        let opened = conns.iter().filter(|c| c.is_open()).count();
+        let (rt, local, conns, opened) = setup?;
         // The first thread here waits for `--start-at` (the others block on the cell).
         let origin = self
             .origin
@@ -376,7 +425,6 @@ impl ThreadJob {
             live: self.live.clone(),
             published: Cell::new((0, 0)),
         });
-        let local = tokio::task::LocalSet::new();
         let all = {
             let shared = shared.clone();
             local.run_until(async move {
@@ -428,8 +476,18 @@ impl ThreadJob {
         })
     }
 
-    /// Pins the thread, builds its runtime and opens its connections.
-    fn setup(&self) -> anyhow::Result<(tokio::runtime::Runtime, Vec<Connection>)> {
+    /// Pins the thread, builds its runtime and opens its connections: the
+    /// lanes (one per HTTP/1.1 connection, `streams` per HTTP/2 connection),
+    /// on a `LocalSet` that already drives the HTTP/2 connections, and how
+    /// many connections are open.
+    fn setup(
+        &self,
+    ) -> anyhow::Result<(
+        tokio::runtime::Runtime,
+        tokio::task::LocalSet,
+        Vec<Lane>,
+        usize,
+    )> {
         if let Some(cpus) = &self.cfg.cpus
             && !cpus.is_empty()
         {
@@ -442,17 +500,44 @@ impl ThreadJob {
         let timeout = self.cfg.timeout;
         let addrs = self.addrs.clone();
         let first_target = self.requests[0].target;
-        let conns = rt.block_on(async move {
-            let opens = (0..self.connections).map(|_| {
-                let addrs = addrs.clone();
-                async move {
-                    let mut conn = Connection::new(addrs.len());
-                    let _ = tokio::time::timeout(timeout, conn.open(&addrs, first_target)).await;
-                    conn
-                }
-            });
-            futures_util::future::join_all(opens).await
-        });
-        Ok((rt, conns))
+        let local = tokio::task::LocalSet::new();
+        let (lanes, opened) = match self.cfg.protocol {
+            Protocol::Http1 => {
+                let conns = rt.block_on(async move {
+                    let opens = (0..self.connections).map(|_| {
+                        let addrs = addrs.clone();
+                        async move {
+                            let mut conn = Connection::new(addrs.len());
+                            let _ = tokio::time::timeout(timeout, conn.open(&addrs, first_target))
+                                .await;
+                            conn
+                        }
+                    });
+                    futures_util::future::join_all(opens).await
+                });
+                let opened = conns.iter().filter(|c| c.is_open()).count();
+                (conns.into_iter().map(Lane::Http1).collect(), opened)
+            }
+            Protocol::Http2 => {
+                let streams = self.cfg.streams_per_connection();
+                let conns = local.block_on(&rt, async {
+                    let opens = (0..self.connections).map(|_| async {
+                        let conn = http2::Conn::new(self.endpoints.clone());
+                        let _ = tokio::time::timeout(timeout, conn.open(first_target)).await;
+                        conn
+                    });
+                    futures_util::future::join_all(opens).await
+                });
+                let opened = conns.iter().filter(|c| c.is_open()).count();
+                // Lane k of connection i: streams of one connection are
+                // spread over the run's lane order like connections.
+                let lanes = (0..streams)
+                    .flat_map(|_| conns.iter())
+                    .map(|c| Lane::Http2(http2::Lane::new(c.clone())))
+                    .collect();
+                (lanes, opened)
+            }
+        };
+        Ok((rt, local, lanes, opened))
     }
 }

@@ -27,6 +27,8 @@ pub struct Prepared {
     pub target: usize,
     /// HEAD responses carry no body whatever their headers say.
     pub head: bool,
+    /// The same request for the HTTP/2 path (None for HTTP/1.1).
+    pub h2: Option<super::http2::Request2>,
 }
 
 /// Renders a request. `Host` is added unless among `headers`; `Content-Length`
@@ -72,6 +74,10 @@ pub enum Failure {
     Write,
     Timeout,
     Check,
+    /// HTTP/2: the server reset the stream.
+    Reset,
+    /// HTTP/2: lost to the server's GOAWAY.
+    GoAway,
 }
 
 impl Failure {
@@ -83,6 +89,8 @@ impl Failure {
             Failure::Write => errors.write += 1,
             Failure::Timeout => errors.timeout += 1,
             Failure::Check => errors.check += 1,
+            Failure::Reset => errors.reset += 1,
+            Failure::GoAway => errors.goaway += 1,
         }
     }
 }

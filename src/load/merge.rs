@@ -91,6 +91,22 @@ fn merge_runs(
                 ),
             ));
         }
+        if (&run.protocol, run.streams_per_connection)
+            != (&first.protocol, first.streams_per_connection)
+        {
+            return Err(refuse(
+                name,
+                "run.protocol",
+                format!(
+                    "is {:?} ({:?} streams), but {first_name} has {:?} ({:?}): reports of different \
+                     protocols cannot be merged",
+                    run.protocol,
+                    run.streams_per_connection,
+                    first.protocol,
+                    first.streams_per_connection
+                ),
+            ));
+        }
         if run.requests_planned != first.requests_planned {
             return Err(refuse(
                 name,
@@ -207,6 +223,8 @@ fn merge_runs(
             requests_planned: first.requests_planned,
             shard: None,
             agents,
+            protocol: first.protocol.clone(),
+            streams_per_connection: first.streams_per_connection,
         },
         anchors,
         start,
@@ -350,14 +368,7 @@ pub fn merge_load(inputs: &[Named<LoadReport>], max_skew: Duration) -> anyhow::R
         for (code, n) in &r.status_counts {
             *out.status_counts.entry(*code).or_default() += n;
         }
-        let (e, t) = (&mut out.errors, &r.errors);
-        (e.connect, e.read, e.write, e.timeout, e.check) = (
-            e.connect + t.connect,
-            e.read + t.read,
-            e.write + t.write,
-            e.timeout + t.timeout,
-            e.check + t.check,
-        );
+        out.errors.add(&r.errors);
         out.bytes_in += r.bytes_in;
         out.bytes_out += r.bytes_out;
         add_series(

@@ -20,6 +20,7 @@ pub mod cli;
 pub mod config;
 pub mod engine;
 pub mod http;
+pub mod http2;
 pub mod merge;
 pub mod plan;
 pub mod progress;

@@ -153,12 +153,7 @@ impl Recorder {
         for (mine, theirs) in self.status.iter_mut().zip(&other.status) {
             *mine += theirs;
         }
-        let (e, o) = (&mut self.errors, &other.errors);
-        e.connect += o.connect;
-        e.read += o.read;
-        e.write += o.write;
-        e.timeout += o.timeout;
-        e.check += o.check;
+        self.errors.add(&other.errors);
         self.bytes_in += other.bytes_in;
         self.bytes_out += other.bytes_out;
         self.per_second.merge(&other.per_second);

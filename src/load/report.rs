@@ -94,6 +94,13 @@ pub struct RunInfo {
     /// The agents behind the report: this process for `ringside load`, every
     /// merged agent (by shard) for `ringside merge`.
     pub agents: Vec<AgentInfo>,
+    /// `http/1.1`, `h2c` (HTTP/2 cleartext, prior knowledge), `h2` (HTTP/2
+    /// over TLS) or `websocket`; absent in reports of older versions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub protocol: Option<String>,
+    /// HTTP/2: concurrent streams per connection.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub streams_per_connection: Option<usize>,
 }
 
 /// One agent: its identity and its clock.
@@ -145,11 +152,29 @@ pub struct ErrorCounts {
     pub timeout: u64,
     /// Response failed the `--expect-*` check.
     pub check: u64,
+    /// HTTP/2: the server reset the stream (RST_STREAM).
+    #[serde(default)]
+    pub reset: u64,
+    /// HTTP/2: the request was lost to the server's GOAWAY (refused, or in
+    /// flight on a connection the server sent GOAWAY on and closed).
+    #[serde(default)]
+    pub goaway: u64,
 }
 
 impl ErrorCounts {
     pub fn total(&self) -> u64 {
-        self.connect + self.read + self.write + self.timeout + self.check
+        self.connect + self.read + self.write + self.timeout + self.check + self.reset + self.goaway
+    }
+
+    /// Adds `other`'s counts to these.
+    pub fn add(&mut self, other: &ErrorCounts) {
+        self.connect += other.connect;
+        self.read += other.read;
+        self.write += other.write;
+        self.timeout += other.timeout;
+        self.check += other.check;
+        self.reset += other.reset;
+        self.goaway += other.goaway;
     }
 }
 

@@ -167,6 +167,9 @@ pub fn build_report(
                 origin_wall + ended.saturating_duration_since(origin),
                 requests,
             )],
+            protocol: Some(cfg.protocol_name().into()),
+            streams_per_connection: (cfg.protocol == super::config::Protocol::Http2)
+                .then(|| cfg.streams_per_connection()),
         }),
     }
 }
@@ -235,6 +238,8 @@ pub fn describe_errors(e: &ErrorCounts) -> String {
         ("write", e.write),
         ("timeout", e.timeout),
         ("check", e.check),
+        ("RST_STREAM", e.reset),
+        ("GOAWAY", e.goaway),
     ]
     .iter()
     .filter(|(_, n)| *n > 0)

@@ -218,6 +218,8 @@ pub async fn execute(cfg: &WsConfig) -> anyhow::Result<WsReport> {
             SystemTime::now(),
             report.delivered,
         )],
+        protocol: Some("websocket".into()),
+        streams_per_connection: None,
     });
     Ok(report)
 }
