@@ -48,6 +48,10 @@ fn mib(bytes: f64) -> String {
 
 /// `53,348 ±9%`: the median with the interval's half-width.
 fn with_pm(e: &Estimate, show: impl Fn(f64) -> String) -> String {
+    if e.too_noisy() {
+        // No number a reader could take for a result.
+        return format!("too noisy ({} trials, ×{:.0})", e.n, e.spread());
+    }
     let pm = fmt_pm(e);
     if pm.is_empty() {
         show(e.median)

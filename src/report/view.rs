@@ -218,9 +218,12 @@ fn shell_join(argv: &[String]) -> String {
         .join(" ")
 }
 
-/// The 95 % interval `low–high` ("" without one).
+/// The 95 % interval `low–high` ("" without one; a figure too noisy to
+/// judge says so).
 fn range(s: &crate::stats::Estimate, show: fn(f64) -> String) -> String {
-    if s.has_interval() {
+    if s.too_noisy() {
+        crate::verdict::format::fmt_too_noisy(s)
+    } else if s.has_interval() {
         format!("{}–{}", show(s.low), show(s.high))
     } else {
         String::new()

@@ -1,10 +1,12 @@
 //! Statistics as pure functions, shared by the harness and the verdict:
 //! [`basic`] (median, spread, coefficient of variation), [`interval`]
 //! (confidence intervals of figures and ratios, the run's noise floor) and
-//! [`steady`] (has a warming series settled?). No I/O.
+//! [`steady`] (has a warming series settled?) and [`sequential`]
+//! (the confidence level of each look of a run that adds rounds). No I/O.
 
 pub mod basic;
 pub mod interval;
+pub mod sequential;
 pub mod steady;
 
 pub use basic::{mean, median, min_max};
