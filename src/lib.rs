@@ -6,12 +6,14 @@
 //! [`report`] (one exporter a format) → [`verdict`] (claims, recommendation).
 
 pub mod cli;
+pub mod command;
 pub mod db;
 pub mod error;
 pub mod exit;
 pub mod k8s;
 pub mod load;
 pub mod merge;
+pub mod net;
 pub mod proc;
 pub mod report;
 pub mod results;
@@ -54,7 +56,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     };
     let result = match cli.command {
         Command::Load(args) => load::cli::run(args),
-        Command::Run(args) => suite::cli::run(args),
+        Command::Run(args) => command::run::run(args),
         Command::Stacks(args) => stack::cli::list(args),
         Command::Setup(args) => stack::cli::setup(args),
         Command::Verify(args) => verify::cli::run(args),
