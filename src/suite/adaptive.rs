@@ -183,10 +183,27 @@ impl Runner<'_> {
             }
             let look = number - planned;
             let needs = judge(&self.results);
+            // Claims whose scenarios this run does not measure cannot be
+            // decided by another round of it.
+            let run_scenarios = &self.cfg.settings.scenarios;
+            let (needs, elsewhere): (Vec<Need>, Vec<Need>) = needs
+                .into_iter()
+                .partition(|n| n.scenarios.iter().any(|s| run_scenarios.contains(s)));
+            if !elsewhere.is_empty() && look == 1 {
+                self.report.note(&format!(
+                    "adaptive: {} undecided for want of scenarios this run does not measure",
+                    elsewhere
+                        .iter()
+                        .map(|n| n.claim.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ));
+            }
             if needs.is_empty() {
-                if look > 1 {
-                    self.report
-                        .note("adaptive: every claim is decided; no more rounds");
+                if look > 1 || elsewhere.is_empty() {
+                    self.report.note(
+                        "adaptive: every claim this run can decide is decided; no more rounds",
+                    );
                 }
                 break;
             }
