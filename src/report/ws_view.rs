@@ -80,7 +80,11 @@ pub fn ws_chat_view(
                     String::new()
                 }
             }),
-            capacity: capacity_text(f),
+            // The first column is capacity; this one says over how many trials.
+            capacity: f
+                .capacity
+                .as_ref()
+                .map_or("—".into(), |c| format!("over {} trial(s)", c.trials)),
             cpu_us_per_req: f
                 .cpu_us_per_req
                 .map_or("—".into(), |s| format!("{:.0} per delivery", s.median)),

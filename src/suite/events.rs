@@ -343,3 +343,29 @@ impl Report for ResultsWriter {
         write_atomic(&self.path, results)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Issue 20: during a long install the bar read "~3371y left", a rate
+    /// extrapolated from the elapsed time; the run's own estimate is used.
+    #[test]
+    fn time_left_is_the_estimate_less_what_is_done_and_never_runs_away() {
+        assert_eq!(time_left(600_000, 0), Duration::from_secs(600));
+        assert_eq!(time_left(600_000, 599_001), Duration::from_secs(1));
+        assert_eq!(time_left(600_000, 700_000), Duration::ZERO);
+        // An install expected to take 150 s counts up to its estimate and
+        // no further, however long it really takes.
+        let clock = Clock {
+            done_ms: 10_000,
+            current_ms: 150_000,
+            current_started: std::time::Instant::now() - Duration::from_secs(400),
+        };
+        assert_eq!(clock.position_ms(), 160_000);
+        assert_eq!(
+            time_left(400_000, clock.position_ms()),
+            Duration::from_secs(240)
+        );
+    }
+}
