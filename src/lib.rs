@@ -6,6 +6,7 @@
 //! [`report`] (one exporter a format) → [`verdict`] (claims, recommendation).
 
 pub mod cli;
+pub mod command;
 pub mod db;
 pub mod error;
 pub mod exit;
@@ -13,6 +14,7 @@ pub mod input;
 pub mod k8s;
 pub mod load;
 pub mod merge;
+pub mod net;
 pub mod proc;
 pub mod report;
 pub mod results;
@@ -56,7 +58,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     };
     let result = match cli.command {
         Command::Load(args) => load::cli::run(args),
-        Command::Run(args) => suite::cli::run(args),
+        Command::Run(args) => command::run::run(args),
         Command::Stacks(args) => stack::cli::list(args),
         Command::Setup(args) => stack::cli::setup(args),
         Command::Verify(args) => verify::cli::run(args),

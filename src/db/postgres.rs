@@ -484,7 +484,7 @@ fn prepare(
 fn start(ctl: &PgCtl) -> anyhow::Result<u16> {
     let mut last_err = None;
     for _attempt in 0..3 {
-        let port = crate::stack::free_port().context("finding a free loopback port")?;
+        let port = crate::net::free_port().context("finding a free loopback port")?;
         let settings = format!(
             "{SETTINGS}max_connections = {MAX_CONNECTIONS}\nport = {port}\nunix_socket_directories = '{}'\n",
             ctl.socket_dir.display()

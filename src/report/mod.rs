@@ -12,6 +12,7 @@ pub mod markdown;
 pub mod plots;
 pub mod terminal;
 pub mod view;
+pub mod ws_view;
 
 use std::path::{Path, PathBuf};
 

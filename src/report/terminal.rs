@@ -48,6 +48,10 @@ fn mib(bytes: f64) -> String {
 
 /// `53,348 ±9%`: the median with the interval's half-width.
 fn with_pm(e: &Estimate, show: impl Fn(f64) -> String) -> String {
+    if e.too_noisy() {
+        // No number a reader could take for a result.
+        return format!("too noisy ({} trials, ×{:.0})", e.n, e.spread());
+    }
     let pm = fmt_pm(e);
     if pm.is_empty() {
         show(e.median)
@@ -220,14 +224,22 @@ fn ws_table(fig: &Figures, results: &Results) -> Option<String> {
     if figs.is_empty() {
         return None;
     }
+    // Deliveries/s at the fixed load are the load offered (alike for every
+    // stack that keeps up): the table shows capacity, and latency and CPU
+    // at that load.
+    let load = figs
+        .iter()
+        .find_map(|f| f.connections)
+        .map_or(String::new(), |c| {
+            format!(" @ {} clients", fmt_int(c as f64))
+        });
     let mut t = table(vec![
         "rank".into(),
         "stack".into(),
-        "deliveries/s".into(),
-        "p50 ms".into(),
-        "p99 ms".into(),
         format!("capacity clients (p99<{} ms)", fig.slo_ms),
-        "CPU µs/delivery".into(),
+        format!("p50 ms{load}"),
+        format!("p99 ms{load}"),
+        format!("CPU µs/delivery{load}"),
         "MiB".into(),
         "trials".into(),
         "notes".into(),
@@ -236,13 +248,12 @@ fn ws_table(fig: &Figures, results: &Results) -> Option<String> {
         t.add_row(vec![
             rank_cell(f, figs),
             f.stack.clone(),
-            opt(f.throughput_rps.map(|e| fmt_int(e.median))),
-            opt(f.p50_us.map(|e| ms(e.median))),
-            opt(f.p99_us.map(|e| with_pm(&e, ms))),
             opt(f.capacity.as_ref().map(|c| match c.high {
                 Some(h) => format!("{}–{}", fmt_int(c.low), fmt_int(h)),
                 None => format!("≥ {}", fmt_int(c.low)),
             })),
+            opt(f.p50_us.map(|e| ms(e.median))),
+            opt(f.p99_us.map(|e| with_pm(&e, ms))),
             opt(f.cpu_us_per_req.map(|e| with_pm(&e, |x| format!("{x:.0}")))),
             opt(f.rss_peak_bytes.map(|e| mib(e.median))),
             crate::report::lost::cell(

@@ -218,13 +218,44 @@ fn shell_join(argv: &[String]) -> String {
         .join(" ")
 }
 
-/// The 95 % interval `low–high` ("" without one).
+/// The 95 % interval `low–high` ("" without one; a figure too noisy to
+/// judge says so).
 fn range(s: &crate::stats::Estimate, show: fn(f64) -> String) -> String {
-    if s.has_interval() {
+    if s.too_noisy() {
+        crate::verdict::format::fmt_too_noisy(s)
+    } else if s.has_interval() {
         format!("{}–{}", show(s.low), show(s.high))
     } else {
         String::new()
     }
+}
+
+/// The offered rates the run's fixed-rate points were measured at, per
+/// scenario (`json 500 req/s, db 200 req/s`), from the points themselves;
+/// `none` when the run measured none.
+fn fixed_rates_line(results: &Results) -> String {
+    let mut by_sc: Vec<(Scenario, Vec<f64>)> = Vec::new();
+    for p in &results.points {
+        if let crate::results::PointKind::FixedRate { rps } = p.kind {
+            match by_sc.iter_mut().find(|(s, _)| *s == p.scenario) {
+                Some((_, v)) if !v.contains(&rps) => v.push(rps),
+                Some(_) => {}
+                None => by_sc.push((p.scenario, vec![rps])),
+            }
+        }
+    }
+    if by_sc.is_empty() {
+        return "none".into();
+    }
+    by_sc.sort_by_key(|(s, _)| *s);
+    by_sc
+        .iter()
+        .map(|(s, v)| {
+            let rates: Vec<String> = v.iter().map(|r| fmt_int(*r)).collect();
+            format!("{s} {} req/s", rates.join(", "))
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 fn ratio_to(f: &ScenarioFigures, best: Option<f64>) -> String {
@@ -422,14 +453,7 @@ impl ReportView {
                 ),
             ),
             kv("closed-loop connections", list(&st.concurrency)),
-            kv(
-                "fixed offered rates",
-                st.fixed_rates_rps
-                    .iter()
-                    .map(|r| format!("{} req/s", fmt_int(*r)))
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            ),
+            kv("fixed offered rates", fixed_rates_line(results)),
             kv("SLO", format!("p99 ≤ {} ms, no errors", st.slo_ms)),
             kv(
                 "cores",
@@ -535,13 +559,12 @@ fn scenario_view(
     figs: &[ScenarioFigures],
     color_of: &dyn Fn(&str) -> String,
 ) -> ScenarioView {
+    if sc == Scenario::WsChat {
+        return super::ws_view::ws_chat_view(results, fig, figs, color_of);
+    }
     let best = |lang| fig.best(sc, lang, |f| f.throughput_rps).map(|b| b.1.median);
     let (best_node, best_py) = (best(Lang::Node), best(Lang::Python));
-    let unit = if sc == Scenario::WsChat {
-        "deliveries/s"
-    } else {
-        "req/s"
-    };
+    let unit = "req/s";
     let rows: Vec<ScenarioRow> = figs
         .iter()
         .map(|f| ScenarioRow {

@@ -455,6 +455,22 @@ pub struct PlanSettings {
     pub first_warmup: crate::stats::SteadyRule,
     /// Steady state of the later scenarios on a warm server.
     pub warmup: crate::stats::SteadyRule,
+    /// Rounds added after the planned ones where claims are undecided
+    /// (`None`: the run adds none; its intervals are read at 95 %).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub adaptive: Option<AdaptiveSettings>,
+}
+
+/// How a run spends its time beyond the planned rounds (`docs/run.md`,
+/// "Adaptive rounds").
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AdaptiveSettings {
+    /// Measuring time of the whole run (planned and adaptive rounds, installs
+    /// not counted), seconds.
+    pub budget_s: f64,
+    /// `--until-decided`: the budget is a ceiling, spent until every claim is decided.
+    #[serde(default)]
+    pub until_decided: bool,
 }
 
 impl Default for PlanSettings {
@@ -483,6 +499,7 @@ impl Default for PlanSettings {
                 min_chunks: 4,
                 max_chunks: 20,
             },
+            adaptive: None,
         }
     }
 }
@@ -497,6 +514,9 @@ pub enum RoundKind {
     Final,
     /// Every stack, every scenario (quick, full and custom runs).
     All,
+    /// After the planned rounds: the cells that decide the claims still
+    /// undecided (`RoundRecord::look`).
+    Adaptive,
 }
 
 /// One round: its trial number, the stacks in the order visited, and why.
@@ -513,9 +533,19 @@ pub struct RoundRecord {
     /// measured against the GIL).
     #[serde(default)]
     pub workers_extra: Vec<String>,
-    /// Why these stacks (finals: which screening figures chose them).
+    /// Why these stacks (finals: which screening figures chose them;
+    /// adaptive rounds: the claims undecided).
     #[serde(default)]
     pub reason: Vec<String>,
+    /// Adaptive rounds: the look this round feeds (1, 2, …): its cells'
+    /// intervals are read at `stats::sequential::level_at_look(look)`.
+    /// 0 for planned rounds.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub look: u32,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 /// A warm-up to steady state: the per-chunk figures and the outcome.

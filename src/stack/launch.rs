@@ -178,13 +178,6 @@ fn live_tree(pid: i32, cgroup: Option<&Cgroup>) -> Vec<i32> {
     tree::live_pids(pid, pid, &extra)
 }
 
-/// Picks a free loopback port (bind port 0, read it, close).
-pub fn free_port() -> std::io::Result<u16> {
-    Ok(std::net::TcpListener::bind(("127.0.0.1", 0))?
-        .local_addr()?
-        .port())
-}
-
 /// Errors when something already listens on `127.0.0.1:port`.
 pub fn check_port_free(port: u16) -> anyhow::Result<()> {
     match std::net::TcpListener::bind(("127.0.0.1", port)) {
@@ -242,7 +235,7 @@ pub async fn launch(stack: &Stack, opts: &LaunchOpts) -> anyhow::Result<Running>
             check_port_free(p).with_context(|| format!("starting stack {}", stack.name))?;
             p
         }
-        None => free_port().context("picking a free port")?,
+        None => crate::net::free_port().context("picking a free port")?,
     };
     let argv = start_argv(stack, port, opts);
     let program = resolve_program(&stack.dir, &argv[0]);

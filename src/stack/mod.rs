@@ -15,8 +15,9 @@ mod sample;
 pub mod setup;
 pub mod variants;
 
+pub use crate::net::free_port;
 pub use footprint::{footprint, packages};
-pub use launch::{Running, check_port_free, free_port, health, launch, start_argv};
+pub use launch::{Running, check_port_free, health, launch, start_argv};
 pub use manifest::ManifestError;
 pub use runtime::runtime_status;
 pub use sample::sample as sample_tree;

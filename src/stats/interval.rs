@@ -34,10 +34,19 @@ pub const NOISIER: f64 = 2.0;
 /// Two-sided Student-t quantile for [`LEVEL`] with `df` degrees of freedom
 /// (`df` may be fractional, as Welch's is).
 pub fn t_quantile(df: f64) -> f64 {
+    t_quantile_at(df, LEVEL)
+}
+
+/// Two-sided Student-t quantile for confidence `level` (0.95, 0.99, …).
+pub fn t_quantile_at(df: f64, level: f64) -> f64 {
     let df = df.max(1.0);
     StudentsT::new(0.0, 1.0, df)
-        .map(|t| t.inverse_cdf(0.5 + LEVEL / 2.0))
+        .map(|t| t.inverse_cdf(0.5 + level / 2.0))
         .unwrap_or(f64::INFINITY)
+}
+
+fn default_level() -> f64 {
+    LEVEL
 }
 
 /// The run's trial-to-trial noise of one kind of figure: the pooled standard
@@ -99,7 +108,18 @@ pub enum Basis {
     RunNoise,
     /// One trial and no measured noise: no interval.
     None,
+    /// The interval spans more than [`TOO_NOISY_SPAN`]: a figure too noisy
+    /// to judge. It is shown as such, with its trials' spread, and no
+    /// ratio (so no ranking or verdict) rests on it; `low`/`high` are the
+    /// smallest and largest trial.
+    TooNoisy,
 }
+
+/// An interval whose top is more than this many times its bottom says
+/// nothing a reader can use ("24 ms [0 µs–506139 s]"): the figure is shown
+/// as too noisy to judge instead (a run's pooled noise gives spans of 1.5–3×
+/// on this host; a cell using its own spread on one degree of freedom, 100× and more).
+pub const TOO_NOISY_SPAN: f64 = 10.0;
 
 /// A figure from its trials: the median, and the 95 % interval of the
 /// typical value. Invariant: `low <= high`, `n >= 1`, all values positive.
@@ -123,12 +143,21 @@ pub struct Estimate {
     /// Its degrees of freedom.
     pub df: f64,
     pub basis: Basis,
+    /// Confidence level of the interval: [`LEVEL`], or higher for a cell
+    /// measured again by adaptive rounds ([`super::sequential`]).
+    #[serde(default = "default_level")]
+    pub level: f64,
 }
 
 impl Estimate {
     /// The estimate of `trials` (positive, finite values; others are
     /// dropped), with the run's `noise` when known. `None` when nothing is left.
     pub fn of(trials: &[f64], noise: Option<&Noise>) -> Option<Estimate> {
+        Estimate::of_at(trials, noise, LEVEL)
+    }
+
+    /// [`Estimate::of`] at confidence `level`.
+    pub fn of_at(trials: &[f64], noise: Option<&Noise>, level: f64) -> Option<Estimate> {
         let xs: Vec<f64> = trials
             .iter()
             .copied()
@@ -143,7 +172,7 @@ impl Estimate {
                 (logs.iter().map(|y| (y - log_mean).powi(2)).sum::<f64>() / (n - 1) as f64).sqrt();
             (sd, (n - 1) as f64)
         });
-        let half = |(sd, df): (f64, f64)| t_quantile(df) * sd / (n as f64).sqrt();
+        let half = |(sd, df): (f64, f64)| t_quantile_at(df, level) * sd / (n as f64).sqrt();
         let chosen = match (own, noise) {
             // A cell clearly noisier than the run (own sd over twice the
             // pooled) keeps its own interval, however wide.
@@ -169,6 +198,11 @@ impl Estimate {
             }
             None => (0.0, 0.0, Basis::None, median, median),
         };
+        let (basis, low, high) = if basis != Basis::None && high > TOO_NOISY_SPAN * low {
+            (Basis::TooNoisy, min, max)
+        } else {
+            (basis, low, high)
+        };
         Some(Estimate {
             median,
             low,
@@ -180,12 +214,35 @@ impl Estimate {
             sd_log,
             df,
             basis,
+            level,
         })
     }
 
-    /// True when the figure has an interval (two trials, or measured noise).
+    /// True when the figure has an interval (two trials, or measured noise)
+    /// a reader can use (not too noisy).
     pub fn has_interval(&self) -> bool {
-        self.basis != Basis::None
+        !matches!(self.basis, Basis::None | Basis::TooNoisy)
+    }
+
+    /// True when the figure is too noisy to judge ([`Basis::TooNoisy`]).
+    pub fn too_noisy(&self) -> bool {
+        self.basis == Basis::TooNoisy
+    }
+
+    /// Largest trial ÷ smallest: the spread a too-noisy figure is shown with.
+    pub fn spread(&self) -> f64 {
+        self.max / self.min
+    }
+
+    /// The interval kept within what is physically possible: `low` no lower
+    /// than `floor`, `high` no higher than `ceiling` (the median and the
+    /// trials, which were measured, stay as they are).
+    pub fn within(mut self, floor: f64, ceiling: f64) -> Estimate {
+        if self.has_interval() {
+            self.low = self.low.max(floor).min(self.median);
+            self.high = self.high.min(ceiling).max(self.median);
+        }
+        self
     }
 
     /// Half-width of the interval as a fraction of the median (for display).
@@ -208,7 +265,7 @@ pub struct Ratio {
 }
 
 impl Ratio {
-    /// `a ÷ b`.
+    /// `a ÷ b`, at the higher of the two figures' confidence levels.
     pub fn of(a: &Estimate, b: &Estimate) -> Ratio {
         let value = a.median / b.median;
         if !a.has_interval() || !b.has_interval() {
@@ -228,7 +285,7 @@ impl Ratio {
             se2 * se2 / (va * va / a.df.max(1.0) + vb * vb / b.df.max(1.0))
         };
         let d = a.log_mean - b.log_mean;
-        let h = t_quantile(df) * se2.sqrt();
+        let h = t_quantile_at(df, a.level.max(b.level)) * se2.sqrt();
         Ratio {
             value,
             low: (d - h).exp().min(value),
@@ -353,6 +410,73 @@ mod tests {
         // Two trials alone would give t(1) = 12.7: the pool keeps it usable.
         let alone = Estimate::of(&[100.0, 108.0], None).unwrap();
         assert!(typical.high - typical.low < alone.high - alone.low);
+    }
+
+    /// Issue 20: "3,693 [283–46,266]" and "24 ms [0 µs–506139 s]" came from
+    /// cells noisier than the run using their own spread on one degree of
+    /// freedom. Such a cell is too noisy to judge, and no ratio rests on it.
+    #[test]
+    fn a_cell_with_one_wild_trial_is_too_noisy_to_judge_and_decides_nothing() {
+        let run = Noise {
+            sd_log: 0.1,
+            df: 30.0,
+            cells: 10,
+        };
+        let wild = Estimate::of(&[24_000.0, 25_000.0, 7_500_000.0], Some(&run)).unwrap();
+        assert!(wild.too_noisy());
+        assert!(!wild.has_interval());
+        assert_eq!((wild.low, wild.high), (24_000.0, 7_500_000.0));
+        assert!((wild.spread() - 312.5).abs() < 1e-9);
+        let calm = Estimate::of(&[1000.0, 1100.0, 1050.0], Some(&run)).unwrap();
+        assert!(calm.has_interval());
+        let r = Ratio::of(&wild, &calm);
+        assert!(!r.judged);
+        assert_eq!(compare(&r, 0.0), Comparison::Tie);
+        assert_eq!(compare(&r.inverse(), 0.0), Comparison::Tie);
+    }
+
+    #[test]
+    fn a_cell_of_two_trials_keeps_its_interval_when_they_agree_and_not_when_they_do_not() {
+        let run = Noise {
+            sd_log: 0.1,
+            df: 30.0,
+            cells: 10,
+        };
+        let agree = Estimate::of(&[1000.0, 1150.0], Some(&run)).unwrap();
+        assert!(agree.has_interval() && agree.high < 2.0 * agree.low);
+        // Twelve times apart: its own spread, t(1) = 12.7: a span of thousands.
+        let apart = Estimate::of(&[283.0, 3693.0], Some(&run)).unwrap();
+        assert!(apart.too_noisy());
+        assert_eq!((apart.low, apart.high), (283.0, 3693.0));
+        // Alone (no run noise), t(1) = 12.7: two trials 10 % apart keep an
+        // interval (3.5× wide), 30 % apart do not (28×).
+        assert!(
+            Estimate::of(&[1000.0, 1100.0], None)
+                .unwrap()
+                .has_interval()
+        );
+        assert!(Estimate::of(&[1000.0, 1300.0], None).unwrap().too_noisy());
+    }
+
+    #[test]
+    fn within_keeps_an_interval_inside_the_possible_and_the_median_inside_it() {
+        let run = Noise {
+            sd_log: 0.3,
+            df: 30.0,
+            cells: 10,
+        };
+        let e = Estimate::of(&[900.0, 1000.0], Some(&run)).unwrap();
+        assert!(e.high > 1100.0);
+        let w = e.within(0.0, 1100.0);
+        assert_eq!(w.high, 1100.0);
+        assert_eq!(w.low, e.low);
+        assert!(w.low <= w.median && w.median <= w.high);
+        // A ceiling below the median keeps the median (it was measured).
+        let m = e.within(0.0, 10.0);
+        assert_eq!(m.high, m.median);
+        // No interval: nothing to bound.
+        let one = Estimate::of(&[5.0], None).unwrap().within(6.0, 7.0);
+        assert_eq!((one.low, one.high), (5.0, 5.0));
     }
 
     /// Coverage on known distributions: log-normal trials with a known

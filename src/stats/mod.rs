@@ -1,11 +1,13 @@
 //! Statistics as pure functions, shared by the harness and the verdict:
 //! [`basic`] (median, spread, coefficient of variation), [`interval`]
 //! (confidence intervals of figures and ratios, the run's noise floor),
-//! [`steady`] (has a warming series settled?) and [`stall`] (did the server
-//! pause inside a window?). No I/O.
+//! [`steady`] (has a warming series settled?), [`stall`] (did the server
+//! pause inside a window?) and [`sequential`] (the confidence level of each
+//! look of a run that adds rounds). No I/O.
 
 pub mod basic;
 pub mod interval;
+pub mod sequential;
 pub mod stall;
 pub mod steady;
 

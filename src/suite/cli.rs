@@ -1,10 +1,8 @@
-//! `ringside run`: flags, validated into a [`SuiteConfig`](super::config::SuiteConfig).
+//! `ringside run`: flags, validated into a [`SuiteConfig`](super::config::SuiteConfig);
+//! the command itself (which also writes the reports) is `crate::command::run`.
 
-use std::path::PathBuf;
-use std::process::ExitCode;
-
-use anyhow::Context as _;
 use clap::Args;
+use std::path::PathBuf;
 
 /// Flags of `ringside run`.
 #[derive(Debug, Clone, Args)]
@@ -114,100 +112,15 @@ pub struct Tuning {
     /// Idle keep-alive connections of the `idle` scenario.
     #[arg(long, default_value_t = 2000)]
     pub idle_connections: usize,
-}
-
-/// Runs `ringside run`.
-pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
-    let argv: Vec<String> = std::env::args().collect();
-    let existed = args.resume.is_some() || args.out.as_ref().is_some_and(|o| o.exists());
-    let mut cfg = super::config::SuiteConfig::from_args(&args, argv)?;
-    if let Some(finished) = cfg.resume.as_ref().and_then(|r| r.finished_at) {
-        // Nothing to continue: the folder is left exactly as it was.
-        eprintln!(
-            "{} finished at {}: nothing to resume, nothing changed. To measure again, \
-             `ringside run --out NEW_FOLDER` (or `--out {} --force` to replace it)",
-            cfg.out.display(),
-            finished.format("%Y-%m-%d %H:%M:%S UTC"),
-            cfg.out.display()
-        );
-        if args.emit_results {
-            emit_results(&cfg.out.join("results.json"));
-        }
-        return Ok(ExitCode::from(crate::exit::OK));
-    }
-    // Before anything is launched or pinned: one measuring run at a time.
-    let _machine = match crate::proc::machine_lock::take(&args.machine, "run") {
-        Ok(m) => m,
-        Err(e) => {
-            if !existed {
-                let _ = std::fs::remove_dir(&cfg.out);
-            }
-            return Err(e);
-        }
-    };
-    cfg.shared_machine = args.machine.shared_machine;
-    if let Err(e) = super::limits::check(&cfg.settings) {
-        if !existed {
-            let _ = std::fs::remove_dir(&cfg.out);
-        }
-        return Err(e);
-    }
-    crate::proc::lock::set_out_dir(&cfg.out);
-    crate::proc::guard::set_interrupt_note(format!(
-        "results so far are in {}; continue with `ringside run --resume {}`",
-        cfg.out.join("results.json").display(),
-        cfg.out.display()
-    ));
-    let cores = cfg.settings.generator_cpus.clone();
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .on_thread_start(move || {
-            // Unpinned is still a valid run; the settings record the intent.
-            let _ = crate::load::sys::pin_current_thread(&cores);
-        })
-        .build()?;
-    let out = cfg.out.clone();
-    let results = match rt.block_on(super::run(cfg, args.plain)) {
-        Ok(r) => r,
-        Err(e) => {
-            if args.emit_results {
-                // What was measured before the error, for the merge to name.
-                emit_results(&out.join("results.json"));
-            }
-            if !existed {
-                // Refused before anything was measured (an unknown stack):
-                // leave no empty results folder behind (fails when not empty).
-                let _ = std::fs::remove_dir(&out);
-            }
-            return Err(e);
-        }
-    };
-    print!("{}", crate::report::terminal::render(&results));
-    let results_file = out.join("results.json");
-    let (html, markdown) = crate::report::write_reports(&results, &out)
-        .with_context(|| format!("writing the reports of {}", results_file.display()))?;
-    println!("\nresults: {}", results_file.display());
-    println!("report:  {}", html.display());
-    println!("summary: {}", markdown.display());
-    if args.emit_results {
-        emit_results(&results_file);
-    }
-    for line in super::outcome::start_failures(&results) {
-        eprintln!("{line}");
-    }
-    if !super::outcome::something_valid(&results) {
-        eprintln!("error: nothing valid was measured:");
-        for line in super::outcome::reasons(&results) {
-            eprintln!("  {line}");
-        }
-        eprintln!(
-            "(details in {}; `ringside stacks` shows which runtimes are present)",
-            results_file.display()
-        );
-        return Ok(ExitCode::from(crate::exit::FAILED));
-    }
-    Ok(ExitCode::from(crate::exit::OK))
+    /// Measuring time of the whole run (installs not counted): after the
+    /// planned rounds, further rounds of the cells that decide the claims
+    /// still undecided, while they fit (default run: 10m; other runs add
+    /// rounds only with this flag or --until-decided).
+    #[arg(long, value_parser = humantime::parse_duration)]
+    pub budget: Option<std::time::Duration>,
+    /// Add rounds until every claim is decided, within --budget (default 1h).
+    #[arg(long)]
+    pub until_decided: bool,
 }
 
 /// The line before a run's results.json in `--emit-results` output; `ringside
@@ -215,7 +128,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
 pub const RESULTS_MARKER: &str = "==> results.json <==";
 
 /// Prints `file` after [`RESULTS_MARKER`] on standard output, if it exists.
-fn emit_results(file: &std::path::Path) {
+pub fn emit_results(file: &std::path::Path) {
     use std::io::Write as _;
     let Ok(text) = std::fs::read_to_string(file) else {
         return;

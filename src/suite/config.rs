@@ -338,6 +338,21 @@ impl SuiteConfig {
         }
         plan.slices = slices;
         plan.slice_s = duration.as_secs_f64();
+        if let Some(b) = args.tuning.budget
+            && (b < Duration::from_secs(60) || b > Duration::from_secs(24 * 3600))
+        {
+            return Err(bad(
+                "budget",
+                humantime::format_duration(b),
+                "the measuring budget must be between 1m and 24h",
+            ));
+        }
+        plan.adaptive = super::adaptive::settings(
+            args.tuning.budget,
+            args.tuning.until_decided,
+            suite == "standard",
+            shard.is_none() && args.url.is_none(),
+        );
         if let Some(w) = args.tuning.warmup {
             if w < Duration::from_millis(100) || w > Duration::from_secs(600) {
                 return Err(bad(

@@ -31,6 +31,8 @@ pub trait Report {
     fn measuring(&mut self, at: &Position, expected: Duration) {}
     /// A note for the user (stack skipped, verification failed, crash...).
     fn note(&mut self, message: &str) {}
+    /// The run grew beyond its plan by about `more` (an adaptive round).
+    fn extended(&mut self, more: Duration) {}
     /// A point was measured and added to `results`.
     fn point_measured(&mut self, results: &Results, point: &Point) -> anyhow::Result<()> {
         Ok(())
@@ -68,6 +70,9 @@ impl Report for Reporters {
     }
     fn note(&mut self, message: &str) {
         self.0.iter_mut().for_each(|r| r.note(message))
+    }
+    fn extended(&mut self, more: Duration) {
+        self.0.iter_mut().for_each(|r| r.extended(more))
     }
     fn point_measured(&mut self, results: &Results, point: &Point) -> anyhow::Result<()> {
         self.0
@@ -155,26 +160,67 @@ pub fn point_line(p: &Point) -> String {
 
 /// Live progress: an indicatif bar on a terminal (stack, scenario, trial,
 /// time left), plain lines on stderr otherwise.
+///
+/// The time left is the run's own estimate — the plan's estimated time less
+/// what is done, the current item counted up to its own estimate — never a
+/// rate extrapolated from the elapsed time (which, during a long install,
+/// would read years).
 pub struct Progress {
     bar: Option<ProgressBar>,
+    clock: std::sync::Arc<std::sync::Mutex<Clock>>,
+}
+
+/// Estimated milliseconds done before the current item, and the current item.
+#[derive(Debug, Clone, Copy)]
+struct Clock {
     done_ms: u64,
+    current_ms: u64,
+    current_started: std::time::Instant,
+}
+
+impl Clock {
+    /// Estimated milliseconds done: the finished items, and the current one
+    /// up to its estimate.
+    fn position_ms(&self) -> u64 {
+        let current = self.current_started.elapsed().as_millis() as u64;
+        self.done_ms + current.min(self.current_ms)
+    }
+}
+
+/// Estimated time left of a run `length_ms` long with `done_ms` done.
+pub fn time_left(length_ms: u64, done_ms: u64) -> Duration {
+    Duration::from_secs(length_ms.saturating_sub(done_ms).div_ceil(1000))
 }
 
 impl Progress {
     /// A bar when stderr is a terminal and `plain` is false.
     pub fn new(plain: bool) -> Progress {
+        let clock = std::sync::Arc::new(std::sync::Mutex::new(Clock {
+            done_ms: 0,
+            current_ms: 0,
+            current_started: std::time::Instant::now(),
+        }));
         let bar = (!plain && std::io::stderr().is_terminal()).then(|| {
             let bar = ProgressBar::new(1);
+            let c = clock.clone();
             bar.set_style(
                 ProgressStyle::with_template(
-                    "{spinner} [{elapsed_precise}] {bar:30} ~{eta} left  {msg}",
+                    "{spinner} [{elapsed_precise}] {bar:30} ~{left} left  {msg}",
                 )
-                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+                .unwrap_or_else(|_| ProgressStyle::default_bar())
+                .with_key(
+                    "left",
+                    move |state: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                        let done = c.lock().map(|c| c.position_ms()).unwrap_or(state.pos());
+                        let left = time_left(state.len().unwrap_or(0), done);
+                        let _ = write!(w, "{}", humantime::format_duration(left));
+                    },
+                ),
             );
             bar.enable_steady_tick(Duration::from_millis(200));
             bar
         });
-        Progress { bar, done_ms: 0 }
+        Progress { bar, clock }
     }
 
     fn line(&self, s: &str) {
@@ -192,22 +238,35 @@ impl Report for Progress {
         if let Some(bar) = &self.bar {
             bar.set_length(planned.as_millis().max(1) as u64);
         }
+        let rounds = super::plan::round_count(&results.settings.plan, results.settings.trials);
         self.line(&format!(
-            "ringside run ({} suite, {} trial(s)), about {} in all (installs included)",
+            "ringside run ({} suite, {rounds} round(s) of trials), about {} in all (installs included)",
             results.settings.suite,
-            results.settings.trials,
             humantime::format_duration(Duration::from_secs(planned.as_secs()))
         ));
         Ok(())
     }
     fn measuring(&mut self, at: &Position, expected: Duration) {
-        self.done_ms += expected.as_millis() as u64;
+        let done = match self.clock.lock() {
+            Ok(mut c) => {
+                c.done_ms += c.current_ms;
+                c.current_ms = expected.as_millis() as u64;
+                c.current_started = std::time::Instant::now();
+                c.done_ms
+            }
+            Err(_) => 0,
+        };
         if let Some(bar) = &self.bar {
             bar.set_message(format!(
                 "{} · {} · trial {}/{} · {}",
                 at.stack, at.scenario, at.trial, at.trials, at.what
             ));
-            bar.set_position(self.done_ms.min(bar.length().unwrap_or(u64::MAX)));
+            bar.set_position(done.min(bar.length().unwrap_or(u64::MAX)));
+        }
+    }
+    fn extended(&mut self, more: Duration) {
+        if let Some(bar) = &self.bar {
+            bar.inc_length(more.as_millis() as u64);
         }
     }
     fn note(&mut self, message: &str) {
@@ -323,5 +382,31 @@ impl Report for ResultsWriter {
     }
     fn run_finished(&mut self, results: &Results) -> anyhow::Result<()> {
         write_atomic(&self.path, results)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Issue 20: during a long install the bar read "~3371y left", a rate
+    /// extrapolated from the elapsed time; the run's own estimate is used.
+    #[test]
+    fn time_left_is_the_estimate_less_what_is_done_and_never_runs_away() {
+        assert_eq!(time_left(600_000, 0), Duration::from_secs(600));
+        assert_eq!(time_left(600_000, 599_001), Duration::from_secs(1));
+        assert_eq!(time_left(600_000, 700_000), Duration::ZERO);
+        // An install expected to take 150 s counts up to its estimate and
+        // no further, however long it really takes.
+        let clock = Clock {
+            done_ms: 10_000,
+            current_ms: 150_000,
+            current_started: std::time::Instant::now() - Duration::from_secs(400),
+        };
+        assert_eq!(clock.position_ms(), 160_000);
+        assert_eq!(
+            time_left(400_000, clock.position_ms()),
+            Duration::from_secs(240)
+        );
     }
 }

@@ -10,6 +10,7 @@
 //! [`workload`]) → [`results`], with [`events`] feeding the progress display
 //! and the results writer.
 
+pub mod adaptive;
 pub mod capacity;
 pub mod cli;
 pub mod config;
@@ -39,17 +40,32 @@ use events::{Progress, Report, Reporters, ResultsWriter};
 use runner::Runner;
 
 /// Runs the suite, with the progress display (`plain`: lines, no bar) and
-/// the results writer listening. Returns the final results.
-pub async fn run(cfg: SuiteConfig, plain: bool) -> anyhow::Result<Results> {
+/// the results writer listening, and adaptive rounds where `judge` finds
+/// claims undecided. Returns the final results.
+pub async fn run(
+    cfg: SuiteConfig,
+    plain: bool,
+    judge: Option<adaptive::Judge<'_>>,
+) -> anyhow::Result<Results> {
     let mut reporters = Reporters(vec![
         Box::new(ResultsWriter::new(&cfg.out)),
         Box::new(Progress::new(plain)),
     ]);
-    run_with(&cfg, &mut reporters).await
+    run_judged(&cfg, &mut reporters, judge).await
 }
 
-/// Runs the suite, reporting to `report`.
+/// Runs the suite, reporting to `report` (no adaptive rounds).
 pub async fn run_with(cfg: &SuiteConfig, report: &mut dyn Report) -> anyhow::Result<Results> {
+    run_judged(cfg, report, None).await
+}
+
+/// Runs the suite, reporting to `report`, with adaptive rounds where
+/// `judge` finds claims undecided (`None`: the planned rounds only).
+pub async fn run_judged(
+    cfg: &SuiteConfig,
+    report: &mut dyn Report,
+    judge: Option<adaptive::Judge<'_>>,
+) -> anyhow::Result<Results> {
     crate::load::sys::raise_nofile_limit();
     let stacks = runner::resolve_stacks(cfg)?;
     let mut results = match &cfg.resume {
@@ -98,7 +114,7 @@ pub async fn run_with(cfg: &SuiteConfig, report: &mut dyn Report) -> anyhow::Res
         verified: Default::default(),
         started: std::time::Instant::now(),
     };
-    let outcome = drive(&mut runner).await;
+    let outcome = drive(&mut runner, judge, planned).await;
     if let Some(db) = runner.db.take() {
         let _ = db.shutdown().await;
     }
@@ -132,7 +148,11 @@ pub fn planned_time(cfg: &SuiteConfig, stacks: usize) -> std::time::Duration {
     total
 }
 
-async fn drive(runner: &mut Runner<'_>) -> anyhow::Result<()> {
+async fn drive(
+    runner: &mut Runner<'_>,
+    judge: Option<adaptive::Judge<'_>>,
+    planned: std::time::Duration,
+) -> anyhow::Result<()> {
     runner.prepare().await?;
     runner.provision_db().await;
     // Nothing of the run is busy now: whatever keeps the cores busy is someone else.
@@ -143,6 +163,7 @@ async fn drive(runner: &mut Runner<'_>) -> anyhow::Result<()> {
             runner.results.warnings.push(w);
         }
     }
+    let measuring = std::time::Instant::now();
     let measured: Vec<String> = match &runner.cfg.url {
         Some(_) => vec![runner::EXTERNAL.to_string()],
         None => runner
@@ -171,6 +192,9 @@ async fn drive(runner: &mut Runner<'_>) -> anyhow::Result<()> {
             Some(url) => runner.external_round(&url, &round).await?,
             None => runner.round(&round).await?,
         }
+    }
+    if let Some(judge) = judge.filter(|_| runner.cfg.url.is_none()) {
+        runner.adaptive_rounds(judge, measuring, planned).await?;
     }
     Ok(())
 }

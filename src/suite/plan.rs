@@ -255,6 +255,7 @@ pub fn round_record(
         scenarios,
         workers_extra,
         reason,
+        look: 0,
     }
 }
 

@@ -503,7 +503,8 @@ impl Runner<'_> {
             stack: stack.into(),
             scenario: scenario.into(),
             trial,
-            trials: self.trials(),
+            // Adaptive rounds count on from the plan's.
+            trials: self.trials().max(self.results.rounds.len() as u32),
             what: what.into(),
         };
         self.report.measuring(&at, expected);

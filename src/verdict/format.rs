@@ -83,7 +83,9 @@ pub fn fmt_change(fraction: f64) -> String {
 /// A figure with its interval: `61,234 req/s [59,800–62,900]` (no brackets
 /// without an interval).
 pub fn fmt_est(e: &Estimate, unit: &str) -> String {
-    if e.has_interval() {
+    if e.too_noisy() {
+        fmt_too_noisy(e)
+    } else if e.has_interval() {
         format!(
             "{} {unit} [{}–{}]",
             fmt_rate(e.median),
@@ -95,9 +97,21 @@ pub fn fmt_est(e: &Estimate, unit: &str) -> String {
     }
 }
 
-/// A figure's interval as `±9%` of its median (empty without one).
+/// A figure too noisy to judge: `too noisy to judge (3 trials, spread ×12)`.
+pub fn fmt_too_noisy(e: &Estimate) -> String {
+    format!(
+        "too noisy to judge ({} trials, spread ×{})",
+        e.n,
+        fmt_rate(e.spread())
+    )
+}
+
+/// A figure's interval as `±9%` of its median (empty without one;
+/// `too noisy` for a figure too noisy to judge).
 pub fn fmt_pm(e: &Estimate) -> String {
-    if e.has_interval() {
+    if e.too_noisy() {
+        "too noisy".to_string()
+    } else if e.has_interval() {
         let pct = 100.0 * e.relative_half_width();
         // Beyond ±100 % the figure says only "unknown within a factor".
         if pct > 100.0 {
@@ -112,7 +126,9 @@ pub fn fmt_pm(e: &Estimate) -> String {
 
 /// Microseconds with an interval: `1.23 ms [1.10 ms–1.40 ms]`.
 pub fn fmt_est_us(e: &Estimate) -> String {
-    if e.has_interval() {
+    if e.too_noisy() {
+        fmt_too_noisy(e)
+    } else if e.has_interval() {
         format!(
             "{} [{}–{}]",
             fmt_us(e.median),
@@ -159,5 +175,21 @@ mod tests {
         assert_eq!(fmt_bytes(65.0 * 1024.0 * 1024.0), "65.0 MiB");
         assert_eq!(fmt_ratio(3.214), "3.21×");
         assert_eq!(fmt_change(0.123), "+12.3 %");
+    }
+
+    #[test]
+    fn a_figure_too_noisy_to_judge_shows_its_trials_and_spread_not_a_range() {
+        let run = crate::stats::Noise {
+            sd_log: 0.1,
+            df: 30.0,
+            cells: 10,
+        };
+        let wild = Estimate::of(&[283.0, 3693.0], Some(&run)).unwrap();
+        let text = "too noisy to judge (2 trials, spread ×13.0)";
+        assert_eq!(fmt_est(&wild, "req/s"), text);
+        assert_eq!(fmt_est_us(&wild), text);
+        assert_eq!(fmt_pm(&wild), "too noisy");
+        let calm = Estimate::of(&[1000.0, 1100.0], Some(&run)).unwrap();
+        assert!(fmt_est(&calm, "req/s").starts_with("1,050 req/s ["));
     }
 }

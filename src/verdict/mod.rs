@@ -7,6 +7,7 @@
 pub mod claims;
 pub mod cli;
 pub mod compare;
+pub mod deciding;
 pub mod figures;
 pub mod format;
 pub mod profile;

@@ -30,7 +30,7 @@ pub enum Criterion {
     Io,
     /// Memory per idle connection. Lower is better.
     IdleMemory,
-    /// ws-chat capacity at the SLO (else deliveries/s). Higher is better.
+    /// ws-chat capacity at the SLO. Higher is better.
     WsChat,
     /// Pure-language compute throughput. Higher is better.
     Cpu,

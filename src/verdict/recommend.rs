@@ -44,6 +44,9 @@ pub struct Sizing {
     /// True when `one_server_rps` is capacity at SLO (false: peak throughput,
     /// an optimistic stand-in).
     pub from_capacity: bool,
+    /// Unit of `one_server_rps` and of the profile's rate: `req/s`, or
+    /// `deliveries/s` (ws-chat).
+    pub unit: &'static str,
     /// Servers for the rate with the profile's headroom: rate ÷ (one server × (1 − headroom)).
     pub servers: u32,
     /// servers × the cores each used.
@@ -130,12 +133,12 @@ fn figure(fig: &Figures, stack: &str, c: Criterion, p: &Profile) -> Option<(f64,
             }),
         Criterion::WsChat => {
             let f = sf(crate::scenario::Scenario::WsChat)?;
-            match f.capacity.as_ref().filter(|c| c.low > 0.0) {
-                Some(c) => Some((c.low, format!("{} clients at SLO", fmt_int(c.low)))),
-                None => f
-                    .throughput_rps
-                    .map(|s| (s.median, format!("{} deliveries/s", fmt_int(s.median)))),
-            }
+            // Deliveries/s at the fixed load are the load offered, the same
+            // for every stack that kept up: only capacity ranks.
+            f.capacity
+                .as_ref()
+                .filter(|c| c.low > 0.0)
+                .map(|c| (c.low, format!("{} clients at SLO", fmt_int(c.low))))
         }
         Criterion::Cpu => rate(sf(crate::scenario::Scenario::Cpu)?.throughput_rps),
         Criterion::Numeric => rate(sf(crate::scenario::Scenario::Numeric)?.throughput_rps),
@@ -343,8 +346,9 @@ fn explain(r: &Ranked, slo_ms: f64) -> String {
         && s.servers as f64 > s.busy_cores.ceil().max(1.0)
     {
         parts.push(format!(
-            "one server carried {} req/s here ({}), so the rate needs {} servers, more than its CPU time alone suggests",
+            "one server carried {} {} here ({}), so the rate needs {} servers, more than its CPU time alone suggests",
             fmt_int(one),
+            s.unit,
             if s.from_capacity { "capacity at SLO" } else { "peak throughput" },
             s.servers
         ));
@@ -363,6 +367,29 @@ fn explain(r: &Ranked, slo_ms: f64) -> String {
     }
 }
 
+/// What one server carries within the SLO, in the unit of the profile's
+/// rate, and whether that is capacity at the SLO: requests/s from a
+/// capacity search, else peak throughput (an optimistic stand-in). ws-chat's
+/// capacity is in clients: deliveries/s at capacity are the clients times the
+/// deliveries each client received at the fixed load (rooms of a fixed size,
+/// messages at a fixed rate). ws-chat's deliveries/s at the fixed load are
+/// the load offered, not what a server can carry: without a capacity there
+/// is no figure.
+pub fn one_server(f: &crate::verdict::figures::ScenarioFigures) -> (Option<f64>, bool) {
+    match (&f.capacity, f.throughput_rps) {
+        (Some(cap), _) if cap.low > 0.0 && cap.unit == "rps" => (Some(cap.low), true),
+        (Some(cap), Some(t)) if cap.low > 0.0 && cap.unit == "clients" => {
+            match f.connections.filter(|c| *c > 0) {
+                Some(clients) => (Some(cap.low * t.median / clients as f64), true),
+                None => (None, false),
+            }
+        }
+        _ if f.scenario == crate::scenario::Scenario::WsChat => (None, false),
+        (_, Some(t)) => (Some(t.median), false),
+        _ => (None, false),
+    }
+}
+
 /// Servers, cores and cost of `profile`'s rate on a stack's main-scenario figures.
 fn sizing(
     f: &crate::verdict::figures::ScenarioFigures,
@@ -375,11 +402,7 @@ fn sizing(
         (None, Some(x)) => (x.median, false),
         (None, None) => return None,
     };
-    let (one, from_capacity) = match (&f.capacity, f.throughput_rps) {
-        (Some(cap), _) if cap.low > 0.0 && cap.unit == "rps" => (Some(cap.low), true),
-        (_, Some(t)) => (Some(t.median), false),
-        _ => (None, false),
-    };
+    let (one, from_capacity) = one_server(f);
     let busy = c.peak_rps * cpu / 1e6;
     let servers = match one {
         Some(one) if one > 0.0 => (c.peak_rps / (one * (1.0 - c.headroom))).ceil().max(1.0) as u32,
@@ -392,6 +415,11 @@ fn sizing(
         busy_cores: busy,
         one_server_rps: one,
         from_capacity,
+        unit: if f.scenario == crate::scenario::Scenario::WsChat {
+            "deliveries/s"
+        } else {
+            "req/s"
+        },
         servers,
         cores,
         cost_per_month: cores as f64 * c.price_per_core_hour * HOURS_PER_MONTH,

@@ -444,6 +444,7 @@ pub fn sample_results() -> Results {
             ],
             workers_extra: Vec::new(),
             reason: Vec::new(),
+            look: 0,
         }],
         warmups: vec![WarmupRecord {
             stack: "node-http".into(),

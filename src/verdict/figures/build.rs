@@ -38,7 +38,7 @@ fn level_of(kind: &PointKind) -> Option<usize> {
     }
 }
 
-fn cell(stack: &str, lang: Lang, sc: Scenario, pts: Vec<&Point>) -> Cell {
+fn cell(stack: &str, lang: Lang, sc: Scenario, pts: Vec<&Point>, base: Option<f64>) -> Cell {
     let mut by_level: BTreeMap<usize, Vec<&Point>> = BTreeMap::new();
     let mut by_rate: BTreeMap<u64, (f64, Vec<&Point>)> = BTreeMap::new();
     for p in &pts {
@@ -68,11 +68,10 @@ fn cell(stack: &str, lang: Lang, sc: Scenario, pts: Vec<&Point>) -> Cell {
             .max_by(|a, b| med(&a.1).total_cmp(&med(&b.1)))
     };
     let (level, peak) = chosen.map_or((None, Vec::new()), |(l, t)| (Some(l), t));
-    let base = crate::suite::config::base_rate_rps(sc);
     let rate = by_rate
         .values()
         .map(|(r, _)| *r)
-        .find(|r| *r == base)
+        .find(|r| Some(*r) == base)
         .or_else(|| by_rate.values().map(|(r, _)| *r).reduce(f64::max));
     let fixed = rate
         .and_then(|r| by_rate.get(&r.to_bits()))
@@ -98,14 +97,26 @@ fn clean(ts: &[Trial], f: impl Fn(&Trial) -> Option<f64>) -> Vec<f64> {
         .collect()
 }
 
+/// The first offered rate the run was configured with for `sc`: the one
+/// its latency is compared at (`None`: the run's own rates; the highest measured).
+fn configured_rate(results: &Results, sc: Scenario) -> Option<f64> {
+    let s = &results.settings;
+    s.fixed_rates_by_scenario
+        .get(sc.name())
+        .and_then(|v| v.first())
+        .or(s.fixed_rates_rps.first())
+        .copied()
+}
+
 fn estimate(
+    level: f64,
     ts: &[Trial],
     noise: Option<&Noise>,
     f: impl Fn(&Trial) -> Option<f64>,
 ) -> (Option<Estimate>, Evidence) {
     let (use_, ev) = usable(ts);
     let v: Vec<f64> = use_.iter().filter_map(|t| f(t)).collect();
-    (Estimate::of(&v, noise), ev)
+    (Estimate::of_at(&v, noise, level), ev)
 }
 
 /// Plain-language text of a flag.
@@ -272,7 +283,13 @@ pub(super) fn figures(results: &Results) -> Figures {
             if pts.is_empty() && !has_cap {
                 continue;
             }
-            cells.push(cell(&st.name, st.lang, sc, pts));
+            cells.push(cell(
+                &st.name,
+                st.lang,
+                sc,
+                pts,
+                configured_rate(results, sc),
+            ));
         }
     }
 
@@ -362,17 +379,21 @@ pub(super) fn figures(results: &Results) -> Figures {
     let mut scenarios: BTreeMap<Scenario, Vec<ScenarioFigures>> = BTreeMap::new();
     for c in &cells {
         let n = |f: Family| noise.of(f);
-        let (throughput_rps, throughput_evidence) =
-            estimate(&c.peak, n(Family::Throughput).filter(|_| !c.planned), |t| {
-                t.throughput
-            });
+        let lv = super::looks::level(results, &c.stack, c.scenario);
+        let (throughput_rps, throughput_evidence) = estimate(
+            lv,
+            &c.peak,
+            n(Family::Throughput).filter(|_| !c.planned),
+            |t| t.throughput,
+        );
         let latency_trials = if c.fixed.is_empty() {
             &c.peak
         } else {
             &c.fixed
         };
-        let (p99_us, latency_evidence) = estimate(latency_trials, n(Family::Latency), |t| t.p99_us);
-        let (p50_us, _) = estimate(latency_trials, n(Family::Latency), |t| t.p50_us);
+        let (p99_us, latency_evidence) =
+            estimate(lv, latency_trials, n(Family::Latency), |t| t.p99_us);
+        let (p50_us, _) = estimate(lv, latency_trials, n(Family::Latency), |t| t.p50_us);
         let caps: Vec<&CapacityRecord> = results
             .capacity
             .iter()
@@ -393,11 +414,12 @@ pub(super) fn figures(results: &Results) -> Figures {
                 p99_rate_rps: c.rate,
                 latency_evidence,
                 fixed_evidence: usable(&c.fixed).1,
-                cpu_us_per_req: estimate(&c.peak, n(Family::Cpu), |t| t.cpu_us_per_req).0,
-                cpu_fixed_us_per_req: estimate(&c.fixed, n(Family::Cpu), |t| t.cpu_us_per_req).0,
-                rss_peak_bytes: estimate(&c.peak, n(Family::Memory), |t| t.rss_peak_bytes).0,
-                rss_fixed_bytes: estimate(&c.fixed, n(Family::Memory), |t| t.rss_peak_bytes).0,
-                rss_idle_bytes: estimate(&c.peak, n(Family::Memory), |t| t.rss_idle_bytes).0,
+                cpu_us_per_req: estimate(lv, &c.peak, n(Family::Cpu), |t| t.cpu_us_per_req).0,
+                cpu_fixed_us_per_req: estimate(lv, &c.fixed, n(Family::Cpu), |t| t.cpu_us_per_req)
+                    .0,
+                rss_peak_bytes: estimate(lv, &c.peak, n(Family::Memory), |t| t.rss_peak_bytes).0,
+                rss_fixed_bytes: estimate(lv, &c.fixed, n(Family::Memory), |t| t.rss_peak_bytes).0,
+                rss_idle_bytes: estimate(lv, &c.peak, n(Family::Memory), |t| t.rss_idle_bytes).0,
                 memory_kind: super::trials::worst_memory_kind(
                     c.fixed
                         .iter()
@@ -406,8 +428,11 @@ pub(super) fn figures(results: &Results) -> Figures {
                 )
                 .into(),
                 // Throughput × a constant: the throughput noise applies.
-                concurrency_achieved: estimate(&c.peak, n(Family::Throughput), |t| t.concurrency).0,
-                cores_used: estimate(&c.peak, n(Family::Cores), |t| t.cores_used).0,
+                concurrency_achieved: estimate(lv, &c.peak, n(Family::Throughput), |t| {
+                    t.concurrency
+                })
+                .0,
+                cores_used: estimate(lv, &c.peak, n(Family::Cores), |t| t.cores_used).0,
                 capacity: capacity_figure(&caps),
                 workers: 1,
                 valid_points: c.points.iter().filter(|p| p.valid).count(),
@@ -417,6 +442,16 @@ pub(super) fn figures(results: &Results) -> Figures {
                 notes: notes_of(&c.points),
                 stalls: super::StallSummary::of(&c.points),
             });
+    }
+    let limits = super::bounds::Limits::of(results);
+    for c in &cells {
+        if let Some(f) = scenarios
+            .get_mut(&c.scenario)
+            .and_then(|v| v.iter_mut().find(|f| f.stack == c.stack))
+        {
+            let pts: Vec<&Point> = c.points.iter().collect();
+            super::bounds::apply(f, &pts, &limits);
+        }
     }
     let floor = noise.floor(Family::Throughput);
     for (sc, figs) in scenarios.iter_mut() {
@@ -429,11 +464,12 @@ pub(super) fn figures(results: &Results) -> Figures {
         .into_iter()
         .filter_map(|(stack, lang, kind, rs)| {
             let v: Vec<f64> = rs.iter().map(|r| per_conn(r)).collect();
+            let level = super::looks::level(results, &stack, Scenario::Idle);
             Some(IdleFigures {
                 stack,
                 lang,
                 kind,
-                bytes_per_connection: Estimate::of(&v, noise.idle.as_ref())?,
+                bytes_per_connection: Estimate::of_at(&v, noise.idle.as_ref(), level)?,
                 resolved: rs.iter().all(|r| r.bytes_per_connection >= IDLE_RESOLUTION),
                 connections_open: rs.iter().map(|r| r.connections_open).min().unwrap_or(0),
                 connections_requested: rs[0].connections_requested,
@@ -459,7 +495,11 @@ pub(super) fn figures(results: &Results) -> Figures {
             StackFigures {
                 stack: rec.name.clone(),
                 lang: Lang::of(rec),
-                fresh_bytes: Estimate::of(&fresh, noise.of(Family::Memory)),
+                fresh_bytes: Estimate::of_at(
+                    &fresh,
+                    noise.of(Family::Memory),
+                    super::looks::stack_level(results, &rec.name),
+                ),
                 startup_ms: Estimate::of(&rec.startup_ms, None),
                 steady_after_s: Estimate::of(&steady, None),
                 warmups_unsettled: warm
@@ -598,9 +638,10 @@ fn scaling(results: &Results, stacks: &[StackInfo], noise: &NoiseFloor) -> Vec<S
             let (one, many) = (of(1), of(many_n));
             // Every workers point shares the generator's cores, so throughput is
             // shown but flagged; cores used is what the claim reads.
+            let lv = super::looks::level(results, &st.name, Scenario::Workers);
             let est = |ts: &[Trial], f: fn(&Trial) -> Option<f64>, fam: Option<&Noise>| {
                 let v: Vec<f64> = ts.iter().filter_map(f).collect();
-                Estimate::of(&v, fam)
+                Estimate::of_at(&v, fam, lv)
             };
             let thr_one = est(&one, |t| t.throughput, noise.throughput.as_ref());
             let thr_many = est(&many, |t| t.throughput, noise.throughput.as_ref());

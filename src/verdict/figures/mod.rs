@@ -13,7 +13,9 @@
 //! when the ratio's interval excludes 1 and the ratio is beyond the noise
 //! floor. Pure: no I/O.
 
+mod bounds;
 mod build;
+pub mod looks;
 pub mod stalls;
 pub mod trials;
 

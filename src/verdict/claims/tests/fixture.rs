@@ -32,6 +32,7 @@ pub fn est(median: f64, low: f64, high: f64) -> Estimate {
         sd_log: half / t_quantile(DF) * (N as f64).sqrt(),
         df: DF,
         basis: Basis::RunNoise,
+        level: 0.95,
     }
 }
 
