@@ -9,6 +9,7 @@ pub mod html;
 pub mod json;
 pub mod markdown;
 pub mod plots;
+pub mod runtimes;
 pub mod terminal;
 pub mod view;
 

@@ -51,6 +51,9 @@ pub struct VerifyArgs {
     /// Bound on each HTTP exchange of a check (e.g. 5s, 500ms).
     #[arg(long, default_value = "5s", value_parser = humantime::parse_duration)]
     pub timeout: Duration,
+    /// Runtimes: Node.js versions, Python interpreters.
+    #[command(flatten)]
+    pub runtimes: crate::stack::bind::RuntimeArgs,
 }
 
 /// A flag with a value `verify` cannot use.
@@ -97,6 +100,8 @@ pub struct VerifyConfig {
     pub workers: u32,
     pub json: bool,
     pub opts: VerifyOptions,
+    /// `--node`, `--python` (resolved when the stacks are chosen).
+    pub runtimes: crate::stack::bind::RuntimeArgs,
 }
 
 impl VerifyConfig {
@@ -149,6 +154,7 @@ impl VerifyConfig {
             }
         };
         Ok(VerifyConfig {
+            runtimes: args.runtimes,
             targets,
             db: args.db,
             scenarios,
@@ -217,7 +223,7 @@ pub async fn verify(config: &VerifyConfig) -> anyhow::Result<Vec<StackVerificati
             }])
         }
         Targets::Stacks { names, files } => {
-            let (stacks, mut results) = select_stacks(names, files)?;
+            let (stacks, mut results) = select_stacks(names, files, &config.runtimes)?;
             if stacks.is_empty() {
                 if results.is_empty() {
                     anyhow::bail!("no stack to verify");
@@ -269,6 +275,7 @@ pub async fn verify(config: &VerifyConfig) -> anyhow::Result<Vec<StackVerificati
 fn select_stacks(
     names: &[String],
     files: &[PathBuf],
+    runtimes: &crate::stack::bind::RuntimeArgs,
 ) -> anyhow::Result<(Vec<Stack>, Vec<StackVerification>)> {
     let mut stacks = Vec::new();
     let mut not_run = Vec::new();
@@ -290,6 +297,8 @@ fn select_stacks(
     } else {
         stack::select(&builtin, names).map_err(bad_input)?
     };
+    let chosen = stack::bind::bind(&chosen, &runtimes.choice()?, &stack::node::runtimes_root())?;
+    stack::bind::ensure_runtimes(&chosen, &mut |n| eprintln!("{n}"))?;
     for stack in chosen {
         match stack::runtime_status(&stack) {
             RuntimeStatus::Present { .. } => stacks.push(stack),
