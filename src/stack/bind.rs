@@ -216,7 +216,12 @@ fn bind_one(stack: &Stack, choice: &RuntimeChoice, root: &Path) -> anyhow::Resul
                 // One process, several threads: the deployment a free-threaded
                 // Python is for, in place of the default deployment.
                 base = Stack {
-                    variants: stack.variants.clone(),
+                    variants: stack
+                        .variants
+                        .iter()
+                        .filter(|x| x.variant.as_deref() != Some(v))
+                        .cloned()
+                        .collect(),
                     default_run: stack.default_run,
                     ..threads.clone()
                 };
