@@ -388,7 +388,8 @@ fn the_report_shows_versions_and_what_upgrading_is_worth() {
     );
     assert!(row.upgrade.starts_with("1.00×"), "{row:?}");
     assert_eq!(row.verdict, "tie");
-    assert!(row.framework_spread.contains('÷'), "{row:?}");
+    // Only node-http ran on 24.22: no framework to switch to there.
+    assert_eq!(row.framework_spread, "—", "{row:?}");
     assert!(
         view.runtimes.contains("node-http: node 22.23.5"),
         "{}",

@@ -38,10 +38,14 @@ pub struct RuntimeRow {
 /// The runtime of a record, with its exact version: `node 24.22.3`.
 pub fn runtime_of(rec: &StackRecord) -> Option<String> {
     let v = rec.runtime_version.as_deref()?;
-    Some(format!(
-        "{} {v}",
-        rec.runtime.as_deref().unwrap_or("runtime")
-    ))
+    Some(format!("{} {v}", runtime_name(rec)))
+}
+
+/// The record's runtime by name; older files lack it: the language's default.
+fn runtime_name(rec: &StackRecord) -> String {
+    rec.runtime
+        .clone()
+        .unwrap_or_else(|| crate::stack::manifest::default_runtime(&rec.language).to_string())
 }
 
 /// The deployment a record measures whatever its runtime: `base[@variant]`.
@@ -78,11 +82,7 @@ pub fn rows(results: &Results, figures: &Figures) -> Vec<RuntimeRow> {
         if runtime_of(rec).is_none() {
             continue;
         }
-        let key = format!(
-            "{}\0{}",
-            deployment(rec),
-            rec.runtime.as_deref().unwrap_or("")
-        );
+        let key = format!("{}\0{}", deployment(rec), runtime_name(rec));
         match groups.iter_mut().find(|(k, _)| *k == key) {
             Some((_, v)) => v.push(rec),
             None => groups.push((key, vec![rec])),
