@@ -373,8 +373,7 @@ fn stacks_table(results: &Results, fig: &Figures) -> String {
             ));
         }
         let runtime = match (&r.runtime, &r.runtime_version) {
-            (Some(n), Some(v)) => format!("{n} {v}"),
-            (None, Some(v)) => v.clone(),
+            (_, Some(_)) => crate::report::runtimes::versions_of(r),
             (Some(n), None) => n.clone(),
             _ => "–".into(),
         };
@@ -418,6 +417,40 @@ fn other_noise(fig: &Figures) -> Vec<String> {
         noise.map(|x| format!("{what} up to {:.0}% ({} cells)", 100.0 * x.floor(), x.cells))
     })
     .collect()
+}
+
+/// One stack on several runtime versions: what upgrading is worth, beside
+/// what switching framework is worth.
+fn runtimes_table(results: &Results, fig: &Figures) -> Option<String> {
+    let rows = crate::report::runtimes::rows(results, fig);
+    if rows.is_empty() {
+        return None;
+    }
+    let mut t = table(vec![
+        "scenario".into(),
+        "stack".into(),
+        "from".into(),
+        "to".into(),
+        "throughput".into(),
+        "upgrade (to ÷ from, 95 %)".into(),
+        "".into(),
+        "framework spread on to".into(),
+    ]);
+    for r in rows {
+        t.add_row(vec![
+            r.scenario,
+            r.stack,
+            r.from,
+            r.to,
+            format!("{} → {}", r.from_rps, r.to_rps),
+            r.upgrade,
+            r.verdict,
+            r.framework_spread,
+        ]);
+    }
+    Some(format!(
+        "runtime versions: what upgrading is worth, beside what switching framework is worth\n{t}\n"
+    ))
 }
 
 /// The run's noise floor and how the rounds were spent, in a few lines.
@@ -504,6 +537,10 @@ pub fn render_figures(results: &Results, fig: &Figures) -> String {
         out.push_str(&t);
     }
     if let Some(t) = workers_table(fig) {
+        out.push('\n');
+        out.push_str(&t);
+    }
+    if let Some(t) = runtimes_table(results, fig) {
         out.push('\n');
         out.push_str(&t);
     }

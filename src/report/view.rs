@@ -154,6 +154,10 @@ pub struct ReportView {
     pub idle_chart: Option<BarChart>,
     pub startup_chart: Option<BarChart>,
     pub footprint: Vec<FootprintRow>,
+    /// One stack on several runtime versions: what upgrading is worth.
+    pub runtime_rows: Vec<crate::report::runtimes::RuntimeRow>,
+    /// Every stack's runtime and exact version: `node-http: node 26.12.1`.
+    pub runtimes: String,
     pub stacks: Vec<StackView>,
     pub not_measured_stacks: Vec<StackView>,
     pub machine: Vec<Kv>,
@@ -503,6 +507,8 @@ impl ReportView {
             idle_chart,
             startup_chart,
             footprint,
+            runtime_rows: crate::report::runtimes::rows(results, &fig),
+            runtimes: crate::report::runtimes::summary(results),
             stacks,
             not_measured_stacks,
             machine,

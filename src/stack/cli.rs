@@ -23,6 +23,9 @@ pub struct StacksArgs {
     /// from its stack.toml) instead of the list.
     #[arg(long, value_name = "NAME")]
     pub facts: Option<String>,
+    /// Runtimes: Node.js versions, Python interpreters.
+    #[command(flatten)]
+    pub runtimes: super::bind::RuntimeArgs,
 }
 
 /// Flags of `ringside setup`.
@@ -39,6 +42,9 @@ pub struct SetupArgs {
     /// Do not echo the install commands' output.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Runtimes: Node.js versions, Python interpreters.
+    #[command(flatten)]
+    pub runtimes: super::bind::RuntimeArgs,
 }
 
 /// The built-in stacks plus the `--stack` manifests; names must be unique.
@@ -92,6 +98,10 @@ struct StackRow<'a> {
     default_run: bool,
     /// The version `[runtime] version_command` reports (a runtime the install brings).
     installed_version: Option<String>,
+    /// The runtime chosen for it (`--node`, `--python`); none: the host's.
+    binding: Option<&'a super::bind::Binding>,
+    /// Runs on a Python whose GIL is disabled.
+    free_threaded: bool,
     language: &'a str,
     framework: &'a str,
     description: &'a str,
@@ -117,7 +127,13 @@ pub fn list(args: StacksArgs) -> anyhow::Result<ExitCode> {
         )?;
         return Ok(ExitCode::SUCCESS);
     }
-    let stacks = super::deployments(&load_stacks(&args.manifests)?);
+    let choice = args.runtimes.choice()?;
+    let bound = super::bind::bind(
+        &load_stacks(&args.manifests)?,
+        &choice,
+        &super::node::runtimes_root(),
+    )?;
+    let stacks = super::deployments(&bound);
     let statuses = runtime_statuses(&stacks);
     // Checked once a stack (a venv check runs its interpreter).
     let states: BTreeMap<String, super::InstallState> = stacks
@@ -133,6 +149,8 @@ pub fn list(args: StacksArgs) -> anyhow::Result<ExitCode> {
             base: &s.base,
             variant: s.variant.as_deref(),
             runtime_name: &s.runtime_name,
+            binding: s.binding.as_ref(),
+            free_threaded: s.binding.as_ref().is_some_and(|b| b.free_threaded),
             default_run: s.default_run,
             installed_version: s
                 .runtime
@@ -180,13 +198,24 @@ pub fn list(args: StacksArgs) -> anyhow::Result<ExitCode> {
         "scenarios",
     ]);
     for r in &rows {
-        let runtime = match r.runtime {
+        let mut runtime = match r.runtime {
             RuntimeStatus::Present { version } => match &r.installed_version {
-                Some(v) => format!("{} ({v})", r.runtime_name),
-                None => format!("{} ({version})", r.runtime_name),
+                Some(v) => format!("{} {v}", r.runtime_name),
+                None => format!("{} {version}", r.runtime_name),
             },
             RuntimeStatus::Missing { reason } => format!("{}: missing: {reason}", r.runtime_name),
         };
+        match r.binding {
+            Some(b) if b.managed => runtime.push_str(" (from npm)"),
+            Some(_) => runtime.push_str(" (--python)"),
+            None if r.runtime_name == "node" || r.runtime_name == "cpython" => {
+                runtime.push_str(" (host)")
+            }
+            None => {}
+        }
+        if r.free_threaded {
+            runtime.push_str(", free-threaded: GIL disabled");
+        }
         table.add_row([
             r.name.to_string(),
             r.language.to_string(),
@@ -227,6 +256,7 @@ fn scenario_cell(r: &StackRow) -> String {
 }
 
 pub fn setup(args: SetupArgs) -> anyhow::Result<ExitCode> {
+    let choice = args.runtimes.choice()?;
     let all = load_stacks(&args.manifests)?;
     // A variant shares its stack's folder and install: naming one installs that.
     let named = super::select(&all, &args.stacks).map_err(crate::error::bad_input)?;
@@ -252,9 +282,19 @@ pub fn setup(args: SetupArgs) -> anyhow::Result<ExitCode> {
             }
         }
     }
-    if !explicit {
-        let statuses = runtime_statuses(&all);
-        for (s, rt) in all.iter().zip(statuses) {
+    let candidates: Vec<Stack> = if explicit {
+        chosen.into_iter().cloned().collect()
+    } else {
+        all.clone()
+    };
+    let candidates = super::bind::bind(&candidates, &choice, &super::node::runtimes_root())?;
+    super::bind::ensure_runtimes(&candidates, &mut |n| eprintln!("{n}"))?;
+    let mut chosen: Vec<&Stack> = Vec::new();
+    if explicit {
+        chosen.extend(candidates.iter());
+    } else {
+        let statuses = runtime_statuses(&candidates);
+        for (s, rt) in candidates.iter().zip(statuses) {
             match rt {
                 RuntimeStatus::Present { .. } => chosen.push(s),
                 RuntimeStatus::Missing { reason } => {

@@ -126,6 +126,8 @@ struct RawRuntime {
     command: Option<Vec<String>>,
     min_version: Option<String>,
     version_command: Option<Vec<String>>,
+    managed: Option<bool>,
+    free_threaded: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -248,6 +250,7 @@ fn validate(raw: RawManifest, file: &str, dir: &Path, path: &Path) -> Result<Sta
     let framework = raw.framework.ok_or_else(|| missing("framework"))?;
 
     let mut runtime_name = default_runtime(&language).to_string();
+    let mut free_threaded_variant = None;
     let runtime = match raw.runtime {
         None => None,
         Some(rt) => {
@@ -276,10 +279,23 @@ fn validate(raw: RawManifest, file: &str, dir: &Path, path: &Path) -> Result<Sta
                     reason: "expected a dotted version such as 18.0".into(),
                 });
             }
+            let managed = rt.managed.unwrap_or(false);
+            if managed && runtime_name != "node" {
+                return Err(ManifestError::Invalid {
+                    file: f(),
+                    key: "runtime.managed".into(),
+                    value: "true".into(),
+                    reason: format!(
+                        "ringside installs only Node.js (runtime `node`), not `{runtime_name}`"
+                    ),
+                });
+            }
+            free_threaded_variant = rt.free_threaded;
             Some(RuntimeCheck {
                 command,
                 min_version: rt.min_version,
                 version_command: rt.version_command,
+                managed,
             })
         }
     };
@@ -346,12 +362,29 @@ fn validate(raw: RawManifest, file: &str, dir: &Path, path: &Path) -> Result<Sta
             commands: raw.install.commands,
         },
         footprint_source,
+        free_threaded_variant: None,
+        binding: None,
+        runtime_label: None,
     };
     let mut variants = Vec::new();
     for (vname, raw_variant) in raw.variants {
         variants.push(super::variants::apply(&base, &vname, raw_variant, file)?);
     }
-    Ok(Stack { variants, ..base })
+    if let Some(v) = &free_threaded_variant
+        && !variants.iter().any(|x| x.variant.as_deref() == Some(v))
+    {
+        return Err(ManifestError::Invalid {
+            file: f(),
+            key: "runtime.free_threaded".into(),
+            value: v.clone(),
+            reason: "no [variants] table of that name".into(),
+        });
+    }
+    Ok(Stack {
+        variants,
+        free_threaded_variant,
+        ..base
+    })
 }
 
 /// The runtime a language runs on unless `[runtime] name` says otherwise.

@@ -4,12 +4,15 @@
 //!
 //! The signatures below are the interface the verifier and the harness use.
 
+pub mod bind;
 pub mod cli;
 pub mod facts;
 mod footprint;
 pub mod health;
 mod launch;
 pub mod manifest;
+pub mod node;
+pub mod python;
 pub mod runtime;
 mod sample;
 pub mod setup;
@@ -103,6 +106,18 @@ pub struct Stack {
     /// The `[variants.NAME]` deployments (on the default deployment only).
     #[serde(default)]
     pub variants: Vec<Stack>,
+    /// `[runtime] free_threaded`: the variant deployed in place of the
+    /// default one on a free-threaded Python (one process, several threads).
+    #[serde(default)]
+    pub free_threaded_variant: Option<String>,
+    /// The runtime chosen for this run ([`bind`]); `None`: the host's, in
+    /// the stack's own folder.
+    #[serde(default)]
+    pub binding: Option<bind::Binding>,
+    /// Set when several versions of the runtime run side by side: the
+    /// runtime in the stack's name (`node 24.22`).
+    #[serde(default)]
+    pub runtime_label: Option<String>,
 }
 
 impl Default for Stack {
@@ -133,6 +148,9 @@ impl Default for Stack {
             install: InstallSpec::default(),
             footprint_source: None,
             variants: Vec::new(),
+            free_threaded_variant: None,
+            binding: None,
+            runtime_label: None,
         }
     }
 }
@@ -155,6 +173,10 @@ pub struct RuntimeCheck {
     /// (a runtime the install step brings, such as `node_modules/.bin/bun`).
     #[serde(default)]
     pub version_command: Option<Vec<String>>,
+    /// `managed = true`: ringside installs this runtime (Node.js from npm,
+    /// the pinned LTS unless `--node` chooses); the host's only with `--node system`.
+    #[serde(default)]
+    pub managed: bool,
 }
 
 /// `[install]`: commands run by `ringside setup`, cached by the lockfiles' hash.

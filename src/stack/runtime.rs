@@ -16,6 +16,19 @@ pub fn runtime_status(stack: &Stack) -> RuntimeStatus {
             version: "-".into(),
         };
     };
+    if let Some(b) = stack
+        .binding
+        .as_ref()
+        .filter(|b| b.kind == "node" && b.managed)
+        && !super::node::is_installed(&b.home, &b.version)
+    {
+        return RuntimeStatus::Missing {
+            reason: format!(
+                "{} not installed yet (`ringside setup` downloads it from npm)",
+                b.version
+            ),
+        };
+    }
     check(stack, &rt.command, rt.min_version.as_deref())
 }
 

@@ -43,6 +43,13 @@ pub fn setup_with(
     // A stale stamp must not survive a failed reinstall.
     let _ = std::fs::remove_file(&stamp);
     let started = Instant::now();
+    if let Some(b) = stack
+        .binding
+        .as_ref()
+        .filter(|b| b.kind == "node" && b.managed)
+    {
+        super::node::ensure_installed(&b.home, &b.version).map_err(crate::error::bad_input)?;
+    }
     for argv in &stack.install.commands {
         let shown = argv.join(" ");
         if !opts.quiet {
@@ -71,6 +78,22 @@ pub fn setup_with(
                 stack.name,
                 outcome.status,
                 quote(&outcome.tail)
+            );
+        }
+    }
+    if let Some(b) = stack
+        .binding
+        .as_ref()
+        .filter(|b| b.kind == "node" && b.managed)
+    {
+        let shared = super::node::share_native_builds(&stack.dir, &b.home)
+            .with_context(|| format!("sharing {}'s native modules", stack.name))?;
+        if !shared.is_empty() && !opts.quiet {
+            eprintln!(
+                "[{}] shared with every stack on node {}: {}",
+                stack.name,
+                b.version,
+                shared.join(", ")
             );
         }
     }
@@ -128,6 +151,11 @@ pub fn install_hash(stack: &Stack) -> String {
             }
             Err(_) => h.update(b"missing\0"),
         }
+    }
+    if let Some(b) = &stack.binding {
+        h.update(b"runtime\0");
+        h.update(b.id().as_bytes());
+        h.update(b"\0");
     }
     for cmd in &stack.install.commands {
         h.update(b"command\0");

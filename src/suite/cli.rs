@@ -59,6 +59,9 @@ pub struct RunArgs {
     /// Timing, load shape and core pinning.
     #[command(flatten)]
     pub tuning: Box<Tuning>,
+    /// Runtimes: Node.js versions, Python interpreters.
+    #[command(flatten)]
+    pub runtimes: crate::stack::bind::RuntimeArgs,
     /// Plain progress lines even on a terminal.
     #[arg(long)]
     pub plain: bool,

@@ -41,6 +41,9 @@ fn bad(flag: &'static str, value: impl ToString, why: impl Into<String>) -> anyh
     })
 }
 
+/// Key of `settings.extra` recording the runtimes chosen (`--node`, `--python`).
+pub const RUNTIMES_KEY: &str = "runtimes";
+
 /// Everything `ringside run` needs, validated.
 #[derive(Debug, Clone)]
 pub struct SuiteConfig {
@@ -64,6 +67,8 @@ pub struct SuiteConfig {
     pub stacks_root: PathBuf,
     /// `--shared-machine`: measured without the machine lock; every point is flagged.
     pub shared_machine: bool,
+    /// The Node.js versions and Python interpreters the stacks run on.
+    pub runtimes: crate::stack::bind::RuntimeChoice,
 }
 
 /// The scenarios of the default run: what the claims ledger needs.
@@ -468,7 +473,9 @@ impl SuiteConfig {
         super::outdir::check_new_out(&out, args.force)?;
         ensure_writable(&out)?;
 
+        let runtimes = args.runtimes.choice()?;
         let mut extra = BTreeMap::new();
+        extra.insert(RUNTIMES_KEY.into(), runtimes.record());
         if !args.extra_stacks.is_empty() {
             let paths: Vec<String> = args
                 .extra_stacks
@@ -539,6 +546,7 @@ impl SuiteConfig {
             stacks_root: crate::stack::stacks_root(),
             settings,
             shared_machine: false,
+            runtimes,
         })
     }
 
@@ -584,7 +592,9 @@ impl SuiteConfig {
             Some(u) => Some(parse_loopback(u)?),
             None => None,
         };
+        let runtimes = crate::stack::bind::RuntimeChoice::from_record(s.extra.get(RUNTIMES_KEY))?;
         Ok(SuiteConfig {
+            runtimes,
             stack_filter: s.stacks.clone(),
             extra_stacks,
             url,

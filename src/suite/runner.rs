@@ -81,6 +81,7 @@ pub fn resolve_stacks(cfg: &SuiteConfig) -> anyhow::Result<Vec<Stack>> {
             None => chosen.push(s),
         }
     }
+    let mut chosen = stack::bind::bind(&chosen, &cfg.runtimes, &stack::node::runtimes_root())?;
     if let Some(text) = cfg
         .settings
         .extra
@@ -198,6 +199,29 @@ impl Runner<'_> {
             }
             return self.updated();
         }
+        let pending: Vec<Stack> = self
+            .stacks
+            .iter()
+            .filter(|s| !self.results.stacks.iter().any(|r| r.name == s.name))
+            .cloned()
+            .collect();
+        let mut notes = Vec::new();
+        for b in pending.iter().filter_map(|s| s.binding.as_ref()) {
+            if b.kind == "node" && b.managed && !stack::node::is_installed(&b.home, &b.version) {
+                let n = format!(
+                    "installing Node.js {} from npm (once, shared by every Node stack)",
+                    b.version
+                );
+                if !notes.contains(&n) {
+                    notes.push(n);
+                }
+            }
+        }
+        for n in &notes {
+            self.report.note(n);
+        }
+        tokio::task::spawn_blocking(move || stack::bind::ensure_runtimes(&pending, &mut |_| {}))
+            .await??;
         for stack in self.stacks.clone() {
             if self.results.stacks.iter().any(|r| r.name == stack.name) {
                 continue; // resumed: prepared already

@@ -276,6 +276,28 @@ pub fn context(before: &Results, after: &Results) -> Vec<String> {
             before.ringside_version, after.ringside_version
         ));
     }
+    out.extend(runtime_changes(before, after));
+    out
+}
+
+/// Stacks of both runs whose runtime or exact runtime version changed: a
+/// difference in their figures may be the runtime's, not the code's.
+fn runtime_changes(before: &Results, after: &Results) -> Vec<String> {
+    let of = |r: &crate::results::StackRecord| crate::report::runtimes::runtime_of(r);
+    let mut out = Vec::new();
+    for b in &before.stacks {
+        let Some(a) = after.stacks.iter().find(|a| a.name == b.name) else {
+            continue;
+        };
+        if let (Some(rb), Some(ra)) = (of(b), of(a))
+            && rb != ra
+        {
+            out.push(format!(
+                "{}: runtime changed, {rb} before, {ra} after (its differences may be the runtime's)",
+                b.name
+            ));
+        }
+    }
     out
 }
 

@@ -58,6 +58,9 @@ pub struct VerifyArgs {
     /// Waiting for another ringside measuring on this machine (stacks only: `--url` launches nothing).
     #[command(flatten)]
     pub machine: crate::proc::machine_lock::MachineFlags,
+    /// Runtimes: Node.js versions, Python interpreters.
+    #[command(flatten)]
+    pub runtimes: crate::stack::bind::RuntimeArgs,
 }
 
 /// A flag with a value `verify` cannot use.
@@ -104,6 +107,8 @@ pub struct VerifyConfig {
     pub workers: u32,
     pub json: bool,
     pub opts: VerifyOptions,
+    /// `--node`, `--python` (resolved when the stacks are chosen).
+    pub runtimes: crate::stack::bind::RuntimeArgs,
 }
 
 impl VerifyConfig {
@@ -156,6 +161,7 @@ impl VerifyConfig {
             }
         };
         Ok(VerifyConfig {
+            runtimes: args.runtimes,
             targets,
             db: args.db,
             scenarios,
@@ -232,7 +238,7 @@ pub async fn verify(config: &VerifyConfig) -> anyhow::Result<Vec<StackVerificati
             }])
         }
         Targets::Stacks { names, files } => {
-            let (stacks, mut results) = select_stacks(names, files)?;
+            let (stacks, mut results) = select_stacks(names, files, &config.runtimes)?;
             if stacks.is_empty() {
                 if results.is_empty() {
                     anyhow::bail!("no stack to verify");
@@ -284,6 +290,7 @@ pub async fn verify(config: &VerifyConfig) -> anyhow::Result<Vec<StackVerificati
 fn select_stacks(
     names: &[String],
     files: &[PathBuf],
+    runtimes: &crate::stack::bind::RuntimeArgs,
 ) -> anyhow::Result<(Vec<Stack>, Vec<StackVerification>)> {
     let mut stacks = Vec::new();
     let mut not_run = Vec::new();
@@ -305,6 +312,8 @@ fn select_stacks(
     } else {
         stack::select(&builtin, names).map_err(bad_input)?
     };
+    let chosen = stack::bind::bind(&chosen, &runtimes.choice()?, &stack::node::runtimes_root())?;
+    stack::bind::ensure_runtimes(&chosen, &mut |n| eprintln!("{n}"))?;
     for stack in chosen {
         match stack::runtime_status(&stack) {
             RuntimeStatus::Present { .. } => stacks.push(stack),
