@@ -18,7 +18,7 @@ MIDDLEWARE = [
 RINGSIDE_VIEWS = os.environ.get("RINGSIDE_DJANGO_VIEWS", "sync").strip().lower()
 if RINGSIDE_VIEWS not in ("sync", "async"):
     raise RuntimeError(f"RINGSIDE_DJANGO_VIEWS={RINGSIDE_VIEWS!r}: expected sync or async")
-ROOT_URLCONF = "ringside.urls_async" if RINGSIDE_VIEWS == "async" else "ringside.urls"
+ROOT_URLCONF = "ringside.urls"
 WSGI_APPLICATION = "ringside.wsgi.application"
 ASGI_APPLICATION = "ringside.asgi.application"
 
