@@ -360,6 +360,16 @@ mod tests {
     }
 
     #[test]
+    fn the_budget_counts_installs_and_planned_rounds() {
+        // 10 min budget; installs 3 min and planned rounds 4 min spent
+        // (420 s from the start): a 3 min round would end at 600 s, fits;
+        // a 4 min one would not, though the measuring alone (240 s) leaves room.
+        assert!(fits(420.0, 180.0, 600.0));
+        assert!(!fits(420.0, 240.0, 600.0));
+        assert!(!fits(601.0, 0.0, 600.0), "planned rounds past the budget");
+    }
+
+    #[test]
     fn the_default_run_adds_rounds_within_ten_minutes_and_others_only_when_asked() {
         let d = settings(None, false, true, true).unwrap();
         assert_eq!(d.budget_s, 600.0);
