@@ -26,7 +26,17 @@ fn quiet() -> Builder {
         (Fortunes, 7_000.0, 5_000.0),
     ] {
         b.peak("node", sc, 64, 1, node, 0.04, 50.0, 40 * MB, 60 * MB);
-        b.peak("node-b", sc, 64, 1, node * 0.9, 0.04, 55.0, 40 * MB, 60 * MB);
+        b.peak(
+            "node-b",
+            sc,
+            64,
+            1,
+            node * 0.9,
+            0.04,
+            55.0,
+            40 * MB,
+            60 * MB,
+        );
         b.peak("py", sc, 64, 1, py, 0.04, 100.0, 40 * MB, 60 * MB);
         b.peak("py-b", sc, 64, 1, py * 0.8, 0.04, 110.0, 40 * MB, 60 * MB);
     }
@@ -65,12 +75,18 @@ fn one_wild_cell_among_quiet_ones_leaves_the_others_verdicts_intact() {
     let base = Figures::from_results(&quiet().finish());
     let wild = Figures::from_results(&with_wild_trial());
     // The floor is the quiet run's, not one inflated by the wild trial.
-    let (f0, f1) = (base.noise.floor(Family::Throughput), wild.noise.floor(Family::Throughput));
+    let (f0, f1) = (
+        base.noise.floor(Family::Throughput),
+        wild.noise.floor(Family::Throughput),
+    );
     assert!(f0 > 0.0 && f0 < 0.3, "quiet floor {f0}");
     assert!((f1 / f0 - 1.0).abs() < 0.25, "floor {f0} became {f1}");
     // Every verdict is the quiet run's, and the deciding ones are decided.
     assert_eq!(verdicts(&base), verdicts(&wild));
-    let k1 = verdicts(&wild).into_iter().find(|(id, _)| *id == "K1").unwrap();
+    let k1 = verdicts(&wild)
+        .into_iter()
+        .find(|(id, _)| *id == "K1")
+        .unwrap();
     assert_eq!(k1.1, Verdict::Supported, "K1 decided in the quiet run");
     // The quiet cells' intervals are as narrow as without the wild cell.
     for sc in [Plaintext, Json, Db] {
