@@ -10,16 +10,6 @@
 //! - the first connections pay one-off costs (lazily loaded code, a heap's
 //!   first growth), so the connections are opened in two halves and the cost
 //!   is the memory the second half added, per connection it added.
-//!
-//! And one thing makes a single sample noisy: a garbage-collected runtime
-//! keeps allocating, collecting and returning pages for a while after a
-//! burst of connections (V8's scavenges and its memory reducer, a heap
-//! growing in chunks), so one RSS sample a fixed second later catches it
-//! anywhere in that settling. Each stage is therefore read once the memory
-//! has settled ([`settled_rss`]): sampled every 200 ms until five samples in a
-//! row lie within 64 KiB (or 0.2 %) of each other, at most 8 s, and the median
-//! of those five is the stage's figure. Nothing is forced: no GC is asked
-//! for, as no production server would be asked for one.
 
 use std::time::Duration;
 
@@ -65,60 +55,8 @@ fn still_open(s: &TcpStream) -> bool {
     }
 }
 
-/// How long the server is given after the connections open before the
-/// first sample.
-const SETTLE: Duration = Duration::from_millis(500);
-/// Between two memory samples while waiting for the memory to settle.
-const SAMPLE_EVERY: Duration = Duration::from_millis(200);
-/// Samples in a row that must agree for the memory to count as settled.
-const STEADY_SAMPLES: usize = 5;
-/// Two samples agree within this many bytes, or [`STEADY_SHARE`] of their
-/// median, whichever is larger.
-const STEADY_BYTES: u64 = 64 * 1024;
-const STEADY_SHARE: f64 = 0.002;
-/// Longest wait for the memory to settle; then the median of the last
-/// samples stands.
-const MAX_SETTLE: Duration = Duration::from_secs(8);
-
-/// The settled figure of a series of RSS samples: the median of the last
-/// [`STEADY_SAMPLES`] when they agree (`Some`), else `None` (not yet).
-pub fn settled_rss(samples: &[u64]) -> Option<u64> {
-    let last = samples.get(samples.len().checked_sub(STEADY_SAMPLES)?..)?;
-    let (lo, hi) = (*last.iter().min()?, *last.iter().max()?);
-    let m = median_rss(last);
-    let tolerance = STEADY_BYTES.max((m as f64 * STEADY_SHARE) as u64);
-    (hi - lo <= tolerance).then_some(m)
-}
-
-/// The median of the last [`STEADY_SAMPLES`] samples (all of them when fewer).
-fn median_rss(samples: &[u64]) -> u64 {
-    let from = samples.len().saturating_sub(STEADY_SAMPLES);
-    let mut last = samples[from..].to_vec();
-    last.sort_unstable();
-    last.get(last.len() / 2).copied().unwrap_or(0)
-}
-
-/// The server's memory once it has settled after the connections opened:
-/// the last sample with its RSS replaced by the settled median.
-async fn settled_sample(target: &dyn Target) -> Option<ProcSample> {
-    tokio::time::sleep(SETTLE).await;
-    let deadline = tokio::time::Instant::now() + MAX_SETTLE;
-    let mut rss = Vec::new();
-    loop {
-        let s = target.sample()?;
-        rss.push(s.rss_bytes);
-        if let Some(m) = settled_rss(&rss) {
-            return Some(ProcSample { rss_bytes: m, ..s });
-        }
-        if tokio::time::Instant::now() >= deadline {
-            return Some(ProcSample {
-                rss_bytes: median_rss(&rss),
-                ..s
-            });
-        }
-        tokio::time::sleep(SAMPLE_EVERY).await;
-    }
-}
+/// How long the server is given to settle (allocations, lazy buffers) before a sample.
+const SETTLE: Duration = Duration::from_millis(1000);
 
 /// The second half counts when it added at least this share of the
 /// connections asked for (a server that accepts no more than the first half,
@@ -149,11 +87,13 @@ pub async fn measure_idle(target: &dyn Target, requested: usize, trial: u32) -> 
     let before = target.sample()?;
     let mut conns: Vec<TcpStream> = Vec::with_capacity(want);
     open_http(&addr, &host, want / 2, &mut conns).await;
-    let mid = settled_sample(target).await?;
+    tokio::time::sleep(SETTLE).await;
     let open_mid = conns.iter().filter(|s| still_open(s)).count();
+    let mid = target.sample()?;
     open_http(&addr, &host, want - want / 2, &mut conns).await;
-    let after = settled_sample(target).await?;
+    tokio::time::sleep(SETTLE).await;
     let open = conns.iter().filter(|s| still_open(s)).count();
+    let after = target.sample()?;
     drop(conns);
     Some(idle_record(
         IdleKind::Http,
@@ -184,11 +124,13 @@ pub async fn measure_idle_ws(
     };
     let before = target.sample()?;
     let first = open_half(want / 2).await;
-    let mid = settled_sample(target).await?;
+    tokio::time::sleep(SETTLE).await;
     let open_mid = first.open_count();
+    let mid = target.sample()?;
     let second = open_half(want - want / 2).await;
-    let after = settled_sample(target).await?;
+    tokio::time::sleep(SETTLE).await;
     let open = first.open_count() + second.open_count();
+    let after = target.sample()?;
     drop((first, second));
     Some(idle_record(
         IdleKind::Ws,
@@ -294,40 +236,6 @@ mod tests {
             idle_record(IdleKind::Ws, 1, 10, none).bytes_per_connection,
             0.0
         );
-    }
-
-    #[test]
-    fn memory_counts_as_settled_when_five_samples_in_a_row_agree() {
-        const MB: u64 = 1 << 20;
-        // Still growing: no figure yet.
-        assert_eq!(
-            settled_rss(&[80 * MB, 81 * MB, 82 * MB, 83 * MB, 84 * MB]),
-            None
-        );
-        assert_eq!(
-            settled_rss(&[80 * MB; 4]),
-            None,
-            "four samples are not five"
-        );
-        // A collection returned pages, then five samples agree: their median.
-        let s = [
-            90 * MB,
-            86 * MB,
-            85 * MB,
-            85 * MB + 4096,
-            85 * MB,
-            85 * MB + 8192,
-            85 * MB,
-        ];
-        assert_eq!(settled_rss(&s), Some(85 * MB));
-        // The tolerance grows with the heap: 0.2 % of 1 GiB is 2 MiB.
-        let big = [1024 * MB, 1025 * MB, 1024 * MB, 1025 * MB, 1024 * MB];
-        assert_eq!(settled_rss(&big), Some(1024 * MB));
-        let jumpy = [80 * MB, 80 * MB, 81 * MB, 80 * MB, 80 * MB];
-        assert_eq!(settled_rss(&jumpy), None, "one 1 MiB jump in a 80 MiB heap");
-        // Never settled: the median of the last five stands.
-        assert_eq!(median_rss(&[1, 9, 2, 8, 3, 7]), 7);
-        assert_eq!(median_rss(&[]), 0);
     }
 
     #[test]
