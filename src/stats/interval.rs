@@ -21,6 +21,7 @@ use serde::{Deserialize, Serialize};
 use statrs::distribution::{ContinuousCDF, StudentsT};
 
 use super::basic::{mean, median, min_max};
+use super::pool::{CellSpread, cell_spread, wild_cells};
 
 /// Confidence level of every interval ringside prints.
 pub const LEVEL: f64 = 0.95;
@@ -63,18 +64,19 @@ pub struct Noise {
 
 impl Noise {
     /// Pools the trial values of several cells (each the trials of one stack
-    /// and scenario); cells with fewer than two positive values are skipped.
-    /// `None` when no cell has two.
+    /// and scenario); cells with fewer than two positive values are skipped,
+    /// and a wild cell is set aside ([`super::pool`]) so that it widens its
+    /// own interval only. `None` when no cell has two.
     pub fn pooled<'a>(cells: impl IntoIterator<Item = &'a [f64]>) -> Option<Noise> {
+        let spreads: Vec<CellSpread> = cells.into_iter().filter_map(cell_spread).collect();
+        let wild = wild_cells(&spreads);
         let (mut ss, mut df, mut n) = (0.0, 0.0, 0usize);
-        for cell in cells {
-            let logs: Vec<f64> = cell.iter().filter(|v| **v > 0.0).map(|v| v.ln()).collect();
-            if logs.len() < 2 {
+        for (i, c) in spreads.iter().enumerate() {
+            if wild.contains(&i) {
                 continue;
             }
-            let m = mean(&logs)?;
-            ss += logs.iter().map(|y| (y - m).powi(2)).sum::<f64>();
-            df += (logs.len() - 1) as f64;
+            ss += c.ss;
+            df += c.df;
             n += 1;
         }
         (df > 0.0).then(|| Noise {

@@ -3,6 +3,14 @@
 //! undecided, until every claim is decided, another round would overrun the
 //! budget, or the looks run out.
 //!
+//! The budget is the run's wall clock from its start — installs, checks,
+//! the database and the planned rounds included — so `--budget 10m` means
+//! the command ends about ten minutes after it starts: the planned rounds
+//! always run, and the adaptive rounds fill what is left ([`fits`]). Time
+//! spent waiting for another ringside to release the machine is not the
+//! run's and is not counted; a resumed run counts what its earlier
+//! invocations spent up to their last point.
+//!
 //! Which claims are undecided and which cells decide them is the verdict's
 //! business: the command layer passes a [`Judge`] in, so the harness does not
 //! reach up into the verdict. Each adaptive round is a look: its record
@@ -22,7 +30,7 @@ use crate::stats::sequential::MAX_LOOKS;
 use super::plan::{Group, rotation};
 use super::runner::Runner;
 
-/// Measuring budget of the default run (installs not counted).
+/// Wall-clock budget of the default run, from its start (installs included).
 pub const DEFAULT_BUDGET: Duration = Duration::from_secs(600);
 
 /// Ceiling of `--until-decided` without `--budget`.
@@ -120,6 +128,13 @@ pub fn round_record(
     })
 }
 
+/// Whether another adaptive round of about `cost_s` seconds fits a run that
+/// has spent `spent_s` seconds of wall clock since its start (installs and
+/// planned rounds included) within `budget_s`.
+pub fn fits(spent_s: f64, cost_s: f64, budget_s: f64) -> bool {
+    spent_s + cost_s <= budget_s
+}
+
 /// The stacks of the last planned round that are party to the claims (the
 /// Rust ceiling is not), and the extra stacks of its `workers` phases.
 pub fn finalists(results: &Results, planned: u32) -> (Vec<String>, Vec<String>) {
@@ -147,8 +162,10 @@ pub fn finalists(results: &Results, planned: u32) -> (Vec<String>, Vec<String>) 
 impl Runner<'_> {
     /// Runs adaptive rounds after the planned ones while `judge` finds
     /// claims undecided and the budget pays for another round.
-    /// `measuring`: when this invocation's first round began;
-    /// `planned_estimate`: the plan's estimated measuring time.
+    /// `measuring`: when this invocation's first round began (for the
+    /// pace of this machine against the plan's estimate);
+    /// `planned_estimate`: the plan's estimated measuring time. The budget
+    /// is counted from the run's start ([`Runner::started`]).
     pub(crate) async fn adaptive_rounds(
         &mut self,
         judge: Judge<'_>,
@@ -159,8 +176,8 @@ impl Runner<'_> {
             return Ok(());
         };
         let planned = self.trials();
-        // Seconds measured before this invocation (a resumed run): the
-        // latest point's time, which the earlier invocation counted from its start.
+        // Seconds spent before this invocation (a resumed run): the latest
+        // point's time, which the earlier invocation counted from its start.
         let before_s = match &self.cfg.resume {
             Some(r) => r.points.iter().map(|p| p.at_s).fold(0.0, f64::max),
             None => 0.0,
@@ -207,7 +224,7 @@ impl Runner<'_> {
                 }
                 break;
             }
-            let spent_s = before_s + measuring.elapsed().as_secs_f64();
+            let spent_s = before_s + self.started.elapsed().as_secs_f64();
             let stop = |this: &mut Self, why: String| {
                 this.report.note(&format!("adaptive: {why}; undecided:"));
                 for n in &needs {
@@ -239,7 +256,7 @@ impl Runner<'_> {
             let cost_s = super::points::planned_per_stack(self.cfg, &rec.scenarios).as_secs_f64()
                 * rec.stacks.len() as f64
                 * pace;
-            if spent_s + cost_s > budget_s {
+            if !fits(spent_s, cost_s, budget_s) {
                 stop(
                     self,
                     format!(
@@ -340,6 +357,16 @@ mod tests {
             )
             .is_none()
         );
+    }
+
+    #[test]
+    fn the_budget_counts_installs_and_planned_rounds() {
+        // 10 min budget; installs 3 min and planned rounds 4 min spent
+        // (420 s from the start): a 3 min round would end at 600 s, fits;
+        // a 4 min one would not, though the measuring alone (240 s) leaves room.
+        assert!(fits(420.0, 180.0, 600.0));
+        assert!(!fits(420.0, 240.0, 600.0));
+        assert!(!fits(601.0, 0.0, 600.0), "planned rounds past the budget");
     }
 
     #[test]

@@ -115,10 +115,11 @@ pub struct Tuning {
     /// Idle keep-alive connections of the `idle` scenario.
     #[arg(long, default_value_t = 2000)]
     pub idle_connections: usize,
-    /// Measuring time of the whole run (installs not counted): after the
-    /// planned rounds, further rounds of the cells that decide the claims
-    /// still undecided, while they fit (default run: 10m; other runs add
-    /// rounds only with this flag or --until-decided).
+    /// Wall-clock time of the whole run, from its start (installs, checks
+    /// and planned rounds included): the planned rounds always run, then
+    /// further rounds of the cells that decide the claims still undecided,
+    /// while they fit (default run: 10m; other runs add rounds only with
+    /// this flag or --until-decided).
     #[arg(long, value_parser = humantime::parse_duration)]
     pub budget: Option<std::time::Duration>,
     /// Add rounds until every claim is decided, within --budget (default 1h).

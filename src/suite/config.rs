@@ -349,7 +349,7 @@ impl SuiteConfig {
             return Err(bad(
                 "budget",
                 humantime::format_duration(b),
-                "the measuring budget must be between 1m and 24h",
+                "the run's wall-clock budget must be between 1m and 24h",
             ));
         }
         plan.adaptive = super::adaptive::settings(

@@ -7,7 +7,9 @@
 //! ratio, the threshold its interval reaches across, and about how many more
 //! trials of each cell would narrow it enough at this run's noise. The
 //! adaptive rounds of `ringside run` measure those cells again; the reports
-//! say why a claim stayed undecided. Reads only [`Figures`].
+//! say why a claim stayed undecided. For the other claims (memory,
+//! capacity, cores, requests in flight, a ratio of gaps) the evidence line
+//! that holds the claim open is named ([`super::straddle`]). Reads only [`Figures`].
 
 use crate::scenario::Scenario;
 use crate::stats::Ratio;
@@ -15,6 +17,7 @@ use crate::stats::sequential::level_at_look;
 
 use super::claims::{self, Verdict, duel, throughput};
 use super::figures::{Figures, Lang};
+use super::straddle::{straddling, without_interval};
 
 /// A claim the ledger cannot decide yet.
 #[derive(Debug, Clone)]
@@ -28,6 +31,9 @@ pub struct Undecided {
     pub because: String,
     /// The deciding ratio against its threshold, when a throughput ratio decides.
     pub outlook: Option<Outlook>,
+    /// Otherwise: the evidence line whose interval reaches across a
+    /// threshold of the rule, or that has no interval yet, said in one line.
+    pub open: Option<String>,
 }
 
 /// A deciding ratio whose interval reaches across a threshold.
@@ -146,12 +152,22 @@ pub fn undecided(fig: &Figures, look: u32, adaptive: bool) -> Vec<Undecided> {
             let outlook = outlooks
                 .into_iter()
                 .max_by_key(|o| o.more_trials.map_or(u64::MAX, u64::from));
+            let open = match straddling(fig, v.id, &v.evidence) {
+                Some((s, unit)) => Some(s.describe(v.id, unit)),
+                None => without_interval(&v.evidence).map(|l| {
+                    format!(
+                        "{}: {l}: no interval yet, so nothing decides; {}",
+                        v.id, v.because
+                    )
+                }),
+            };
             Undecided {
                 id: v.id,
                 scenarios: deciding_scenarios(v.id).to_vec(),
                 stacks,
                 because: v.because,
                 outlook,
+                open,
             }
         })
         .collect()
@@ -203,9 +219,10 @@ pub fn outlook(
 
 /// One line per undecided claim: why it is undecided and what would decide it.
 pub fn describe(u: &Undecided) -> String {
-    match &u.outlook {
-        Some(o) => format!("{}: {}", u.id, o.describe()),
-        None => format!("{}: {}", u.id, u.because),
+    match (&u.outlook, &u.open) {
+        (Some(o), _) => format!("{}: {}", u.id, o.describe()),
+        (None, Some(open)) => open.clone(),
+        (None, None) => format!("{}: {}", u.id, u.because),
     }
 }
 

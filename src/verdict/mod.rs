@@ -12,3 +12,4 @@ pub mod figures;
 pub mod format;
 pub mod profile;
 pub mod recommend;
+pub mod straddle;

@@ -202,9 +202,6 @@ pub(super) fn k9(fig: &Figures) -> ClaimVerdict {
             evidence,
         );
     }
-    if measures.iter().any(|(_, r, _)| !r.judged) {
-        return too_thin(8, "json,idle", evidence);
-    }
     // Each measure's interval must lie wholly in one zone: "more" (at least
     // K9_MORE, beyond its floor), "not more" (at most K9_NO_MORE) or between
     // them. Depends is settled by two measures in different zones, or one
@@ -243,6 +240,11 @@ pub(super) fn k9(fig: &Figures) -> ClaimVerdict {
                 parts.join(", ")
             ),
         )
+    } else if measures.iter().any(|(_, r, _)| !r.judged) {
+        // A measure without an interval leaves the verdict open unless the
+        // judged ones already settle depends (above): no value of it could
+        // make every measure lie in one zone then.
+        return too_thin(8, "json,idle", evidence);
     } else if !wide.is_empty() {
         let what = format!("the interval of {}", wide.join("; "));
         let mut v = too_wide_named(8, &what, K9_MORE, K9_NO_MORE, "json,idle", evidence);

@@ -91,7 +91,10 @@ pub(super) fn k2(fig: &Figures) -> ClaimVerdict {
             evidence,
         );
     }
-    if io_side == Side::Unjudged || mem.iter().any(|(_, r)| !r.judged) {
+    // An io lead wholly between the thresholds is depends whatever the
+    // memory reads: a memory ratio without an interval leaves it standing.
+    if io_side == Side::Unjudged || (io_side != Side::Between && mem.iter().any(|(_, r)| !r.judged))
+    {
         return too_thin(1, "io,idle", evidence);
     }
     match io_side {
