@@ -231,8 +231,8 @@ fn a_busy_loop_on_the_measured_cores_flags_the_points() {
     assert!(text(&o.stdout).contains("not evidence"));
 }
 
-/// Runs suite-fragile beside suite-killer (`--suite custom`: one round a
-/// trial, every scenario in each, the stacks' order rotated a round), which
+/// Runs suite-fragile beside suite-killer (a run given its scenarios: one
+/// round a trial, every scenario in each, the stacks' order rotated a round), which
 /// kills it with SIGKILL when the killer reaches `kill_at` ("launch",
 /// "load:N") in round `round`; with `refuse`, the fragile server cannot be
 /// relaunched until the next round. Returns the output and results.
@@ -254,8 +254,7 @@ fn killed_run(
         &["suite-fragile", "suite-killer"],
         scenarios,
     );
-    cmd.args(["--suite", "custom"])
-        .args(extra)
+    cmd.args(extra)
         .env("KILL_AT", kill_at)
         .env("KILL_START", round.to_string())
         .env("KILL_DONE", tmp.path().join("killed"))
@@ -392,6 +391,7 @@ fn a_server_killed_between_slices_is_recorded_relaunched_and_its_slice_measured(
         .points
         .iter()
         .filter(|p| p.stack == "suite-fragile" && p.valid)
+        .filter(|p| matches!(p.kind, ringside::results::PointKind::Peak { .. }))
         .map(|p| p.slice)
         .collect();
     slices.sort_unstable();

@@ -113,7 +113,7 @@ fn a_lost_trial_reads_n_of_m_with_its_reason_in_every_report() {
     // HTML: the Trials column and the note.
     let h_json = section(&html, "id=\"scenario-json\"", "</section>");
     assert!(h_json.contains("<th class=\"num\">Trials</th>"), "{h_json}");
-    let h_row = h_json
+    let h_row = h_json[h_json.find("<tbody>").unwrap()..]
         .split("<tr>")
         .find(|r| r.contains("node-http"))
         .unwrap();
@@ -123,7 +123,7 @@ fn a_lost_trial_reads_n_of_m_with_its_reason_in_every_report() {
         "{h_json}"
     );
     let h_ws = section(&html, "id=\"scenario-ws-chat\"", "</section>");
-    let h_row = h_ws
+    let h_row = h_ws[h_ws.find("<tbody>").unwrap()..]
         .split("<tr>")
         .find(|r| r.contains("python-fastapi"))
         .unwrap();

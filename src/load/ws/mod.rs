@@ -48,6 +48,10 @@ pub struct WsConfig {
     /// This process as one agent of a split run: it drives whole rooms (see
     /// `load::shard`); `clients` and `rooms` describe the whole run.
     pub agent: AgentPlan,
+    /// `load --ws -d D`: the whole run, handshakes included, ends within
+    /// D + drain + this grace of its start (`None`: the harness's loads,
+    /// which connect for as long as their clients need).
+    pub deadline_grace: Option<Duration>,
 }
 
 impl WsConfig {
