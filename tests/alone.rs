@@ -95,10 +95,14 @@ fn a_second_run_waits_for_the_first_or_exits_2_with_no_wait() {
         .unwrap();
     let err = text(&o.stderr);
     assert_eq!(o.status.code(), Some(2), "{err}");
+    // The holder by pid, user, start time and command; how to skip the wait.
+    let holder = format!("pid {pid} (user ");
     assert!(
         err.contains("another ringside is measuring on this machine")
-            && err.contains(&format!("pid {pid} "))
-            && err.contains("--shared-machine"),
+            && err.contains(&holder)
+            && err.contains(", started ")
+            && err.contains(" run --plain --stack ")
+            && err.contains("pass --shared-machine to measure anyway"),
         "{err}"
     );
     assert!(
@@ -120,7 +124,11 @@ fn a_second_run_waits_for_the_first_or_exits_2_with_no_wait() {
     let err = text(&two.stderr);
     assert!(two.status.success(), "{err}");
     assert!(
-        err.contains("waiting for the machine") && err.contains(&format!("pid {pid} ")),
+        err.contains("waiting for the machine: another ringside is measuring on it")
+            && err.contains(&holder)
+            && err.contains(", started ")
+            && err.contains(" run --plain --stack ")
+            && err.contains("--no-wait exits at once; --shared-machine measures anyway"),
         "{err}"
     );
     assert!(err.contains("the machine is free"), "{err}");
@@ -142,24 +150,36 @@ fn shared_machine_measures_beside_a_held_lock_and_flags_every_figure() {
     let tmp = tempfile::tempdir().unwrap();
     let lock = tmp.path().join("machine.lock");
     let _held = machine_lock::try_lock(&lock).unwrap().expect("free");
-    let out = tmp.path().join("out");
     let tag = tag();
-    let o = run(&out, &tag, &lock, &["suite-py"], "json")
-        .args(["--trials", "1", "--shared-machine"])
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", text(&o.stderr));
-    let (doc, r) = read_results(&out);
-    assert!(schema_errors(&doc).is_empty(), "{:#?}", schema_errors(&doc));
-    assert!(!r.points.is_empty());
-    assert!(
-        r.points
-            .iter()
-            .all(|p| p.flags.contains(&Flag::SharedMachine)),
-        "every point flagged"
-    );
-    let table = text(&o.stdout);
-    assert!(table.contains("not evidence"), "{table}");
+    // Two at once beside the held lock: neither waits, both flag everything.
+    let outs = [tmp.path().join("a"), tmp.path().join("b")];
+    let runs: Vec<Child> = outs
+        .iter()
+        .map(|out| {
+            run(out, &tag, &lock, &["suite-py"], "json")
+                .args(["--trials", "1", "--shared-machine"])
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for (o, out) in runs.into_iter().map(finished).zip(&outs) {
+        let err = text(&o.stderr);
+        assert!(o.status.success(), "{err}");
+        assert!(!err.contains("waiting for the machine"), "{err}");
+        let (doc, r) = read_results(out);
+        assert!(schema_errors(&doc).is_empty(), "{:#?}", schema_errors(&doc));
+        assert!(!r.points.is_empty());
+        assert!(
+            r.points
+                .iter()
+                .all(|p| p.flags.contains(&Flag::SharedMachine)),
+            "every point flagged"
+        );
+        let table = text(&o.stdout);
+        assert!(table.contains("not evidence"), "{table}");
+    }
 }
 
 #[test]
@@ -211,11 +231,15 @@ fn a_busy_loop_on_the_measured_cores_flags_the_points() {
     assert!(text(&o.stdout).contains("not evidence"));
 }
 
-/// Runs suite-fragile beside suite-py with the fragile server dying after
-/// its `health`-th /health once idle; returns the output and results.
-fn fragile_run(
-    health: u32,
-    max_starts: Option<u32>,
+/// Runs suite-fragile beside suite-killer (a run given its scenarios: one
+/// round a trial, every scenario in each, the stacks' order rotated a round), which
+/// kills it with SIGKILL when the killer reaches `kill_at` ("launch",
+/// "load:N") in round `round`; with `refuse`, the fragile server cannot be
+/// relaunched until the next round. Returns the output and results.
+fn killed_run(
+    kill_at: &str,
+    round: u32,
+    refuse: bool,
     scenarios: &str,
     extra: &[&str],
 ) -> (Output, Results) {
@@ -223,16 +247,24 @@ fn fragile_run(
     let lock = tmp.path().join("machine.lock");
     let out = tmp.path().join("out");
     let tag = tag();
-    let mut cmd = run(&out, &tag, &lock, &["suite-fragile", "suite-py"], scenarios);
+    let mut cmd = run(
+        &out,
+        &tag,
+        &lock,
+        &["suite-fragile", "suite-killer"],
+        scenarios,
+    );
     cmd.args(extra)
-        .env("FRAGILE_HEALTH", health.to_string())
-        .env("FRAGILE_IDLE_MS", "250")
-        .env("FRAGILE_STARTS", tmp.path().join("starts"));
-    if let Some(n) = max_starts {
-        cmd.env("FRAGILE_MAX_STARTS", n.to_string());
+        .env("KILL_AT", kill_at)
+        .env("KILL_START", round.to_string())
+        .env("KILL_DONE", tmp.path().join("killed"))
+        .env("FRAGILE_PID", tmp.path().join("fragile.pid"));
+    if refuse {
+        cmd.env("FRAGILE_REFUSE", tmp.path().join("refuse"));
     }
     let o = cmd.output().unwrap();
     assert!(o.status.success(), "{}", text(&o.stderr));
+    assert!(tmp.path().join("killed").exists(), "the killer never fired");
     let (doc, r) = read_results(&out);
     assert!(schema_errors(&doc).is_empty(), "{:#?}", schema_errors(&doc));
     assert!(tagged_processes(&tag).is_empty(), "no process left");
@@ -244,15 +276,16 @@ fn fragile_run(
 fn nothing_lost_in_silence(r: &Results, scenarios: &[Scenario]) -> Vec<String> {
     let rec = r.stacks.iter().find(|s| s.name == "suite-fragile").unwrap();
     for round in &r.rounds {
-        for &sc in scenarios {
+        let planned = |sc: &Scenario| {
+            round.scenarios.contains(sc) && round.stacks.iter().any(|s| s == "suite-fragile")
+        };
+        for &sc in scenarios.iter().filter(|sc| planned(sc)) {
             let measured = r.points.iter().any(|p| {
                 p.stack == "suite-fragile" && p.scenario == sc && p.trial == round.number && p.valid
             });
-            let recorded = rec
-                .failures
-                .iter()
-                .any(|f| f.trial == Some(round.number) || f.scenario.is_none())
-                || rec.verify_failures.contains_key(sc.name());
+            let recorded = rec.failures.iter().any(|f| {
+                f.trial == Some(round.number) && (f.scenario == Some(sc) || f.scenario.is_none())
+            });
             assert!(
                 measured || recorded,
                 "trial {} of {sc} lost in silence: {:#?}",
@@ -264,79 +297,142 @@ fn nothing_lost_in_silence(r: &Results, scenarios: &[Scenario]) -> Vec<String> {
     rec.failures.iter().map(|f| f.message.clone()).collect()
 }
 
-#[test]
-fn a_server_gone_after_launch_or_warm_up_is_recorded_and_relaunched() {
-    // Armed after verification's /health: it dies while the other stack
-    // is launched or warmed, before its own warm-up or first slice.
-    let (o, r) = fragile_run(2, None, "json", &["--trials", "1"]);
-    let failures = nothing_lost_in_silence(&r, &[Scenario::Json]);
-    let rec = r.stacks.iter().find(|s| s.name == "suite-fragile").unwrap();
-    assert!(
-        !failures.is_empty() || !rec.verify_failures.is_empty(),
-        "its death is on record: {rec:#?}"
-    );
-    if failures
+/// The terminal's row of suite-fragile in the table of `scenario`.
+fn fragile_row(o: &Output, scenario: &str) -> String {
+    let table = text(&o.stdout);
+    let from = table
+        .find(&format!("\n{scenario}\n"))
+        .unwrap_or_else(|| panic!("no {scenario} table: {table}"));
+    table[from..]
+        .lines()
+        .skip(1)
+        .take_while(|l| !l.trim().is_empty())
+        .find(|l| l.contains("suite-fragile"))
+        .unwrap_or_else(|| panic!("{table}"))
+        .to_string()
+}
+
+/// The record of the death, on disk and on the terminal.
+fn death_recorded(o: &Output, failures: &[String], before: &str) {
+    let m = failures
         .iter()
-        .any(|m| m.starts_with("server exited before the "))
-    {
-        assert!(text(&o.stderr).contains("suite-fragile: server exited before the "));
-    }
+        .find(|m| m.starts_with(&format!("server exited before the {before}")))
+        .unwrap_or_else(|| panic!("no 'before the {before}' record: {failures:#?}"));
+    assert!(m.contains("(signal 9)") || m.contains("signal: 9"), "{m}");
+    assert!(
+        text(&o.stderr).contains(&format!("suite-fragile: server exited before the {before}")),
+        "{}",
+        text(&o.stderr)
+    );
 }
 
 #[test]
-fn a_server_gone_between_slices_is_recorded_and_its_trial_measured_again() {
-    // Armed after its first point's /health: it dies during the other
-    // stack's slice, between its own first and second slices.
-    let (_, r) = fragile_run(3, None, "json", &["--trials", "1", "--slices", "2"]);
+fn a_server_killed_after_launch_loses_its_trial_on_record_1_of_2() {
+    // Killed while the killer is launched: after its own launch and
+    // verification, before its warm-up; relaunch refused for the round.
+    let (o, r) = killed_run(
+        "launch",
+        1,
+        true,
+        "json",
+        &["--trials", "2", "--slices", "2"],
+    );
     let failures = nothing_lost_in_silence(&r, &[Scenario::Json]);
+    death_recorded(&o, &failures, "warm-up of json trial 1");
     assert!(
         failures
             .iter()
-            .any(|m| m.starts_with("server exited before the slice")),
+            .any(|m| m
+                == "json trial 1: not measured from the warm-up on: the server is not running"),
         "{failures:#?}"
     );
-    let slices: Vec<u32> = r
+    let row = fragile_row(&o, "json");
+    assert!(row.contains("1 of 2") && row.contains("lost"), "{row}");
+}
+
+#[test]
+fn a_server_killed_after_its_warm_up_loses_its_trial_on_record_1_of_2() {
+    // Killed during the killer's warm-up (its first load): after its own
+    // warm-up, before its first slice.
+    let (o, r) = killed_run(
+        "load:1",
+        1,
+        true,
+        "json",
+        &["--trials", "2", "--slices", "2"],
+    );
+    let failures = nothing_lost_in_silence(&r, &[Scenario::Json]);
+    death_recorded(&o, &failures, "slice 1 of peak c=4 of json trial 1");
+    assert!(
+        failures
+            .iter()
+            .any(|m| m.starts_with("json trial 1: not measured from the slice 1 of peak c=4 on")),
+        "{failures:#?}"
+    );
+    let row = fragile_row(&o, "json");
+    assert!(row.contains("1 of 2") && row.contains("lost"), "{row}");
+}
+
+#[test]
+fn a_server_killed_between_slices_is_recorded_relaunched_and_its_slice_measured() {
+    // Three slices, in the order killer|fragile, fragile|killer,
+    // killer|fragile: the killer's second slice (its third load) falls
+    // between the fragile server's second and third.
+    let (o, r) = killed_run(
+        "load:3",
+        1,
+        false,
+        "json",
+        &["--trials", "1", "--slices", "3"],
+    );
+    let failures = nothing_lost_in_silence(&r, &[Scenario::Json]);
+    death_recorded(&o, &failures, "slice 3 of peak c=4 of json trial 1");
+    let mut slices: Vec<u32> = r
         .points
         .iter()
         .filter(|p| p.stack == "suite-fragile" && p.valid)
+        .filter(|p| matches!(p.kind, ringside::results::PointKind::Peak { .. }))
         .map(|p| p.slice)
         .collect();
-    assert!(slices.contains(&0) && slices.contains(&1), "{slices:?}");
+    slices.sort_unstable();
+    assert_eq!(
+        slices,
+        vec![0, 1, 2],
+        "the third slice measured after the relaunch"
+    );
+    // A fresh server is warmed again before its slice.
+    let warmups = r
+        .warmups
+        .iter()
+        .filter(|w| w.stack == "suite-fragile")
+        .count();
+    assert_eq!(warmups, 2);
+    let row = fragile_row(&o, "json");
+    assert!(!row.contains(" of ") && !row.contains("lost"), "{row}");
 }
 
 #[test]
-fn a_server_gone_between_scenarios_is_recorded() {
-    let (_, r) = fragile_run(
-        3,
-        None,
+fn a_server_killed_between_scenarios_loses_the_next_ones_trial_on_record_1_of_2() {
+    // Round 2 (killer first): json's warm-ups, two slices (killer|fragile,
+    // fragile|killer: the killer's third load) and the fixed rates
+    // (killer|fragile, too short to count), then plaintext's warm-up, the
+    // killer's fourth load, before the fragile server's.
+    let (o, r) = killed_run(
+        "load:4",
+        2,
+        true,
         "json,plaintext",
-        &["--trials", "1", "--slices", "1"],
+        &["--trials", "2", "--slices", "2"],
     );
     let failures = nothing_lost_in_silence(&r, &[Scenario::Json, Scenario::Plaintext]);
+    death_recorded(&o, &failures, "warm-up of plaintext trial 2");
+    let json = fragile_row(&o, "json");
+    assert!(!json.contains(" of "), "json was measured whole: {json}");
+    let plaintext = fragile_row(&o, "plaintext");
     assert!(
-        failures
-            .iter()
-            .any(|m| m.starts_with("server exited before the warm-up of")),
-        "{failures:#?}"
+        plaintext.contains("1 of 2") && plaintext.contains("lost"),
+        "{plaintext}"
     );
-}
-
-#[test]
-fn a_trial_lost_to_a_failed_relaunch_reads_1_of_2_with_its_reason() {
-    // One start allowed: it dies after its first slice, the relaunch and
-    // the second trial's launch are refused.
-    let (o, r) = fragile_run(3, Some(2), "json", &["--trials", "2", "--slices", "2"]);
-    let failures = nothing_lost_in_silence(&r, &[Scenario::Json]);
-    assert!(
-        failures.iter().any(|m| m.contains("not measured")),
-        "{failures:#?}"
-    );
-    let table = text(&o.stdout);
-    let row = table
-        .lines()
-        .find(|l| l.contains("suite-fragile"))
-        .unwrap_or_else(|| panic!("{table}"));
-    assert!(row.contains("1 of 2") && row.contains("lost"), "{row}");
 }
 
 #[test]
@@ -403,4 +499,37 @@ fn a_file_size_limit_ends_the_run_with_a_sentence_and_a_valid_file() {
     assert!(schema_errors(&doc).is_empty(), "{:#?}", schema_errors(&doc));
     assert!(r.finished_at.is_none());
     assert!(tagged_processes(&tag).is_empty(), "no process left");
+}
+
+#[test]
+fn ws_load_against_a_silent_server_ends_within_the_drain_and_the_grace() {
+    // Accepts connections and never answers a handshake.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for s in listener.incoming().flatten() {
+            held.push(s);
+        }
+    });
+    let tmp = tempfile::tempdir().unwrap();
+    let started = Instant::now();
+    let o = Command::new(env!("CARGO_BIN_EXE_ringside"))
+        .env("RINGSIDE_MACHINE_LOCK", tmp.path().join("m.lock"))
+        .args(["load", "--ws", "--clients", "100", "--rooms", "10"])
+        .args(["-d", "1s", "--drain", "1s"])
+        .arg(format!("ws://127.0.0.1:{port}/ws/chat"))
+        .output()
+        .unwrap();
+    let took = started.elapsed();
+    // 1 s window + 1 s drain + 1 s grace (+ start-up); without the deadline
+    // the handshakes waited 5 s each, two batches of 64: 10 s.
+    assert!(took < Duration::from_millis(4500), "took {took:?}");
+    assert!(took >= Duration::from_millis(2900), "took {took:?}");
+    let err = text(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("no WebSocket client could connect (100 attempts failed; first: handshake unanswered at the run's deadline)"),
+        "{err}"
+    );
 }

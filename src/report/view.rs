@@ -603,13 +603,13 @@ fn scenario_view(
                 .map_or("—".into(), |s| fmt_bytes(s.median)),
             vs_node: ratio_to(f, best_node),
             vs_python: ratio_to(f, best_py),
-            notes: f.notes.clone(),
+            notes: with_lost(&f.notes, results, &f.stack, sc),
             rank: match f.rank {
                 Some(r) if figs.iter().filter(|o| o.rank == Some(r)).count() > 1 => format!("={r}"),
                 Some(r) => r.to_string(),
                 None => "–".into(),
             },
-            trials: f.throughput_rps.map_or("—".into(), |e| e.n.to_string()),
+            trials: crate::report::lost::cell(results, &f.stack, sc, f.throughput_rps.map(|e| e.n)),
         })
         .collect();
     let bars: Vec<BarInput> = figs
@@ -658,6 +658,18 @@ fn scenario_view(
         throughput_chart,
         latency_chart: plots::latency_chart(results, sc, figs, color_of),
     }
+}
+
+/// A row's notes with the note of its lost trials ("1 trial(s) lost: …") last.
+pub(crate) fn with_lost(
+    notes: &[String],
+    results: &Results,
+    stack: &str,
+    sc: Scenario,
+) -> Vec<String> {
+    let mut v = notes.to_vec();
+    v.extend(crate::report::lost::note(results, stack, sc));
+    v
 }
 
 fn recommendation_view(

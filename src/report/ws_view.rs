@@ -91,16 +91,18 @@ pub fn ws_chat_view(
             rss: f.rss_peak_bytes.map_or("—".into(), |s| fmt_bytes(s.median)),
             vs_node: vs(f, best_node),
             vs_python: vs(f, best_py),
-            notes: f.notes.clone(),
+            notes: super::view::with_lost(&f.notes, results, &f.stack, Scenario::WsChat),
             rank: match f.rank {
                 Some(r) if figs.iter().filter(|o| o.rank == Some(r)).count() > 1 => format!("={r}"),
                 Some(r) => r.to_string(),
                 None => "–".into(),
             },
-            trials: f
-                .capacity
-                .as_ref()
-                .map_or("—".into(), |c| c.trials.to_string()),
+            trials: crate::report::lost::cell(
+                results,
+                &f.stack,
+                Scenario::WsChat,
+                f.capacity.as_ref().map(|c| c.trials),
+            ),
         })
         .collect();
     let bars: Vec<BarInput> = figs

@@ -309,9 +309,10 @@ pub enum Flag {
     ForeignCpu { share: f64 },
 }
 
-/// Other processes' use of the cores a point was measured on: the cores'
-/// busy time (`/proc/stat`) less the time of ringside and of every process
-/// it started (the server's tree, the database).
+/// Other processes' use of the cores a point was measured on: the CPU time
+/// of every process that is neither ringside's (nor one it started: the
+/// server's tree, the database) nor a kernel thread, counted in proportion
+/// to the measured share of the cores it may run on.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ForeignCpu {
     /// The cores measured (server and generator cores).
@@ -319,7 +320,8 @@ pub struct ForeignCpu {
     /// Foreign time ÷ (wall time × cores): 0 on a quiet machine, 1 when
     /// other processes kept every measured core busy.
     pub share: f64,
-    /// All busy time ÷ (wall time × cores), ringside's own included.
+    /// The cores' busy ticks (`/proc/stat`, irq and softirq included) ÷
+    /// their ticks, ringside's own included.
     pub busy_share: f64,
     /// Wall time of the sample, microseconds.
     pub wall_us: u64,

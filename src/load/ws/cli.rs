@@ -52,6 +52,7 @@ pub fn run(common: Common, flags: &WsFlags) -> anyhow::Result<ExitCode> {
     cfg.drain = flags.drain;
     cfg.keep_histogram = common.keep_histogram;
     cfg.agent = common.agent;
+    cfg.deadline_grace = Some(crate::load::config::DEADLINE_GRACE);
     cfg.validate()?;
 
     let cpus = common.cpus.clone();

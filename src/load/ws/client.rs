@@ -42,7 +42,8 @@ async fn connect_one(mut url: url::Url) -> Result<Ws, String> {
 
 /// Connects every client this agent drives ([`WsConfig::own_clients`]), at
 /// most `connect_concurrency` at a time, in client order.
-pub(crate) async fn connect_all(cfg: &WsConfig) -> Connected {
+/// Handshakes still unanswered at `hard` fail there.
+pub(crate) async fn connect_all(cfg: &WsConfig, hard: Option<Instant>) -> Connected {
     let permits = Arc::new(tokio::sync::Semaphore::new(cfg.connect_concurrency.max(1)));
     let mut set = tokio::task::JoinSet::new();
     let own = cfg.own_clients();
@@ -52,8 +53,11 @@ pub(crate) async fn connect_all(cfg: &WsConfig) -> Connected {
         let limit = cfg.connect_timeout;
         set.spawn(async move {
             let _permit = permits.acquire_owned().await;
-            let ws = match timeout(limit, connect_one(url)).await {
+            let own = Instant::now() + limit;
+            let until = hard.map_or(own, |h| h.min(own));
+            let ws = match timeout_at(until, connect_one(url)).await {
                 Ok(res) => res,
+                Err(_) if until < own => Err("handshake unanswered at the run's deadline".into()),
                 Err(_) => Err(format!("handshake took longer than {limit:?}")),
             };
             (slot, ws)
@@ -223,7 +227,7 @@ impl IdleClients {
         let mut streams = Vec::with_capacity(clients);
         let mut failed = 0;
         let mut first_error = None;
-        for (_, res) in connect_all(&cfg).await {
+        for (_, res) in connect_all(&cfg, None).await {
             match res {
                 Ok(ws) => streams.push(ws),
                 Err(e) => {

@@ -48,6 +48,10 @@ pub struct WsConfig {
     /// This process as one agent of a split run: it drives whole rooms (see
     /// `load::shard`); `clients` and `rooms` describe the whole run.
     pub agent: AgentPlan,
+    /// `load --ws -d D`: the whole run, handshakes included, ends within
+    /// D + drain + this grace of its start (`None`: the harness's loads,
+    /// which connect for as long as their clients need).
+    pub deadline_grace: Option<Duration>,
 }
 
 impl WsConfig {
@@ -64,6 +68,7 @@ impl WsConfig {
             connect_concurrency: 64,
             keep_histogram: false,
             agent: AgentPlan::default(),
+            deadline_grace: None,
         }
     }
 
@@ -147,6 +152,9 @@ pub(crate) struct Shared {
     pub deadline: Instant,
 }
 
+/// Time the writers take to close their connections after the deadline.
+const CLOSE_TIME: Duration = Duration::from_millis(300);
+
 const SHARDS: usize = 16;
 
 /// Runs one chat load to completion: connect every client, send on plan,
@@ -157,8 +165,14 @@ pub async fn execute(cfg: &WsConfig) -> anyhow::Result<WsReport> {
     cfg.agent
         .wait_until_before_start(crate::load::shard::CONNECT_LEAD)
         .await;
+    let connected_at = Instant::now();
 
-    let connected = client::connect_all(cfg).await;
+    // `-d D` holds: past this instant nothing waits (handshakes included).
+    let hard = cfg
+        .deadline_grace
+        .map(|g| Instant::now() + cfg.duration + cfg.drain + g);
+    let connected = client::connect_all(cfg, hard).await;
+    let connecting = connected_at.elapsed();
     let attempts = connected.len();
     let connect_failed = connected.iter().filter(|(_, c)| c.is_err()).count() as u64;
     if let Some((_, Err(first))) = connected.iter().find(|(_, c)| c.is_err())
@@ -184,7 +198,14 @@ pub async fn execute(cfg: &WsConfig) -> anyhow::Result<WsReport> {
         .and_then(|at| at.duration_since(now.1).ok())
         .unwrap_or(Duration::from_millis(20));
     let (t0, t0_wall) = (now.0 + ahead, now.1 + ahead);
-    let send_end = t0 + cfg.duration;
+    let mut send_end = t0 + cfg.duration;
+    let mut deadline = send_end + cfg.drain;
+    if let Some(hard) = hard
+        && deadline + CLOSE_TIME > hard
+    {
+        deadline = hard.checked_sub(CLOSE_TIME).unwrap_or(hard).max(t0);
+        send_end = send_end.min(deadline);
+    }
     let shared = Arc::new(Shared {
         counters: Counters::default(),
         members,
@@ -193,7 +214,7 @@ pub async fn execute(cfg: &WsConfig) -> anyhow::Result<WsReport> {
             .collect(),
         t0,
         send_end,
-        deadline: send_end + cfg.drain,
+        deadline,
     });
 
     let cpu_before = sys::process_cpu_time();
@@ -207,6 +228,15 @@ pub async fn execute(cfg: &WsConfig) -> anyhow::Result<WsReport> {
     let window = shared.deadline.saturating_duration_since(t0);
 
     let mut report = build_report(cfg, &shared, attempts, connect_failed, cpu, window);
+    if deadline < t0 + cfg.duration + cfg.drain {
+        report.warnings.push(format!(
+            "connecting took {:.1} s: the run was cut at its deadline ({} + {} drain + {} grace); sends and deliveries after it are missing",
+            connecting.as_secs_f64(),
+            humantime::format_duration(cfg.duration),
+            humantime::format_duration(cfg.drain),
+            humantime::format_duration(cfg.deadline_grace.unwrap_or_default()),
+        ));
+    }
     report.run = Some(RunInfo {
         method: "GET".into(),
         urls: vec![cfg.url.to_string()],
