@@ -43,6 +43,10 @@ pub struct SetupArgs {
     /// several stacks install side by side).
     #[arg(long, short)]
     pub quiet: bool,
+    /// Installs at once (1: one stack after another).
+    #[arg(long, short, value_name = "N", default_value_t = super::setup_many::LANES as u16,
+          value_parser = clap::value_parser!(u16).range(1..=16))]
+    pub jobs: u16,
     /// Runtimes: Node.js versions, Python interpreters.
     #[command(flatten)]
     pub runtimes: super::bind::RuntimeArgs,
@@ -354,7 +358,7 @@ pub fn setup(args: SetupArgs) -> anyhow::Result<ExitCode> {
     let events = SetupLines { quiet: args.quiet };
     let bases: Vec<Stack> = chosen.into_iter().cloned().collect();
     let (done, wall) =
-        super::setup_many::setup_all_timed(&bases, &opts, super::setup_many::LANES, &events);
+        super::setup_many::setup_all_timed(&bases, &opts, usize::from(args.jobs), &events);
     let mut out = std::io::stdout().lock();
     for line in super::setup_many::summary(&done, wall) {
         writeln!(out, "{line}")?;
