@@ -178,9 +178,7 @@ mod tests {
 
     fn stack(name: &str, dir: &str, install: &[&str]) -> Stack {
         let mut s = crate::stack::manifest::parse_str(
-            &format!(
-                "name = \"x\"\nlanguage = \"other\"\nframework = \"x\"\nscenarios = [\"plaintext\"]\n[start]\ncommand = [\"true\"]\n"
-            ),
+            "name = \"x\"\nlanguage = \"other\"\nframework = \"x\"\nscenarios = [\"plaintext\"]\n[start]\ncommand = [\"true\"]\n",
             "stack.toml",
             std::path::Path::new("/x"),
             std::path::Path::new("/x/stack.toml"),
