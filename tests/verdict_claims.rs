@@ -161,7 +161,11 @@ fn the_leanest_idle_stack_is_one_that_held_the_connections() {
     b.idle("py", IdleKind::Http, 3_000.0, 1_000);
     let c = claim(&b.finish(), "K9");
     let line = c.evidence.iter().find(|e| e.contains("idle http")).unwrap();
-    assert!(line.contains("py (held 1000 of 10000)"), "{line}");
+    // The stack's versions lead its parenthesis: `py (cpython 3.12.7; held …)`.
+    assert!(
+        line.contains("py (cpython 3.12.7; held 1000 of 10000)"),
+        "{line}"
+    );
 }
 
 fn py_io(in_flight: f64, workers: u32) -> Results {

@@ -37,8 +37,30 @@ pub struct RuntimeRow {
 
 /// The runtime of a record, with its exact version: `node 24.22.3`.
 pub fn runtime_of(rec: &StackRecord) -> Option<String> {
-    let v = rec.runtime_version.as_deref()?;
-    Some(format!("{} {v}", runtime_name(rec)))
+    let name = runtime_name(rec);
+    let v = bare_version(&name, rec.runtime_version.as_deref()?);
+    Some(format!("{name} {v}"))
+}
+
+/// The version alone: files written before runtimes were named recorded
+/// the runtime's own words (`node v22.11.0`, `CPython 3.12.7`, `rustc
+/// 1.83.0`), which would read `node node v22.11.0` after the name.
+fn bare_version<'a>(name: &str, recorded: &'a str) -> &'a str {
+    let v = recorded.trim();
+    let v = match v.split_once(' ') {
+        Some((word, rest))
+            if word.eq_ignore_ascii_case(name)
+                || (name == "rust" && word == "rustc")
+                || word.eq_ignore_ascii_case("python") =>
+        {
+            rest.trim_start()
+        }
+        _ => v,
+    };
+    match v.strip_prefix('v') {
+        Some(rest) if rest.starts_with(|c: char| c.is_ascii_digit()) => rest,
+        _ => v,
+    }
 }
 
 /// The record's runtime by name; older files lack it: the language's default.
@@ -202,5 +224,23 @@ pub fn summary(results: &Results) -> String {
         "—".into()
     } else {
         parts.join("; ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::bare_version;
+
+    #[test]
+    fn old_files_runtime_words_are_not_repeated() {
+        assert_eq!(bare_version("node", "node v22.11.0"), "22.11.0");
+        assert_eq!(bare_version("node", "v20.20.0"), "20.20.0");
+        assert_eq!(bare_version("cpython", "CPython 3.12.7"), "3.12.7");
+        assert_eq!(bare_version("cpython", "Python 3.11.2"), "3.11.2");
+        assert_eq!(bare_version("rust", "rustc 1.83.0"), "1.83.0");
+        assert_eq!(bare_version("node", "26.12.1"), "26.12.1");
+        assert_eq!(bare_version("bun", "1.4.2"), "1.4.2");
+        // Not a version prefix: left as recorded.
+        assert_eq!(bare_version("deno", "vendor build"), "vendor build");
     }
 }

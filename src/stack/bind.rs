@@ -154,6 +154,8 @@ pub fn bind(stacks: &[Stack], choice: &RuntimeChoice, root: &Path) -> anyhow::Re
     for s in stacks {
         out.extend(bind_one(s, choice, root)?);
     }
+    // Stacks on the host's python3: the lock of its minor version.
+    super::pylock::resolve_all(&mut out);
     Ok(out)
 }
 
@@ -226,7 +228,9 @@ fn bind_one(stack: &Stack, choice: &RuntimeChoice, root: &Path) -> anyhow::Resul
                     ..threads.clone()
                 };
             }
-            out.push(apply(&base, binding, env, label.as_deref())?);
+            let mut bound = apply(&base, binding, env, label.as_deref())?;
+            super::pylock::resolve(&mut bound, interp);
+            out.push(bound);
         }
         return Ok(out);
     }

@@ -39,9 +39,14 @@ pub struct SetupArgs {
     /// Install this stack (path to its stack.toml); repeatable.
     #[arg(long = "stack", value_name = "STACK_TOML")]
     pub manifests: Vec<PathBuf>,
-    /// Do not echo the install commands' output.
+    /// Do not echo the install commands' output (never echoed when
+    /// several stacks install side by side).
     #[arg(long, short)]
     pub quiet: bool,
+    /// Installs at once (1: one stack after another).
+    #[arg(long, short, value_name = "N", default_value_t = super::setup_many::LANES as u16,
+          value_parser = clap::value_parser!(u16).range(1..=16))]
+    pub jobs: u16,
     /// Runtimes: Node.js versions, Python interpreters.
     #[command(flatten)]
     pub runtimes: super::bind::RuntimeArgs,
@@ -141,6 +146,19 @@ pub fn list(args: StacksArgs) -> anyhow::Result<ExitCode> {
         .map(|s| (s.name.clone(), super::install_state(s)))
         .collect();
     let state_of = |s: &Stack| states[&s.name].clone();
+    // Installed: the versions that are there, not the manifest's.
+    let frameworks: BTreeMap<String, String> = stacks
+        .iter()
+        .map(|s| {
+            let label = match state_of(s) {
+                super::InstallState::Installed => {
+                    super::framework::installed_label(&s.framework, &super::packages(s))
+                }
+                _ => s.framework.clone(),
+            };
+            (s.name.clone(), label)
+        })
+        .collect();
     let rows: Vec<StackRow> = stacks
         .iter()
         .zip(&statuses)
@@ -158,7 +176,7 @@ pub fn list(args: StacksArgs) -> anyhow::Result<ExitCode> {
                 .and_then(|rt| rt.version_command.as_ref())
                 .and_then(|_| super::runtime::installed_version(s)),
             language: &s.language,
-            framework: &s.framework,
+            framework: &frameworks[&s.name],
             description: &s.description,
             dir: &s.dir,
             runtime: rt,
@@ -255,6 +273,36 @@ fn scenario_cell(r: &StackRow) -> String {
     }
 }
 
+/// `setup`'s lines as installs start and end (several run at once).
+struct SetupLines {
+    quiet: bool,
+}
+
+impl super::setup_many::SetupEvents for SetupLines {
+    fn started(&self, s: &Stack) {
+        if !self.quiet && !super::is_installed(s) {
+            eprintln!("[{}] installing in {}", s.name, s.dir.display());
+        }
+    }
+
+    fn finished(&self, s: &Stack, outcome: &anyhow::Result<SetupOutcome>) {
+        let mut out = std::io::stdout().lock();
+        let _ = match outcome {
+            Ok(SetupOutcome::UpToDate) => writeln!(out, "{}: up to date", s.name),
+            Ok(SetupOutcome::Installed { seconds }) => writeln!(
+                out,
+                "{}: installed in {}",
+                s.name,
+                super::setup_many::fmt_secs(*seconds)
+            ),
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                writeln!(out, "{}: FAILED", s.name)
+            }
+        };
+    }
+}
+
 pub fn setup(args: SetupArgs) -> anyhow::Result<ExitCode> {
     let choice = args.runtimes.choice()?;
     let all = load_stacks(&args.manifests)?;
@@ -307,24 +355,19 @@ pub fn setup(args: SetupArgs) -> anyhow::Result<ExitCode> {
         force: args.force,
         quiet: args.quiet,
     };
-    let mut failed = Vec::new();
+    let events = SetupLines { quiet: args.quiet };
+    let bases: Vec<Stack> = chosen.into_iter().cloned().collect();
+    let (done, wall) =
+        super::setup_many::setup_all_timed(&bases, &opts, usize::from(args.jobs), &events);
     let mut out = std::io::stdout().lock();
-    for s in chosen {
-        if !args.quiet {
-            eprintln!("== {} ({})", s.name, s.dir.display());
-        }
-        match super::setup(s, &opts) {
-            Ok(SetupOutcome::UpToDate) => writeln!(out, "{}: up to date", s.name)?,
-            Ok(SetupOutcome::Installed { seconds }) => {
-                writeln!(out, "{}: installed in {seconds:.1}s", s.name)?
-            }
-            Err(e) => {
-                writeln!(out, "{}: FAILED", s.name)?;
-                eprintln!("error: {e:#}");
-                failed.push(s.name.clone());
-            }
-        }
+    for line in super::setup_many::summary(&done, wall) {
+        writeln!(out, "{line}")?;
     }
+    let failed: Vec<String> = done
+        .iter()
+        .filter(|d| d.outcome.is_err())
+        .map(|d| d.name.clone())
+        .collect();
     if failed.is_empty() {
         Ok(ExitCode::SUCCESS)
     } else {

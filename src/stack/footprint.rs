@@ -321,6 +321,7 @@ mod tests {
             install: super::super::InstallSpec {
                 lockfiles: vec!["package.json".into(), "package-lock.json".into()],
                 commands: vec![],
+                ..Default::default()
             },
             ..Default::default()
         };

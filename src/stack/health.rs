@@ -21,6 +21,8 @@ pub fn damage(stack: &Stack) -> Option<String> {
         let found = match name {
             Some("package-lock.json") => npm_damage(&stack.dir, &path),
             Some("requirements.txt") => venv_damage(&stack.dir, &path),
+            // A per-interpreter lock: requirements/py3.11.txt.
+            Some(n) if n.starts_with("py") && n.ends_with(".txt") => venv_damage(&stack.dir, &path),
             _ => None,
         };
         if found.is_some() {

@@ -360,6 +360,7 @@ fn validate(raw: RawManifest, file: &str, dir: &Path, path: &Path) -> Result<Sta
         install: InstallSpec {
             lockfiles: raw.install.lockfiles,
             commands: raw.install.commands,
+            interpreter: None,
         },
         footprint_source,
         free_threaded_variant: None,

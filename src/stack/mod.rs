@@ -8,14 +8,17 @@ pub mod bind;
 pub mod cli;
 pub mod facts;
 mod footprint;
+pub mod framework;
 pub mod health;
 mod launch;
 pub mod manifest;
 pub mod node;
+pub mod pylock;
 pub mod python;
 pub mod runtime;
 mod sample;
 pub mod setup;
+pub mod setup_many;
 pub mod variants;
 
 pub use crate::net::free_port;
@@ -186,6 +189,10 @@ pub struct InstallSpec {
     pub lockfiles: Vec<String>,
     /// argv lists run in order in the stack folder.
     pub commands: Vec<Vec<String>>,
+    /// The interpreter a per-interpreter lock was chosen for
+    /// (`cpython 3.11.7`, [`pylock`]); part of the install stamp.
+    #[serde(default)]
+    pub interpreter: Option<String>,
 }
 
 /// Whether a stack's runtime is on this machine.

@@ -40,6 +40,9 @@ pub fn setup_with(
     if stack.install.commands.is_empty() {
         return Ok(SetupOutcome::UpToDate);
     }
+    if let Some(why) = super::pylock::missing_lock(stack) {
+        bail!("installing stack {}: {why}", stack.name);
+    }
     // A stale stamp must not survive a failed reinstall.
     let _ = std::fs::remove_file(&stamp);
     let started = Instant::now();
@@ -151,6 +154,11 @@ pub fn install_hash(stack: &Stack) -> String {
             }
             Err(_) => h.update(b"missing\0"),
         }
+    }
+    if let Some(i) = &stack.install.interpreter {
+        h.update(b"interpreter\0");
+        h.update(i.as_bytes());
+        h.update(b"\0");
     }
     if let Some(b) = &stack.binding {
         h.update(b"runtime\0");

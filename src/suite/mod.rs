@@ -17,6 +17,7 @@ pub mod config;
 pub mod events;
 pub mod foreign;
 pub mod idle;
+mod install;
 pub mod limits;
 pub mod machine;
 pub mod measure;

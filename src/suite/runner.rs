@@ -222,6 +222,7 @@ impl Runner<'_> {
         }
         tokio::task::spawn_blocking(move || stack::bind::ensure_runtimes(&pending, &mut |_| {}))
             .await??;
+        let mut early = self.install_side_by_side().await?;
         for stack in self.stacks.clone() {
             if self.results.stacks.iter().any(|r| r.name == stack.name) {
                 continue; // resumed: prepared already
@@ -241,9 +242,14 @@ impl Runner<'_> {
                         force: false,
                         quiet: true,
                     };
-                    let outcome =
-                        tokio::task::spawn_blocking(move || stack::setup(&s, &opts)).await;
-                    match outcome.map_err(anyhow::Error::from).and_then(|r| r) {
+                    let outcome = match early.iter().position(|d| d.dir == s.dir) {
+                        Some(i) => early.swap_remove(i).outcome,
+                        None => tokio::task::spawn_blocking(move || stack::setup(&s, &opts))
+                            .await
+                            .map_err(anyhow::Error::from)
+                            .and_then(|r| r),
+                    };
+                    match outcome {
                         Ok(done) => {
                             if let stack::SetupOutcome::Installed { seconds } = done {
                                 self.report
@@ -253,6 +259,8 @@ impl Runner<'_> {
                                 rec.runtime_version = Some(v);
                             }
                             rec.packages = stack::packages(&stack);
+                            rec.framework =
+                                stack::framework::installed_label(&stack.framework, &rec.packages);
                             rec.db_driver =
                                 stack.databases.get(self.cfg.settings.db.name()).cloned();
                             if self.selected(Scenario::Footprint) {

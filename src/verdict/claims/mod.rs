@@ -19,6 +19,7 @@ mod rules;
 #[cfg(test)]
 mod tests;
 mod throughput;
+mod versions;
 pub use doc::{LEDGER_END, LEDGER_START, ledger_markdown};
 pub use rules::*;
 
@@ -357,7 +358,7 @@ pub(crate) fn too_wide_named(
 
 /// Every claim's verdict for these figures, in ledger order.
 pub fn ledger(fig: &Figures) -> Vec<ClaimVerdict> {
-    vec![
+    let mut all = vec![
         throughput::k1(fig),
         more::k2(fig),
         more::k3(fig),
@@ -367,5 +368,9 @@ pub fn ledger(fig: &Figures) -> Vec<ClaimVerdict> {
         realtime::k7(fig),
         throughput::k8(fig),
         memory::k9(fig),
-    ]
+    ];
+    for v in &mut all {
+        versions::name_versions(&mut v.evidence, &fig.stacks);
+    }
+    all
 }

@@ -261,6 +261,7 @@ pub(super) fn figures(results: &Results) -> Figures {
             lang: Lang::of(s),
             runtime: s.runtime.clone().unwrap_or_default(),
             framework: s.framework.clone(),
+            versions: crate::report::runtimes::versions_of(s).replace('—', ""),
             variant: s.variant.clone(),
             threads: s.threads,
             measured: s.status == StackStatus::Measured,

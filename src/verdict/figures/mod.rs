@@ -84,6 +84,9 @@ pub struct StackInfo {
     /// `node`, `bun`, `cpython`, ... (empty when unknown).
     pub runtime: String,
     pub framework: String,
+    /// The runtime's and framework's exact versions, as the stack recorded
+    /// them: `node 26.12.1, express 5.3.0` (empty when none were).
+    pub versions: String,
     /// The deployment variant (`None`: the stack's default deployment).
     pub variant: Option<String>,
     /// Threads serving requests in each worker process (`None`: not recorded).

@@ -126,6 +126,7 @@ pub fn stack(fig: &mut Figures, name: &str, threads: Option<u32>) {
             _ => String::new(),
         },
         framework: format!("{name}-framework"),
+        versions: String::new(),
         variant: None,
         threads,
         measured: true,
