@@ -741,6 +741,20 @@ impl Runner<'_> {
         if self.idle_done(&live.name, kind, trial) {
             return Ok(false);
         }
+        // A deployment that cannot hold the idle connections says so in its
+        // manifest (an h2c server, for one): recorded, not measured.
+        if let Some(why) = live
+            .stack
+            .as_ref()
+            .and_then(|s| s.unsupported.get(Scenario::Idle.name()))
+        {
+            let why = why.clone();
+            self.record(&live.name)
+                .unsupported
+                .entry(Scenario::Idle.name().into())
+                .or_insert(why);
+            return Ok(false);
+        }
         let what = format!("idle {} connections", kind.name());
         if self
             .alive_or_record(live, Scenario::Idle, launch, trial, &what)
