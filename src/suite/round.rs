@@ -317,6 +317,7 @@ impl Runner<'_> {
                 .filter(|&sc| !self.phase_done(&stack.name, Some(stack), sc, launch, trial))
                 .collect();
             let idle_todo = want_idle
+                && !stack.unsupported.contains_key(Scenario::Idle.name())
                 && (launch == Launch::Main || !scenarios.is_empty())
                 && idle_kinds(launch, scenarios.contains(&Scenario::WsChat))
                     .iter()
