@@ -10,6 +10,7 @@ pub mod json;
 pub mod lost;
 pub mod markdown;
 pub mod plots;
+pub mod protocols;
 pub mod runtimes;
 pub mod terminal;
 pub mod view;

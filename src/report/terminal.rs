@@ -16,7 +16,7 @@ use crate::verdict::figures::{
 };
 use crate::verdict::format::{fmt_int, fmt_pm, fmt_ratio};
 
-fn table(header: Vec<String>) -> Table {
+pub(crate) fn table(header: Vec<String>) -> Table {
     let mut t = Table::new();
     t.load_style(UTF8_FULL_CONDENSED)
         .set_content_arrangement(ContentArrangement::Disabled)
@@ -541,6 +541,10 @@ pub fn render_figures(results: &Results, fig: &Figures) -> String {
         out.push_str(&t);
     }
     if let Some(t) = runtimes_table(results, fig) {
+        out.push('\n');
+        out.push_str(&t);
+    }
+    if let Some(t) = crate::report::protocols::terminal_table(results, fig) {
         out.push('\n');
         out.push_str(&t);
     }

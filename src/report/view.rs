@@ -156,6 +156,8 @@ pub struct ReportView {
     pub footprint: Vec<FootprintRow>,
     /// One stack on several runtime versions: what upgrading is worth.
     pub runtime_rows: Vec<crate::report::runtimes::RuntimeRow>,
+    /// HTTP/2 deployments beside their HTTP/1.1 partner: what the protocol does.
+    pub protocol_rows: Vec<crate::report::protocols::ProtocolRow>,
     /// Every stack's runtime and exact version: `node-http: node 26.12.1`.
     pub runtimes: String,
     pub stacks: Vec<StackView>,
@@ -508,6 +510,7 @@ impl ReportView {
             startup_chart,
             footprint,
             runtime_rows: crate::report::runtimes::rows(results, &fig),
+            protocol_rows: crate::report::protocols::rows(results, &fig),
             runtimes: crate::report::runtimes::summary(results),
             stacks,
             not_measured_stacks,

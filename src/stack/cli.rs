@@ -118,6 +118,10 @@ struct StackRow<'a> {
     scenarios: Vec<&'static str>,
     unsupported: &'a BTreeMap<String, String>,
     databases: &'a BTreeMap<String, String>,
+    /// `http/1.1` or `h2c`: what health checks, verify and loads speak to it.
+    protocol: &'static str,
+    /// HTTP/2 streams the harness keeps in flight a connection (1 for HTTP/1.1).
+    streams: u32,
 }
 
 pub fn list(args: StacksArgs) -> anyhow::Result<ExitCode> {
@@ -188,6 +192,8 @@ pub fn list(args: StacksArgs) -> anyhow::Result<ExitCode> {
             scenarios: s.scenarios.iter().map(|sc| sc.name()).collect(),
             unsupported: &s.unsupported,
             databases: &s.databases,
+            protocol: s.protocol.name(),
+            streams: s.streams,
         })
         .collect();
     let mut out = std::io::stdout().lock();
@@ -235,7 +241,11 @@ pub fn list(args: StacksArgs) -> anyhow::Result<ExitCode> {
             runtime.push_str(", free-threaded: GIL disabled");
         }
         table.add_row([
-            r.name.to_string(),
+            if r.protocol == "http/1.1" {
+                r.name.to_string()
+            } else {
+                format!("{} ({}, {} streams)", r.name, r.protocol, r.streams)
+            },
             r.language.to_string(),
             r.framework.to_string(),
             runtime,

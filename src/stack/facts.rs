@@ -37,6 +37,15 @@ pub fn readme_block(stack: &Stack) -> String {
     }
     let mut lines = Vec::new();
     for d in deployments {
+        if d.protocol.is_http2() {
+            lines.push(format!(
+                "- `{}` speaks {} only (HTTP/2 with prior knowledge, no HTTP/1.1): health, verify and loads go over HTTP/2, {} stream{} in flight a connection",
+                d.name,
+                d.protocol.name(),
+                d.streams,
+                if d.streams == 1 { "" } else { "s" }
+            ));
+        }
         for (sc, argv) in &d.start_override {
             lines.push(format!(
                 "- `{}` serves {} with {}",

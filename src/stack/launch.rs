@@ -37,6 +37,8 @@ pub struct Running {
     name: String,
     port: u16,
     base_url: String,
+    protocol: super::Protocol,
+    streams: u32,
     ready_after: Duration,
     child: tokio::process::Child,
     pid: i32,
@@ -53,6 +55,14 @@ impl Running {
     }
     pub fn port(&self) -> u16 {
         self.port
+    }
+    /// The HTTP version the server speaks (its manifest's `[start] protocol`).
+    pub fn protocol(&self) -> super::Protocol {
+        self.protocol
+    }
+    /// HTTP/2 streams the harness keeps in flight a connection (1 for HTTP/1.1).
+    pub fn streams(&self) -> u32 {
+        self.streams
     }
     /// Stack name.
     pub fn name(&self) -> &str {
@@ -322,6 +332,8 @@ pub async fn launch(stack: &Stack, opts: &LaunchOpts) -> anyhow::Result<Running>
         name: stack.name.clone(),
         port,
         base_url: format!("http://127.0.0.1:{port}"),
+        protocol: stack.protocol,
+        streams: stack.streams,
         ready_after: Duration::ZERO,
         child,
         pid,
@@ -368,14 +380,22 @@ async fn wait_ready(
                 quote(&running.stderr_tail(QUOTED_LINES))
             );
         }
-        let last = match health(running.port).await {
+        let answer = match running.protocol {
+            super::Protocol::Http1 => health(running.port).await,
+            super::Protocol::H2c => super::h2::health(running.port).await,
+        };
+        let last = match answer {
             Ok(()) => return Ok(started.elapsed()),
             Err(e) => e,
         };
         if Instant::now() >= deadline {
             bail!(
-                "stack {} did not answer GET /health with 200 ok within {:.1}s (last attempt: {last}):{}",
+                "stack {} did not answer GET /health{} with 200 ok within {:.1}s (last attempt: {last}):{}",
                 running.name,
+                match running.protocol {
+                    super::Protocol::Http1 => "",
+                    super::Protocol::H2c => " over h2c",
+                },
                 timeout.as_secs_f64(),
                 quote(&running.stderr_tail(QUOTED_LINES))
             );

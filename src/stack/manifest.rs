@@ -147,6 +147,8 @@ struct RawStart {
     ready_timeout_s: Option<f64>,
     keep_alive: Option<bool>,
     threads: Option<i64>,
+    protocol: Option<String>,
+    streams: Option<i64>,
     #[serde(default, rename = "override")]
     overrides: BTreeMap<String, RawOverride>,
 }
@@ -174,6 +176,10 @@ pub(super) struct RawVariant {
     pub ready_timeout_s: Option<f64>,
     pub keep_alive: Option<bool>,
     pub threads: Option<i64>,
+    /// Replaces `start.protocol`.
+    pub protocol: Option<String>,
+    /// Replaces `start.streams`.
+    pub streams: Option<i64>,
     /// Replaces `scenarios`.
     pub scenarios: Option<Vec<String>>,
     /// Added to (and over) `[env]`.
@@ -312,6 +318,13 @@ fn validate(raw: RawManifest, file: &str, dir: &Path, path: &Path) -> Result<Sta
     let ready_timeout = ready_timeout(start.ready_timeout_s, file, "start.ready_timeout_s")?
         .unwrap_or(DEFAULT_READY_TIMEOUT);
     let threads = self::max_workers(start.threads, file, "start.threads")?.unwrap_or(1);
+    let (protocol, streams) = protocol(
+        (super::Protocol::Http1, 1),
+        start.protocol,
+        start.streams,
+        file,
+        "start",
+    )?;
     let start_override = overrides(start.overrides, file, "start.override")?;
 
     let listed = raw.scenarios.ok_or_else(|| missing("scenarios"))?;
@@ -328,6 +341,7 @@ fn validate(raw: RawManifest, file: &str, dir: &Path, path: &Path) -> Result<Sta
         }
     }
     check_env(&raw.env, file, "env")?;
+    check_protocol_scenarios(protocol, &scenarios, &raw.unsupported, file, "")?;
     let footprint_source = match raw.footprint {
         None => None,
         Some(fp) => Some(fp.source.ok_or_else(|| missing("footprint.source"))?),
@@ -340,6 +354,8 @@ fn validate(raw: RawManifest, file: &str, dir: &Path, path: &Path) -> Result<Sta
         default_run: raw.default_run.unwrap_or(true),
         keep_alive: start.keep_alive.unwrap_or(true),
         threads,
+        protocol,
+        streams,
         variants: Vec::new(),
         name,
         language,
@@ -386,6 +402,84 @@ fn validate(raw: RawManifest, file: &str, dir: &Path, path: &Path) -> Result<Sta
         free_threaded_variant,
         ..base
     })
+}
+
+/// Most `streams` a manifest may ask for (HTTP/2 servers commonly allow 100
+/// to 250 concurrent streams a connection).
+pub const MAX_STREAMS: i64 = 1000;
+
+/// `PREFIX.protocol` and `PREFIX.streams` over `current` (the default
+/// deployment's, for a variant): a known protocol, and streams in
+/// 1..=[`MAX_STREAMS`], more than one only over HTTP/2.
+pub(super) fn protocol(
+    current: (super::Protocol, u32),
+    raw_protocol: Option<String>,
+    raw_streams: Option<i64>,
+    file: &str,
+    prefix: &str,
+) -> Result<(super::Protocol, u32), ManifestError> {
+    let (mut protocol, mut streams) = current;
+    if let Some(p) = raw_protocol {
+        protocol = super::Protocol::parse(&p).ok_or_else(|| ManifestError::Invalid {
+            file: file.into(),
+            key: format!("{prefix}.protocol"),
+            value: p.clone(),
+            reason: format!(
+                "unknown protocol (known: {})",
+                super::Protocol::NAMES.join(", ")
+            ),
+        })?;
+        if !protocol.is_http2() {
+            streams = 1;
+        }
+    }
+    if let Some(n) = raw_streams {
+        if !(1..=MAX_STREAMS).contains(&n) {
+            return Err(ManifestError::Invalid {
+                file: file.into(),
+                key: format!("{prefix}.streams"),
+                value: n.to_string(),
+                reason: format!("must be between 1 and {MAX_STREAMS}"),
+            });
+        }
+        if n > 1 && !protocol.is_http2() {
+            return Err(ManifestError::Invalid {
+                file: file.into(),
+                key: format!("{prefix}.streams"),
+                value: n.to_string(),
+                reason: "several streams a connection need protocol = \"h2c\" (HTTP/1.1 carries one request at a time)".into(),
+            });
+        }
+        streams = n as u32;
+    }
+    Ok((protocol, streams))
+}
+
+/// An HTTP/2 deployment cannot serve ws-chat (ringside's WebSocket client
+/// speaks RFC 6455 over HTTP/1.1, not RFC 8441 over HTTP/2): the manifest
+/// must say so with `unsupported.ws-chat`, or leave it out of `scenarios`.
+pub(super) fn check_protocol_scenarios(
+    protocol: super::Protocol,
+    scenarios: &[Scenario],
+    unsupported: &BTreeMap<String, String>,
+    file: &str,
+    prefix: &str,
+) -> Result<(), ManifestError> {
+    if protocol.is_http2()
+        && scenarios.contains(&Scenario::WsChat)
+        && !unsupported.contains_key(Scenario::WsChat.name())
+    {
+        return Err(ManifestError::Invalid {
+            file: file.into(),
+            key: format!("{prefix}scenarios"),
+            value: "ws-chat".into(),
+            reason: format!(
+                "an h2c deployment cannot serve ws-chat (WebSockets here are HTTP/1.1 upgrades): \
+                 add {prefix}unsupported.ws-chat = \"why\" or leave ws-chat out"
+            ),
+        });
+    }
+    Ok(())
 }
 
 /// The runtime a language runs on unless `[runtime] name` says otherwise.

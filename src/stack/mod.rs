@@ -9,6 +9,7 @@ pub mod cli;
 pub mod facts;
 mod footprint;
 pub mod framework;
+pub mod h2;
 pub mod health;
 mod launch;
 pub mod manifest;
@@ -71,6 +72,15 @@ pub struct Stack {
     /// (gunicorn gthread's `--threads`); 1 for an event loop.
     #[serde(default)]
     pub threads: u32,
+    /// `[start] protocol`: the HTTP version the server speaks; the harness
+    /// checks its health, verifies and loads it in that protocol.
+    #[serde(default)]
+    pub protocol: Protocol,
+    /// `[start] streams`: HTTP/2 streams the harness keeps in flight on each
+    /// connection (1 for HTTP/1.1). A load of `c` requests in flight then
+    /// opens `ceil(c / streams)` connections.
+    #[serde(default = "one")]
+    pub streams: u32,
     pub language: String,
     pub framework: String,
     pub description: String,
@@ -133,6 +143,8 @@ impl Default for Stack {
             default_run: true,
             keep_alive: true,
             threads: 1,
+            protocol: Protocol::Http1,
+            streams: 1,
             language: String::new(),
             framework: String::new(),
             description: String::new(),
@@ -155,6 +167,49 @@ impl Default for Stack {
             binding: None,
             runtime_label: None,
         }
+    }
+}
+
+fn one() -> u32 {
+    1
+}
+
+/// The HTTP version a stack's server speaks (`[start] protocol`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Protocol {
+    /// HTTP/1.1 keep-alive (every stack's default).
+    #[default]
+    #[serde(rename = "http/1.1")]
+    Http1,
+    /// HTTP/2 over cleartext TCP with prior knowledge (RFC 9113 §3.3): the
+    /// client starts with the connection preface, no upgrade, no TLS.
+    #[serde(rename = "h2c")]
+    H2c,
+}
+
+impl Protocol {
+    /// Manifest spellings of `[start] protocol`.
+    pub const NAMES: [&str; 2] = ["http/1.1", "h2c"];
+
+    /// `http/1.1` or `h2c`, as manifests, results and reports name it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Protocol::Http1 => "http/1.1",
+            Protocol::H2c => "h2c",
+        }
+    }
+
+    /// From a manifest's `[start] protocol`.
+    pub fn parse(s: &str) -> Option<Protocol> {
+        match s {
+            "http/1.1" => Some(Protocol::Http1),
+            "h2c" => Some(Protocol::H2c),
+            _ => None,
+        }
+    }
+
+    pub fn is_http2(self) -> bool {
+        self == Protocol::H2c
     }
 }
 

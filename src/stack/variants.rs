@@ -73,6 +73,13 @@ pub(super) fn apply(
     if let Some(n) = manifest::max_workers(raw.threads, file, &key("threads"))? {
         v.threads = n;
     }
+    (v.protocol, v.streams) = manifest::protocol(
+        (v.protocol, v.streams),
+        raw.protocol,
+        raw.streams,
+        file,
+        &prefix,
+    )?;
     if let Some(list) = raw.scenarios {
         v.scenarios = manifest::scenario_list(&list, file, &key("scenarios"))?;
     }
@@ -87,6 +94,13 @@ pub(super) fn apply(
         }
     }
     v.unsupported.extend(raw.unsupported);
+    manifest::check_protocol_scenarios(
+        v.protocol,
+        &v.scenarios,
+        &v.unsupported,
+        file,
+        &format!("{prefix}."),
+    )?;
     v.databases.extend(raw.databases);
     let mut dropped = Vec::new();
     for scen in &raw.drop_overrides {
@@ -349,6 +363,84 @@ unsupported = { ws-chat = "no" }
         let bad = text.replace("min_version = \"3.13\"", "min_version = \"new\"");
         let err = parse(&bad).unwrap_err().to_string();
         assert!(err.contains("variants.nows.min_version"), "{err}");
+    }
+
+    const H2: &str = r#"
+[variants.h2]
+command = ["gunicorn", "--h2", "-b", "127.0.0.1:{port}"]
+protocol = "h2c"
+unsupported = { ws-chat = "HTTP/2 only", idle = "HTTP/2 only" }
+[variants.h2-mux]
+command = ["gunicorn", "--h2", "-b", "127.0.0.1:{port}"]
+protocol = "h2c"
+streams = 16
+unsupported = { ws-chat = "HTTP/2 only" }
+"#;
+
+    #[test]
+    fn an_http2_variant_declares_its_protocol_and_streams() {
+        let base = parse(&format!("{FLASK}{H2}")).unwrap();
+        assert_eq!(
+            (base.protocol, base.streams),
+            (super::super::Protocol::Http1, 1)
+        );
+        let all = [base];
+        let h2 = find(&all, "python-flask@h2").unwrap();
+        assert_eq!((h2.protocol, h2.streams), (super::super::Protocol::H2c, 1));
+        assert!(!h2.scenarios.contains(&crate::scenario::Scenario::WsChat));
+        assert!(h2.start_override.is_empty());
+        assert_eq!(h2.unsupported["idle"], "HTTP/2 only");
+        let mux = find(&all, "python-flask@h2-mux").unwrap();
+        assert_eq!(
+            (mux.protocol, mux.streams),
+            (super::super::Protocol::H2c, 16)
+        );
+        let chosen = select(&all, &["python-flask".into(), "python-flask@h2".into()]).unwrap();
+        assert_eq!(chosen.len(), 2);
+        assert!(!chosen[0].protocol.is_http2() && chosen[1].protocol.is_http2());
+    }
+
+    #[test]
+    fn bad_protocols_and_streams_are_named() {
+        let bad = format!("{FLASK}{}", H2.replacen("\"h2c\"", "\"h3\"", 1));
+        let err = parse(&bad).unwrap_err().to_string();
+        assert!(
+            err.contains("key 'variants.h2.protocol'") && err.contains("known: http/1.1, h2c"),
+            "{err}"
+        );
+        let bad = format!("{FLASK}{}", H2.replace("streams = 16", "streams = 0"));
+        let err = parse(&bad).unwrap_err().to_string();
+        assert!(err.contains("key 'variants.h2-mux.streams'"), "{err}");
+        // Several streams need HTTP/2.
+        let bad = FLASK.replace(
+            "keep_alive = false",
+            "keep_alive = false
+streams = 4",
+        );
+        let err = parse(&bad).unwrap_err().to_string();
+        assert!(
+            err.contains("key 'variants.sync.streams'") && err.contains("h2c"),
+            "{err}"
+        );
+        // An h2c deployment cannot claim ws-chat.
+        let bad = format!(
+            "{FLASK}{}",
+            H2.replace(
+                "unsupported = { ws-chat = \"HTTP/2 only\" }\n",
+                "drop_overrides = [\"ws-chat\"]\n"
+            )
+        );
+        let err = parse(&bad).unwrap_err().to_string();
+        assert!(
+            err.contains("variants.h2-mux.scenarios") && err.contains("unsupported.ws-chat"),
+            "{err}"
+        );
+        let top = FLASK.replace("[start]\ncommand", "[start]\nprotocol = \"h2c\"\ncommand");
+        let err = parse(&top).unwrap_err().to_string();
+        assert!(
+            err.contains("key 'scenarios'") && err.contains("ws-chat"),
+            "{err}"
+        );
     }
 
     #[test]

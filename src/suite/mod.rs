@@ -16,6 +16,7 @@ pub mod cli;
 pub mod config;
 pub mod events;
 pub mod foreign;
+pub mod h2;
 pub mod idle;
 mod install;
 pub mod limits;

@@ -317,6 +317,7 @@ impl Runner<'_> {
                 .filter(|&sc| !self.phase_done(&stack.name, Some(stack), sc, launch, trial))
                 .collect();
             let idle_todo = want_idle
+                && !stack.unsupported.contains_key(Scenario::Idle.name())
                 && (launch == Launch::Main || !scenarios.is_empty())
                 && idle_kinds(launch, scenarios.contains(&Scenario::WsChat))
                     .iter()
@@ -739,6 +740,20 @@ impl Runner<'_> {
         trial: u32,
     ) -> anyhow::Result<bool> {
         if self.idle_done(&live.name, kind, trial) {
+            return Ok(false);
+        }
+        // A deployment that cannot hold the idle connections says so in its
+        // manifest (an h2c server, for one): recorded, not measured.
+        if let Some(why) = live
+            .stack
+            .as_ref()
+            .and_then(|s| s.unsupported.get(Scenario::Idle.name()))
+        {
+            let why = why.clone();
+            self.record(&live.name)
+                .unsupported
+                .entry(Scenario::Idle.name().into())
+                .or_insert(why);
             return Ok(false);
         }
         let what = format!("idle {} connections", kind.name());

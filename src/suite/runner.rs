@@ -228,6 +228,7 @@ impl Runner<'_> {
                 continue; // resumed: prepared already
             }
             let mut rec = new_record(&stack);
+            super::h2::record(&mut self.results.settings.extra, &stack);
             match stack::runtime_status(&stack) {
                 RuntimeStatus::Missing { reason } => {
                     self.report
@@ -400,13 +401,12 @@ impl Runner<'_> {
         if scenarios.is_empty() {
             return Vec::new();
         }
-        // A stack that declares `keep_alive = false` may close when it says so.
+        // A stack that declares `keep_alive = false` may close when it says
+        // so; one that declares `protocol = "h2c"` is verified over HTTP/2.
+        let stack = self.stacks.iter().find(|s| s.name == name);
         let opts = crate::verify::VerifyOptions {
-            require_keep_alive: self
-                .stacks
-                .iter()
-                .find(|s| s.name == name)
-                .is_none_or(|s| s.keep_alive),
+            require_keep_alive: stack.is_none_or(|s| s.keep_alive),
+            protocol: stack.map_or_else(Default::default, |s| s.protocol),
             ..Default::default()
         };
         let report =

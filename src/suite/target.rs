@@ -16,6 +16,11 @@ pub trait Target {
     fn is_alive(&mut self) -> bool;
     /// The server's last output lines (empty when unknown).
     fn stderr_tail(&self, n: usize) -> Vec<String>;
+    /// HTTP/2 streams a connection when the server speaks h2c (its loads
+    /// then go out over HTTP/2, [`super::h2::apply`]); `None`: HTTP/1.1.
+    fn http2_streams(&self) -> Option<u32> {
+        None
+    }
 }
 
 impl Target for Running {
@@ -33,6 +38,9 @@ impl Target for Running {
     }
     fn stderr_tail(&self, n: usize) -> Vec<String> {
         Running::stderr_tail(self, n)
+    }
+    fn http2_streams(&self) -> Option<u32> {
+        self.protocol().is_http2().then(|| self.streams())
     }
 }
 

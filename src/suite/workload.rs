@@ -293,7 +293,10 @@ pub async fn drive(
         }
     } else {
         match http_config(cfg, &base, w, opts) {
-            Ok(lc) => {
+            Ok(mut lc) => {
+                if let Some(streams) = target.http2_streams() {
+                    super::h2::apply(&mut lc, streams);
+                }
                 let bound = opts.preroll + opts.window + opts.timeout;
                 let (r, u) = sampled(&*target, crate::load::execute(&lc), bound).await;
                 (r.map(Either::Http), u)

@@ -429,6 +429,7 @@ async fn verify_stack(
         };
         let opts = VerifyOptions {
             require_keep_alive: stack.keep_alive,
+            protocol: stack.protocol,
             ..config.opts.clone()
         };
         let report = verify_url_with(running.base_url(), &round, db, &opts).await;

@@ -1,13 +1,15 @@
-//! A lean HTTP/1.1 client for the checks: one hyper connection over a
-//! `TcpStream`, every request bounded by a timeout, every failure (refused,
-//! closed, garbage, timeout) turned into a sentence a check can quote.
+//! A lean HTTP client for the checks: one hyper connection over a
+//! `TcpStream` — HTTP/1.1, or HTTP/2 with prior knowledge (h2c) for a stack
+//! whose manifest says `protocol = "h2c"` — every request bounded by a
+//! timeout, every failure (refused, closed, garbage, timeout) turned into a
+//! sentence a check can quote. Over h2c a response that is not HTTP/2 fails.
 
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Empty, LengthLimitError, Limited};
-use hyper::client::conn::http1::SendRequest;
-use hyper_util::rt::TokioIo;
+use hyper::client::conn::{http1, http2};
+use hyper_util::rt::{TokioExecutor, TokioIo};
 use tokio::net::TcpStream;
 
 /// Most body bytes a response may carry unless `verify --max-body` says
@@ -23,6 +25,8 @@ pub struct Target {
     pub port: u16,
     /// Bytes: a longer body fails its check ([`body_too_large`]) and is not read on.
     pub max_body: u64,
+    /// HTTP/1.1, or h2c (HTTP/2 with prior knowledge) for every request.
+    pub protocol: crate::stack::Protocol,
 }
 
 impl Target {
@@ -50,6 +54,7 @@ impl Target {
             host,
             port,
             max_body: DEFAULT_MAX_BODY,
+            protocol: crate::stack::Protocol::Http1,
         })
     }
 
@@ -106,9 +111,16 @@ pub fn preview(body: &[u8]) -> String {
     format!("{out:?}")
 }
 
-/// A connection that may carry several requests (keep-alive).
+/// hyper's request half of one connection, in its protocol.
+enum Sender {
+    H1(http1::SendRequest<Empty<Bytes>>),
+    H2(http2::SendRequest<Empty<Bytes>>),
+}
+
+/// A connection that may carry several requests (keep-alive; HTTP/2: one
+/// request after another on one connection).
 pub struct Conn {
-    sender: SendRequest<Empty<Bytes>>,
+    sender: Sender,
     authority: String,
     max_body: u64,
     timeout: Duration,
@@ -130,12 +142,31 @@ pub async fn connect(target: &Target, timeout: Duration) -> Result<Conn, String>
         Ok(Ok(s)) => s,
     };
     let _ = stream.set_nodelay(true);
-    let (sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-        .await
-        .map_err(|e| format!("HTTP handshake failed: {e}"))?;
-    let task = tokio::spawn(async move {
-        let _ = conn.await;
-    });
+    let (sender, task) = match target.protocol {
+        crate::stack::Protocol::Http1 => {
+            let (sender, conn) = http1::handshake(TokioIo::new(stream))
+                .await
+                .map_err(|e| format!("HTTP handshake failed: {e}"))?;
+            let task = tokio::spawn(async move {
+                let _ = conn.await;
+            });
+            (Sender::H1(sender), task)
+        }
+        crate::stack::Protocol::H2c => {
+            let (sender, conn) = http2::handshake(TokioExecutor::new(), TokioIo::new(stream))
+                .await
+                .map_err(|e| {
+                    format!(
+                        "HTTP/2 handshake (h2c, prior knowledge) failed: {}",
+                        describe(&e)
+                    )
+                })?;
+            let task = tokio::spawn(async move {
+                let _ = conn.await;
+            });
+            (Sender::H2(sender), task)
+        }
+    };
     Ok(Conn {
         sender,
         authority: target.authority(),
@@ -156,19 +187,34 @@ impl Conn {
     }
 
     async fn get_inner(&mut self, path_and_query: &str) -> Result<Response, String> {
-        self.sender.ready().await.map_err(|e| {
+        let ready = match &mut self.sender {
+            Sender::H1(s) => s.ready().await,
+            Sender::H2(s) => s.ready().await,
+        };
+        ready.map_err(|e| {
             format!(
                 "the server closed the connection without a response ({})",
                 describe(&e)
             )
         })?;
-        let req = hyper::Request::get(path_and_query)
-            .header(hyper::header::HOST, &self.authority)
-            .header(hyper::header::USER_AGENT, "ringside-verify")
-            .body(Empty::<Bytes>::new())
-            .map_err(|e| format!("bad request path `{path_and_query}`: {e}"))?;
+        let req = match &self.sender {
+            Sender::H1(_) => hyper::Request::get(path_and_query)
+                .header(hyper::header::HOST, &self.authority)
+                .header(hyper::header::USER_AGENT, "ringside-verify"),
+            // HTTP/2 carries the authority as `:authority`, from the URI.
+            Sender::H2(_) => {
+                hyper::Request::get(format!("http://{}{path_and_query}", self.authority))
+                    .header(hyper::header::USER_AGENT, "ringside-verify")
+            }
+        }
+        .body(Empty::<Bytes>::new())
+        .map_err(|e| format!("bad request path `{path_and_query}`: {e}"))?;
         let start = Instant::now();
-        let resp = self.sender.send_request(req).await.map_err(|e| {
+        let sent = match &mut self.sender {
+            Sender::H1(s) => s.send_request(req).await,
+            Sender::H2(s) => s.send_request(req).await,
+        };
+        let resp = sent.map_err(|e| {
             // The server may close between `ready` and the send: hyper then
             // cancels the request ("connection was not ready").
             if e.is_canceled() || e.is_closed() {
@@ -181,6 +227,12 @@ impl Conn {
             }
         })?;
         let (parts, body) = resp.into_parts();
+        if matches!(self.sender, Sender::H2(_)) && parts.version != hyper::Version::HTTP_2 {
+            return Err(format!(
+                "the response came as {:?}, not HTTP/2: the server fell back from h2c",
+                parts.version
+            ));
+        }
         // Read through a limit: a server sending an endless body is stopped
         // at the cap, not held in memory.
         let limit = usize::try_from(self.max_body).unwrap_or(usize::MAX);

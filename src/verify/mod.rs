@@ -83,6 +83,10 @@ pub struct VerifyOptions {
     /// Most bytes a response body may carry (`--max-body`); a longer one
     /// fails its check and is not read on.
     pub max_body: u64,
+    /// The protocol of every request: HTTP/1.1, or h2c for a stack whose
+    /// manifest says `protocol = "h2c"` (then the server must answer the
+    /// HTTP/2 connection preface, or every scenario fails saying so).
+    pub protocol: crate::stack::Protocol,
 }
 
 impl Default for VerifyOptions {
@@ -93,6 +97,7 @@ impl Default for VerifyOptions {
             ws_room_members: 2,
             require_keep_alive: true,
             max_body: http::DEFAULT_MAX_BODY,
+            protocol: crate::stack::Protocol::Http1,
         }
     }
 }
@@ -107,6 +112,27 @@ impl VerifyReport {
     pub fn failed(&self) -> impl Iterator<Item = &CheckResult> {
         self.checks.iter().filter(|c| !c.passed)
     }
+}
+
+/// Name of the recorded check that an h2c server really speaks HTTP/2.
+pub const NEGOTIATION_CHECK: &str = "HTTP/2 negotiated (h2c, prior knowledge)";
+
+/// The server answers the HTTP/2 connection preface with SETTINGS (an
+/// HTTP/1.1 server answers `400` or closes) and `GET /health` comes back as
+/// an HTTP/2 response.
+async fn negotiated_h2(target: &http::Target, timeout: Duration) -> Result<(), String> {
+    use std::net::ToSocketAddrs;
+    let addr = (target.host.as_str(), target.port)
+        .to_socket_addrs()
+        .ok()
+        .and_then(|mut a| a.next())
+        .ok_or_else(|| format!("cannot resolve {}", target.authority()))?;
+    let endpoint = crate::load::http2::Endpoint { addr, tls: None };
+    crate::load::http2::probe::check(&endpoint, timeout)
+        .await
+        .map_err(|e| format!("{e:#}"))?;
+    let mut conn = http::connect(target, timeout).await?;
+    conn.get("/health").await.map(drop)
 }
 
 /// Checks `scenarios` against the server at `base_url`. With a database, also
@@ -147,6 +173,7 @@ pub async fn verify_url_with(
     let target = match http::Target::parse(base_url) {
         Ok(t) => http::Target {
             max_body: opts.max_body,
+            protocol: opts.protocol,
             ..t
         },
         Err(e) => {
@@ -154,6 +181,21 @@ pub async fn verify_url_with(
             return report;
         }
     };
+    if opts.protocol.is_http2() {
+        let negotiated = negotiated_h2(&target, opts.timeout).await;
+        if let Err(e) = negotiated {
+            fail_all(&mut report, NEGOTIATION_CHECK, e);
+            return report;
+        }
+        for &scenario in &scenarios {
+            report.checks.push(CheckResult {
+                scenario,
+                check: NEGOTIATION_CHECK.into(),
+                passed: true,
+                detail: String::new(),
+            });
+        }
+    }
     match http::get(&target, "/health", opts.timeout).await {
         Err(e) => {
             fail_all(&mut report, "GET /health", e);

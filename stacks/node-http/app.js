@@ -2,6 +2,7 @@
 // one handler per endpoint of the ringside contract, and the WebSocket chat
 // on the same server.
 import http from 'node:http';
+import http2 from 'node:http2';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { WebSocketServer } from 'ws';
 import { distinctIds, openDatabase, randomId } from './db.js';
@@ -116,11 +117,15 @@ function makeRoutes(db) {
   };
 }
 
-export async function startServer({ port, host, workers, reusePort = false }) {
+// h2: node:http2's server without TLS (h2c, prior knowledge), with the
+// compatibility API's (req, res), so every route is the same code; it
+// speaks HTTP/2 only and carries no WebSockets. node:http2 adds Date itself.
+export async function startServer({ port, host, workers, reusePort = false, h2 = false }) {
   const db = await openDatabase();
   const routes = makeRoutes(db);
 
-  const server = http.createServer(async (req, res) => {
+  const create = h2 ? http2.createServer : http.createServer;
+  const server = create(async (req, res) => {
     const mark = req.url.indexOf('?');
     const path = mark === -1 ? req.url : req.url.slice(0, mark);
     const route = req.method === 'GET' || req.method === 'HEAD' ? routes[path] : undefined;
@@ -130,10 +135,15 @@ export async function startServer({ port, host, workers, reusePort = false }) {
     } catch (err) {
       console.error(`${path}:`, err);
       if (!res.headersSent) send(res, 500, TEXT, 'Internal Server Error');
+      else if (h2) res.stream.destroy();
       else res.destroy();
     }
   });
 
+  if (h2) {
+    await new Promise((resolve) => server.listen({ port, host }, resolve));
+    return server;
+  }
   const chat = new ChatRooms();
   const wss = new WebSocketServer({ noServer: true });
   server.on('upgrade', (req, socket, head) => {

@@ -7,6 +7,8 @@
 // Node.js 22.12+) forks N independent processes that each listen with
 // server.listen({ reusePort: true }): the kernel spreads the connections (no
 // primary hand-off), the model Bun, Deno and uvicorn use; rooms are per process.
+// --h2 (node-http@h2) serves the same routes on node:http2 without TLS (h2c),
+// in one process or under the same node:cluster primary.
 import { fork } from 'node:child_process';
 import cluster from 'node:cluster';
 import { availableParallelism } from 'node:os';
@@ -20,6 +22,7 @@ const { values: args } = parseArgs({
     cluster: { type: 'boolean', default: false },
     'reuse-port': { type: 'boolean', default: false },
     child: { type: 'boolean', default: false },
+    h2: { type: 'boolean', default: false },
   },
 });
 const reusePort = args['reuse-port'];
@@ -100,5 +103,5 @@ if (reusePort && workers > 1 && !args.child) {
   process.on('SIGINT', () => stop());
 } else {
   const { startServer } = await import('./app.js');
-  await startServer({ port, host: '127.0.0.1', workers: reusePort ? 1 : workers, reusePort });
+  await startServer({ port, host: '127.0.0.1', workers: reusePort ? 1 : workers, reusePort, h2: args.h2 });
 }

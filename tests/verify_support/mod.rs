@@ -41,6 +41,8 @@ pub enum Quirk {
     NoKeepAlive,
     /// No `Server` header on `/json` (the fairness policy wants one everywhere).
     NoServerOnJson,
+    /// HTTP/2 only, with prior knowledge (h2c): no HTTP/1.1, no WebSockets.
+    H2c,
 }
 
 /// A running test server; aborted on drop.
@@ -97,6 +99,14 @@ pub async fn serve(quirk: Quirk) -> Server {
             let state = state.clone();
             tokio::spawn(async move {
                 let svc = hyper::service::service_fn(move |req| handle(state.clone(), req));
+                if quirk == Quirk::H2c {
+                    let _ = hyper::server::conn::http2::Builder::new(
+                        hyper_util::rt::TokioExecutor::new(),
+                    )
+                    .serve_connection(TokioIo::new(stream), svc)
+                    .await;
+                    return;
+                }
                 let _ = hyper::server::conn::http1::Builder::new()
                     .keep_alive(quirk != Quirk::NoKeepAlive)
                     .serve_connection(TokioIo::new(stream), svc)

@@ -3,9 +3,12 @@
 //! service is: one multi-thread runtime with `--workers` worker threads,
 //! pooled database connections, a template engine with escaping, no logging.
 //!
-//! Usage: `ringside-axum --port P --workers N` (defaults: `RINGSIDE_PORT`,
-//! `RINGSIDE_WORKERS`, else 8080 and the number of cores). Listens on
-//! 127.0.0.1 only. The database comes from `RINGSIDE_DB` and friends (see `db`).
+//! Usage: `ringside-axum --port P --workers N [--h2]` (defaults:
+//! `RINGSIDE_PORT`, `RINGSIDE_WORKERS`, else 8080 and the number of cores).
+//! Listens on 127.0.0.1 only. `--h2` (rust-axum@h2) serves the same router
+//! on hyper's HTTP/2 server only (h2c, prior knowledge) instead of
+//! `axum::serve`'s HTTP/1.1. The database comes from `RINGSIDE_DB` and
+//! friends (see `db`).
 
 mod chat;
 mod compute;
@@ -18,10 +21,11 @@ use std::process::ExitCode;
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-/// Command line: `--port P --workers N`.
+/// Command line: `--port P --workers N [--h2]`.
 struct Args {
     port: u16,
     workers: usize,
+    h2: bool,
 }
 
 impl Args {
@@ -33,14 +37,19 @@ impl Args {
                 .map_or(1, |n| n.get())
                 .to_string()
         });
+        let mut h2 = false;
         let mut args = std::env::args().skip(1);
         while let Some(flag) = args.next() {
             let slot = match flag.as_str() {
+                "--h2" => {
+                    h2 = true;
+                    continue;
+                }
                 "--port" => &mut port,
                 "--workers" => &mut workers,
                 other => {
                     return Err(format!(
-                        "unknown argument {other:?} (usage: --port P --workers N)"
+                        "unknown argument {other:?} (usage: --port P --workers N [--h2])"
                     ))
                 }
             };
@@ -55,6 +64,7 @@ impl Args {
                 .ok()
                 .filter(|&n| n >= 1)
                 .ok_or_else(|| format!("--workers: expected an integer >= 1, got {workers:?}"))?,
+            h2,
         })
     }
 }
@@ -91,7 +101,29 @@ async fn serve(args: Args) -> Result<(), String> {
         .tap_io(|tcp| {
             let _ = tcp.set_nodelay(true);
         });
+    if args.h2 {
+        return serve_h2(listener, app).await;
+    }
     axum::serve(listener, app)
         .await
         .map_err(|e| format!("serving: {e}"))
+}
+
+/// The router on hyper's HTTP/2 server, one task a connection, as
+/// `axum::serve` does for HTTP/1.1 (an accept error is retried after a pause).
+async fn serve_h2(
+    mut listener: impl axum::serve::Listener<Io = tokio::net::TcpStream>,
+    app: axum::Router,
+) -> Result<(), String> {
+    use hyper_util::rt::{TokioExecutor, TokioIo};
+    use hyper_util::service::TowerToHyperService;
+    loop {
+        let (tcp, _) = listener.accept().await;
+        let service = TowerToHyperService::new(app.clone());
+        tokio::spawn(async move {
+            let _ = hyper::server::conn::http2::Builder::new(TokioExecutor::new())
+                .serve_connection(TokioIo::new(tcp), service)
+                .await;
+        });
+    }
 }
