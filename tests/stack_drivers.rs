@@ -108,6 +108,29 @@ fn python_fastapi_sqlmodel_swaps_only_the_database_layer() {
     }
 }
 
+/// Regression: with the session yielded by a `Depends` generator (FastAPI's
+/// `SessionDep`), 64 clients against a pool of 8 stopped every response (the
+/// sessions holding the connections waited for a thread the blocked
+/// checkouts held). Each endpoint opens and closes its own session.
+#[test]
+fn sqlmodel_sessions_close_inside_the_endpoint_not_in_a_dependency() {
+    let (_, v) = deployment("python-fastapi@sqlmodel");
+    let routes = source(&v, "routes_sqlmodel.py");
+    let code: String = routes
+        .split("\"\"\"")
+        .enumerate()
+        .filter(|(i, _)| i % 2 == 0)
+        .map(|(_, part)| part)
+        .collect();
+    assert!(!code.contains("Depends("), "no session dependency");
+    assert_eq!(
+        code.matches("with Session(engine(request)) as session:")
+            .count(),
+        4,
+        "one session a database endpoint, closed before it returns"
+    );
+}
+
 /// `NAME VERSION` pairs in a driver description: "pg 8.23.1, pool of 8"
 /// gives `("pg", "8.23.1")`.
 fn named_versions(text: &str) -> Vec<(String, String)> {

@@ -1,11 +1,11 @@
-"""The @sqlmodel deployment's database: FastAPI's SQL tutorial, as written.
+"""The @sqlmodel deployment's database, as FastAPI's SQL tutorial writes it.
 
 fastapi.tiangolo.com/tutorial/sql-databases/ models tables with SQLModel,
-opens a sync SQLAlchemy engine, hands each request a `Session` through a
-`SessionDep` dependency and serves the database endpoints as plain `def` path
-operations, which FastAPI runs in its thread pool. This module does the same
-for the contract's tables (routes in routes_sqlmodel.py), chosen by
-RINGSIDE_FASTAPI_DB=sqlmodel:
+opens a sync SQLAlchemy engine and serves the database endpoints as plain
+`def` path operations, which FastAPI runs in its thread pool, each with a
+`Session` (routes_sqlmodel.py: opened in the endpoint, not through the
+tutorial's `SessionDep`, and why). This module holds the tables and the
+engine, chosen by RINGSIDE_FASTAPI_DB=sqlmodel:
 - sqlite:   the tutorial's `sqlite:///` URL (stdlib sqlite3 under SQLAlchemy,
             `check_same_thread=False`), busy timeout 5 s (spec/fairness.md R7);
 - postgres: `postgresql+psycopg` (psycopg 3, as FastAPI's full-stack template).
@@ -52,7 +52,7 @@ def engine_url(kind: str):
 
 
 class SqlModelDb:
-    """The engine behind `SessionDep`, opened and closed with the app."""
+    """The engine the endpoints' sessions use, opened and closed with the app."""
 
     def __init__(self, kind: str):
         self.kind = kind
