@@ -1,6 +1,8 @@
 // Database access: SQLite through better-sqlite3 (one connection per process,
 // called in line: no thread hop) or PostgreSQL through a pg Pool of
-// POOL_PER_PROCESS connections, chosen by RINGSIDE_DB. A batch of rows
+// POOL_PER_PROCESS connections, chosen by RINGSIDE_DB; with
+// RINGSIDE_PG_DRIVER=postgres.js (the @postgresjs deployment), PostgreSQL
+// through postgres.js instead (db_postgresjs.js). A batch of rows
 // (/queries, /updates) is read one query after another on one connection,
 // the rule spec/fairness.md sets for every stack.
 const MAX_ID = 10000;
@@ -20,7 +22,15 @@ export const distinctIds = (count) => {
 export async function openDatabase() {
   const kind = process.env.RINGSIDE_DB ?? 'sqlite';
   if (kind === 'sqlite') return openSqlite(process.env.RINGSIDE_SQLITE_PATH);
-  if (kind === 'postgres') return openPostgres();
+  if (kind === 'postgres') {
+    const driver = process.env.RINGSIDE_PG_DRIVER ?? 'pg';
+    if (driver === 'pg') return openPostgres();
+    if (driver === 'postgres.js') {
+      const { openPostgresJs } = await import('./db_postgresjs.js');
+      return openPostgresJs(POOL_PER_PROCESS);
+    }
+    throw new Error(`RINGSIDE_PG_DRIVER must be pg or postgres.js, not ${driver}`);
+  }
   throw new Error(`RINGSIDE_DB must be sqlite or postgres, not ${kind}`);
 }
 

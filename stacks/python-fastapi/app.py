@@ -2,26 +2,14 @@
 
 import asyncio
 import random
-import re
 from contextlib import asynccontextmanager
-from pathlib import Path
 
 import numpy as np
-from fastapi import FastAPI, Request, WebSocket, WebSocketDisconnect
+from fastapi import APIRouter, FastAPI, Request, WebSocket, WebSocketDisconnect
 from fastapi.responses import PlainTextResponse
-from fastapi.templating import Jinja2Templates
-from pydantic import BaseModel
 
 import db as database
-
-_INT = re.compile(r"[+-]?[0-9]+")
-
-
-def int_param(raw: str | None, default: int, lo: int, hi: int) -> int:
-    """A base-10 integer query parameter, clamped to lo..=hi (else the default)."""
-    if raw is None or not _INT.fullmatch(raw):
-        return default
-    return min(max(int(raw), lo), hi)
+from contract import Message, Primes, Stats, Waited, World, fortunes_page, int_param
 
 
 @asynccontextmanager
@@ -37,34 +25,9 @@ async def lifespan(app: FastAPI):
 app = FastAPI(lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
 
 
-# Response models: FastAPI's documented JSON fast path (since 0.130 a
-# Pydantic return type is serialised by Pydantic, in Rust), the counterpart
-# of Fastify's response schemas (spec/fairness.md: fast paths used alike).
-class Message(BaseModel):
-    message: str
-
-
-class World(BaseModel):
-    id: int
-    randomNumber: int
-
-
-class Waited(BaseModel):
-    waited_ms: int
-
-
-class Primes(BaseModel):
-    n: int
-    primes: int
-
-
-class Stats(BaseModel):
-    n: int
-    sum: float
-    mean: float
-    std: float
-    dot: float
-templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+# The database endpoints on the raw driver (db.py); the @sqlmodel deployment
+# (RINGSIDE_FASTAPI_DB=sqlmodel) serves routes_sqlmodel.py's instead.
+raw_db = APIRouter()
 
 
 def get_db(request: Request):
@@ -95,13 +58,13 @@ async def json_serialization() -> Message:
     return Message(message="Hello, World!")
 
 
-@app.get("/db")
+@raw_db.get("/db")
 async def single_query(request: Request) -> World:
     [(id_, number)] = await get_db(request).world([random.randint(1, 10000)])
     return World(id=id_, randomNumber=number)
 
 
-@app.get("/queries")
+@raw_db.get("/queries")
 async def multiple_queries(request: Request, q: str | None = None) -> list[World]:
     n = int_param(q, 1, 1, 500)
     ids = [random.randint(1, 10000) for _ in range(n)]
@@ -109,15 +72,12 @@ async def multiple_queries(request: Request, q: str | None = None) -> list[World
     return [World(id=i, randomNumber=r) for i, r in rows]
 
 
-@app.get("/fortunes")
+@raw_db.get("/fortunes")
 async def fortunes(request: Request):
-    rows = await get_db(request).fortunes()
-    rows.append((0, "Additional fortune added at request time."))
-    rows.sort(key=lambda row: row[1])
-    return templates.TemplateResponse(request, "fortunes.html", {"fortunes": rows})
+    return fortunes_page(request, await get_db(request).fortunes())
 
 
-@app.get("/updates")
+@raw_db.get("/updates")
 async def updates(request: Request, q: str | None = None) -> list[World]:
     db = get_db(request)
     n = int_param(q, 1, 1, 500)
@@ -126,6 +86,13 @@ async def updates(request: Request, q: str | None = None) -> list[World]:
     rows = [(i, random.randint(1, 10000)) for i, _ in rows]
     await db.update(rows)
     return [World(id=i, randomNumber=r) for i, r in rows]
+
+
+if database.orm() == "sqlmodel":
+    from routes_sqlmodel import router as db_router
+else:
+    db_router = raw_db
+app.include_router(db_router)
 
 
 @app.get("/io")

@@ -107,8 +107,21 @@ class Sqlite:
             self.conn.executemany(self.update_sql, [(n, i) for i, n in sorted(rows)])
 
 
+def orm() -> str:
+    """RINGSIDE_FASTAPI_DB: "asyncpg" (the default: this module's raw drivers)
+    or "sqlmodel" (the @sqlmodel deployment, db_sqlmodel.py)."""
+    layer = os.environ.get("RINGSIDE_FASTAPI_DB", "").strip().lower() or "asyncpg"
+    if layer not in ("asyncpg", "sqlmodel"):
+        raise RuntimeError(f"RINGSIDE_FASTAPI_DB={layer!r}: expected asyncpg or sqlmodel")
+    return layer
+
+
 def from_env():
     kind = os.environ.get("RINGSIDE_DB", "").strip().lower()
+    if kind and orm() == "sqlmodel":
+        import db_sqlmodel
+
+        return db_sqlmodel.from_env(kind)
     if kind == "postgres":
         return Postgres()
     if kind == "sqlite":
