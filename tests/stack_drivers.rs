@@ -182,7 +182,14 @@ fn locked_versions(stack: &Stack) -> BTreeMap<String, Vec<String>> {
             }
         }
     }
-    if let Ok(text) = std::fs::read_to_string(dir.join("requirements.txt")) {
+    // Python: every per-interpreter lock (requirements/py3.N.txt).
+    let locks = std::fs::read_dir(dir.join("requirements"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|e| e.path().extension().is_some_and(|x| x == "txt"));
+    for lock in locks {
+        let text = std::fs::read_to_string(lock.path()).unwrap();
         for line in text.lines() {
             if let Some((name, rest)) = line.split_once("==") {
                 let name = name.trim().split('[').next().unwrap();
