@@ -224,7 +224,9 @@ fn k7_says_whether_the_bracket_is_open_or_coarse() {
     );
     assert_eq!(
         c.evidence,
-        ["ws-chat capacity at p99 < 100 ms: node 1,000–1,500 clients (3 trials) vs py 1,000–1,200 clients (3 trials) → 0.83×–1.50×"]
+        [
+            "ws-chat capacity at p99 < 100 ms: node 1,000–1,500 clients (3 trials) vs py 1,000–1,200 clients (3 trials) → 0.83×–1.50×"
+        ]
     );
 }
 
@@ -249,7 +251,8 @@ fn with_idle(mut fig: Figures) -> Figures {
     fig
 }
 
-const FAILED: &str = "io: every point of py-broken failed (errors or timeouts at 256 connections): it did not cope";
+const FAILED: &str =
+    "io: every point of py-broken failed (errors or timeouts at 256 connections): it did not cope";
 
 /// K2: a Python stack that failed every io point did not cope — evidence
 /// for Node.js when a Node.js stack served io; a stack never measured, or
@@ -273,7 +276,12 @@ fn k2_failed_python_stacks() {
     let mut fig = figures();
     push(&mut fig, io_fig("node", None, 0, 3));
     push(&mut fig, io_fig("py-broken", None, 0, 3));
-    let c = expect(&with_idle(fig), "K2", NotEnoughEvidence, &["needs io and idle"]);
+    let c = expect(
+        &with_idle(fig),
+        "K2",
+        NotEnoughEvidence,
+        &["needs io and idle"],
+    );
     assert!(c.evidence.iter().any(|e| e == FAILED), "{:?}", c.evidence);
     // A Python stack with no point measured, or no figure but valid points,
     // did not fail.
@@ -281,7 +289,12 @@ fn k2_failed_python_stacks() {
         let mut fig = figures();
         push(&mut fig, io_fig("node", Some(3000.0), 3, 3));
         push(&mut fig, io_fig("py-broken", None, valid, total));
-        let c = expect(&with_idle(fig), "K2", NotEnoughEvidence, &["needs io and idle"]);
+        let c = expect(
+            &with_idle(fig),
+            "K2",
+            NotEnoughEvidence,
+            &["needs io and idle"],
+        );
         assert!(!c.evidence.iter().any(|e| e.contains("failed")), "{c:?}");
     }
     // No io at all.
@@ -383,7 +396,8 @@ fn k4_lines_name_cores_throughput_and_controls() {
     }
     let c = claim(&fig, "K4");
     assert!(
-        line(&c, "bun-http").starts_with("bun-http (JavaScript /cpu, 1 thread a process; a control)"),
+        line(&c, "bun-http")
+            .starts_with("bun-http (JavaScript /cpu, 1 thread a process; a control)"),
         "{:?}",
         c.evidence
     );
@@ -409,7 +423,11 @@ fn k4_lines_name_cores_throughput_and_controls() {
 fn k9(fresh_r: (f64, f64, f64), at_rate: Option<(f64, f64, f64)>, kind: &str) -> Figures {
     let mut fig = with_floor(figures(), 0.0);
     let m = 40.0 * MB;
-    fresh(&mut fig, "py", est(fresh_r.1 * m, fresh_r.0 * m, fresh_r.2 * m));
+    fresh(
+        &mut fig,
+        "py",
+        est(fresh_r.1 * m, fresh_r.0 * m, fresh_r.2 * m),
+    );
     fresh(&mut fig, "node", exact(m));
     if let Some(r) = at_rate {
         let m = 60.0 * MB;
@@ -530,8 +548,20 @@ fn k9_within_floor_quotes_that_measures_floor() {
 #[test]
 fn idle_figures_count_only_stacks_that_held_the_connections() {
     let mut fig = k9((2.0, 2.5, 3.0), None, "");
-    idle(&mut fig, "py-a", IdleKind::Http, est(2e4, 1.9e4, 2.1e4), true);
-    idle(&mut fig, "py-b", IdleKind::Http, est(5e3, 4.8e3, 5.2e3), true);
+    idle(
+        &mut fig,
+        "py-a",
+        IdleKind::Http,
+        est(2e4, 1.9e4, 2.1e4),
+        true,
+    );
+    idle(
+        &mut fig,
+        "py-b",
+        IdleKind::Http,
+        est(5e3, 4.8e3, 5.2e3),
+        true,
+    );
     idle(&mut fig, "node", IdleKind::Http, exact(1e4), true);
     fig.idle[1].connections_open = 1000;
     let c = claim(&fig, "K9");
@@ -542,7 +572,8 @@ fn idle_figures_count_only_stacks_that_held_the_connections() {
     fig.idle.remove(0);
     let c = claim(&fig, "K9");
     assert!(
-        line(&c, "per idle http").starts_with("per idle http connection: py-b (held 1000 of 2000) 4.9 KiB"),
+        line(&c, "per idle http")
+            .starts_with("per idle http connection: py-b (held 1000 of 2000) 4.9 KiB"),
         "{:?}",
         c.evidence
     );
