@@ -22,9 +22,10 @@
 # incremental rebuild of the library's test binary alone (`--cargo-arg --lib`;
 # without it cargo-mutants builds every test target, about 65 s a mutant here
 # instead of 7), and the tests run are the unit tests beside the rules
-# (`verdict`, under a second): 3–15 s a mutant here (65 s without --lib),
-# so the 324 mutants of src/verdict/claims/ take about 40–60 min on this
-# machine shared with others (docs/mutants.md: what was run, the outcome). build.rs is pinned by integration tests (tests/evidence_rules.rs,
+# (`verdict`, under a second): 3–15 s a mutant here (65 s without --lib);
+# the full run of the 324 mutants of src/verdict/claims/ took about 70 min
+# on this machine shared with others, 2026-12-04 (docs/mutants.md: the
+# outcome, and why each survivor cannot change a verdict). build.rs is pinned by integration tests (tests/evidence_rules.rs,
 # tests/verdict_claims.rs), so --build builds those too (slower a mutant).
 #
 # In place means: do not edit or build this tree while it runs (cargo-mutants

@@ -578,3 +578,29 @@ fn idle_figures_count_only_stacks_that_held_the_connections() {
         c.evidence
     );
 }
+
+/// K8's "across" names both thresholds, 1/1.25× and 1.25×; its "it turns"
+/// names only the gaps where Python is ahead, with Python's own ratio.
+#[test]
+fn k8_names_its_thresholds_and_only_the_gaps_that_turned() {
+    let mut fig = with_floor(figures(), 0.0);
+    gap(&mut fig, Json, 6.0, 7.4, 9.0);
+    gap(&mut fig, Db, 0.8 - 1e-3, 1.0, 1.2);
+    expect(
+        &fig,
+        "K8",
+        NotEnoughEvidence,
+        &["reaches across 0.8× or 1.25×"],
+    );
+    let mut fig = with_floor(figures(), 0.0);
+    gap(&mut fig, Json, 6.0, 7.4, 9.0);
+    gap(&mut fig, Db, 0.3, 0.4, 0.5);
+    gap(&mut fig, Fortunes, 0.9, 1.0, 1.1);
+    let c = expect(&fig, "K8", Depends, &[]);
+    assert!(
+        c.because
+            .ends_with("Python is ahead beyond 1.25× on db (SQLite) (2.50× Python's way)"),
+        "{}",
+        c.because
+    );
+}
