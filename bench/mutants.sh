@@ -6,22 +6,40 @@
 #
 #   bench/mutants.sh                 everyday: only the mutants in lines changed
 #                                    against $MUTANTS_BASE (default main), --in-diff
-#   bench/mutants.sh --full [FILE…]  every mutant of src/verdict/claims/ and
-#                                    src/verdict/figures/build.rs (or of FILE…)
+#   bench/mutants.sh --full          every mutant of src/verdict/claims/ (the
+#                                    rules); resumable: stop it with Ctrl-C, run
+#                                    it again and it skips the mutants already
+#                                    caught (--iterate)
+#   MUTANTS_SHARD=k/n bench/mutants.sh --full   one slice of them (no --iterate:
+#                                    cargo-mutants slices the list it has left)
+#   bench/mutants.sh --build         every mutant of src/verdict/figures/build.rs
+#                                    (the flags a figure carries)
 #   MUTANTS_RE='REGEX' bench/mutants.sh …  only the mutants whose name
 #                                    matches (cargo-mutants -F), e.g. some functions
 #
-# Needs `cargo install cargo-mutants` (27.1 here). Each mutant rebuilds the
-# library's test binary (about a minute on this 2-core machine when others
-# compile too), so the full run takes hours: see the README for its figures.
-# Tests run: the unit tests beside the rules (and, for build.rs, the
-# evidence-rule tests). CARGO_TARGET_DIR keeps its builds apart from yours.
-# Every cargo invocation takes the shared CPU lock on its own (so a
-# benchmark waiting for cpu-exclusive can run between two mutants).
+# Needs `cargo install cargo-mutants` (27.1 here). What makes it tractable on
+# two cores: the tree is mutated in place (`--in-place`), so each mutant is an
+# incremental rebuild of the library's test binary alone (`--cargo-arg --lib`;
+# without it cargo-mutants builds every test target, about 65 s a mutant here
+# instead of 7), and the tests run are the unit tests beside the rules
+# (`verdict`, under a second): 3–15 s a mutant here (65 s without --lib);
+# the full run of the 324 mutants of src/verdict/claims/ took about 70 min
+# on this machine shared with others, 2026-12-04 (docs/mutants.md: the
+# outcome, and why each survivor cannot change a verdict). build.rs is pinned by integration tests (tests/evidence_rules.rs,
+# tests/verdict_claims.rs), so --build builds those too (slower a mutant).
+#
+# In place means: do not edit or build this tree while it runs (cargo-mutants
+# puts each file back after its mutant, and on Ctrl-C). No baseline run
+# (`--baseline skip`): run `cargo test --lib verdict` green first.
+# Every cargo invocation takes the shared CPU lock on its own, so a benchmark
+# waiting for cpu-exclusive runs between two mutants; a test that waited out
+# the timeout for it shows as a timeout: rerun those (MUTANTS_RE).
+# PROPTEST_MAX_SHRINK_ITERS keeps a failing property test from shrinking for long.
 # Output: target/mutants/{claims,build,diff}/mutants.out/{caught,missed,timeout,unviable}.txt
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+export PROPTEST_MAX_SHRINK_ITERS=${PROPTEST_MAX_SHRINK_ITERS:-32}
 cargo_bin=$(command -v cargo)
 wrapper=$(mktemp)
 trap 'rm -f "$wrapper"' EXIT
@@ -32,42 +50,45 @@ else
 fi
 chmod +x "$wrapper"
 
+claims=(--file 'src/verdict/claims/*.rs' --exclude 'src/verdict/claims/tests/*')
+build=(--file src/verdict/figures/build.rs)
 # cargo-mutants runs $CARGO; invoked directly, cargo does not override it.
-# The rules' unit tests are in the library; build.rs (the flags a figure
-# carries) is reached through the evidence-rule tests too.
 run() {
-    local out=$1 tests=(--lib)
+    local out=$1
     shift
-    case "$*" in *build.rs*) tests+=(--test evidence_rules --test verdict_claims) ;; esac
     mkdir -p "$out"
-    CARGO="$wrapper" cargo-mutants mutants -j1 --no-shuffle --baseline skip --gitignore true \
-        --timeout 120 --build-timeout 1200 --output "$out" \
-        --exclude 'src/verdict/claims/tests/*' ${MUTANTS_RE:+-F "$MUTANTS_RE"} "$@" -- "${tests[@]}"
+    CARGO="$wrapper" cargo-mutants mutants --in-place --baseline skip --no-shuffle \
+        --timeout 30 --build-timeout 900 --output "$out" \
+        ${MUTANTS_RE:+-F "$MUTANTS_RE"} "$@"
 }
+# The rules' unit tests are in the library; build.rs is reached through the
+# evidence-rule and claims integration tests too.
+claims_tests=(-C --lib -- verdict)
+build_tests=(-C --lib -C --test -C evidence_rules -C --test -C verdict_claims)
 
 start=$(date +%s)
-if [ "${1:-}" = --full ]; then
-    shift
-    files=("$@")
-    [ ${#files[@]} -gt 0 ] || files=(
-        src/verdict/claims/mod.rs src/verdict/claims/realtime.rs
-        src/verdict/claims/throughput.rs src/verdict/claims/memory.rs
-        src/verdict/claims/more.rs src/verdict/claims/rules.rs
-        src/verdict/claims/doc.rs src/verdict/figures/build.rs)
-    claims=() figures=()
-    for f in "${files[@]}"; do
-        case "$f" in *build.rs) figures+=(--file "$f") ;; *) claims+=(--file "$f") ;; esac
-    done
-    [ ${#claims[@]} -eq 0 ] || run target/mutants/claims "${claims[@]}" || true
-    [ ${#figures[@]} -eq 0 ] || run target/mutants/build "${figures[@]}" || true
-else
+case "${1:-}" in
+--full)
+    if [ -n "${MUTANTS_SHARD:-}" ]; then
+        run "target/mutants/claims-${MUTANTS_SHARD/\//-of-}" "${claims[@]}" \
+            --shard "$MUTANTS_SHARD" "${claims_tests[@]}" || true
+    else
+        # A 30 s test timeout: a few mutants of ratio_of's degrees of freedom
+        # make the Student-t quantile crawl; they fail, slowly.
+        run target/mutants/claims --iterate "${claims[@]}" "${claims_tests[@]}" || true
+    fi
+    ;;
+--build)
+    run target/mutants/build "${build[@]}" "${build_tests[@]}" || true
+    ;;
+*)
     diff=target/mutants.diff
     mkdir -p target
     git diff "${MUTANTS_BASE:-main}" -- src/verdict/claims src/verdict/figures/build.rs >"$diff"
-    run target/mutants/diff --in-diff "$diff" \
-        --file 'src/verdict/claims/*.rs' --file src/verdict/figures/build.rs || true
-fi
-echo "took $(( $(date +%s) - start )) s"
+    run target/mutants/diff --in-diff "$diff" "${claims[@]}" "${build[@]}" "${build_tests[@]}" || true
+    ;;
+esac
+echo "took $(($(date +%s) - start)) s"
 for d in target/mutants/*/mutants.out; do
     [ -d "$d" ] || continue
     printf '%s: caught %s, missed %s, timeout %s, unviable %s\n' "$d" \

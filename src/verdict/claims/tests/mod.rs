@@ -10,5 +10,6 @@
 mod fixture;
 mod memory;
 mod more;
+mod pins;
 mod side;
 mod speed;
