@@ -388,6 +388,22 @@ fn the_report_shows_versions_and_what_upgrading_is_worth() {
     );
     assert!(row.upgrade.starts_with("1.00×"), "{row:?}");
     assert_eq!(row.verdict, "tie");
+    // ws-chat's deliveries/s are the load offered, not a result: the row,
+    // if any, compares capacity at the SLO, never the offered rate.
+    let ws = ringside::report::view::ReportView::new(&r);
+    for x in ws.runtime_rows.iter().filter(|x| x.scenario == "ws-chat") {
+        assert!(
+            [
+                "tie",
+                "more clients",
+                "fewer clients",
+                "not enough evidence"
+            ]
+            .contains(&x.verdict.as_str()),
+            "{x:?}"
+        );
+        assert!(!x.from_rps.contains("4,000"), "offered load shown: {x:?}");
+    }
     // Only node-http ran on 24.22: no framework to switch to there.
     assert_eq!(row.framework_spread, "—", "{row:?}");
     assert!(

@@ -6,10 +6,12 @@
 
 use serde::Serialize;
 
+use crate::report::ws_view::capacity_text;
 use crate::results::{Results, StackRecord};
 use crate::scenario::Scenario;
 use crate::stack::runtime::parse_version;
 use crate::stats::Comparison;
+use crate::verdict::claims::capacity_ratio;
 use crate::verdict::figures::{Family, Figures, ScenarioFigures, bounded_compare, bounded_ratio};
 use crate::verdict::format::{fmt_int, fmt_ratio_ci};
 
@@ -122,6 +124,19 @@ pub fn rows(results: &Results, figures: &Figures) -> Vec<RuntimeRow> {
             }
             let find = |r: &StackRecord| figs.iter().find(|f| f.stack == r.name);
             let Some(old) = find(recs[0]) else { continue };
+            if *sc == Scenario::WsChat {
+                // ws-chat's throughput is the load offered, not a result:
+                // what it measures is the capacity at the SLO.
+                let noise = figures.noise.throughput.is_some();
+                for new_rec in &recs[1..] {
+                    if let Some(row) =
+                        capacity_row(*sc, old, recs[0], find(new_rec), new_rec, noise)
+                    {
+                        out.push(row);
+                    }
+                }
+                continue;
+            }
             let Some(a) = old.throughput_rps else {
                 continue;
             };
@@ -158,6 +173,40 @@ pub fn rows(results: &Results, figures: &Figures) -> Vec<RuntimeRow> {
         }
     }
     out
+}
+
+/// ws-chat: the newer version's capacity at the SLO ÷ the oldest's, as the
+/// bracket K7 reads (more clients only when the whole bracket is above 1).
+fn capacity_row(
+    sc: Scenario,
+    old: &ScenarioFigures,
+    old_rec: &StackRecord,
+    new: Option<&ScenarioFigures>,
+    new_rec: &StackRecord,
+    noise: bool,
+) -> Option<RuntimeRow> {
+    let (a, b) = (old.capacity.as_ref()?, new?.capacity.as_ref()?);
+    let r = capacity_ratio(b, a, noise);
+    let verdict = if !r.judged {
+        "not enough evidence"
+    } else if r.low > 1.0 {
+        "more clients"
+    } else if r.high < 1.0 {
+        "fewer clients"
+    } else {
+        "tie"
+    };
+    Some(RuntimeRow {
+        scenario: sc.name().to_string(),
+        stack: deployment(new_rec),
+        from: runtime_of(old_rec).unwrap_or_default(),
+        to: runtime_of(new_rec).unwrap_or_default(),
+        from_rps: capacity_text(old),
+        to_rps: capacity_text(new?),
+        upgrade: fmt_ratio_ci(&r),
+        verdict: verdict.into(),
+        framework_spread: "—".into(),
+    })
 }
 
 /// Fastest ÷ slowest stack on `runtime` in this scenario: `1.9× [1.7–2.1] (node-fastify ÷ node-http)`.

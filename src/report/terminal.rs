@@ -431,7 +431,7 @@ fn runtimes_table(results: &Results, fig: &Figures) -> Option<String> {
         "stack".into(),
         "from".into(),
         "to".into(),
-        "throughput".into(),
+        "throughput (ws-chat: capacity)".into(),
         "upgrade (to ÷ from, 95 %)".into(),
         "".into(),
         "framework spread on to".into(),

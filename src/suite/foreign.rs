@@ -180,14 +180,28 @@ pub fn ours_ticks() -> u64 {
     split(&procs, &roots).0.iter().map(|p| p.ticks).sum()
 }
 
-/// This process and every process carrying this run's id.
+/// Processes the run started that left its process tree (the managed
+/// PostgreSQL's postmaster: `pg_ctl` daemonizes it), counted as the run's
+/// with their descendants.
+static ADOPTED: std::sync::Mutex<BTreeSet<i32>> = std::sync::Mutex::new(BTreeSet::new());
+
+/// Counts `pid` and its descendants as this run's from now on.
+pub fn count_as_ours(pid: i32) {
+    ADOPTED
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(pid);
+}
+
+/// This process, every process carrying this run's id, and the adopted ones.
 fn roots(procs: &[Proc]) -> BTreeSet<i32> {
     let (key, id) = crate::proc::lock::child_env();
     let marker = format!("{key}={id}");
     let me = std::process::id() as i32;
+    let adopted = ADOPTED.lock().unwrap_or_else(|e| e.into_inner()).clone();
     procs
         .iter()
-        .filter(|p| p.pid == me || has_env(p.pid, marker.as_bytes()))
+        .filter(|p| p.pid == me || adopted.contains(&p.pid) || has_env(p.pid, marker.as_bytes()))
         .map(|p| p.pid)
         .collect()
 }
@@ -466,6 +480,28 @@ mod tests {
         let pids = |v: Vec<&Proc>| v.iter().map(|p| p.pid).collect::<Vec<_>>();
         assert_eq!(pids(ours), vec![500, 501, 502]);
         assert_eq!(pids(others), vec![1, 600]);
+    }
+
+    #[test]
+    fn an_adopted_process_and_its_children_are_ours() {
+        // A daemon outside this process's tree (here: a sleeping child of a
+        // shell that exits, reparented away from us).
+        let out = std::process::Command::new("sh")
+            .args(["-c", "sleep 30 >/dev/null 2>&1 & echo $!"])
+            .output()
+            .unwrap();
+        let pid: i32 = String::from_utf8_lossy(&out.stdout).trim().parse().unwrap();
+        let procs = scan();
+        assert!(!roots(&procs).contains(&pid), "not ours before adoption");
+        count_as_ours(pid);
+        let procs = scan();
+        let (mine, others) = split(&procs, &roots(&procs));
+        assert!(mine.iter().any(|p| p.pid == pid));
+        assert!(!others.iter().any(|p| p.pid == pid));
+        let _ = nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(pid),
+            nix::sys::signal::Signal::SIGKILL,
+        );
     }
 
     #[test]

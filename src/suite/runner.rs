@@ -311,7 +311,15 @@ impl Runner<'_> {
         }
         let dir = self.cfg.out.join("db");
         match crate::db::provision(self.cfg.settings.db, &dir).await {
-            Ok(db) => self.db = Some(db),
+            Ok(db) => {
+                // The run's own PostgreSQL is part of what is measured, not
+                // another process on the cores (its postmaster daemonizes
+                // away from ringside's process tree).
+                if let Some(pid) = db.postgres_pid() {
+                    super::foreign::count_as_ours(pid);
+                }
+                self.db = Some(db)
+            }
             Err(e) => {
                 let msg = format!(
                     "database {} unavailable, db scenarios not measured: {e:#}",

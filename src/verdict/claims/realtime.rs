@@ -16,7 +16,7 @@ use super::{
 /// Python's lowest pass (an open end stays open). `value` is the ratio of
 /// the medians. Unjudged when either figure is one trial in a run without
 /// measured noise (a bracket from one search says nothing of the next).
-pub(super) fn capacity_ratio(n: &CapacityFigure, p: &CapacityFigure, noise: bool) -> Ratio {
+pub fn capacity_ratio(n: &CapacityFigure, p: &CapacityFigure, noise: bool) -> Ratio {
     let low = match p.high {
         Some(h) if h > 0.0 => n.low / h,
         _ => 0.0,
