@@ -130,7 +130,7 @@ pub fn rows(results: &Results, figures: &Figures) -> Vec<RuntimeRow> {
                 let noise = figures.noise.throughput.is_some();
                 for new_rec in &recs[1..] {
                     if let Some(row) =
-                        capacity_row(*sc, old, recs[0], find(new_rec), new_rec, noise)
+                        capacity_row(*sc, old, recs[0], find(new_rec), new_rec, noise, floor)
                     {
                         out.push(row);
                     }
@@ -176,7 +176,8 @@ pub fn rows(results: &Results, figures: &Figures) -> Vec<RuntimeRow> {
 }
 
 /// ws-chat: the newer version's capacity at the SLO ÷ the oldest's, as the
-/// bracket K7 reads (more clients only when the whole bracket is above 1).
+/// bracket K7 reads; more or fewer clients only as the ws-chat table ranks
+/// (one's lowest pass above the other's highest failure beyond the floor).
 fn capacity_row(
     sc: Scenario,
     old: &ScenarioFigures,
@@ -184,14 +185,15 @@ fn capacity_row(
     new: Option<&ScenarioFigures>,
     new_rec: &StackRecord,
     noise: bool,
+    floor: f64,
 ) -> Option<RuntimeRow> {
     let (a, b) = (old.capacity.as_ref()?, new?.capacity.as_ref()?);
     let r = capacity_ratio(b, a, noise);
     let verdict = if !r.judged {
         "not enough evidence"
-    } else if r.low > 1.0 {
+    } else if b.ahead_of(a, floor) {
         "more clients"
-    } else if r.high < 1.0 {
+    } else if a.ahead_of(b, floor) {
         "fewer clients"
     } else {
         "tie"

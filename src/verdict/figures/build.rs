@@ -537,7 +537,7 @@ fn rank(sc: Scenario, figs: &mut [ScenarioFigures], floor: f64) {
     let ahead = |a: &ScenarioFigures, b: &ScenarioFigures| -> bool {
         if sc == Scenario::WsChat {
             return match (&a.capacity, &b.capacity) {
-                (Some(x), Some(y)) => y.high.is_some_and(|h| x.low > h * (1.0 + floor)),
+                (Some(x), Some(y)) => x.ahead_of(y, floor),
                 _ => false,
             };
         }

@@ -167,6 +167,15 @@ pub struct CapacityFigure {
     pub limited_by: Vec<String>,
 }
 
+impl CapacityFigure {
+    /// Decisively more clients than `other`: this figure's lowest pass is
+    /// above `other`'s highest failure by more than the noise `floor` (an
+    /// open bracket above is never passed). The ws-chat table ranks by it.
+    pub fn ahead_of(&self, other: &CapacityFigure, floor: f64) -> bool {
+        other.high.is_some_and(|h| self.low > h * (1.0 + floor))
+    }
+}
+
 /// One stack × one load scenario.
 #[derive(Debug, Clone, Serialize)]
 pub struct ScenarioFigures {
@@ -395,4 +404,31 @@ pub fn bounded_compare(
     floor: f64,
 ) -> Comparison {
     compare(&bounded_ratio(a, ea, b, eb), floor)
+}
+
+#[cfg(test)]
+mod capacity_tests {
+    use super::CapacityFigure;
+
+    fn cap(low: f64, high: Option<f64>) -> CapacityFigure {
+        CapacityFigure {
+            unit: "clients".into(),
+            median: low,
+            low,
+            high,
+            censored: high.is_none(),
+            trials: 2,
+            limited_by: vec![],
+        }
+    }
+
+    #[test]
+    fn ahead_only_beyond_the_others_highest_failure_and_the_floor() {
+        let (a, b) = (cap(3000.0, Some(3200.0)), cap(2000.0, Some(2500.0)));
+        assert!(a.ahead_of(&b, 0.1), "3000 > 2500 × 1.1");
+        assert!(!a.ahead_of(&b, 0.3), "3000 ≤ 2500 × 1.3: within the floor");
+        assert!(!b.ahead_of(&a, 0.0));
+        // An open bracket above (a lower bound) is never passed.
+        assert!(!a.ahead_of(&cap(2000.0, None), 0.0));
+    }
 }
