@@ -2,28 +2,11 @@
 //! install's duration; a Python stack installs the lock of its interpreter's
 //! minor version, and an interpreter without one is told how to write it.
 
-use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use assert_cmd::Command;
-
-fn script(path: &Path, body: &str) {
-    std::fs::write(path, format!("#!/bin/sh\n{body}")).unwrap();
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
-}
-
-fn ringside(scratch: &Path) -> Command {
-    let empty = scratch.join("no-stacks");
-    std::fs::create_dir_all(&empty).unwrap();
-    let mut cmd = Command::cargo_bin("ringside").unwrap();
-    cmd.current_dir(scratch)
-        .env("RINGSIDE_STACKS_DIR", &empty)
-        .env("RINGSIDE_RUNTIMES_DIR", scratch.join("runtimes"))
-        .env_remove("RINGSIDE_NODE")
-        .timeout(Duration::from_secs(60));
-    cmd
-}
+mod scratch_support;
+use scratch_support::{ringside, script};
 
 /// A stack whose install is `install` (one command) and whose lockfile is `lock`.
 fn stack(scratch: &Path, name: &str, language: &str, lock: &str, install: &str) -> PathBuf {

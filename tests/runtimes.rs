@@ -3,28 +3,10 @@
 //! npm and a stand-in node, no network), a free-threaded Python detected on a
 //! stand-in interpreter, and the versions in the report.
 
-use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
-
-fn script(path: &Path, body: &str) {
-    std::fs::write(path, format!("#!/bin/sh\n{body}")).unwrap();
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
-}
-
-/// `ringside` in a scratch folder with no built-in stacks and runtimes homed there.
-fn ringside(scratch: &Path) -> Command {
-    let empty = scratch.join("no-stacks");
-    std::fs::create_dir_all(&empty).unwrap();
-    let mut cmd = Command::cargo_bin("ringside").unwrap();
-    cmd.current_dir(scratch)
-        .env("RINGSIDE_STACKS_DIR", &empty)
-        .env("RINGSIDE_RUNTIMES_DIR", scratch.join("runtimes"))
-        .env_remove("RINGSIDE_NODE")
-        .timeout(std::time::Duration::from_secs(60));
-    cmd
-}
+mod scratch_support;
+use scratch_support::{ringside, script};
 
 /// A managed Node stack whose install is `npm ci` and nothing else.
 fn node_stack(scratch: &Path, name: &str) -> PathBuf {
