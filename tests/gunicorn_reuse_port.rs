@@ -15,7 +15,10 @@ fn deployments() -> Vec<(String, Vec<String>)> {
     let mut out = Vec::new();
     for s in stack::discover(&dir).expect("the built-in stacks load") {
         for d in std::iter::once(&s).chain(s.variants.iter()) {
-            let name = d.variant.as_ref().map_or(d.name.clone(), |v| format!("{}@{v}", d.base));
+            let name = d
+                .variant
+                .as_ref()
+                .map_or(d.name.clone(), |v| format!("{}@{v}", d.base));
             out.push((name.clone(), d.start.clone()));
             for (sc, argv) in &d.start_override {
                 out.push((format!("{name} ({sc:?})"), argv.clone()));
