@@ -10,8 +10,15 @@
 //!
 //! Flow control: windows of 1 GiB (as h2load's defaults), so WINDOW_UPDATEs
 //! are rare; received data is released as it is read.
+//!
+//! This `h2`-crate path runs with `--h2-client h2-crate`; the default is the
+//! lean path ([`lean`]), which shares [`Endpoint`], [`Request2`] and the probe.
 
+mod driver;
+pub mod frame;
+pub mod lean;
 pub mod probe;
+mod state;
 pub mod tls;
 pub mod wire;
 
@@ -41,6 +48,8 @@ pub struct Request2 {
     uri: http::Uri,
     headers: http::HeaderMap,
     body: Option<Bytes>,
+    /// The HPACK header block the lean path sends (encoded once).
+    block: Vec<u8>,
 }
 
 /// Header names HTTP/2 forbids (connection-specific) or carries as pseudo-headers.
@@ -89,11 +98,19 @@ impl Request2 {
                 http::HeaderValue::from(body.map_or(0, <[u8]>::len)),
             );
         }
+        let block = frame::request_block(
+            method.as_str(),
+            uri.scheme_str().unwrap_or("http"),
+            uri.authority().map_or("", |a| a.as_str()),
+            uri.path_and_query().map_or("/", |p| p.as_str()),
+            map.iter().map(|(k, v)| (k.as_str(), v.as_bytes())),
+        );
         Ok(Request2 {
             method,
             uri,
             headers: map,
             body: body.map(Bytes::copy_from_slice),
+            block,
         })
     }
 
