@@ -224,7 +224,10 @@ fn request_bodies_respect_the_servers_windows(client: H2Client) {
     let report = run(&cfg);
     assert_eq!(report.requests, 30);
     assert_eq!(report.errors.total(), 0, "{:?}", report.errors);
-    assert_eq!(server.body_bytes.load(std::sync::atomic::Ordering::SeqCst), 30 * 150_000);
+    assert_eq!(
+        server.body_bytes.load(std::sync::atomic::Ordering::SeqCst),
+        30 * 150_000
+    );
     assert!(report.bytes_out >= 30 * 150_000, "{}", report.bytes_out);
 }
 

@@ -73,9 +73,10 @@ pub struct LoadConfig {
 pub enum H2Client {
     /// ringside's own frame loop (`load::http2::lean`): one task per
     /// connection, header blocks encoded once, frames written in batches.
-    #[default]
     Lean,
-    /// The `h2` crate (hyper's HTTP/2).
+    /// The `h2` crate (hyper's HTTP/2): the default until the lean path
+    /// measures cheaper (it does not yet, see README Benchmarks).
+    #[default]
     H2Crate,
 }
 
@@ -169,7 +170,7 @@ impl LoadConfig {
             protocol: Protocol::Http1,
             streams: 1,
             insecure: false,
-            h2_client: H2Client::Lean,
+            h2_client: H2Client::H2Crate,
         }
     }
 

@@ -139,8 +139,10 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Driver<T> {
                 }
             }
             frame::CONTINUATION => {
-                let (id, end_stream, mut block) =
-                    self.partial.take().ok_or(ConnError(frame::PROTOCOL_ERROR))?;
+                let (id, end_stream, mut block) = self
+                    .partial
+                    .take()
+                    .ok_or(ConnError(frame::PROTOCOL_ERROR))?;
                 block.extend_from_slice(payload);
                 if h.flags & frame::END_HEADERS != 0 {
                     self.header_block(id, end_stream, &block)
@@ -252,7 +254,9 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Driver<T> {
         self.decoder
             .decode_with_cb(block, |name, value| {
                 if &*name == b":status" {
-                    status = std::str::from_utf8(&value).ok().and_then(|v| v.parse().ok());
+                    status = std::str::from_utf8(&value)
+                        .ok()
+                        .and_then(|v| v.parse().ok());
                 }
             })
             .map_err(|_| ConnError(frame::COMPRESSION_ERROR))?;

@@ -49,13 +49,7 @@ pub const PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 /// Appends a frame header.
 pub fn head(out: &mut Vec<u8>, len: usize, kind: u8, flags: u8, stream: u32) {
     let len = len as u32;
-    out.extend_from_slice(&[
-        (len >> 16) as u8,
-        (len >> 8) as u8,
-        len as u8,
-        kind,
-        flags,
-    ]);
+    out.extend_from_slice(&[(len >> 16) as u8, (len >> 8) as u8, len as u8, kind, flags]);
     out.extend_from_slice(&(stream & 0x7fff_ffff).to_be_bytes());
 }
 
@@ -222,12 +216,7 @@ mod tests {
         d.decode(block)
             .unwrap()
             .into_iter()
-            .map(|(n, v)| {
-                (
-                    String::from_utf8(n).unwrap(),
-                    String::from_utf8(v).unwrap(),
-                )
-            })
+            .map(|(n, v)| (String::from_utf8(n).unwrap(), String::from_utf8(v).unwrap()))
             .collect()
     }
 
@@ -257,10 +246,15 @@ mod tests {
         let block = request_block("DELETE", "https", "h:1", "/", std::iter::empty());
         assert_eq!(
             decode(&block),
-            [(":method", "DELETE"), (":scheme", "https"), (":authority", "h:1"), (":path", "/")]
-                .iter()
-                .map(|(a, b)| (a.to_string(), b.to_string()))
-                .collect::<Vec<_>>()
+            [
+                (":method", "DELETE"),
+                (":scheme", "https"),
+                (":authority", "h:1"),
+                (":path", "/")
+            ]
+            .iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect::<Vec<_>>()
         );
     }
 
@@ -276,10 +270,17 @@ mod tests {
             frames.push((h, rest[HEAD..HEAD + h.len].to_vec()));
             rest = &rest[HEAD + h.len..];
         }
-        let kinds: Vec<(u8, u8, usize)> = frames.iter().map(|(h, _)| (h.kind, h.flags, h.len)).collect();
+        let kinds: Vec<(u8, u8, usize)> = frames
+            .iter()
+            .map(|(h, _)| (h.kind, h.flags, h.len))
+            .collect();
         assert_eq!(
             kinds,
-            [(HEADERS, END_STREAM, 16), (CONTINUATION, 0, 16), (CONTINUATION, END_HEADERS, 8)]
+            [
+                (HEADERS, END_STREAM, 16),
+                (CONTINUATION, 0, 16),
+                (CONTINUATION, END_HEADERS, 8)
+            ]
         );
         assert!(frames.iter().all(|(h, _)| h.stream == 7));
         let joined: Vec<u8> = frames.into_iter().flat_map(|(_, p)| p).collect();
@@ -288,10 +289,25 @@ mod tests {
 
     #[test]
     fn unpad_strips_padding_and_priority() {
-        let h = Head { len: 0, kind: HEADERS, flags: PADDED | PRIORITY, stream: 1 };
+        let h = Head {
+            len: 0,
+            kind: HEADERS,
+            flags: PADDED | PRIORITY,
+            stream: 1,
+        };
         let payload = [2u8, 0, 0, 0, 0, 9, b'a', b'b', 0, 0];
         assert_eq!(unpad(&h, &payload), Some(&b"ab"[..]));
         let bad = [9u8, 1, 2];
-        assert_eq!(unpad(&Head { kind: DATA, flags: PADDED, ..h }, &bad), None);
+        assert_eq!(
+            unpad(
+                &Head {
+                    kind: DATA,
+                    flags: PADDED,
+                    ..h
+                },
+                &bad
+            ),
+            None
+        );
     }
 }

@@ -1,7 +1,9 @@
-//! The lean HTTP/2 client path, ringside's default for `load --http2`
-//! (the `h2` crate's path stays, as `--h2-client h2-crate`): built because
-//! the benchmark against h2load showed the `h2` crate's per-request cost
-//! (README, bench/load_vs_h2load.sh).
+//! The lean HTTP/2 client path (`load --http2 --h2-client lean`, experimental;
+//! the `h2` crate's path is the default): built because the benchmark
+//! against h2load showed the `h2` crate's per-request cost (README,
+//! bench/load_vs_h2load.sh). First measurement (2026-12-04, loaded machine):
+//! correct (no errors) but costlier per request than the `h2` crate — not
+//! yet profiled.
 //!
 //! Per connection one [`Driver`] task owns the socket; its lanes share a
 //! [`State`]. A lane opens a stream by appending the request's HEADERS frame
@@ -164,7 +166,14 @@ impl Lane {
         let mut opened: Opened = None;
         let mut conn: Option<Shared> = None;
         let result = {
-            let io = attempt(&self.conn, r2, req.target, keep_body, &mut opened, &mut conn);
+            let io = attempt(
+                &self.conn,
+                r2,
+                req.target,
+                keep_body,
+                &mut opened,
+                &mut conn,
+            );
             tokio::pin!(io);
             loop {
                 tokio::select! {

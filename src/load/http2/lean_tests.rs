@@ -69,10 +69,22 @@ impl Peer {
         if split < block.len() {
             frame::head(&mut out, split, frame::HEADERS, es, id);
             out.extend_from_slice(&block[..split]);
-            frame::head(&mut out, block.len() - split, frame::CONTINUATION, frame::END_HEADERS, id);
+            frame::head(
+                &mut out,
+                block.len() - split,
+                frame::CONTINUATION,
+                frame::END_HEADERS,
+                id,
+            );
             out.extend_from_slice(&block[split..]);
         } else {
-            frame::head(&mut out, block.len(), frame::HEADERS, es | frame::END_HEADERS, id);
+            frame::head(
+                &mut out,
+                block.len(),
+                frame::HEADERS,
+                es | frame::END_HEADERS,
+                id,
+            );
             out.extend_from_slice(&block);
         }
         out
@@ -115,7 +127,10 @@ fn lean_client_follows_the_protocol_a_scripted_server_speaks() {
             assert_eq!(h.stream, 1);
             assert!(h.flags & frame::END_STREAM != 0);
             let fields = loona_hpack::Decoder::new().decode(&block).unwrap();
-            assert!(fields.contains(&(b":path".to_vec(), b"/x".to_vec())), "{fields:?}");
+            assert!(
+                fields.contains(&(b":path".to_vec(), b"/x".to_vec())),
+                "{fields:?}"
+            );
             let mut out = Vec::new();
             frame::head(&mut out, 8, frame::PING, 0, 0);
             out.extend_from_slice(b"pingpong");
@@ -160,7 +175,10 @@ fn lean_client_follows_the_protocol_a_scripted_server_speaks() {
         assert!(out.bytes_in > 0 && out.bytes_out > 0, "{out:?}");
         let out = a.exchange(&req, None, soon()).await;
         assert_eq!((out.status, out.failure), (Some(404), None));
-        let (x, y) = tokio::join!(a.exchange(&req, None, soon()), b.exchange(&req, None, soon()));
+        let (x, y) = tokio::join!(
+            a.exchange(&req, None, soon()),
+            b.exchange(&req, None, soon())
+        );
         assert_eq!((x.status, x.failure), (Some(200), None));
         assert_eq!((y.status, y.failure), (None, Some(Failure::GoAway)));
         let out = a.exchange(&req, None, soon()).await;

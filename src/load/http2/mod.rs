@@ -11,8 +11,9 @@
 //! Flow control: windows of 1 GiB (as h2load's defaults), so WINDOW_UPDATEs
 //! are rare; received data is released as it is read.
 //!
-//! This `h2`-crate path runs with `--h2-client h2-crate`; the default is the
-//! lean path ([`lean`]), which shares [`Endpoint`], [`Request2`] and the probe.
+//! This `h2`-crate path is the default (`--h2-client h2-crate`); the
+//! experimental lean path ([`lean`], `--h2-client lean`) shares [`Endpoint`],
+//! [`Request2`] and the probe.
 
 mod driver;
 pub mod frame;
