@@ -117,9 +117,9 @@ pub struct HttpFlags {
     /// TLS: accept any server certificate (a self-signed test server).
     #[arg(long, short = 'k')]
     pub insecure: bool,
-    /// HTTP/2 client: `h2-crate` (the `h2` crate, the default) or `lean`
-    /// (ringside's own frame loop, experimental); bench/load_vs_h2load.sh measures both.
-    #[arg(long, value_name = "IMPL", value_enum, default_value_t = H2Client::H2Crate)]
+    /// HTTP/2 client: `lean` (ringside's own frame loop, the default) or
+    /// `h2-crate` (the `h2` crate); bench/load_vs_h2load.sh measures both.
+    #[arg(long, value_name = "IMPL", value_enum, default_value_t = H2Client::Lean)]
     pub h2_client: H2Client,
 }
 
@@ -351,10 +351,10 @@ impl HttpFlags {
                 "concurrent streams need HTTP/2: add --http2",
             ));
         }
-        if self.h2_client != H2Client::H2Crate && !self.http2 {
+        if self.h2_client != H2Client::Lean && !self.http2 {
             return Err(flag(
                 "h2-client",
-                "lean",
+                "h2-crate",
                 "an HTTP/2 client needs HTTP/2: add --http2",
             ));
         }

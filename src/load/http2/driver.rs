@@ -1,7 +1,7 @@
 //! The task that owns one lean HTTP/2 connection's socket ([`Driver`]):
 //! it writes every frame the lanes queued since its last turn in one call,
 //! reads as much as the socket has, and handles each frame: a response's
-//! HEADERS (decoded by `loona-hpack`, whose dynamic table follows the
+//! HEADERS (decoded by [`super::hpack`], whose dynamic table follows the
 //! server's) and DATA end the stream and wake its lane; SETTINGS, PING,
 //! WINDOW_UPDATE, RST_STREAM and GOAWAY as RFC 9113 says. Received data is
 //! given back by WINDOW_UPDATE once half a window has arrived.
@@ -16,6 +16,7 @@ use std::task::{Context, Poll};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 use super::frame::{self, Head};
+use super::hpack;
 use super::state::State;
 use crate::load::http::Failure;
 
@@ -37,7 +38,7 @@ pub struct Driver<T> {
     wpos: usize,
     /// A write completed since the last flush (TLS buffers records).
     unflushed: bool,
-    decoder: loona_hpack::Decoder<'static>,
+    decoder: hpack::Decoder,
     /// A header block continued in CONTINUATION frames: stream, END_STREAM, the block so far.
     partial: Option<(u32, bool, Vec<u8>)>,
     /// Received bytes not yet given back to the connection window.
@@ -56,7 +57,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Driver<T> {
             wbuf: Vec::with_capacity(16 << 10),
             wpos: 0,
             unflushed: false,
-            decoder: loona_hpack::Decoder::new(),
+            decoder: hpack::Decoder::default(),
             partial: None,
             received: 0,
             window,
@@ -252,11 +253,9 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Driver<T> {
         // Every block is decoded, even a cancelled stream's: the table must follow the server's.
         let mut status: Option<u16> = None;
         self.decoder
-            .decode_with_cb(block, |name, value| {
-                if &*name == b":status" {
-                    status = std::str::from_utf8(&value)
-                        .ok()
-                        .and_then(|v| v.parse().ok());
+            .decode(block, |name, value| {
+                if name == b":status" {
+                    status = std::str::from_utf8(value).ok().and_then(|v| v.parse().ok());
                 }
             })
             .map_err(|_| ConnError(frame::COMPRESSION_ERROR))?;

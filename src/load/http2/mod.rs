@@ -11,12 +11,14 @@
 //! Flow control: windows of 1 GiB (as h2load's defaults), so WINDOW_UPDATEs
 //! are rare; received data is released as it is read.
 //!
-//! This `h2`-crate path is the default (`--h2-client h2-crate`); the
-//! experimental lean path ([`lean`], `--h2-client lean`) shares [`Endpoint`],
+//! This `h2`-crate path is kept as `--h2-client h2-crate`; the default is
+//! the lean path ([`lean`], `--h2-client lean`), which shares [`Endpoint`],
 //! [`Request2`] and the probe.
 
 mod driver;
 pub mod frame;
+mod hpack;
+mod huffman_table;
 pub mod lean;
 pub mod probe;
 mod state;
@@ -276,11 +278,27 @@ where
         .handshake::<_, Bytes>(io)
         .await
         .context("HTTP/2 handshake")?;
+    let driver = state.clone();
     tokio::task::spawn_local(async move {
         let _ = conn.await;
-        state.closed.set(true);
+        driver.closed.set(true);
+        driver.changed.notify_waiters();
     });
-    Ok(send)
+    // The server's SETTINGS first: the h2 crate lets streams open without
+    // limit until they arrive, and a server whose limit is below `--streams`
+    // would refuse the excess (REFUSED_STREAM). h2 applies the frame before
+    // this task runs again (one thread), so later streams queue at its limit.
+    loop {
+        let changed = state.changed.notified();
+        if state.settings.get() {
+            return Ok(send);
+        }
+        anyhow::ensure!(
+            !state.closed.get(),
+            "HTTP/2 handshake: the connection closed before the server's SETTINGS"
+        );
+        changed.await;
+    }
 }
 
 /// One stream slot of a [`Conn`]: one request in flight at a time.
