@@ -4,16 +4,16 @@
 # /plaintext, 13-byte body). The target is pinned to SERVER_CORE, each
 # generator to GEN_CORE with one thread; both open CONNS connections of
 # STREAMS concurrent streams. Three generators per round: h2load, ringside
-# (its default `h2`-crate HTTP/2 client) and ringside `--h2-client lean`
-# (experimental own frame loop); the order rotates each round so drift on a shared machine
-# hits all alike. Prints req/s and generator CPU-µs per request per round,
+# (its default HTTP/2 client, the lean frame loop) and ringside
+# `--h2-client h2-crate` (the `h2` crate); the order rotates each round so
+# drift on a shared machine hits all alike. Prints req/s and generator CPU-µs per request per round,
 # the medians, and as its last line
 # `ringside/h2load requests per CPU-second = X.XX` (ratio of the medians of
 # requests per CPU-second, ringside's default client).
 #
 #   bench/load_vs_h2load.sh            # defaults below; override by environment
 #   ROUNDS=5 DURATION=10 CONNS=4 STREAMS=64 bench/load_vs_h2load.sh
-#   H2CRATE=0 bench/load_vs_h2load.sh  # skip the lean client
+#   H2CRATE=0 bench/load_vs_h2load.sh  # skip the h2-crate client
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -93,7 +93,7 @@ one() { # round index-in-rotation
         0) record "$1" h2load "$(run_h2load)" h2 ;;
         1) record "$1" ringside "$(run_ringside)" rs ;;
         2) if [[ "$H2CRATE" == 1 ]]; then
-               record "$1" ringside-lean "$(run_ringside --h2-client lean)" cr
+               record "$1" ringside-h2crate "$(run_ringside --h2-client h2-crate)" cr
            fi ;;
     esac
 }
@@ -113,7 +113,7 @@ echo "median req/s:               h2load $(printf %.0f "$H2")   ringside $(print
 echo "median CPU-µs/request:      h2load $(median <"$WORK/h2.cpr")   ringside $(median <"$WORK/rs.cpr")"
 echo "median requests/CPU-second: h2load $H2_RPC   ringside $RS_RPC"
 if [[ "$H2CRATE" == 1 ]]; then
-    echo "ringside --h2-client lean: median req/s $(printf %.0f "$(median <"$WORK/cr.rps")"), CPU-µs/request $(median <"$WORK/cr.cpr"), requests/CPU-second $(median <"$WORK/cr.rpc") ($(awk -v a="$(median <"$WORK/cr.rpc")" -v b="$H2_RPC" 'BEGIN { printf "%.2f", a / b }')× h2load)"
+    echo "ringside --h2-client h2-crate: median req/s $(printf %.0f "$(median <"$WORK/cr.rps")"), CPU-µs/request $(median <"$WORK/cr.cpr"), requests/CPU-second $(median <"$WORK/cr.rpc") ($(awk -v a="$(median <"$WORK/cr.rpc")" -v b="$H2_RPC" 'BEGIN { printf "%.2f", a / b }')× h2load)"
 fi
 echo "ringside/h2load req/s = $(awk -v a="$RS" -v b="$H2" 'BEGIN { printf "%.2f", a / b }')"
 echo "ringside/h2load requests per CPU-second = $(awk -v a="$RS_RPC" -v b="$H2_RPC" 'BEGIN { printf "%.2f", a / b }')"
