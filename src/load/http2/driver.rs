@@ -288,7 +288,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Driver<T> {
         if h.flags & frame::ACK != 0 {
             return Ok(());
         }
-        if payload.len() % 6 != 0 {
+        if !payload.len().is_multiple_of(6) {
             return Err(ConnError(frame::FRAME_SIZE_ERROR));
         }
         let mut st = self.st.borrow_mut();

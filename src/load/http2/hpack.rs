@@ -85,11 +85,13 @@ const STATIC: [(&str, &str); 61] = [
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct HpackError(pub &'static str);
 
+/// The dynamic table: (name, value) entries, newest first.
+type Table = VecDeque<(Box<[u8]>, Box<[u8]>)>;
+
 /// One decoder per connection (its dynamic table is the connection's).
 #[derive(Debug)]
 pub struct Decoder {
-    /// Newest entry first.
-    table: VecDeque<(Box<[u8]>, Box<[u8]>)>,
+    table: Table,
     /// Size of the table as RFC 7541 §4.1 counts it.
     size: usize,
     /// The largest the server may make it (our SETTINGS_HEADER_TABLE_SIZE).
@@ -208,10 +210,7 @@ impl Decoder {
 }
 
 /// The field at `index` of the static table, then `table` (newest first).
-fn lookup(
-    table: &VecDeque<(Box<[u8]>, Box<[u8]>)>,
-    index: usize,
-) -> Result<(&[u8], &[u8]), HpackError> {
+fn lookup(table: &Table, index: usize) -> Result<(&[u8], &[u8]), HpackError> {
     match index {
         0 => Err(HpackError("index 0")),
         1..=61 => {
