@@ -136,6 +136,10 @@ pub struct StackRecord {
     /// Threads serving requests in each worker process (`[start] threads`; 1: an event loop).
     #[serde(default)]
     pub threads: Option<u32>,
+    /// The workers are threads of one process, not processes (granian on a
+    /// free-threaded Python): `workers` at N is one process's N threads.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub worker_threads: bool,
     /// `javascript`, `python`, `rust`, `other`.
     pub language: String,
     pub framework: String,
