@@ -7,7 +7,6 @@
 
 #[allow(dead_code)]
 mod scratch_support;
-#[allow(dead_code)]
 mod suite_support;
 
 use std::path::Path;
