@@ -341,11 +341,7 @@ fn write_prebuild_rc(home: &Path) -> std::io::Result<()> {
 }
 
 /// The environment of a stack on the Node.js in `home`: its `bin` first on
-/// PATH (for `node`, npm and every install script), its headers for node-gyp,
-/// and node-gyp's `make` on every core (`JOBS=max`, node-gyp's build.js):
-/// better-sqlite3's two sources (SQLite's amalgamation and the binding)
-/// compile at once instead of one after the other. The same sources, flags
-/// and compiler: the addon built is the same.
+/// PATH (for `node`, npm and every install script), its headers for node-gyp.
 pub fn env(home: &Path) -> Vec<(String, String)> {
     let path = std::env::var("PATH").unwrap_or_default();
     vec![
@@ -354,7 +350,6 @@ pub fn env(home: &Path) -> Vec<(String, String)> {
             format!("{}:{path}", home.join("bin").display()),
         ),
         ("npm_config_nodedir".into(), home.display().to_string()),
-        ("JOBS".into(), "max".into()),
     ]
 }
 
