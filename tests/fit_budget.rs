@@ -148,7 +148,9 @@ fn installs_that_eat_the_budget_leave_fewer_planned_rounds_and_the_header_and_ba
         "{:?}",
         heard.notes
     );
-    // The results file: three rounds measured, the cut recorded as measured.
+    // The results file: three rounds measured, the cut recorded as measured,
+    // the rest of the settings as the run set them.
+    assert_eq!(results.settings.stacks, ["slow-install"]);
     assert_eq!(results.rounds.len(), 3);
     assert_eq!(fit::rounds(&results.settings), 3);
     let f = results.settings.plan.fitted.clone().unwrap();

@@ -101,6 +101,16 @@ pub fn fit(
     out
 }
 
+/// The settings as the run stands (`current`: stack names and all) with
+/// the planned rounds `asked` for: what [`fit`] starts from.
+pub fn as_asked(current: &Settings, asked: &Settings) -> Settings {
+    let mut s = current.clone();
+    s.trials = asked.trials;
+    s.plan.final_rounds = asked.plan.final_rounds;
+    s.plan.fitted = None;
+    s
+}
+
 /// What the cut was, in one sentence: `installs took 5 min: 2 planned
 /// rounds instead of 3, ...`.
 pub fn sentence(f: &PlanFit) -> String {

@@ -109,7 +109,8 @@ pub async fn run_judged(
     let installs = events::announce_installs(report, &crate::stack::pending_installs(&stacks));
     if cfg.resume.is_none() {
         // The header's plan: the rounds that fit what the installs are expected to leave.
-        results.settings = fit::fit(&cfg.settings, installs.as_secs_f64(), true, &|s| {
+        let asked = fit::as_asked(&results.settings, &cfg.settings);
+        results.settings = fit::fit(&asked, installs.as_secs_f64(), true, &|s| {
             planned_time_of(cfg, s, stack_count).as_secs_f64()
         });
     }

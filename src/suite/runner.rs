@@ -202,7 +202,7 @@ impl Runner<'_> {
         let cfg = self.cfg;
         let before = self.results.settings.clone();
         let fitted = super::fit::fit(
-            &cfg.settings,
+            &super::fit::as_asked(&before, &cfg.settings),
             self.started.elapsed().as_secs_f64(),
             false,
             &|s| super::planned_time_of(cfg, s, stacks).as_secs_f64(),
