@@ -10,8 +10,8 @@
 #                                    rules); resumable: stop it with Ctrl-C, run
 #                                    it again and it skips the mutants already
 #                                    caught (--iterate)
-#   MUTANTS_SHARD=k/n bench/mutants.sh --full   one slice of them (no --iterate:
-#                                    cargo-mutants slices the list it has left)
+#   MUTANTS_SHARD=k/n bench/mutants.sh --full   one slice of them, k from 0
+#                                    to n-1 (no --iterate: cargo-mutants slices the list)
 #   bench/mutants.sh --build         every mutant of src/verdict/figures/build.rs
 #                                    (the flags a figure carries); resumable
 #                                    (--iterate) like --full, MUTANTS_SHARD too
