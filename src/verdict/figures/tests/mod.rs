@@ -8,6 +8,9 @@
 //! ([`run`]), so that `cargo mutants` over `build.rs` can run these tests
 //! alone (`bench/mutants.sh --build`).
 
+// Tables of cases read best as tuples.
+#![allow(clippy::type_complexity)]
+
 mod cells;
 mod noise;
 mod notes;
