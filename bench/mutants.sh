@@ -10,10 +10,11 @@
 #                                    rules); resumable: stop it with Ctrl-C, run
 #                                    it again and it skips the mutants already
 #                                    caught (--iterate)
-#   MUTANTS_SHARD=k/n bench/mutants.sh --full   one slice of them (no --iterate:
-#                                    cargo-mutants slices the list it has left)
+#   MUTANTS_SHARD=k/n bench/mutants.sh --full   one slice of them, k from 0
+#                                    to n-1 (no --iterate: cargo-mutants slices the list)
 #   bench/mutants.sh --build         every mutant of src/verdict/figures/build.rs
-#                                    (the flags a figure carries)
+#                                    (the flags a figure carries); resumable
+#                                    (--iterate) like --full, MUTANTS_SHARD too
 #   MUTANTS_RE='REGEX' bench/mutants.sh …  only the mutants whose name
 #                                    matches (cargo-mutants -F), e.g. some functions
 #
@@ -25,8 +26,9 @@
 # (`verdict`, under a second): 3–15 s a mutant here (65 s without --lib);
 # the full run of the 324 mutants of src/verdict/claims/ took about 70 min
 # on this machine shared with others, 2026-12-04 (docs/mutants.md: the
-# outcome, and why each survivor cannot change a verdict). build.rs is pinned by integration tests (tests/evidence_rules.rs,
-# tests/verdict_claims.rs), so --build builds those too (slower a mutant).
+# outcome, and why each survivor cannot change a verdict). build.rs has
+# its own unit tests (src/verdict/figures/tests/), so --build runs the same
+# way, those alone (docs/mutants.md: its run, outcome and time).
 #
 # In place means: do not edit or build this tree while it runs (cargo-mutants
 # puts each file back after its mutant, and on Ctrl-C). No baseline run
@@ -61,31 +63,32 @@ run() {
         --timeout 30 --build-timeout 900 --output "$out" \
         ${MUTANTS_RE:+-F "$MUTANTS_RE"} "$@"
 }
-# The rules' unit tests are in the library; build.rs is reached through the
-# evidence-rule and claims integration tests too.
-claims_tests=(-C --lib -- verdict)
-build_tests=(-C --lib -C --test -C evidence_rules -C --test -C verdict_claims)
+# The unit tests beside the rules and beside build.rs, in the library
+# (verdict::claims::tests, verdict::figures::build::tests): under a second.
+lib_tests=(-C --lib -- verdict)
 
 start=$(date +%s)
 case "${1:-}" in
---full)
+--full | --build)
+    if [ "$1" = --full ]; then
+        name=claims files=("${claims[@]}")
+    else
+        name=build files=("${build[@]}")
+    fi
     if [ -n "${MUTANTS_SHARD:-}" ]; then
-        run "target/mutants/claims-${MUTANTS_SHARD/\//-of-}" "${claims[@]}" \
-            --shard "$MUTANTS_SHARD" "${claims_tests[@]}" || true
+        run "target/mutants/$name-${MUTANTS_SHARD/\//-of-}" "${files[@]}" \
+            --shard "$MUTANTS_SHARD" "${lib_tests[@]}" || true
     else
         # A 30 s test timeout: a few mutants of ratio_of's degrees of freedom
         # make the Student-t quantile crawl; they fail, slowly.
-        run target/mutants/claims --iterate "${claims[@]}" "${claims_tests[@]}" || true
+        run "target/mutants/$name" --iterate "${files[@]}" "${lib_tests[@]}" || true
     fi
-    ;;
---build)
-    run target/mutants/build "${build[@]}" "${build_tests[@]}" || true
     ;;
 *)
     diff=target/mutants.diff
     mkdir -p target
     git diff "${MUTANTS_BASE:-main}" -- src/verdict/claims src/verdict/figures/build.rs >"$diff"
-    run target/mutants/diff --in-diff "$diff" "${claims[@]}" "${build[@]}" "${build_tests[@]}" || true
+    run target/mutants/diff --in-diff "$diff" "${claims[@]}" "${build[@]}" "${lib_tests[@]}" || true
     ;;
 esac
 echo "took $(($(date +%s) - start)) s"

@@ -674,3 +674,7 @@ fn scaling(results: &Results, stacks: &[StackInfo], noise: &NoiseFloor) -> Vec<S
     }
     out
 }
+
+#[cfg(test)]
+#[path = "tests/mod.rs"]
+mod tests;
