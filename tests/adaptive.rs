@@ -74,6 +74,7 @@ fn each_cell_is_read_at_the_level_of_the_last_look_that_measured_it() {
             b.r.settings.plan.adaptive = Some(AdaptiveSettings {
                 budget_s: 600.0,
                 until_decided: false,
+                fit_planned: false,
             });
             b.r.rounds.push(RoundRecord {
                 number: 4,

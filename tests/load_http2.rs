@@ -2,7 +2,8 @@
 //! servers (the `h2` crate's): exact `-n`, streams really concurrent on one
 //! connection, coordinated-omission correction per stream, RST_STREAM and
 //! GOAWAY counted as errors, TLS with ALPN, and an HTTP/1.1-only server
-//! refused with a clear message.
+//! refused with a clear message. The in-process tests run against both
+//! HTTP/2 clients (`lean`, the default, and `h2-crate`).
 
 mod h2_support;
 mod load_support;
@@ -10,7 +11,7 @@ mod load_support;
 use std::time::{Duration, Instant};
 
 use h2_support::{Action, spawn, tls_config};
-use ringside::load::config::{Protocol, Stop};
+use ringside::load::config::{H2Client, Protocol, Stop};
 use ringside::load::{LoadConfig, LoadReport, execute};
 
 fn rt() -> tokio::runtime::Runtime {
@@ -20,21 +21,45 @@ fn rt() -> tokio::runtime::Runtime {
         .unwrap()
 }
 
-fn h2(url: &str, connections: usize, streams: usize) -> LoadConfig {
+fn h2(client: H2Client, url: &str, connections: usize, streams: usize) -> LoadConfig {
     let mut cfg = LoadConfig::closed(url.parse().unwrap(), connections, Duration::from_secs(5));
     cfg.protocol = Protocol::Http2;
     cfg.streams = streams;
+    cfg.h2_client = client;
     cfg
 }
+
+/// Runs each named test (a `fn(H2Client)`) once per HTTP/2 client.
+macro_rules! with_both_clients {
+    ($($name:ident),* $(,)?) => {
+        mod lean {
+            $( #[test] fn $name() { super::$name(super::H2Client::Lean) } )*
+        }
+        mod h2_crate {
+            $( #[test] fn $name() { super::$name(super::H2Client::H2Crate) } )*
+        }
+    };
+}
+
+with_both_clients!(
+    request_count_is_exact_over_connections_and_streams,
+    streams_are_concurrent_on_one_connection,
+    stall_shows_in_corrected_percentiles_but_not_uncorrected,
+    rst_stream_is_counted_as_an_error,
+    goaway_is_counted_as_an_error_and_the_run_reconnects,
+    tls_with_alpn_h2,
+    request_bodies_respect_the_servers_windows,
+    large_responses_are_read_and_checked,
+    the_servers_stream_limit_is_respected,
+);
 
 fn run(cfg: &LoadConfig) -> LoadReport {
     rt().block_on(execute(cfg)).unwrap()
 }
 
-#[test]
-fn request_count_is_exact_over_connections_and_streams() {
+fn request_count_is_exact_over_connections_and_streams(client: H2Client) {
     let server = spawn(None, |_, _, _| Action::ok("hello"));
-    let mut cfg = h2(&server.url("/x"), 3, 4);
+    let mut cfg = h2(client, &server.url("/x"), 3, 4);
     cfg.stop = Stop::Requests(1001);
     cfg.threads = 2;
     let report = run(&cfg);
@@ -52,13 +77,12 @@ fn request_count_is_exact_over_connections_and_streams() {
     assert!(report.generator.cpu_s > 0.0);
 }
 
-#[test]
-fn streams_are_concurrent_on_one_connection() {
+fn streams_are_concurrent_on_one_connection(client: H2Client) {
     let server = spawn(None, |_, _, _| Action::Ok {
         delay: Duration::from_millis(50),
         body: "slow",
     });
-    let mut cfg = h2(&server.url("/"), 1, 8);
+    let mut cfg = h2(client, &server.url("/"), 1, 8);
     cfg.stop = Stop::Requests(80);
     let started = Instant::now();
     let report = run(&cfg);
@@ -79,8 +103,7 @@ fn streams_are_concurrent_on_one_connection() {
 /// connection of 2 streams, the planned sends that wait for a free stream
 /// (a quarter of them) show the stall in the corrected percentiles; the
 /// uncorrected ones see it only on the 2 requests in flight when it began.
-#[test]
-fn stall_shows_in_corrected_percentiles_but_not_uncorrected() {
+fn stall_shows_in_corrected_percentiles_but_not_uncorrected(client: H2Client) {
     let server = spawn(None, |_, _, started| {
         let phase = started.elapsed().as_micros() % 2_000_000;
         let delay = if phase >= 1_500_000 {
@@ -90,7 +113,7 @@ fn stall_shows_in_corrected_percentiles_but_not_uncorrected() {
         };
         Action::Ok { delay, body: "ok" }
     });
-    let mut cfg = h2(&server.url("/"), 1, 2);
+    let mut cfg = h2(client, &server.url("/"), 1, 2);
     cfg.schedule =
         ringside::load::config::Schedule::Open(ringside::load::config::RateSchedule::Constant {
             rps: 200.0,
@@ -110,8 +133,7 @@ fn stall_shows_in_corrected_percentiles_but_not_uncorrected() {
     assert!(unc.max_us >= 200_000, "the stall itself is seen: {unc:?}");
 }
 
-#[test]
-fn rst_stream_is_counted_as_an_error() {
+fn rst_stream_is_counted_as_an_error(client: H2Client) {
     let server = spawn(None, |hit, _, _| {
         if hit % 5 == 0 {
             Action::Reset
@@ -119,7 +141,7 @@ fn rst_stream_is_counted_as_an_error() {
             Action::ok("ok")
         }
     });
-    let mut cfg = h2(&server.url("/"), 2, 3);
+    let mut cfg = h2(client, &server.url("/"), 2, 3);
     cfg.stop = Stop::Requests(100);
     let report = run(&cfg);
     assert_eq!(server.hits(), 100);
@@ -133,8 +155,7 @@ fn rst_stream_is_counted_as_an_error() {
     );
 }
 
-#[test]
-fn goaway_is_counted_as_an_error_and_the_run_reconnects() {
+fn goaway_is_counted_as_an_error_and_the_run_reconnects(client: H2Client) {
     // The 5th request on every connection gets GOAWAY (and the connection closes).
     let server = spawn(None, |_, on_conn, _| {
         if on_conn == 5 {
@@ -143,7 +164,7 @@ fn goaway_is_counted_as_an_error_and_the_run_reconnects() {
             Action::ok("ok")
         }
     });
-    let mut cfg = h2(&server.url("/"), 1, 4);
+    let mut cfg = h2(client, &server.url("/"), 1, 4);
     cfg.stop = Stop::Requests(60);
     let report = run(&cfg);
     let e = &report.errors;
@@ -158,10 +179,9 @@ fn goaway_is_counted_as_an_error_and_the_run_reconnects() {
     );
 }
 
-#[test]
-fn tls_with_alpn_h2() {
+fn tls_with_alpn_h2(client: H2Client) {
     let server = spawn(Some(tls_config(&[b"h2"])), |_, _, _| Action::ok("secure"));
-    let mut cfg = h2(&server.url("/tls"), 2, 2);
+    let mut cfg = h2(client, &server.url("/tls"), 2, 2);
     cfg.stop = Stop::Requests(100);
     cfg.insecure = true;
     cfg.check = Some(ringside::load::config::ResponseCheck {
@@ -177,6 +197,57 @@ fn tls_with_alpn_h2() {
     cfg.insecure = false;
     let err = rt().block_on(execute(&cfg)).unwrap_err();
     assert!(format!("{err:#}").contains("--insecure"), "{err:#}");
+}
+
+/// Regression: the `h2`-crate path opened its first streams before the
+/// server's SETTINGS arrived, so a server limit below `--streams` reset the
+/// excess (REFUSED_STREAM, counted as errors); both clients now wait for them.
+fn the_servers_stream_limit_is_respected(client: H2Client) {
+    // The server allows 2 streams at a time; the run asks for 8 on one connection.
+    let server = h2_support::spawn_with(None, Some(2), |_, _, _| Action::Ok {
+        delay: Duration::from_millis(2),
+        body: "ok",
+    });
+    let mut cfg = h2(client, &server.url("/"), 1, 8);
+    cfg.stop = Stop::Requests(200);
+    let report = run(&cfg);
+    assert_eq!(report.requests, 200);
+    assert_eq!(report.errors.total(), 0, "{:?}", report.errors);
+    assert_eq!(server.max_streams_per_conn(), 2);
+}
+
+fn request_bodies_respect_the_servers_windows(client: H2Client) {
+    // 150 kB bodies: more than the server's 64 kB initial windows, so the
+    // client must wait for its WINDOW_UPDATEs, in several DATA frames.
+    let server = spawn(None, |_, _, _| Action::ok("got"));
+    let mut cfg = h2(client, &server.url("/upload"), 2, 3);
+    cfg.method = "POST".into();
+    cfg.body = Some(vec![b'x'; 150_000]);
+    cfg.stop = Stop::Requests(30);
+    let report = run(&cfg);
+    assert_eq!(report.requests, 30);
+    assert_eq!(report.errors.total(), 0, "{:?}", report.errors);
+    assert_eq!(
+        server.body_bytes.load(std::sync::atomic::Ordering::SeqCst),
+        30 * 150_000
+    );
+    assert!(report.bytes_out >= 30 * 150_000, "{}", report.bytes_out);
+}
+
+fn large_responses_are_read_and_checked(client: H2Client) {
+    // 100 kB bodies span several DATA frames; the check finds their last bytes.
+    let body: &'static str = Box::leak(format!("{}THE-END", "y".repeat(100_000)).into_boxed_str());
+    let server = spawn(None, move |_, _, _| Action::ok(body));
+    let mut cfg = h2(client, &server.url("/big"), 2, 4);
+    cfg.stop = Stop::Requests(50);
+    cfg.check = Some(ringside::load::config::ResponseCheck {
+        status: Some(200),
+        body_contains: Some("THE-END".into()),
+    });
+    let report = run(&cfg);
+    assert_eq!(report.requests, 50);
+    assert_eq!(report.errors.total(), 0, "{:?}", report.errors);
+    assert!(report.bytes_in >= 50 * 100_000, "{}", report.bytes_in);
 }
 
 fn ringside_load(args: &[String]) -> std::process::Output {

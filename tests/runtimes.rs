@@ -329,6 +329,58 @@ threads = 4
     assert!(!text.contains("free-threaded"), "{text}");
 }
 
+/// The thread deployment chosen for a free-threaded interpreter says its
+/// workers are one process's threads (K4 then judges its N workers as one
+/// process); on the same interpreter with its GIL on, the default deployment
+/// runs worker processes.
+#[test]
+fn a_free_threaded_deployment_records_its_workers_as_threads() {
+    let d = tempfile::tempdir().unwrap();
+    let dir = d.path().join("py-app");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("stack.toml"),
+        r#"name = "py-app"
+language = "python"
+framework = "app"
+scenarios = ["plaintext"]
+[runtime]
+command = ["python3", "--version"]
+free_threaded = "threads"
+[start]
+command = ["python3", "app.py", "{port}", "--processes", "{workers}"]
+[variants.threads]
+command = ["python3", "app.py", "{port}", "--threads", "{workers}"]
+"#,
+    )
+    .unwrap();
+    let stack = ringside::stack::load_manifest(&dir.join("stack.toml")).unwrap();
+    let bound = |gil: &str| {
+        let py = d.path().join(format!("python-{gil}"));
+        script(&py, &format!("echo 3.14.2\necho {gil}\necho ft-build\n"));
+        let interp = ringside::stack::python::probe(&py).unwrap();
+        let choice = ringside::stack::bind::RuntimeChoice {
+            python: vec![interp],
+            ..Default::default()
+        };
+        let out = ringside::stack::bind::bind(
+            std::slice::from_ref(&stack),
+            &choice,
+            &d.path().join(format!("runtimes-{gil}")),
+        )
+        .unwrap();
+        assert_eq!(out.len(), 1);
+        out.into_iter().next().unwrap()
+    };
+    let ft = bound("gil-disabled");
+    assert_eq!(ft.name, "py-app@threads");
+    assert!(ft.worker_threads, "granian's workers are threads there");
+    assert!(ft.binding.as_ref().unwrap().free_threaded);
+    let gil = bound("gil");
+    assert_eq!(gil.name, "py-app");
+    assert!(!gil.worker_threads);
+}
+
 #[test]
 fn the_report_shows_versions_and_what_upgrading_is_worth() {
     let mut r =

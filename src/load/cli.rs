@@ -7,7 +7,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use clap::Args;
 
-use super::config::{LoadConfig, Protocol, RateSchedule, ResponseCheck, Schedule, Stop};
+use super::config::{H2Client, LoadConfig, Protocol, RateSchedule, ResponseCheck, Schedule, Stop};
 use super::target::is_loopback_host;
 use super::{progress, record, sys, terminal};
 use crate::error::bad_input;
@@ -117,6 +117,10 @@ pub struct HttpFlags {
     /// TLS: accept any server certificate (a self-signed test server).
     #[arg(long, short = 'k')]
     pub insecure: bool,
+    /// HTTP/2 client: `lean` (ringside's own frame loop, the default) or
+    /// `h2-crate` (the `h2` crate); bench/load_vs_h2load.sh measures both.
+    #[arg(long, value_name = "IMPL", value_enum, default_value_t = H2Client::Lean)]
+    pub h2_client: H2Client,
 }
 
 /// A flag with a value that cannot be used; the message names both.
@@ -347,6 +351,13 @@ impl HttpFlags {
                 "concurrent streams need HTTP/2: add --http2",
             ));
         }
+        if self.h2_client != H2Client::Lean && !self.http2 {
+            return Err(flag(
+                "h2-client",
+                "h2-crate",
+                "an HTTP/2 client needs HTTP/2: add --http2",
+            ));
+        }
         if self.timeout.is_zero() {
             return Err(flag("timeout", "0s", "the timeout must be longer than 0s"));
         }
@@ -444,6 +455,7 @@ impl HttpFlags {
             },
             streams: self.streams,
             insecure: self.insecure,
+            h2_client: self.h2_client,
         })
     }
 }

@@ -62,6 +62,23 @@ pub struct LoadConfig {
     /// TLS: accept any server certificate (self-signed test servers).
     #[serde(default)]
     pub insecure: bool,
+    /// HTTP/2: which client implementation carries the streams.
+    #[serde(default)]
+    pub h2_client: H2Client,
+}
+
+/// The HTTP/2 client implementation (`--h2-client`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum H2Client {
+    /// ringside's own frame loop (`load::http2::lean`): one task per
+    /// connection, header blocks encoded once, frames written in batches;
+    /// the default (about a third of the `h2` crate's CPU per request,
+    /// README Benchmarks).
+    #[default]
+    Lean,
+    /// The `h2` crate (hyper's HTTP/2).
+    H2Crate,
 }
 
 fn one() -> usize {
@@ -154,6 +171,7 @@ impl LoadConfig {
             protocol: Protocol::Http1,
             streams: 1,
             insecure: false,
+            h2_client: H2Client::Lean,
         }
     }
 

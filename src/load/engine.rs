@@ -25,7 +25,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use tokio::time::Instant;
 
-use super::config::{LoadConfig, Protocol, Schedule, Stop};
+use super::config::{H2Client, LoadConfig, Protocol, Schedule, Stop};
 use super::http::{Connection, Outcome, Prepared, render};
 use super::http2::{self, Endpoint};
 use super::plan::Plan;
@@ -93,6 +93,7 @@ enum Pace {
 pub enum Lane {
     Http1(Connection),
     Http2(http2::Lane),
+    Http2Lean(http2::lean::Lane),
 }
 
 impl Lane {
@@ -106,6 +107,7 @@ impl Lane {
         match self {
             Lane::Http1(conn) => conn.exchange(req, addrs, check, deadline).await,
             Lane::Http2(lane) => lane.exchange(req, check, deadline).await,
+            Lane::Http2Lean(lane) => lane.exchange(req, check, deadline).await,
         }
     }
 }
@@ -520,22 +522,44 @@ impl ThreadJob {
             }
             Protocol::Http2 => {
                 let streams = self.cfg.streams_per_connection();
-                let conns = local.block_on(&rt, async {
-                    let opens = (0..self.connections).map(|_| async {
-                        let conn = http2::Conn::new(self.endpoints.clone());
-                        let _ = tokio::time::timeout(timeout, conn.open(first_target)).await;
-                        conn
-                    });
-                    futures_util::future::join_all(opens).await
-                });
-                let opened = conns.iter().filter(|c| c.is_open()).count();
                 // Lane k of connection i: streams of one connection are
                 // spread over the run's lane order like connections.
-                let lanes = (0..streams)
-                    .flat_map(|_| conns.iter())
-                    .map(|c| Lane::Http2(http2::Lane::new(c.clone())))
-                    .collect();
-                (lanes, opened)
+                match self.cfg.h2_client {
+                    H2Client::Lean => {
+                        let conns = local.block_on(&rt, async {
+                            let opens = (0..self.connections).map(|_| async {
+                                let conn = http2::lean::Conn::new(self.endpoints.clone());
+                                let _ =
+                                    tokio::time::timeout(timeout, conn.open(first_target)).await;
+                                conn
+                            });
+                            futures_util::future::join_all(opens).await
+                        });
+                        let opened = conns.iter().filter(|c| c.is_open()).count();
+                        let lanes = (0..streams)
+                            .flat_map(|_| conns.iter())
+                            .map(|c| Lane::Http2Lean(http2::lean::Lane::new(c.clone())))
+                            .collect();
+                        (lanes, opened)
+                    }
+                    H2Client::H2Crate => {
+                        let conns = local.block_on(&rt, async {
+                            let opens = (0..self.connections).map(|_| async {
+                                let conn = http2::Conn::new(self.endpoints.clone());
+                                let _ =
+                                    tokio::time::timeout(timeout, conn.open(first_target)).await;
+                                conn
+                            });
+                            futures_util::future::join_all(opens).await
+                        });
+                        let opened = conns.iter().filter(|c| c.is_open()).count();
+                        let lanes = (0..streams)
+                            .flat_map(|_| conns.iter())
+                            .map(|c| Lane::Http2(http2::Lane::new(c.clone())))
+                            .collect();
+                        (lanes, opened)
+                    }
+                }
             }
         };
         Ok((rt, local, lanes, opened))

@@ -449,7 +449,12 @@ impl ReportView {
                         .iter()
                         .filter(|r| r.kind == crate::results::RoundKind::Final)
                         .count()
-                ),
+                ) + &st
+                    .plan
+                    .fitted
+                    .as_ref()
+                    .map(|f| format!("; {}", crate::suite::fit::sentence(f)))
+                    .unwrap_or_default(),
             ),
             kv(
                 "measured window",

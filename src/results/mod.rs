@@ -136,6 +136,10 @@ pub struct StackRecord {
     /// Threads serving requests in each worker process (`[start] threads`; 1: an event loop).
     #[serde(default)]
     pub threads: Option<u32>,
+    /// The workers are threads of one process, not processes (granian on a
+    /// free-threaded Python): `workers` at N is one process's N threads.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub worker_threads: bool,
     /// `javascript`, `python`, `rust`, `other`.
     pub language: String,
     pub framework: String,
@@ -461,6 +465,29 @@ pub struct PlanSettings {
     /// (`None`: the run adds none; its intervals are read at 95 %).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub adaptive: Option<AdaptiveSettings>,
+    /// The planned rounds cut to fit the budget after the installs
+    /// (`None`: the rounds asked for were kept; `suite::fit`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fitted: Option<PlanFit>,
+}
+
+/// Planned rounds cut so that the run's wall time fits its budget
+/// (`docs/run.md`, "Adaptive rounds").
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlanFit {
+    /// Planned rounds of the run's settings before the cut.
+    pub rounds_asked: u32,
+    /// Planned rounds kept.
+    pub rounds: u32,
+    /// Wall time before the first round (installs, database, checks), seconds.
+    pub before_s: f64,
+    /// `before_s` is the installs' estimate (said in the run's header), not yet measured.
+    #[serde(default)]
+    pub estimated: bool,
+    /// Estimated time of the kept planned rounds, seconds.
+    pub rounds_s: f64,
+    /// The run's wall-clock budget, seconds.
+    pub budget_s: f64,
 }
 
 /// How a run spends its time beyond the planned rounds (`docs/run.md`,
@@ -473,6 +500,10 @@ pub struct AdaptiveSettings {
     /// `--until-decided`: the budget is a ceiling, spent until every claim is decided.
     #[serde(default)]
     pub until_decided: bool,
+    /// The planned rounds may be fewer to fit the budget (the run did not
+    /// fix `--trials`): see [`PlanFit`].
+    #[serde(default)]
+    pub fit_planned: bool,
 }
 
 impl Default for PlanSettings {
@@ -502,6 +533,7 @@ impl Default for PlanSettings {
                 max_chunks: 20,
             },
             adaptive: None,
+            fitted: None,
         }
     }
 }

@@ -225,6 +225,7 @@ fn bind_one(stack: &Stack, choice: &RuntimeChoice, root: &Path) -> anyhow::Resul
                         .cloned()
                         .collect(),
                     default_run: stack.default_run,
+                    worker_threads: true,
                     ..threads.clone()
                 };
             }

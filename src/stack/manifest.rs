@@ -354,6 +354,7 @@ fn validate(raw: RawManifest, file: &str, dir: &Path, path: &Path) -> Result<Sta
         default_run: raw.default_run.unwrap_or(true),
         keep_alive: start.keep_alive.unwrap_or(true),
         threads,
+        worker_threads: false,
         protocol,
         streams,
         variants: Vec::new(),

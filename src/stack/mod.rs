@@ -72,6 +72,11 @@ pub struct Stack {
     /// (gunicorn gthread's `--threads`); 1 for an event loop.
     #[serde(default)]
     pub threads: u32,
+    /// `{workers}` counts threads of one process, not processes: granian's
+    /// workers on a free-threaded Python (set by [`bind`] when it deploys
+    /// the `[runtime] free_threaded` variant).
+    #[serde(default)]
+    pub worker_threads: bool,
     /// `[start] protocol`: the HTTP version the server speaks; the harness
     /// checks its health, verifies and loads it in that protocol.
     #[serde(default)]
@@ -143,6 +148,7 @@ impl Default for Stack {
             default_run: true,
             keep_alive: true,
             threads: 1,
+            worker_threads: false,
             protocol: Protocol::Http1,
             streams: 1,
             language: String::new(),

@@ -73,6 +73,7 @@ pub fn settings(
     Some(AdaptiveSettings {
         budget_s: budget.as_secs_f64(),
         until_decided,
+        fit_planned: false,
     })
 }
 

@@ -358,6 +358,11 @@ impl SuiteConfig {
             suite == "standard",
             shard.is_none() && args.url.is_none(),
         );
+        if let Some(a) = &mut plan.adaptive {
+            // Rounds the user fixed are theirs; the preset's may be fewer
+            // when the installs ate the budget (`suite::fit`).
+            a.fit_planned = args.tuning.trials.is_none();
+        }
         if let Some(w) = args.tuning.warmup {
             if w < Duration::from_millis(100) || w > Duration::from_secs(600) {
                 return Err(bad(

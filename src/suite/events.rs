@@ -33,6 +33,9 @@ pub trait Report {
     fn note(&mut self, message: &str) {}
     /// The run grew beyond its plan by about `more` (an adaptive round).
     fn extended(&mut self, more: Duration) {}
+    /// The planned rounds were fitted again to the budget: about `left` of
+    /// measuring remains of the plan (after what is being done now).
+    fn replanned(&mut self, left: Duration) {}
     /// A point was measured and added to `results`.
     fn point_measured(&mut self, results: &Results, point: &Point) -> anyhow::Result<()> {
         Ok(())
@@ -73,6 +76,9 @@ impl Report for Reporters {
     }
     fn extended(&mut self, more: Duration) {
         self.0.iter_mut().for_each(|r| r.extended(more))
+    }
+    fn replanned(&mut self, left: Duration) {
+        self.0.iter_mut().for_each(|r| r.replanned(left))
     }
     fn point_measured(&mut self, results: &Results, point: &Point) -> anyhow::Result<()> {
         self.0
@@ -187,6 +193,12 @@ impl Clock {
     }
 }
 
+/// The bar's length, milliseconds, once the plan is fitted again with
+/// `done_ms` done (the current item included) and `left` to come.
+pub fn replanned_length(done_ms: u64, left: Duration) -> u64 {
+    (done_ms + left.as_millis() as u64).max(1)
+}
+
 /// Estimated time left of a run `length_ms` long with `done_ms` done.
 pub fn time_left(length_ms: u64, done_ms: u64) -> Duration {
     Duration::from_secs(length_ms.saturating_sub(done_ms).div_ceil(1000))
@@ -267,6 +279,15 @@ impl Report for Progress {
     fn extended(&mut self, more: Duration) {
         if let Some(bar) = &self.bar {
             bar.inc_length(more.as_millis() as u64);
+        }
+    }
+    fn replanned(&mut self, left: Duration) {
+        if let Some(bar) = &self.bar {
+            let done = self
+                .clock
+                .lock()
+                .map_or(bar.position(), |c| c.done_ms + c.current_ms);
+            bar.set_length(replanned_length(done, left));
         }
     }
     fn note(&mut self, message: &str) {

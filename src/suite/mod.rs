@@ -15,6 +15,7 @@ pub mod capacity;
 pub mod cli;
 pub mod config;
 pub mod events;
+pub mod fit;
 pub mod foreign;
 pub mod h2;
 pub mod idle;
@@ -104,9 +105,20 @@ pub async fn run_judged(
             results.warnings.push(w);
         }
     }
-    let planned = planned_time(cfg, stacks.len().max(usize::from(cfg.url.is_some())));
+    let stack_count = stacks.len().max(usize::from(cfg.url.is_some()));
     let installs = events::announce_installs(report, &crate::stack::pending_installs(&stacks));
+    if cfg.resume.is_none() {
+        // The header's plan: the rounds that fit what the installs are expected to leave.
+        let asked = fit::as_asked(&results.settings, &cfg.settings);
+        results.settings = fit::fit(&asked, installs.as_secs_f64(), true, &|s| {
+            planned_time_of(cfg, s, stack_count).as_secs_f64()
+        });
+    }
+    let planned = planned_time_of(cfg, &results.settings, stack_count);
     report.run_started(&results, planned + installs)?;
+    if let Some(f) = &results.settings.plan.fitted {
+        report.note(&fit::sentence(f));
+    }
     let mut runner = Runner {
         cfg,
         results,
@@ -132,10 +144,19 @@ pub async fn run_judged(
 /// Estimated measuring time of the whole plan with `stacks` stacks (finals
 /// counted with three finalists).
 pub fn planned_time(cfg: &SuiteConfig, stacks: usize) -> std::time::Duration {
-    let plan = &cfg.settings.plan;
-    let all = &cfg.settings.scenarios;
+    planned_time_of(cfg, &cfg.settings, stacks)
+}
+
+/// [`planned_time`] of the rounds of `settings` (the run's, or a fit of them).
+pub fn planned_time_of(
+    cfg: &SuiteConfig,
+    settings: &results::Settings,
+    stacks: usize,
+) -> std::time::Duration {
+    let plan = &settings.plan;
+    let all = &settings.scenarios;
     let mut total = std::time::Duration::ZERO;
-    for number in 1..=plan::round_count(plan, cfg.settings.trials) {
+    for number in 1..=plan::round_count(plan, settings.trials) {
         let kind = plan::round_kind(plan, number);
         let n = if kind == results::RoundKind::Final {
             let ceiling_out = plan.ceiling_final_rounds > 0
@@ -165,6 +186,7 @@ async fn drive(
             runner.results.warnings.push(w);
         }
     }
+    let planned = runner.refit(planned)?;
     let measuring = std::time::Instant::now();
     let measured: Vec<String> = match &runner.cfg.url {
         Some(_) => vec![runner::EXTERNAL.to_string()],
@@ -177,7 +199,7 @@ async fn drive(
     };
     for number in 1..=runner.trials() {
         let round = plan::round_record(
-            &runner.cfg.settings.plan,
+            &runner.results.settings.plan,
             &runner.cfg.settings.scenarios,
             &measured,
             &runner.results,

@@ -82,7 +82,10 @@ pub fn ignored_by_resume(args: &RunArgs) -> Vec<&'static str> {
         (!t.server_cpus.is_empty(), "--server-cpus"),
         (!t.generator_cpus.is_empty(), "--generator-cpus"),
         (t.workers_n.is_some(), "--workers-n"),
-        (t.io_connections != 256, "--io-connections"),
+        (
+            t.io_connections != super::cli::DEFAULT_IO_CONNECTIONS,
+            "--io-connections",
+        ),
         (t.idle_connections != 2000, "--idle-connections"),
     ];
     given
@@ -110,6 +113,27 @@ pub fn check_resume_flags(args: &RunArgs, dir: &Path) -> anyhow::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn run_args(argv: &[&str]) -> RunArgs {
+        #[derive(clap::Parser)]
+        struct Cmd {
+            #[command(flatten)]
+            run: RunArgs,
+        }
+        <Cmd as clap::Parser>::parse_from(std::iter::once("run").chain(argv.iter().copied())).run
+    }
+
+    #[test]
+    fn resume_names_an_io_concurrency_other_than_the_default() {
+        // The default moved from 256 to 1024 connections: 256 is now a flag
+        // given, which --resume would ignore, and 1024 is not.
+        assert!(ignored_by_resume(&run_args(&[])).is_empty());
+        assert!(ignored_by_resume(&run_args(&["--io-connections", "1024"])).is_empty());
+        assert_eq!(
+            ignored_by_resume(&run_args(&["--io-connections", "256"])),
+            vec!["--io-connections"]
+        );
+    }
 
     #[test]
     fn a_finished_run_is_refused_without_force() {

@@ -120,6 +120,7 @@ fn new_record(stack: &Stack) -> StackRecord {
         variant: stack.variant.clone(),
         runtime: Some(stack.runtime_name.clone()).filter(|r| !r.is_empty()),
         threads: Some(stack.threads),
+        worker_threads: stack.worker_threads,
         language: stack.language.clone(),
         framework: stack.framework.clone(),
         runtime_version: None,
@@ -143,6 +144,7 @@ fn external_record() -> StackRecord {
         variant: None,
         runtime: None,
         threads: None,
+        worker_threads: false,
         language: "other".into(),
         framework: "user server".into(),
         runtime_version: None,
@@ -182,9 +184,48 @@ impl Runner<'_> {
             .any(|r| r.name == name && r.status == StackStatus::Measured)
     }
 
-    /// Rounds of the run.
+    /// Planned rounds of the run (its settings, as fitted to the budget).
     pub(crate) fn trials(&self) -> u32 {
-        super::plan::round_count(&self.cfg.settings.plan, self.cfg.settings.trials)
+        super::fit::rounds(&self.results.settings)
+    }
+
+    /// Fits the planned rounds again on the time the installs, the
+    /// database and the checks took (the header's fit used the installs'
+    /// estimate); says so and tells the progress display when the plan
+    /// changed. `planned`: the plan's estimated measuring time so far;
+    /// returns it for the rounds kept.
+    pub(crate) fn refit(&mut self, planned: Duration) -> anyhow::Result<Duration> {
+        if self.cfg.resume.is_some() || self.cfg.url.is_some() {
+            return Ok(planned);
+        }
+        let stacks = self.stacks.len();
+        let cfg = self.cfg;
+        let before = self.results.settings.clone();
+        let fitted = super::fit::fit(
+            &super::fit::as_asked(&before, &cfg.settings),
+            self.started.elapsed().as_secs_f64(),
+            false,
+            &|s| super::planned_time_of(cfg, s, stacks).as_secs_f64(),
+        );
+        let (was, now) = (super::fit::rounds(&before), super::fit::rounds(&fitted));
+        self.results.settings = fitted;
+        match &self.results.settings.plan.fitted {
+            Some(f) => {
+                let line = super::fit::sentence(f);
+                self.report.note(&line);
+            }
+            None if was != now => self.report.note(&format!(
+                "installs and checks took {} s: the {now} planned rounds fit the budget after all",
+                self.started.elapsed().as_secs()
+            )),
+            None => return Ok(planned),
+        }
+        let planned = super::planned_time_of(cfg, &self.results.settings, stacks);
+        if was != now {
+            self.report.replanned(planned);
+        }
+        self.updated()?;
+        Ok(planned)
     }
 
     pub(crate) fn selected(&self, sc: Scenario) -> bool {

@@ -119,6 +119,7 @@ impl Builder {
             variant: None,
             runtime: None,
             threads: None,
+            worker_threads: false,
             language: language.into(),
             framework: framework.into(),
             runtime_version: Some(runtime.into()),

@@ -47,6 +47,8 @@ pub struct H2Server {
     pub max_streams_per_conn: Arc<AtomicU64>,
     /// Connections that completed the HTTP/2 handshake.
     pub connections: Arc<AtomicU64>,
+    /// Request body bytes read (answered requests only).
+    pub body_bytes: Arc<AtomicU64>,
 }
 
 impl H2Server {
@@ -87,6 +89,16 @@ pub fn spawn(
     tls: Option<Arc<rustls::ServerConfig>>,
     policy: impl Fn(u64, u64, Instant) -> Action + Send + Sync + 'static,
 ) -> H2Server {
+    spawn_with(tls, None, policy)
+}
+
+/// As [`spawn`], the server announcing SETTINGS_MAX_CONCURRENT_STREAMS
+/// `max_streams` when given.
+pub fn spawn_with(
+    tls: Option<Arc<rustls::ServerConfig>>,
+    max_streams: Option<u32>,
+    policy: impl Fn(u64, u64, Instant) -> Action + Send + Sync + 'static,
+) -> H2Server {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     listener.set_nonblocking(true).unwrap();
     let addr = listener.local_addr().unwrap();
@@ -96,12 +108,15 @@ pub fn spawn(
         hits: Arc::default(),
         max_streams_per_conn: Arc::default(),
         connections: Arc::default(),
+        body_bytes: Arc::default(),
     };
-    let (hits, gauge, conns) = (
-        server.hits.clone(),
-        server.max_streams_per_conn.clone(),
-        server.connections.clone(),
-    );
+    let counters = Counters {
+        hits: server.hits.clone(),
+        gauge: server.max_streams_per_conn.clone(),
+        conns: server.connections.clone(),
+        body_bytes: server.body_bytes.clone(),
+        max_streams,
+    };
     let policy: Arc<Policy> = Arc::new(policy);
     std::thread::spawn(move || {
         let rt = tokio::runtime::Builder::new_current_thread()
@@ -116,23 +131,17 @@ pub fn spawn(
                     continue;
                 };
                 let _ = stream.set_nodelay(true);
-                let (hits, gauge, conns, policy, tls) = (
-                    hits.clone(),
-                    gauge.clone(),
-                    conns.clone(),
-                    policy.clone(),
-                    tls.clone(),
-                );
+                let (counters, policy, tls) = (counters.clone(), policy.clone(), tls.clone());
                 tokio::spawn(async move {
                     match tls {
-                        None => serve(stream, hits, gauge, conns, policy, started).await,
+                        None => serve(stream, counters, policy, started).await,
                         Some(cfg) => {
                             let Ok(stream) =
                                 tokio_rustls::TlsAcceptor::from(cfg).accept(stream).await
                             else {
                                 return;
                             };
-                            serve(stream, hits, gauge, conns, policy, started).await
+                            serve(stream, counters, policy, started).await
                         }
                     }
                 });
@@ -142,17 +151,32 @@ pub fn spawn(
     server
 }
 
-async fn serve<T>(
-    io: T,
+/// The server's shared counters and settings.
+#[derive(Clone)]
+struct Counters {
     hits: Arc<AtomicU64>,
     gauge: Arc<AtomicU64>,
     conns: Arc<AtomicU64>,
-    policy: Arc<Policy>,
-    started: Instant,
-) where
+    body_bytes: Arc<AtomicU64>,
+    max_streams: Option<u32>,
+}
+
+async fn serve<T>(io: T, counters: Counters, policy: Arc<Policy>, started: Instant)
+where
     T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
-    let Ok(mut conn) = h2::server::handshake(io).await else {
+    let Counters {
+        hits,
+        gauge,
+        conns,
+        body_bytes,
+        max_streams,
+    } = counters;
+    let mut builder = h2::server::Builder::new();
+    if let Some(n) = max_streams {
+        builder.max_concurrent_streams(n);
+    }
+    let Ok(mut conn) = builder.handshake(io).await else {
         return;
     };
     conns.fetch_add(1, Ordering::SeqCst);
@@ -161,7 +185,7 @@ async fn serve<T>(
     // Streams cut off by a GOAWAY stay unanswered (not reset) until the connection is gone.
     let mut held = Vec::new();
     while let Some(next) = conn.accept().await {
-        let Ok((_req, mut respond)) = next else {
+        let Ok((req, mut respond)) = next else {
             break;
         };
         on_conn += 1;
@@ -176,7 +200,13 @@ async fn serve<T>(
                 let now = in_flight.fetch_add(1, Ordering::SeqCst) + 1;
                 gauge.fetch_max(now, Ordering::SeqCst);
                 let in_flight = in_flight.clone();
+                let body_bytes = body_bytes.clone();
                 tokio::spawn(async move {
+                    let mut request_body = req.into_body();
+                    while let Some(Ok(chunk)) = request_body.data().await {
+                        let _ = request_body.flow_control().release_capacity(chunk.len());
+                        body_bytes.fetch_add(chunk.len() as u64, Ordering::SeqCst);
+                    }
                     if !delay.is_zero() {
                         tokio::time::sleep(delay).await;
                     }

@@ -125,6 +125,7 @@ fn stack(name: &str, language: &str, status: StackStatus) -> StackRecord {
         variant: None,
         runtime: None,
         threads: None,
+        worker_threads: false,
         language: language.into(),
         framework: format!("{name} framework"),
         runtime_version: Some("1.2.3".into()),

@@ -10,8 +10,18 @@
 //!
 //! Flow control: windows of 1 GiB (as h2load's defaults), so WINDOW_UPDATEs
 //! are rare; received data is released as it is read.
+//!
+//! This `h2`-crate path is kept as `--h2-client h2-crate`; the default is
+//! the lean path ([`lean`], `--h2-client lean`), which shares [`Endpoint`],
+//! [`Request2`] and the probe.
 
+mod driver;
+pub mod frame;
+mod hpack;
+mod huffman_table;
+pub mod lean;
 pub mod probe;
+mod state;
 pub mod tls;
 pub mod wire;
 
@@ -41,6 +51,8 @@ pub struct Request2 {
     uri: http::Uri,
     headers: http::HeaderMap,
     body: Option<Bytes>,
+    /// The HPACK header block the lean path sends (encoded once).
+    block: Vec<u8>,
 }
 
 /// Header names HTTP/2 forbids (connection-specific) or carries as pseudo-headers.
@@ -89,11 +101,19 @@ impl Request2 {
                 http::HeaderValue::from(body.map_or(0, <[u8]>::len)),
             );
         }
+        let block = frame::request_block(
+            method.as_str(),
+            uri.scheme_str().unwrap_or("http"),
+            uri.authority().map_or("", |a| a.as_str()),
+            uri.path_and_query().map_or("/", |p| p.as_str()),
+            map.iter().map(|(k, v)| (k.as_str(), v.as_bytes())),
+        );
         Ok(Request2 {
             method,
             uri,
             headers: map,
             body: body.map(Bytes::copy_from_slice),
+            block,
         })
     }
 
@@ -258,11 +278,27 @@ where
         .handshake::<_, Bytes>(io)
         .await
         .context("HTTP/2 handshake")?;
+    let driver = state.clone();
     tokio::task::spawn_local(async move {
         let _ = conn.await;
-        state.closed.set(true);
+        driver.closed.set(true);
+        driver.changed.notify_waiters();
     });
-    Ok(send)
+    // The server's SETTINGS first: the h2 crate lets streams open without
+    // limit until they arrive, and a server whose limit is below `--streams`
+    // would refuse the excess (REFUSED_STREAM). h2 applies the frame before
+    // this task runs again (one thread), so later streams queue at its limit.
+    loop {
+        let changed = state.changed.notified();
+        if state.settings.get() {
+            return Ok(send);
+        }
+        anyhow::ensure!(
+            !state.closed.get(),
+            "HTTP/2 handshake: the connection closed before the server's SETTINGS"
+        );
+        changed.await;
+    }
 }
 
 /// One stream slot of a [`Conn`]: one request in flight at a time.

@@ -14,6 +14,9 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 /// HTTP/2 frame type of GOAWAY (RFC 9113 §6.8).
 const GOAWAY: u8 = 0x7;
+/// HTTP/2 frame type of SETTINGS (RFC 9113 §6.5), and its ACK flag.
+const SETTINGS: u8 = 0x4;
+const ACK: u8 = 0x1;
 /// Length of an HTTP/2 frame header.
 const FRAME_HEADER: usize = 9;
 
@@ -28,6 +31,10 @@ pub struct WireState {
     pub goaway: Cell<bool>,
     /// The connection is over (its driver task ended) or must not take new streams.
     pub closed: Cell<bool>,
+    /// The server's first SETTINGS frame arrived (its stream limit is known).
+    pub settings: Cell<bool>,
+    /// Notified when `settings` or `closed` is set.
+    pub changed: tokio::sync::Notify,
 }
 
 impl WireState {
@@ -42,6 +49,14 @@ impl WireState {
     }
 }
 
+/// What a scan saw among the frame headers.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+struct Seen {
+    goaway: bool,
+    /// A SETTINGS frame that is not an ACK.
+    settings: bool,
+}
+
 /// Frame-header scanner over the received bytes (payloads are skipped).
 #[derive(Debug, Default)]
 struct Frames {
@@ -51,9 +66,9 @@ struct Frames {
 }
 
 impl Frames {
-    /// Scans `data`; true when a GOAWAY frame header was among it.
-    fn scan(&mut self, mut data: &[u8]) -> bool {
-        let mut goaway = false;
+    /// Scans `data` for GOAWAY and SETTINGS frame headers.
+    fn scan(&mut self, mut data: &[u8]) -> Seen {
+        let mut seen = Seen::default();
         while !data.is_empty() {
             if self.skip > 0 {
                 let n = (self.skip.min(data.len() as u64)) as usize;
@@ -68,11 +83,12 @@ impl Frames {
             if self.have == FRAME_HEADER {
                 let h = &self.header;
                 self.skip = u64::from(h[0]) << 16 | u64::from(h[1]) << 8 | u64::from(h[2]);
-                goaway |= h[3] == GOAWAY;
+                seen.goaway |= h[3] == GOAWAY;
+                seen.settings |= h[3] == SETTINGS && h[4] & ACK == 0;
                 self.have = 0;
             }
         }
-        goaway
+        seen
     }
 }
 
@@ -106,8 +122,13 @@ impl<T: AsyncRead + Unpin> AsyncRead for Wire<T> {
         if !got.is_empty() {
             let s = &this.state;
             s.bytes_in.set(s.bytes_in.get() + got.len() as u64);
-            if this.frames.scan(got) {
+            let seen = this.frames.scan(got);
+            if seen.goaway {
                 s.goaway.set(true);
+            }
+            if seen.settings && !s.settings.get() {
+                s.settings.set(true);
+                s.changed.notify_waiters();
             }
         }
         poll
@@ -186,15 +207,24 @@ mod tests {
         for split in 0..bytes.len() {
             let mut f = Frames::default();
             let (a, b) = bytes.split_at(split);
-            let seen_a = f.scan(a);
-            let seen_b = f.scan(b);
+            let seen_a = f.scan(a).goaway;
+            let seen_b = f.scan(b).goaway;
             assert_eq!(seen_a, split >= data_only + FRAME_HEADER, "split {split}");
             assert!(seen_a || seen_b, "split {split}");
         }
         let mut f = Frames::default();
         assert!(
-            !f.scan(&bytes[..data_only]),
+            !f.scan(&bytes[..data_only]).goaway,
             "a GOAWAY inside a payload is not a frame"
         );
+    }
+
+    #[test]
+    fn finds_settings_but_not_their_ack() {
+        let mut f = Frames::default();
+        let mut ack = frame(SETTINGS, &[]);
+        ack[4] = ACK;
+        assert!(!f.scan(&ack).settings);
+        assert!(f.scan(&frame(SETTINGS, &[0, 3, 0, 0, 0, 2])).settings);
     }
 }

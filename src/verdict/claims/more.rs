@@ -381,8 +381,14 @@ pub(super) fn k4(fig: &Figures) -> ClaimVerdict {
             }
             (l, _) => l.label().to_string(),
         };
+        // Workers that are one process's threads (a free-threaded Python).
+        let (one, many) = if info(&s.stack).is_some_and(|i| i.worker_threads) {
+            ("1 worker thread", "worker threads of one process")
+        } else {
+            ("1 process", "processes")
+        };
         evidence.push(format!(
-            "{} ({lang} {}, {t}{}): 1 process {}, {} processes {}{speed}",
+            "{} ({lang} {}, {t}{}): {one} {}, {} {many} {}{speed}",
             s.stack,
             s.target,
             if s.lang == Lang::Python {
@@ -430,7 +436,12 @@ pub(super) fn k4(fig: &Figures) -> ClaimVerdict {
     }
     type S = crate::verdict::figures::Scaling;
     let one_core = |s: &&S| s.cores_one.is_some_and(|e| e.high <= K4_ONE_CORE);
-    let one_multi = |s: &&S| s.cores_one.is_some_and(|e| e.low >= K4_SEVERAL);
+    // One process: a single worker, or N workers that are one process's threads.
+    let one_multi = |s: &&S| {
+        s.cores_one.is_some_and(|e| e.low >= K4_SEVERAL)
+            || (info(&s.stack).is_some_and(|i| i.worker_threads)
+                && s.cores_many.is_some_and(|e| e.low >= K4_SEVERAL))
+    };
     let many_several = |s: &&S| s.cores_many.is_some_and(|e| e.low >= K4_SEVERAL);
     let many_one = |s: &&S| s.cores_many.is_some_and(|e| e.high <= K4_ONE_CORE);
     let threaded = |s: &&S| threads(&s.stack).is_some_and(|t| t > 1);

@@ -81,6 +81,7 @@ mod tests {
             versions: versions.into(),
             variant: None,
             threads: None,
+            worker_threads: false,
             measured: true,
             finalist: true,
         }

@@ -264,6 +264,7 @@ pub(super) fn figures(results: &Results) -> Figures {
             versions: crate::report::runtimes::versions_of(s).replace('—', ""),
             variant: s.variant.clone(),
             threads: s.threads,
+            worker_threads: s.worker_threads,
             measured: s.status == StackStatus::Measured,
             finalist: finalists.contains(&&s.name),
         })

@@ -91,6 +91,8 @@ pub struct StackInfo {
     pub variant: Option<String>,
     /// Threads serving requests in each worker process (`None`: not recorded).
     pub threads: Option<u32>,
+    /// The workers are one process's threads, not processes (free-threaded Python).
+    pub worker_threads: bool,
     pub measured: bool,
     /// Measured in the final rounds of the default run.
     pub finalist: bool,

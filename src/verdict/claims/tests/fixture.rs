@@ -129,6 +129,7 @@ pub fn stack(fig: &mut Figures, name: &str, threads: Option<u32>) {
         versions: String::new(),
         variant: None,
         threads,
+        worker_threads: false,
         measured: true,
         finalist: true,
     });

@@ -8,6 +8,7 @@
 #![allow(clippy::type_complexity)]
 
 mod fixture;
+mod free_threaded;
 mod memory;
 mod more;
 mod pins;
