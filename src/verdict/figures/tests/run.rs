@@ -188,6 +188,7 @@ impl Run {
             variant: None,
             runtime: None,
             threads: None,
+            worker_threads: false,
             language: language.into(),
             framework: "fw".into(),
             runtime_version: None,
