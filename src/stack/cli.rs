@@ -43,8 +43,9 @@ pub struct SetupArgs {
     /// several stacks install side by side).
     #[arg(long, short)]
     pub quiet: bool,
-    /// Installs at once (1: one stack after another).
-    #[arg(long, short, value_name = "N", default_value_t = super::setup_many::LANES as u16,
+    /// Installs at once (1: one stack after another; default 1 on two
+    /// cores or fewer, where side by side measured slower, else 3).
+    #[arg(long, short, value_name = "N", default_value_t = super::setup_many::default_lanes() as u16,
           value_parser = clap::value_parser!(u16).range(1..=16))]
     pub jobs: u16,
     /// Runtimes: Node.js versions, Python interpreters.
@@ -370,7 +371,7 @@ pub fn setup(args: SetupArgs) -> anyhow::Result<ExitCode> {
     let (done, wall) =
         super::setup_many::setup_all_timed(&bases, &opts, usize::from(args.jobs), &events);
     let mut out = std::io::stdout().lock();
-    for line in super::setup_many::summary(&done, wall) {
+    for line in super::setup_many::summary(&done, wall, usize::from(args.jobs)) {
         writeln!(out, "{line}")?;
     }
     let failed: Vec<String> = done

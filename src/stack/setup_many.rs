@@ -19,9 +19,25 @@ use std::time::{Duration, Instant};
 
 use super::{SetupOpts, SetupOutcome, Stack};
 
-/// Installs running at once: one compile per core on the 2-core machine
-/// this was tuned on, plus one download beside them.
+/// Installs running at once on a machine with more than two cores: one
+/// compile per core, plus one download beside them.
 pub const LANES: usize = 3;
+
+/// Installs to run at once by default on this machine ([`lanes_for`] its
+/// cores).
+pub fn default_lanes() -> usize {
+    lanes_for(std::thread::available_parallelism().map_or(1, |n| n.get()))
+}
+
+/// One install at a time on two cores or fewer, [`LANES`] above. Measured
+/// on the 2-core machine this was tuned on (README, *First run*): the
+/// installs one after another took 276 s (rust-axum 122 s, node-express's
+/// better-sqlite3 60 s), side by side 300 s and 333 s — there the two
+/// compiles stretch each other to 300 s and 190–219 s, more than they gain
+/// by overlapping the downloads.
+pub fn lanes_for(cores: usize) -> usize {
+    if cores <= 2 { 1 } else { LANES }
+}
 
 /// One stack's install as [`setup_all`] ran it.
 #[derive(Debug)]
@@ -132,7 +148,7 @@ pub fn fmt_secs(seconds: f64) -> String {
 
 /// The lines `setup` ends with: each install's duration, longest first, and
 /// the wall time of them all (`wall`) against their sum.
-pub fn summary(done: &[Installed], wall: Duration) -> Vec<String> {
+pub fn summary(done: &[Installed], wall: Duration, lanes: usize) -> Vec<String> {
     let mut timed: Vec<(&str, f64)> = done
         .iter()
         .filter_map(|d| match d.outcome {
@@ -145,7 +161,12 @@ pub fn summary(done: &[Installed], wall: Duration) -> Vec<String> {
     }
     timed.sort_by(|a, b| b.1.total_cmp(&a.1));
     let width = timed.iter().map(|(n, _)| n.len()).max().unwrap_or(0);
-    let mut out = vec!["install durations (side by side):".to_string()];
+    let how = if lanes > 1 {
+        "side by side"
+    } else {
+        "one after another"
+    };
+    let mut out = vec![format!("install durations ({how}):")];
     for (name, secs) in &timed {
         out.push(format!("  {name:<width$}  {}", fmt_secs(*secs)));
     }
@@ -228,6 +249,32 @@ mod tests {
     }
 
     #[test]
+    fn two_cores_install_one_stack_at_a_time() {
+        assert_eq!(lanes_for(1), 1);
+        assert_eq!(lanes_for(2), 1);
+        assert_eq!(lanes_for(3), LANES);
+        assert_eq!(lanes_for(64), LANES);
+    }
+
+    #[test]
+    fn the_summary_says_how_the_installs_ran() {
+        let done = vec![Installed {
+            name: "a".into(),
+            dir: PathBuf::from("a"),
+            outcome: Ok(SetupOutcome::Installed { seconds: 2.0 }),
+        }];
+        let wall = Duration::from_secs(2);
+        assert_eq!(
+            summary(&done, wall, 1)[0],
+            "install durations (one after another):"
+        );
+        assert_eq!(
+            summary(&done, wall, 2)[0],
+            "install durations (side by side):"
+        );
+    }
+
+    #[test]
     fn installs_run_side_by_side_and_each_is_timed() {
         let d = tempfile::tempdir().unwrap();
         let mk = |name: &str| {
@@ -246,7 +293,7 @@ mod tests {
         }
         // Three 0.6 s installs one after the other would take 1.8 s.
         assert!(wall < Duration::from_millis(1500), "{wall:?}");
-        let lines = summary(&done, wall);
+        let lines = summary(&done, wall, 3);
         assert_eq!(lines.len(), 5, "{lines:?}");
         assert!(lines[4].contains("3 installs in"), "{lines:?}");
         assert!(lines[4].contains("one after the other"), "{lines:?}");
@@ -257,7 +304,7 @@ mod tests {
                 .iter()
                 .all(|d| matches!(d.outcome, Ok(SetupOutcome::UpToDate)))
         );
-        assert!(summary(&again, wall).is_empty());
+        assert!(summary(&again, wall, 3).is_empty());
     }
 
     #[test]

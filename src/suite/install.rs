@@ -1,5 +1,5 @@
-//! A run's installs, side by side before its first measurement
-//! ([`crate::stack::setup_many`]): the stacks not yet installed whose
+//! A run's installs, before its first measurement, side by side where the
+//! machine has the cores ([`crate::stack::setup_many`]): the stacks not yet installed whose
 //! runtime is present. The run's loop over its stacks then takes each
 //! outcome from here instead of installing one stack after another.
 
@@ -10,7 +10,7 @@ use super::runner::Runner;
 
 impl Runner<'_> {
     /// Installs the stacks still to prepare that need it, up to
-    /// [`setup_many::LANES`] at once; one note for them all, one a stack.
+    /// [`setup_many::default_lanes`] at once; one note for them all, one a stack.
     pub(crate) async fn install_side_by_side(&mut self) -> anyhow::Result<Vec<Installed>> {
         let todo: Vec<stack::Stack> = self
             .stacks
@@ -25,17 +25,19 @@ impl Runner<'_> {
             return Ok(Vec::new()); // nothing to overlap: the loop installs it
         }
         let names: Vec<String> = chains.iter().flatten().map(|s| s.name.clone()).collect();
-        let longest = chains
-            .iter()
-            .map(|c| {
-                c.iter()
-                    .map(stack::expected_install)
-                    .sum::<std::time::Duration>()
-            })
-            .max()
-            .unwrap_or_default();
+        let lanes = setup_many::default_lanes();
+        let lengths = chains.iter().map(|c| {
+            c.iter()
+                .map(stack::expected_install)
+                .sum::<std::time::Duration>()
+        });
+        let (longest, how) = if lanes > 1 {
+            (lengths.max().unwrap_or_default(), "side by side")
+        } else {
+            (lengths.sum(), "one after another")
+        };
         self.report.note(&format!(
-            "installing {} side by side (first use; about {})…",
+            "installing {} {how} (first use; about {})…",
             names.join(", "),
             humantime::format_duration(longest)
         ));
@@ -45,11 +47,11 @@ impl Runner<'_> {
             quiet: true,
         };
         let (done, wall) = tokio::task::spawn_blocking(move || {
-            setup_many::setup_all_timed(&todo, &opts, setup_many::LANES, &setup_many::Silent)
+            setup_many::setup_all_timed(&todo, &opts, lanes, &setup_many::Silent)
         })
         .await?;
         // Each stack's own duration is noted as the run's loop takes it.
-        if let Some(total) = setup_many::summary(&done, wall).last() {
+        if let Some(total) = setup_many::summary(&done, wall, lanes).last() {
             self.report.note(total.trim());
         }
         Ok(done)
