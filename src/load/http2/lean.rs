@@ -13,7 +13,7 @@
 //! frames in one call; the driver wakes the lane when its response ends.
 //! No per-request task, header map, or lock.
 
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::future::poll_fn;
 use std::pin::Pin;
 use std::rc::Rc;
@@ -31,32 +31,28 @@ use crate::load::response::passes;
 
 type Shared = Rc<RefCell<State>>;
 
+impl super::pool::Handle for Shared {
+    fn usable(&self) -> bool {
+        self.borrow().usable()
+    }
+}
+
 /// One load connection: an HTTP/2 connection per target, shared by its lanes.
 pub struct Conn {
-    endpoints: Arc<[Endpoint]>,
-    live: Vec<RefCell<Option<Shared>>>,
-    /// A lane is connecting this target; the others wait on `opened`.
-    connecting: Vec<Cell<bool>>,
-    opened: tokio::sync::Notify,
+    pool: super::pool::Pool<Shared>,
 }
 
 impl Conn {
     /// A connection to `endpoints`, none opened yet.
     pub fn new(endpoints: Arc<[Endpoint]>) -> Rc<Conn> {
-        let n = endpoints.len();
         Rc::new(Conn {
-            endpoints,
-            live: (0..n).map(|_| RefCell::new(None)).collect(),
-            connecting: (0..n).map(|_| Cell::new(false)).collect(),
-            opened: tokio::sync::Notify::new(),
+            pool: super::pool::Pool::new(endpoints),
         })
     }
 
     /// True when an HTTP/2 connection is open.
     pub fn is_open(&self) -> bool {
-        self.live
-            .iter()
-            .any(|l| l.borrow().as_ref().is_some_and(|s| s.borrow().usable()))
+        self.pool.is_open()
     }
 
     /// Opens target `target` now, if it is not open (must run inside a `LocalSet`).
@@ -66,25 +62,7 @@ impl Conn {
 
     /// The live connection to `target`, opening it (once, whichever lane asks first).
     async fn get(&self, target: usize) -> anyhow::Result<Shared> {
-        loop {
-            if let Some(s) = self.live[target].borrow().as_ref()
-                && s.borrow().usable()
-            {
-                return Ok(s.clone());
-            }
-            if self.connecting[target].get() {
-                // Created before the connecting lane can finish (one thread), so not missed.
-                self.opened.notified().await;
-                continue;
-            }
-            self.connecting[target].set(true);
-            let result = connect(&self.endpoints[target]).await;
-            self.connecting[target].set(false);
-            self.opened.notify_waiters();
-            let shared = result?;
-            *self.live[target].borrow_mut() = Some(shared.clone());
-            return Ok(shared);
-        }
+        self.pool.get(target, connect).await
     }
 }
 

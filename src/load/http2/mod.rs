@@ -20,12 +20,12 @@ pub mod frame;
 mod hpack;
 mod huffman_table;
 pub mod lean;
+mod pool;
 pub mod probe;
 mod state;
 pub mod tls;
 pub mod wire;
 
-use std::cell::{Cell, RefCell};
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::rc::Rc;
@@ -178,32 +178,28 @@ struct Live {
     wire: Rc<WireState>,
 }
 
+impl pool::Handle for Live {
+    fn usable(&self) -> bool {
+        self.wire.usable()
+    }
+}
+
 /// One load connection: an HTTP/2 connection per target, shared by its lanes.
 pub struct Conn {
-    endpoints: Arc<[Endpoint]>,
-    live: Vec<RefCell<Option<Live>>>,
-    /// A lane is connecting this target; the others wait on `opened`.
-    connecting: Vec<Cell<bool>>,
-    opened: tokio::sync::Notify,
+    pool: pool::Pool<Live>,
 }
 
 impl Conn {
     /// A connection to `endpoints`, none opened yet.
     pub fn new(endpoints: Arc<[Endpoint]>) -> Rc<Conn> {
-        let n = endpoints.len();
         Rc::new(Conn {
-            endpoints,
-            live: (0..n).map(|_| RefCell::new(None)).collect(),
-            connecting: (0..n).map(|_| Cell::new(false)).collect(),
-            opened: tokio::sync::Notify::new(),
+            pool: pool::Pool::new(endpoints),
         })
     }
 
     /// True when an HTTP/2 connection is open.
     pub fn is_open(&self) -> bool {
-        self.live
-            .iter()
-            .any(|l| l.borrow().as_ref().is_some_and(|l| l.wire.usable()))
+        self.pool.is_open()
     }
 
     /// Opens target `target` now, if it is not open (must run inside a `LocalSet`).
@@ -213,34 +209,13 @@ impl Conn {
 
     /// The live connection to `target`, opening it (once, whichever lane asks first).
     async fn get(&self, target: usize) -> anyhow::Result<Live> {
-        loop {
-            if let Some(live) = self.live[target].borrow().as_ref()
-                && live.wire.usable()
-            {
-                return Ok(live.clone());
-            }
-            if self.connecting[target].get() {
-                // Created before the connecting lane can finish (one thread), so not missed.
-                self.opened.notified().await;
-                continue;
-            }
-            self.connecting[target].set(true);
-            let result = connect(&self.endpoints[target]).await;
-            self.connecting[target].set(false);
-            self.opened.notify_waiters();
-            let live = result?;
-            *self.live[target].borrow_mut() = Some(live.clone());
-            return Ok(live);
-        }
+        self.pool.get(target, connect).await
     }
 
     /// Marks `wire`'s connection unusable (the next request reconnects).
     fn retire(&self, target: usize, wire: &Rc<WireState>) {
         wire.closed.set(true);
-        let mut slot = self.live[target].borrow_mut();
-        if slot.as_ref().is_some_and(|l| Rc::ptr_eq(&l.wire, wire)) {
-            *slot = None;
-        }
+        self.pool.forget(target, |l| Rc::ptr_eq(&l.wire, wire));
     }
 }
 
@@ -313,7 +288,7 @@ pub struct Lane {
 
 impl Lane {
     pub fn new(conn: Rc<Conn>) -> Lane {
-        let n = conn.endpoints.len();
+        let n = conn.pool.len();
         Lane {
             conn,
             cached: (0..n).map(|_| None).collect(),
