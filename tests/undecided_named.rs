@@ -127,3 +127,61 @@ fn every_undecided_claim_says_what_holds_it_open() {
         }
     }
 }
+
+#[test]
+fn the_ratio_of_gaps_is_named_with_its_interval() {
+    // json gap 7×, db gap 6×: the ratio of gaps (~0.86) sits near K8's
+    // 0.8 with noisy trials, while each gap is clear of 1.25×.
+    let mut b = two_stacks();
+    b.peak(
+        "node",
+        Scenario::Json,
+        64,
+        1,
+        70_000.0,
+        0.15,
+        15.0,
+        40 * MB,
+        60 * MB,
+    );
+    b.peak(
+        "py",
+        Scenario::Json,
+        64,
+        1,
+        10_000.0,
+        0.15,
+        90.0,
+        40 * MB,
+        60 * MB,
+    );
+    b.peak(
+        "node",
+        Scenario::Db,
+        64,
+        1,
+        42_000.0,
+        0.15,
+        25.0,
+        40 * MB,
+        60 * MB,
+    );
+    b.peak(
+        "py",
+        Scenario::Db,
+        64,
+        1,
+        7_000.0,
+        0.15,
+        150.0,
+        40 * MB,
+        60 * MB,
+    );
+    let r = b.finish();
+    let w = why(&r, "K8");
+    assert!(w.starts_with("K8: db (SQLite) gap ÷ json gap: 0."), "{w}");
+    assert!(
+        w.contains("its interval [0.") && w.contains("reaches across 0.8×"),
+        "{w}"
+    );
+}

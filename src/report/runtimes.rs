@@ -127,10 +127,9 @@ pub fn rows(results: &Results, figures: &Figures) -> Vec<RuntimeRow> {
             if *sc == Scenario::WsChat {
                 // ws-chat's throughput is the load offered, not a result:
                 // what it measures is the capacity at the SLO.
-                let noise = figures.noise.throughput.is_some();
                 for new_rec in &recs[1..] {
                     if let Some(row) =
-                        capacity_row(*sc, old, recs[0], find(new_rec), new_rec, noise, floor)
+                        capacity_row(*sc, old, recs[0], find(new_rec), new_rec, floor)
                     {
                         out.push(row);
                     }
@@ -184,11 +183,10 @@ fn capacity_row(
     old_rec: &StackRecord,
     new: Option<&ScenarioFigures>,
     new_rec: &StackRecord,
-    noise: bool,
     floor: f64,
 ) -> Option<RuntimeRow> {
     let (a, b) = (old.capacity.as_ref()?, new?.capacity.as_ref()?);
-    let r = capacity_ratio(b, a, noise);
+    let r = capacity_ratio(b, a);
     let verdict = if !r.judged {
         "not enough evidence"
     } else if b.ahead_of(a, floor) {

@@ -181,10 +181,7 @@ fn scenario_table(fig: &Figures, sc: Scenario, results: &Results) -> Option<Stri
             })));
         }
         if with_cap {
-            row.push(opt(f.capacity.as_ref().map(|c| match c.high {
-                Some(h) => format!("{}–{}", fmt_int(c.low), fmt_int(h)),
-                None => format!("≥ {}", fmt_int(c.low)),
-            })));
+            row.push(opt(f.capacity.as_ref().map(|c| c.text(false))));
         }
         row.push(crate::report::lost::cell(
             results,
@@ -248,10 +245,7 @@ fn ws_table(fig: &Figures, results: &Results) -> Option<String> {
         t.add_row(vec![
             rank_cell(f, figs),
             f.stack.clone(),
-            opt(f.capacity.as_ref().map(|c| match c.high {
-                Some(h) => format!("{}–{}", fmt_int(c.low), fmt_int(h)),
-                None => format!("≥ {}", fmt_int(c.low)),
-            })),
+            opt(f.capacity.as_ref().map(|c| c.text(false))),
             opt(f.p50_us.map(|e| ms(e.median))),
             opt(f.p99_us.map(|e| with_pm(&e, ms))),
             opt(f.cpu_us_per_req.map(|e| with_pm(&e, |x| format!("{x:.0}")))),
@@ -279,7 +273,7 @@ fn ws_table(fig: &Figures, results: &Results) -> Option<String> {
         c.set_cell_alignment(CellAlignment::Left);
     }
     Some(format!(
-        "ws-chat (chat rooms of 10; capacity: lowest passing – lowest failing clients over the trials; ≥: a lower bound)\n{t}\n"
+        "ws-chat (chat rooms of 10; capacity: median of the trials' highest passing clients [95 % interval: passes' low end – failures' high end]; a–b without brackets: one search's own pass–failure; ≥: a lower bound)\n{t}\n"
     ))
 }
 

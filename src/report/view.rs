@@ -591,16 +591,7 @@ fn scenario_view(
                 .map_or(String::new(), |s| range(&s, fmt_int)),
             p99: f.p99_us.map_or("—".into(), |s| fmt_us(s.median)),
             p99_range: f.p99_us.map_or(String::new(), |s| range(&s, fmt_us)),
-            capacity: f.capacity.as_ref().map_or("—".into(), |c| {
-                if c.low <= 0.0 {
-                    "fails at lowest step".into()
-                } else {
-                    match c.high {
-                        Some(h) => format!("{}–{} {}", fmt_int(c.low), fmt_int(h), c.unit),
-                        None => format!("≥ {} {}", fmt_int(c.low), c.unit),
-                    }
-                }
-            }),
+            capacity: f.capacity.as_ref().map_or("—".into(), |c| c.text(true)),
             cpu_us_per_req: f
                 .cpu_fixed_us_per_req
                 .or(f.cpu_us_per_req)

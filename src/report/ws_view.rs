@@ -17,16 +17,7 @@ use super::view::{ScenarioRow, ScenarioView};
 /// `lowest passing–lowest failing clients` over the trials, `≥ N` when
 /// nothing failed above.
 pub fn capacity_text(f: &ScenarioFigures) -> String {
-    f.capacity.as_ref().map_or("—".into(), |c| {
-        if c.low <= 0.0 {
-            "fails at lowest step".into()
-        } else {
-            match c.high {
-                Some(h) => format!("{}–{} {}", fmt_int(c.low), fmt_int(h), c.unit),
-                None => format!("≥ {} {}", fmt_int(c.low), c.unit),
-            }
-        }
-    })
+    f.capacity.as_ref().map_or("—".into(), |c| c.text(true))
 }
 
 /// Capacity (lowest passing over the trials) of the best stack of `lang`.

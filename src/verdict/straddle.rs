@@ -89,6 +89,8 @@ pub fn intervals(id: &str, line: &str) -> Vec<(f64, f64)> {
         "K3" | "K4" => line,
         _ => match line.rsplit_once('→') {
             Some((_, tail)) => tail,
+            // K8's ratio of gaps: `db (SQLite) gap ÷ json gap: 0.86× [0.63–1.41×]`.
+            None if id == "K8" => line,
             None => return Vec::new(),
         },
     };
@@ -186,6 +188,14 @@ mod tests {
                 "ws-chat capacity at p99 < 100 ms: node 2,873–4,737 clients vs py 1,090–2,156 clients → 1.33×–4.35×"
             ),
             [(1.33, 4.35)]
+        );
+        assert_eq!(
+            intervals("K8", "db (SQLite) gap ÷ json gap: 0.86× [0.63–1.41×]"),
+            [(0.63, 1.41)]
+        );
+        assert!(
+            intervals("K1", "json: node 59,124 req/s [47,854–70,015]").is_empty(),
+            "a line without a ratio holds no claim's threshold"
         );
         assert_eq!(
             intervals(

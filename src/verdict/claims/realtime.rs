@@ -4,39 +4,20 @@
 use crate::scenario::Scenario;
 use crate::stats::Ratio;
 use crate::verdict::figures::{CapacityFigure, Family, Figures, Lang};
-use crate::verdict::format::{fmt_int, fmt_ratio};
+use crate::verdict::format::fmt_ratio;
 
 use super::{
     ClaimVerdict, Side, Verdict, not_enough, rules::*, side, too_thin, too_wide_named, verdict,
     within_floor,
 };
 
-/// Node.js's ÷ Python's capacity as a bracket: from Node.js's lowest pass
-/// over Python's highest failure to Node.js's highest failure over
-/// Python's lowest pass (an open end stays open). `value` is the ratio of
-/// the medians. Unjudged when either figure is one trial in a run without
-/// measured noise (a bracket from one search says nothing of the next).
-pub fn capacity_ratio(n: &CapacityFigure, p: &CapacityFigure, noise: bool) -> Ratio {
-    let low = match p.high {
-        Some(h) if h > 0.0 => n.low / h,
-        _ => 0.0,
-    };
-    let high = match n.high {
-        Some(h) if p.low > 0.0 => h / p.low,
-        _ => f64::INFINITY,
-    };
-    let value = if p.median > 0.0 {
-        n.median / p.median
-    } else {
-        f64::INFINITY
-    };
-    Ratio {
-        value: value.max(low).min(high),
-        low,
-        high,
-        df: 0.0,
-        judged: noise || (n.trials >= 2 && p.trials >= 2),
-    }
+/// Node.js's ÷ Python's capacity with its 95 % interval
+/// ([`CapacityFigure::ratio_to`]): a bracket from one search says nothing
+/// of the next, and over several the searches' own envelope only widens,
+/// so the intervals of the passes and the failures over the trials are
+/// what the ratio reads.
+pub fn capacity_ratio(n: &CapacityFigure, p: &CapacityFigure) -> Ratio {
+    n.ratio_to(p)
 }
 
 pub(super) fn k7(fig: &Figures) -> ClaimVerdict {
@@ -55,24 +36,15 @@ pub(super) fn k7(fig: &Figures) -> ClaimVerdict {
             vec![],
         );
     };
-    let bracket = |c: &CapacityFigure| match c.high {
-        Some(h) => format!(
-            "{}–{} {} ({} trial{})",
-            fmt_int(c.low),
-            fmt_int(h),
-            c.unit,
+    let bracket = |c: &CapacityFigure| {
+        format!(
+            "{} ({} trial{})",
+            c.text(true),
             c.trials,
             if c.trials == 1 { "" } else { "s" }
-        ),
-        None => format!(
-            "at least {} {} (a lower bound, {} trial{})",
-            fmt_int(c.low),
-            c.unit,
-            c.trials,
-            if c.trials == 1 { "" } else { "s" }
-        ),
+        )
     };
-    let r = capacity_ratio(nc, pc, fig.noise.throughput.is_some());
+    let r = capacity_ratio(nc, pc);
     let evidence = vec![format!(
         "ws-chat capacity at p99 < {} ms: {} {} vs {} {} → {}–{}",
         fig.slo_ms,
@@ -95,16 +67,16 @@ pub(super) fn k7(fig: &Figures) -> ClaimVerdict {
         Side::Unjudged => return too_thin(6, "ws-chat", evidence),
         Side::Wide => {
             let what = if nc.high.is_none() || pc.high.is_none() {
-                "the capacity bracket, open where a search gave only a lower bound,"
+                "the capacity interval, open where a search gave only a lower bound,"
             } else {
-                "the capacity bracket (a search's steps are coarse)"
+                "the capacity interval (passes to failures, over the trials)"
             };
             return too_wide_named(6, what, K7_BETTER, K7_HARDLY, "ws-chat", evidence);
         }
         Side::Floor => {
             return within_floor(
                 6,
-                "Node.js's capacity lead (the bracket's low end)",
+                "Node.js's capacity lead (the interval's low end)",
                 floor,
                 "ws-chat",
                 evidence,
@@ -113,19 +85,19 @@ pub(super) fn k7(fig: &Figures) -> ClaimVerdict {
         Side::Above => (
             Verdict::Supported,
             format!(
-                "Node.js serves at least {K7_BETTER}× the clients, bracket and trials included, beyond the noise floor"
+                "Node.js serves at least {K7_BETTER}× the clients, interval of the passes and failures over the trials, beyond the noise floor"
             ),
         ),
         Side::Below => (
             Verdict::Refuted,
             format!(
-                "Node.js serves at most {K7_HARDLY}× the clients, or fewer, bracket and trials included"
+                "Node.js serves at most {K7_HARDLY}× the clients, or fewer, interval of the passes and failures over the trials"
             ),
         ),
         Side::Between => (
             Verdict::Depends,
             format!(
-                "the capacity bracket lies wholly between {K7_HARDLY}× and {K7_BETTER}×: Node.js neither {K7_BETTER}× ahead nor within {K7_HARDLY}×"
+                "the capacity interval lies wholly between {K7_HARDLY}× and {K7_BETTER}×: Node.js neither {K7_BETTER}× ahead nor within {K7_HARDLY}×"
             ),
         ),
     };

@@ -222,7 +222,15 @@ pub(crate) fn notes_of(pts: &[Point]) -> Vec<String> {
     notes.into_values().collect()
 }
 
-fn capacity_figure(caps: &[&CapacityRecord]) -> Option<CapacityFigure> {
+/// Capacity over the trials of one cell: the searches' own envelope
+/// (`low`, `high`) and, per trial, the highest pass and the lowest failure
+/// above it as two figures with intervals (`level`, the capacity `noise`),
+/// which narrow as trials are added where the envelope only widens.
+fn capacity_figure(
+    caps: &[&CapacityRecord],
+    noise: Option<&Noise>,
+    level: f64,
+) -> Option<CapacityFigure> {
     let first = caps.first()?;
     let values: Vec<f64> = caps.iter().map(|c| c.capacity.unwrap_or(0.0)).collect();
     let censored = caps
@@ -235,6 +243,21 @@ fn capacity_figure(caps: &[&CapacityRecord]) -> Option<CapacityFigure> {
             .map(|c| c.upper_bound)
             .try_fold(0.0f64, |m, u| u.map(|u| m.max(u)))
     };
+    // Every trial must give the bound: a trial that passed nothing (or
+    // failed nothing) has no value to put in, and leaving it out would bias.
+    let every = |xs: Vec<Option<f64>>| -> Option<Vec<f64>> {
+        xs.into_iter()
+            .map(|x| x.filter(|v| v.is_finite() && *v > 0.0))
+            .collect()
+    };
+    let passes = every(caps.iter().map(|c| c.capacity).collect())
+        .and_then(|v| Estimate::of_at(&v, noise, level));
+    let failures = if censored {
+        None
+    } else {
+        every(caps.iter().map(|c| c.upper_bound).collect())
+            .and_then(|v| Estimate::of_at(&v, noise, level))
+    };
     Some(CapacityFigure {
         unit: first.unit.clone(),
         median: crate::stats::median(&values).unwrap_or(0.0),
@@ -243,6 +266,8 @@ fn capacity_figure(caps: &[&CapacityRecord]) -> Option<CapacityFigure> {
         censored,
         trials: caps.len(),
         limited_by: caps.iter().map(|c| c.limited_by.clone()).collect(),
+        passes,
+        failures,
     })
 }
 
@@ -435,7 +460,7 @@ pub(super) fn figures(results: &Results) -> Figures {
                 })
                 .0,
                 cores_used: estimate(lv, &c.peak, n(Family::Cores), |t| t.cores_used).0,
-                capacity: capacity_figure(&caps),
+                capacity: capacity_figure(&caps, noise.capacity.as_ref(), lv),
                 workers: 1,
                 valid_points: c.points.iter().filter(|p| p.valid).count(),
                 total_points: c.points.len(),

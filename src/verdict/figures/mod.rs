@@ -27,6 +27,7 @@ use crate::db::DbKind;
 use crate::results::{IdleKind, Results, RoundRecord, StackRecord};
 use crate::scenario::Scenario;
 use crate::stats::{Comparison, Estimate, Noise, Ratio, compare};
+use crate::verdict::format::fmt_int;
 
 pub use build::{IDLE_RESOLUTION, flag_text};
 pub use stalls::StallSummary;
@@ -167,14 +168,93 @@ pub struct CapacityFigure {
     pub trials: usize,
     /// Why each trial's search stopped.
     pub limited_by: Vec<String>,
+    /// The trials' highest passing offers as a figure (median and interval,
+    /// with the run's capacity noise): `None` when some trial passed no step.
+    pub passes: Option<Estimate>,
+    /// The trials' lowest failing offers above their passes: `None` when
+    /// some search gave only a lower bound (its bracket is open above).
+    pub failures: Option<Estimate>,
 }
 
 impl CapacityFigure {
-    /// Decisively more clients than `other`: this figure's lowest pass is
-    /// above `other`'s highest failure by more than the noise `floor` (an
-    /// open bracket above is never passed). The ws-chat table ranks by it.
+    /// The low end of the typical capacity's 95 % interval: the low end of
+    /// the passes' interval (`None`: no interval, or some trial passed nothing).
+    pub fn interval_low(&self) -> Option<f64> {
+        self.passes.filter(Estimate::has_interval).map(|e| e.low)
+    }
+
+    /// The high end: the high end of the failures' interval (`None`: open
+    /// above, or no interval).
+    pub fn interval_high(&self) -> Option<f64> {
+        self.failures.filter(Estimate::has_interval).map(|e| e.high)
+    }
+
+    /// This capacity ÷ `other`'s with its 95 % interval. Each trial's
+    /// capacity lies between its pass and its failure, so the typical
+    /// capacity's ratio is at least this figure's passes ÷ `other`'s
+    /// failures and at most this figure's failures ÷ `other`'s passes: the
+    /// interval runs from the low end of the first ratio to the high end of
+    /// the second (each a ratio of two figures, [`Ratio::of`]); an open end
+    /// (a lower bound, no interval, or a capacity of 0) stays open.
+    /// `value` is the ratio of the passes' medians. Unjudged when either
+    /// has no interval for its passes (one trial in a run without measured
+    /// capacity noise, or too noisy).
+    pub fn ratio_to(&self, other: &CapacityFigure) -> Ratio {
+        let with = |e: &Option<Estimate>| e.filter(Estimate::has_interval);
+        let low = match (with(&self.passes), with(&other.failures)) {
+            (Some(a), Some(b)) => Ratio::of(&a, &b).low,
+            _ => 0.0,
+        };
+        let high = match (with(&self.failures), with(&other.passes)) {
+            (Some(a), Some(b)) => Ratio::of(&a, &b).high,
+            _ => f64::INFINITY,
+        };
+        let median = |c: &CapacityFigure| c.passes.map_or(c.median, |e| e.median);
+        let value = if median(other) > 0.0 {
+            median(self) / median(other)
+        } else {
+            f64::INFINITY
+        };
+        Ratio {
+            value: value.max(low).min(high),
+            low,
+            high,
+            df: 0.0,
+            judged: self.interval_low().is_some() && other.interval_low().is_some(),
+        }
+    }
+
+    /// Decisively more clients than `other`: the low end of
+    /// [`CapacityFigure::ratio_to`] is above 1 + the noise `floor` (an open
+    /// end above is never passed; a figure without an interval is never
+    /// ahead). The ws-chat table ranks by it, K7 judges by the same ratio.
     pub fn ahead_of(&self, other: &CapacityFigure, floor: f64) -> bool {
-        other.high.is_some_and(|h| self.low > h * (1.0 + floor))
+        let r = self.ratio_to(other);
+        r.judged && r.low > 1.0 + floor
+    }
+
+    /// As the tables print it: `4,000 [3,700–4,400] clients` (median of
+    /// the passes, the interval from the passes' low end to the failures'
+    /// high end), `≥ 4,200 clients` when open above, `2,300–3,500 clients`
+    /// (the search's own bracket) without an interval.
+    pub fn text(&self, unit: bool) -> String {
+        let u = if unit {
+            format!(" {}", self.unit)
+        } else {
+            String::new()
+        };
+        if self.low <= 0.0 {
+            return "fails at lowest step".into();
+        }
+        match (self.interval_low(), self.interval_high(), self.high) {
+            (Some(l), Some(h), _) => {
+                let m = self.passes.map_or(self.median, |e| e.median);
+                format!("{} [{}–{}]{u}", fmt_int(m), fmt_int(l), fmt_int(h))
+            }
+            (Some(l), None, _) => format!("≥ {}{u}", fmt_int(l)),
+            (None, _, Some(h)) => format!("{}–{}{u}", fmt_int(self.low), fmt_int(h)),
+            (None, _, None) => format!("≥ {}{u}", fmt_int(self.low)),
+        }
     }
 }
 
@@ -411,8 +491,16 @@ pub fn bounded_compare(
 #[cfg(test)]
 mod capacity_tests {
     use super::CapacityFigure;
+    use crate::stats::Estimate;
+
+    /// Passes and failures of two trials each `v ± 5 %`, with their intervals.
+    fn e(v: f64) -> Option<Estimate> {
+        Estimate::of(&[v * 0.95, v * 1.05], None)
+    }
 
     fn cap(low: f64, high: Option<f64>) -> CapacityFigure {
+        let passes = e(low);
+        let failures = high.and_then(e);
         CapacityFigure {
             unit: "clients".into(),
             median: low,
@@ -421,16 +509,67 @@ mod capacity_tests {
             censored: high.is_none(),
             trials: 2,
             limited_by: vec![],
+            passes,
+            failures,
         }
     }
 
+    /// The ends of the intervals, as `ahead_of` reads them.
+    fn ends(c: &CapacityFigure) -> (f64, Option<f64>) {
+        (c.interval_low().unwrap(), c.interval_high())
+    }
+
     #[test]
-    fn ahead_only_beyond_the_others_highest_failure_and_the_floor() {
+    fn ahead_only_beyond_the_others_interval_and_the_floor() {
         let (a, b) = (cap(3000.0, Some(3200.0)), cap(2000.0, Some(2500.0)));
-        assert!(a.ahead_of(&b, 0.1), "3000 > 2500 × 1.1");
-        assert!(!a.ahead_of(&b, 0.3), "3000 ≤ 2500 × 1.3: within the floor");
+        let (al, bh) = (ends(&a).0, ends(&b).1.unwrap());
+        assert!(
+            al < 3000.0 && bh > 2500.0,
+            "two trials' intervals: {al} {bh}"
+        );
+        // The ratio's interval (passes ÷ failures) is narrower than the
+        // ends of the two figures' intervals, and wider than the medians'.
+        let r = a.ratio_to(&b);
+        assert!(
+            r.judged && al / bh < r.low && r.low < 3000.0 / 2500.0,
+            "{r:?}"
+        );
+        assert_eq!(r.value, 1.5);
+        let gap = r.low - 1.0;
+        assert!(
+            a.ahead_of(&b, gap - 0.01),
+            "low end {} beyond 1 + floor",
+            r.low
+        );
+        assert!(!a.ahead_of(&b, gap + 0.01), "within the floor");
         assert!(!b.ahead_of(&a, 0.0));
-        // An open bracket above (a lower bound) is never passed.
+        // An open end above (a lower bound) is never passed.
         assert!(!a.ahead_of(&cap(2000.0, None), 0.0));
+        // Without an interval (one trial, no measured noise) nothing is ahead.
+        let mut one = a.clone();
+        one.passes = Estimate::of(&[3000.0], None);
+        assert!(!one.ahead_of(&b, 0.0));
+    }
+
+    #[test]
+    fn the_text_says_interval_bound_or_one_searchs_bracket() {
+        let a = cap(3000.0, Some(3200.0));
+        let (l, h) = ends(&a);
+        let want = format!(
+            "3,000 [{}–{}] clients",
+            crate::verdict::format::fmt_int(l),
+            crate::verdict::format::fmt_int(h.unwrap())
+        );
+        assert_eq!(a.text(true), want);
+        assert!(
+            cap(2000.0, None).text(false).starts_with("≥ 1,"),
+            "the passes' low end"
+        );
+        let mut one = a.clone();
+        one.passes = Estimate::of(&[3000.0], None);
+        one.failures = Estimate::of(&[3200.0], None);
+        assert_eq!(one.text(false), "3,000–3,200");
+        one.low = 0.0;
+        assert_eq!(one.text(false), "fails at lowest step");
     }
 }

@@ -232,7 +232,30 @@ pub fn fresh(fig: &mut Figures, stack: &str, e: Estimate) {
     });
 }
 
+/// A capacity whose interval runs exactly from `low` (the passes' low end)
+/// to `high` (the failures' high end; `None`: a lower bound), with an
+/// interval when `trials` ≥ 2 ([`capacity_with`] for one trial with the
+/// run's noise).
 pub fn capacity(low: f64, high: Option<f64>, trials: usize) -> CapacityFigure {
+    capacity_with(low, high, trials, trials >= 2)
+}
+
+/// [`capacity`], with an interval or not.
+pub fn capacity_with(low: f64, high: Option<f64>, trials: usize, interval: bool) -> CapacityFigure {
+    let e = |v: f64| {
+        let e = Estimate {
+            n: trials,
+            ..exact(v)
+        };
+        if interval {
+            e
+        } else {
+            Estimate {
+                n: trials,
+                ..single(v)
+            }
+        }
+    };
     CapacityFigure {
         unit: "clients".into(),
         median: low,
@@ -241,6 +264,8 @@ pub fn capacity(low: f64, high: Option<f64>, trials: usize) -> CapacityFigure {
         censored: high.is_none(),
         trials,
         limited_by: vec!["slo".into(); trials],
+        passes: (low > 0.0).then(|| e(low)),
+        failures: high.filter(|h| *h > 0.0).map(e),
     }
 }
 

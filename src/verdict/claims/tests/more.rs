@@ -518,11 +518,39 @@ fn k7_never_contradicts_the_tables_floor() {
 
 #[test]
 fn k7_one_trial_without_measured_noise_is_not_enough() {
-    let mut fig = k7(0.0, (3000.0, Some(3500.0)), (1000.0, Some(1200.0)), 1);
-    fig.noise.throughput = None;
-    expect(&fig, "K7", NotEnoughEvidence, &["no interval"]);
-    // With the run's noise measured, the one-trial bracket is judged with the floor.
     let fig = k7(0.0, (3000.0, Some(3500.0)), (1000.0, Some(1200.0)), 1);
+    expect(&fig, "K7", NotEnoughEvidence, &["no interval"]);
+    // With the run's capacity noise measured, one trial has an interval.
+    let mut fig = k7(0.0, (3000.0, Some(3500.0)), (1000.0, Some(1200.0)), 1);
+    for f in fig.scenarios.get_mut(&WsChat).unwrap() {
+        let c = f.capacity.as_ref().unwrap();
+        f.capacity = Some(capacity_with(c.low, c.high, 1, true));
+    }
     expect(&fig, "K7", Supported, &[]);
     expect(&figures(), "K7", NotEnoughEvidence, &["not measured"]);
+}
+
+/// The searches' own envelope (lowest pass, highest failure over the
+/// trials) only widens with trials: 13 trials of this host had Python's
+/// highest failure at Node.js's lowest pass. K7 reads the intervals of the
+/// passes and the failures instead, which narrow.
+#[test]
+fn k7_reads_the_intervals_not_the_searches_envelope() {
+    let mut fig = k7(0.0, (3900.0, Some(4500.0)), (2300.0, Some(2900.0)), 13);
+    for f in fig.scenarios.get_mut(&WsChat).unwrap() {
+        let c = f.capacity.as_mut().unwrap();
+        // Envelopes that overlap: 3,600 < 4,000.
+        if f.stack == "node" {
+            c.low = 3600.0;
+        } else {
+            c.high = Some(4000.0);
+        }
+    }
+    expect(&fig, "K7", Supported, &["at least 1.3×"]);
+    let c = claim(&fig, "K7");
+    assert!(
+        c.evidence[0].contains("node 3,900 [3,900–4,500] clients (13 trials)"),
+        "{:?}",
+        c.evidence
+    );
 }

@@ -8,12 +8,12 @@ use super::fixture::*;
 use crate::db::DbKind;
 use crate::results::IdleKind;
 use crate::scenario::Scenario::*;
-use crate::stats::Ratio;
 use crate::stats::interval::t_quantile;
+use crate::stats::{Estimate, Ratio};
 use crate::verdict::claims::Verdict::{self, *};
 use crate::verdict::claims::realtime::capacity_ratio;
 use crate::verdict::claims::{CLAIMS, fmt_threshold, ledger_markdown, ratio_of};
-use crate::verdict::figures::{CapacityFigure, Evidence, Figures, ScenarioFigures};
+use crate::verdict::figures::{Evidence, Figures, ScenarioFigures};
 
 const MB: f64 = 1048576.0;
 
@@ -141,53 +141,56 @@ fn duel_lines_tag_only_flagged_figures_and_name_the_database() {
     assert!(line(&c, "db (PostgreSQL): node").contains("vs py"));
 }
 
-/// Capacity brackets on exact vectors: Node.js's lowest pass over Python's
-/// highest failure, Node.js's highest failure over Python's lowest pass.
+/// Capacity ratios on exact vectors: the low end of Node.js's interval
+/// (its passes) over the high end of Python's (its failures), the high end
+/// of Node.js's over the low end of Python's; the value from the passes' medians.
 #[test]
 fn capacity_ratio_exact_vectors() {
-    let cap = |median: f64, low: f64, high: Option<f64>, trials: usize| CapacityFigure {
-        median,
-        ..capacity(low, high, trials)
+    let cap = |median: f64, low: f64, high: Option<f64>, trials: usize| {
+        let mut c = capacity(low, high, trials);
+        c.passes = c.passes.map(|e| Estimate { median, ..e });
+        c
     };
     let r = capacity_ratio(
         &cap(1300.0, 1300.0, Some(1600.0), 3),
         &cap(800.0, 800.0, Some(1000.0), 3),
-        false,
     );
     assert_eq!((r.low, r.value, r.high), (1.3, 1.625, 2.0));
     assert!(r.judged);
-    // Judged with measured noise, or two trials on each side; not otherwise.
-    let n = |t| cap(1300.0, 1300.0, Some(1600.0), t);
-    let p = |t| cap(800.0, 800.0, Some(1000.0), t);
-    for (nt, pt, noise, want) in [
-        (3, 3, false, true),
-        (2, 2, false, true),
-        (3, 1, false, false),
-        (1, 3, false, false),
-        (1, 1, false, false),
-        (1, 1, true, true),
+    // Judged when both figures have an interval (measured noise, or two
+    // trials on each side); not otherwise.
+    let n = |t, i| capacity_with(1300.0, Some(1600.0), t, i);
+    let p = |t, i| capacity_with(800.0, Some(1000.0), t, i);
+    for (nt, ni, pt, pi, want) in [
+        (3, true, 3, true, true),
+        (1, true, 1, true, true),
+        (3, true, 1, false, false),
+        (1, false, 3, true, false),
+        (1, false, 1, false, false),
     ] {
         assert_eq!(
-            capacity_ratio(&n(nt), &p(pt), noise).judged,
+            capacity_ratio(&n(nt, ni), &p(pt, pi)).judged,
             want,
-            "{nt} {pt} {noise}"
+            "{nt} {ni} {pt} {pi}"
         );
     }
+    // An open end stays open: Node.js a lower bound leaves the top open.
+    let r = capacity_ratio(
+        &capacity(1300.0, None, 3),
+        &cap(800.0, 800.0, Some(1000.0), 3),
+    );
+    assert_eq!(r.low, 1.3, "{r:?}");
+    assert!(r.high.is_infinite(), "{r:?}");
     // Python failed at every step (all zero): Node.js's bracket over
     // nothing is open above, and nothing is divided by zero.
     let r = capacity_ratio(
         &cap(100.0, 100.0, Some(200.0), 3),
         &cap(0.0, 0.0, Some(0.0), 3),
-        false,
     );
     assert_eq!(r.low, 0.0, "{r:?}");
     assert!(r.high.is_infinite() && r.value.is_infinite(), "{r:?}");
     // Both failed at every step: still no 0 ÷ 0.
-    let r = capacity_ratio(
-        &cap(0.0, 0.0, Some(0.0), 3),
-        &cap(0.0, 0.0, Some(100.0), 3),
-        false,
-    );
+    let r = capacity_ratio(&cap(0.0, 0.0, Some(0.0), 3), &cap(0.0, 0.0, Some(100.0), 3));
     assert_eq!(r.low, 0.0, "{r:?}");
     assert!(r.high.is_infinite() && r.value.is_infinite(), "{r:?}");
 }
@@ -220,12 +223,14 @@ fn k7_says_whether_the_bracket_is_open_or_coarse() {
         &closed,
         "K7",
         NotEnoughEvidence,
-        &["the capacity bracket (a search's steps are coarse) reaches across 1.1× or 1.3×"],
+        &[
+            "the capacity interval (passes to failures, over the trials) reaches across 1.1× or 1.3×",
+        ],
     );
     assert_eq!(
         c.evidence,
         [
-            "ws-chat capacity at p99 < 100 ms: node 1,000–1,500 clients (3 trials) vs py 1,000–1,200 clients (3 trials) → 0.83×–1.50×"
+            "ws-chat capacity at p99 < 100 ms: node 1,000 [1,000–1,500] clients (3 trials) vs py 1,000 [1,000–1,200] clients (3 trials) → 0.83×–1.50×"
         ]
     );
 }

@@ -82,6 +82,18 @@ fn the_capacity_bracket_is_the_cells_own_searches() {
         (2, 150.0, 0.0, None)
     );
     assert!(!py.censored);
+    // Passes and failures as figures of the three trials: medians of
+    // 1,000/1,100/1,050 and of 1.25× those, with intervals.
+    let (passes, failures) = (node.passes.unwrap(), node.failures.unwrap());
+    assert_eq!((passes.n, passes.median), (3, 1050.0));
+    assert_eq!((failures.n, failures.median), (3, 1312.5));
+    assert!(passes.has_interval() && failures.has_interval());
+    assert_eq!(node.interval_low(), Some(passes.low));
+    assert_eq!(node.interval_high(), Some(failures.high));
+    // A trial that passed nothing leaves no passes figure (dropping it
+    // would bias the median up): no interval, no ratio judged.
+    assert!(py.passes.is_none() && py.interval_low().is_none(), "{py:?}");
+    assert!(!node.ratio_to(&py).judged);
     for why in ["max", "generator", "rate"] {
         let mut b = Run::new();
         b.stack("node", "javascript");
@@ -89,6 +101,8 @@ fn the_capacity_bracket_is_the_cells_own_searches() {
         b.r.capacity[1].limited_by = why.into();
         let c = fig(&b.figures(), WsChat, "node").capacity.clone().unwrap();
         assert!(c.censored && c.high.is_none(), "{why}: {c:?}");
+        // A lower bound: passes still bound from below, failures open.
+        assert!(c.passes.is_some() && c.failures.is_none(), "{why}: {c:?}");
     }
 }
 
