@@ -6,6 +6,11 @@
 //! concurrency. The results record each such deployment in
 //! `settings.extra["http2"]` (`{name: {protocol, streams}}`), which the
 //! report's HTTP/1.1-vs-HTTP/2 table reads.
+//!
+//! A run that names an HTTP/2 deployment (`--stacks node-http@h2`) also
+//! measures its [`companions`]: the HTTP/1.1 deployment the table sets it
+//! beside and the same server at its other stream counts (`@h2-mux`), so
+//! the table shows one stream and many a connection, each against HTTP/1.1.
 
 use std::collections::BTreeMap;
 
@@ -39,6 +44,59 @@ pub fn apply(lc: &mut LoadConfig, streams: u32) {
     lc.protocol = Wire::Http2;
     lc.streams = streams;
     lc.connections = lc.connections.div_ceil(streams).max(1);
+}
+
+/// The deployments a run adds for the HTTP/2 deployments among `chosen`
+/// (found among `all`, the stacks with their variants), each with the
+/// sentence saying why: the HTTP/1.1 partner (of the same base,
+/// the same framework and server where one exists, else the base's default
+/// deployment, as the report pairs them) and the same server's other HTTP/2
+/// deployments (same start command, other `streams`). Deployments already
+/// chosen are not repeated.
+pub fn companions(all: &[Stack], chosen: &[Stack]) -> Vec<(Stack, String)> {
+    let mut out: Vec<(Stack, String)> = Vec::new();
+    let taken = |name: &str, out: &[(Stack, String)]| {
+        chosen.iter().any(|c| c.name == name) || out.iter().any(|(o, _)| o.name == name)
+    };
+    for h2 in chosen.iter().filter(|s| s.protocol.is_http2()) {
+        let Some(base) = all.iter().find(|b| b.name == h2.base) else {
+            continue;
+        };
+        let deployments = crate::stack::deployments(std::slice::from_ref(base));
+        let http1: Vec<&Stack> = deployments
+            .iter()
+            .filter(|d| !d.protocol.is_http2())
+            .collect();
+        let partner = http1
+            .iter()
+            .find(|d| d.framework == h2.framework)
+            .or_else(|| http1.iter().find(|d| d.variant.is_none()));
+        let siblings = deployments
+            .iter()
+            .filter(|d| d.protocol.is_http2() && d.start == h2.start && d.streams != h2.streams);
+        let partner = partner.map(|d| {
+            let why = format!(
+                "the HTTP/1.1 deployment the HTTP/1.1-vs-HTTP/2 table sets {} beside",
+                h2.name
+            );
+            (*d, why)
+        });
+        let siblings = siblings.map(|d| {
+            let why = format!(
+                "{}'s server at {} stream{} a connection",
+                h2.name,
+                d.streams,
+                if d.streams == 1 { "" } else { "s" }
+            );
+            (d, why)
+        });
+        for (d, why) in partner.into_iter().chain(siblings) {
+            if !taken(&d.name, &out) {
+                out.push((d.clone(), why));
+            }
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -83,5 +141,93 @@ mod tests {
             extra[HTTP2_KEY],
             serde_json::json!({"node-http@h2": {"protocol": "h2c", "streams": 8}})
         );
+    }
+
+    fn deployment(base: &str, variant: Option<&str>, framework: &str, h2: Option<u32>) -> Stack {
+        Stack {
+            name: variant.map_or(base.to_string(), |v| format!("{base}@{v}")),
+            base: base.into(),
+            variant: variant.map(String::from),
+            framework: framework.into(),
+            protocol: if h2.is_some() {
+                crate::stack::Protocol::H2c
+            } else {
+                crate::stack::Protocol::Http1
+            },
+            streams: h2.unwrap_or(1),
+            start: vec![
+                if h2.is_some() {
+                    "h2-server"
+                } else {
+                    "h1-server"
+                }
+                .into(),
+            ],
+            ..Stack::default()
+        }
+    }
+
+    fn base(name: &str, framework: &str, variants: Vec<Stack>) -> Stack {
+        Stack {
+            variants,
+            ..deployment(name, None, framework, None)
+        }
+    }
+
+    fn names(v: &[(Stack, String)]) -> Vec<&str> {
+        v.iter().map(|(s, _)| s.name.as_str()).collect()
+    }
+
+    #[test]
+    fn an_http2_deployment_brings_its_http1_partner_and_its_other_stream_counts() {
+        let py = base(
+            "py",
+            "FastAPI / uvicorn",
+            vec![
+                deployment("py", Some("granian"), "FastAPI / granian", None),
+                deployment("py", Some("h2"), "FastAPI / granian", Some(1)),
+                deployment("py", Some("h2-mux"), "FastAPI / granian", Some(16)),
+            ],
+        );
+        let node = base(
+            "node",
+            "node:http",
+            vec![
+                deployment("node", Some("cluster"), "node:http", None),
+                deployment("node", Some("h2"), "node:http", Some(1)),
+                deployment("node", Some("h2-mux"), "node:http", Some(16)),
+            ],
+        );
+        // An HTTP/2 server with no HTTP/1.1 deployment of its framework is
+        // set beside the base's default deployment.
+        let axum = base(
+            "axum",
+            "axum",
+            vec![deployment("axum", Some("h2"), "axum (hyper h2)", Some(1))],
+        );
+        let all = vec![py, node, axum];
+        let chosen = crate::stack::select(
+            &all,
+            &["py@h2".into(), "node@h2-mux".into(), "axum@h2".into()],
+        )
+        .unwrap();
+        let got = companions(&all, &chosen);
+        assert_eq!(
+            names(&got),
+            ["py@granian", "py@h2-mux", "node", "node@h2", "axum"]
+        );
+        assert!(got[0].1.contains("table sets py@h2 beside"), "{}", got[0].1);
+        assert_eq!(got[1].1, "py@h2's server at 16 streams a connection");
+        assert_eq!(got[3].1, "node@h2-mux's server at 1 stream a connection");
+        // Nothing is added twice, nor what the run already names; an
+        // HTTP/1.1-only run gets nothing.
+        let chosen = crate::stack::select(
+            &all,
+            &["py@h2".into(), "py@h2-mux".into(), "py@granian".into()],
+        )
+        .unwrap();
+        assert!(companions(&all, &chosen).is_empty());
+        let chosen = crate::stack::select(&all, &["node".into(), "py".into()]).unwrap();
+        assert!(companions(&all, &chosen).is_empty());
     }
 }

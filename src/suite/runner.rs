@@ -65,7 +65,13 @@ pub fn resolve_stacks(cfg: &SuiteConfig) -> anyhow::Result<Vec<Stack>> {
         stack::default_run(&all)
     } else {
         let known: Vec<Stack> = all.iter().chain(&extra).cloned().collect();
-        stack::select(&known, &cfg.stack_filter).map_err(crate::error::bad_input)?
+        let mut picked =
+            stack::select(&known, &cfg.stack_filter).map_err(crate::error::bad_input)?;
+        for (s, why) in super::h2::companions(&known, &picked) {
+            eprintln!("note: also measuring {} ({why})", s.name);
+            picked.push(s);
+        }
+        picked
     };
     for s in extra {
         // A manifest named like a built-in replaces it (as in `verify`).
