@@ -12,8 +12,9 @@ use super::{
 };
 
 /// Node.js's ÷ Python's capacity as a bracket: from Node.js's lowest pass
-/// over Python's highest failure to Node.js's highest failure over
-/// Python's lowest pass (an open end stays open). `value` is the ratio of
+/// over Python's lowest failure above its lowest pass (the figures' `high`)
+/// to Node.js's lowest failure over Python's lowest pass (an open end stays
+/// open). `value` is the ratio of
 /// the medians. Unjudged when either figure is one trial in a run without
 /// measured noise (a bracket from one search says nothing of the next).
 pub fn capacity_ratio(n: &CapacityFigure, p: &CapacityFigure, noise: bool) -> Ratio {

@@ -224,22 +224,19 @@ pub(crate) fn notes_of(pts: &[Point]) -> Vec<String> {
 
 fn capacity_figure(caps: &[&CapacityRecord]) -> Option<CapacityFigure> {
     let first = caps.first()?;
+    let bracket = crate::results::capacity::bracket(caps)?;
     let values: Vec<f64> = caps.iter().map(|c| c.capacity.unwrap_or(0.0)).collect();
-    let censored = caps
-        .iter()
-        .any(|c| matches!(c.limited_by.as_str(), "max" | "generator" | "rate"));
-    let high = if censored {
-        None
-    } else {
-        caps.iter()
-            .map(|c| c.upper_bound)
-            .try_fold(0.0f64, |m, u| u.map(|u| m.max(u)))
-    };
+    let censored = caps.iter().any(|c| {
+        matches!(
+            c.limited_by.as_str(),
+            "max" | "generator" | "rate" | "steps"
+        )
+    });
     Some(CapacityFigure {
         unit: first.unit.clone(),
         median: crate::stats::median(&values).unwrap_or(0.0),
-        low: values.iter().copied().fold(f64::INFINITY, f64::min),
-        high,
+        low: bracket.low,
+        high: bracket.high,
         censored,
         trials: caps.len(),
         limited_by: caps.iter().map(|c| c.limited_by.clone()).collect(),

@@ -149,10 +149,12 @@ impl NoiseFloor {
     }
 }
 
-/// Capacity at SLO over the trials, as a bracket: the true capacity is at
-/// least `low` (the smallest passing offer of any trial) and below `high`
-/// (the largest failing offer above it; `None`: some search never failed —
-/// the figure is only a lower bound).
+/// Capacity at SLO over the trials, as a bracket
+/// ([`crate::results::capacity::bracket`]): every trial's capacity is at
+/// least `low` (the lowest of the trials' capacities) and the worst trial's
+/// is below `high` (the lowest step above `low` that the server failed, over
+/// the trials and their steps; `None`: no server failure above it — the
+/// figure is only a lower bound).
 #[derive(Debug, Clone, Serialize)]
 pub struct CapacityFigure {
     /// `rps` or `clients`.
@@ -162,7 +164,9 @@ pub struct CapacityFigure {
     pub low: f64,
     pub high: Option<f64>,
     /// Some trial stopped for a reason that bounds only from below: it
-    /// passed the largest step, or the generator or the offered rate was the limit.
+    /// passed the largest step or ran out of steps passing, or the
+    /// generator or the offered rate was the limit (another trial's server
+    /// failure may still close the bracket).
     pub censored: bool,
     pub trials: usize,
     /// Why each trial's search stopped.
@@ -171,7 +175,7 @@ pub struct CapacityFigure {
 
 impl CapacityFigure {
     /// Decisively more clients than `other`: this figure's lowest pass is
-    /// above `other`'s highest failure by more than the noise `floor` (an
+    /// above `other`'s lowest failure by more than the noise `floor` (an
     /// open bracket above is never passed). The ws-chat table ranks by it.
     pub fn ahead_of(&self, other: &CapacityFigure, floor: f64) -> bool {
         other.high.is_some_and(|h| self.low > h * (1.0 + floor))
