@@ -324,6 +324,55 @@ fn ws_chat_and_idle_end_to_end() {
     assert!(tagged_processes(&tag).is_empty());
 }
 
+/// A later trial's capacity search starts from the earlier trials' bracket
+/// (its first step is their lowest pass) and takes one step fewer; the
+/// first search one more (`--capacity-steps 3`: 4, then 2).
+#[test]
+fn a_later_trials_capacity_search_starts_from_the_earlier_bracket() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let tag = tag();
+    let node = fixture("suite-node");
+    let o = run_cmd(
+        &out,
+        &tag,
+        &["--trials", "2", "--duration", "1s", "--capacity-steps", "3"],
+    )
+    .args([
+        "--stack",
+        node.to_str().unwrap(),
+        "--scenarios",
+        "ws-chat",
+        "--out",
+        out.to_str().unwrap(),
+    ])
+    .output()
+    .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let (doc, r) = read_results(&out);
+    assert!(schema_errors(&doc).is_empty(), "{:#?}", schema_errors(&doc));
+    let mut caps: Vec<_> = r
+        .capacity
+        .iter()
+        .filter(|c| c.scenario == Scenario::WsChat)
+        .collect();
+    caps.sort_by_key(|c| c.trial);
+    assert_eq!(caps.len(), 2, "{caps:#?}");
+    let first_pass = caps[0]
+        .capacity
+        .expect("the fixture carries its first steps");
+    assert!(caps[0].steps.len() <= 4, "{:#?}", caps[0]);
+    assert!(caps[1].steps.len() <= 2, "{:#?}", caps[1]);
+    assert_eq!(caps[1].steps[0].offered, first_pass, "{:#?}", caps[1]);
+    assert!(
+        caps.iter()
+            .flat_map(|c| &c.steps)
+            .all(|s| s.generator_utilization.is_some_and(|u| u >= 0.0)),
+        "the generator's share is recorded on every step"
+    );
+    assert!(tagged_processes(&tag).is_empty());
+}
+
 /// Regression: `--scenarios workers` alone measured nothing, because the
 /// endpoints it scales (json, cpu) were only verified when selected too.
 #[test]

@@ -183,7 +183,8 @@ impl ErrorCounts {
 pub struct GeneratorUsage {
     /// User+system CPU seconds of the generator's worker threads over the
     /// run (from the clock start to the last response; excludes the caller's
-    /// own threads, so the harness's sampling does not count).
+    /// own threads, so the harness's sampling does not count). WebSocket
+    /// chat: the whole process while it sends (the drain after is left out).
     pub cpu_s: f64,
     /// Threads that drove load.
     pub threads: usize,

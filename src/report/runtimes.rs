@@ -176,7 +176,7 @@ pub fn rows(results: &Results, figures: &Figures) -> Vec<RuntimeRow> {
 
 /// ws-chat: the newer version's capacity at the SLO ÷ the oldest's, as the
 /// bracket K7 reads; more or fewer clients only as the ws-chat table ranks
-/// (one's lowest pass above the other's highest failure beyond the floor).
+/// (one's lowest pass above the other's lowest failure beyond the floor).
 fn capacity_row(
     sc: Scenario,
     old: &ScenarioFigures,

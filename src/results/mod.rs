@@ -6,6 +6,7 @@
 //! The results types sit below both the harness that writes them and the
 //! verdict and exporters that read them ([`read`], [`validate`]).
 
+pub mod capacity;
 pub mod merge;
 pub mod read;
 pub mod validate;
@@ -428,6 +429,10 @@ pub struct CapacityStep {
     /// Why a failed step failed: `slo`, `errors`, `generator` or `rate`.
     #[serde(default)]
     pub failed_by: Option<String>,
+    /// The load generator's busy share of its cores while sending (absent
+    /// in files written before it was recorded).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub generator_utilization: Option<f64>,
 }
 
 /// How the rounds of a run are laid out (`docs/run.md`).

@@ -1,36 +1,129 @@
 //! Capacity at SLO: the highest offered load whose p99 stays under the SLO
 //! with no errors — requests/s for HTTP, clients for ws-chat, one search for
-//! both over a [`Workload`]. A bounded search (steps and time): grow from a
-//! seed until a step fails, halve until one passes, then bisect. The choice
-//! of the next probe and the judging of a step are pure functions.
+//! both over a [`Workload`]. A bounded search (steps and time); the choice
+//! of the next probe ([`next_probe`]) and the judging of a step ([`judge`])
+//! are pure functions.
+//!
+//! - **A cell's first search** (no earlier trial of this stack and
+//!   scenario) grows from a seed by [`GROW`] until a step fails, halves
+//!   until one passes, then bisects to [`RESOLUTION`]. It takes one step
+//!   more than `--capacity-steps` (see [`Plan::steps`]).
+//! - **A later trial's search** starts from the earlier trials' bracket
+//!   ([`crate::results::capacity::bracket`]): its first step is their
+//!   lowest pass (a load the server carried, which also warms it), then it
+//!   bisects towards their lowest failure, stepping by [`FINE`] only
+//!   outside that bracket (up when no failure is known, down when the
+//!   lowest pass fails this time). It takes one step fewer, so two trials
+//!   cost what two unseeded searches did.
+//! - **A cold first step**: when a search's first step fails by the server
+//!   (`slo` or `errors`) and a lower step then passes, that first level is
+//!   probed once more. A server's first heavy load pays one-off costs (JIT
+//!   compilation, heap growth, connection tables); both results stay in the
+//!   record and the pass, if it comes, stands — as any pass above a failure
+//!   of the same level does.
+//!
+//! The reported bracket is never the search's guess: it is read from the
+//! recorded steps alone (lowest pass – lowest server failure above it), so
+//! seeding changes where the steps fall, not what they are allowed to mean.
 
 use std::time::{Duration, Instant};
 
 use super::config::SuiteConfig;
 use super::target::Target;
 use super::workload::{DriveOpts, Outcome, RATE_REACHED, Workload, drive};
+use crate::results::capacity::{Bracket, server_failed};
 use crate::results::{CapacityRecord, CapacityStep};
 
-/// Growth factor while every step passes.
+/// Growth factor of a first search while every step passes.
 pub const GROW: f64 = 1.5;
+/// Step factor of a search seeded from earlier trials, outside their bracket.
+pub const FINE: f64 = 1.2;
 /// Bisection stops when the bracket is narrower than this fraction of its top.
 pub const RESOLUTION: f64 = 0.05;
 /// Lowest level probed.
 pub const MIN_LEVEL: f64 = 1.0;
 
-/// The offered level of the next step, or `None` when the search is over.
-pub fn next_probe(
-    steps: &[CapacityStep],
-    seed: f64,
-    max_steps: u32,
-    max_level: f64,
-) -> Option<f64> {
-    if steps.len() >= max_steps as usize {
+/// Where a search starts and how it moves.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Plan {
+    /// First level tried (a seeded search: the earlier trials' lowest pass).
+    pub seed: f64,
+    /// Most steps of this search.
+    pub max_steps: u32,
+    /// Highest level tried.
+    pub max_level: f64,
+    /// Levels are whole numbers (clients).
+    pub integer: bool,
+    /// The earlier trials' bracket of this cell, when it has a pass.
+    pub prior: Option<Bracket>,
+}
+
+impl Plan {
+    /// The plan of a search given `steps` (`--capacity-steps`) and the
+    /// earlier trials' bracket: a first search takes `steps + 1`, a seeded
+    /// one `steps - 1` (from 3 steps up; fewer are left as they are).
+    pub fn new(
+        seed: f64,
+        steps: u32,
+        max_level: f64,
+        integer: bool,
+        prior: Option<Bracket>,
+    ) -> Plan {
+        let prior = prior.filter(|b| b.low >= MIN_LEVEL);
+        Plan {
+            seed: prior
+                .map_or(seed, |b| b.low)
+                .clamp(MIN_LEVEL, max_level.max(MIN_LEVEL)),
+            max_steps: Plan::steps(steps, prior.is_some()),
+            max_level,
+            integer,
+            prior,
+        }
+    }
+
+    /// Steps of a search: `steps + 1` for a cell's first, `steps - 1` for a
+    /// seeded one, when `steps` ≥ 3 (a short search keeps its count).
+    pub fn steps(steps: u32, seeded: bool) -> u32 {
+        match (steps >= 3, seeded) {
+            (false, _) => steps,
+            (true, false) => steps + 1,
+            (true, true) => steps - 1,
+        }
+    }
+}
+
+/// The offered level of the next step, or `None` when the search is over
+/// (steps spent, bracket within [`RESOLUTION`], or no new level to try).
+pub fn next_probe(steps: &[CapacityStep], plan: &Plan) -> Option<f64> {
+    if steps.len() >= plan.max_steps as usize {
         return None;
     }
-    if steps.is_empty() {
-        return Some(seed.clamp(MIN_LEVEL, max_level));
-    }
+    let (level, again) = match raw_probe(steps, plan)? {
+        Probe::Again(l) => (l, true),
+        Probe::New(l) => (l, false),
+    };
+    let level = level.clamp(MIN_LEVEL, plan.max_level.max(MIN_LEVEL));
+    let level = if plan.integer { level.round() } else { level };
+    let probed = steps.iter().filter(|s| s.offered == level).count();
+    (probed == 0 || (again && probed == 1)).then_some(level)
+}
+
+enum Probe {
+    /// A level not probed before (unless rounding says otherwise).
+    New(f64),
+    /// The cold first step, probed once more.
+    Again(f64),
+}
+
+fn raw_probe(steps: &[CapacityStep], plan: &Plan) -> Option<Probe> {
+    let Some(first) = steps.first() else {
+        return Some(Probe::New(plan.seed));
+    };
+    let (grow, shrink) = if plan.prior.is_some() {
+        (FINE, FINE)
+    } else {
+        (GROW, 2.0)
+    };
     let lo = steps
         .iter()
         .filter(|s| s.passed)
@@ -41,16 +134,46 @@ pub fn next_probe(
         .filter(|s| !s.passed && lo.is_none_or(|lo| s.offered > lo))
         .map(|s| s.offered)
         .reduce(f64::min);
-    match (lo, hi) {
-        (Some(lo), None) => (lo < max_level).then(|| (lo * GROW).min(max_level)),
-        (None, Some(hi)) => (hi / 2.0 >= MIN_LEVEL).then_some(hi / 2.0),
-        (Some(lo), Some(hi)) => ((hi - lo) / hi > RESOLUTION).then_some((lo + hi) / 2.0),
-        (None, None) => None,
+    if let Some(lo) = lo
+        && server_failed(first)
+        && lo < first.offered
+        && steps.iter().filter(|s| s.offered == first.offered).count() == 1
+    {
+        return Some(Probe::Again(first.offered));
     }
+    let next = match (lo, hi) {
+        (Some(lo), None) => {
+            // Within the earlier trials' bracket, bisect towards their
+            // lowest failure before stepping past it.
+            let known = plan.prior.and_then(|b| b.high).filter(|h| *h > lo);
+            match known {
+                Some(h) if (h - lo) / h > RESOLUTION => (lo + h) / 2.0,
+                _ if lo >= plan.max_level => return None,
+                _ => (lo * grow).min(plan.max_level),
+            }
+        }
+        (None, Some(hi)) => {
+            if hi / shrink < MIN_LEVEL {
+                return None;
+            }
+            hi / shrink
+        }
+        (Some(lo), Some(hi)) => {
+            if (hi - lo) / hi <= RESOLUTION {
+                return None;
+            }
+            (lo + hi) / 2.0
+        }
+        (None, None) => return None,
+    };
+    Some(Probe::New(next))
 }
 
 /// Judges one step from its outcome: passes when there are no errors,
 /// p99 < SLO, the generator was not the limit and the rate was reached.
+/// A saturated generator is named before the server's errors and p99: what
+/// it failed to send or read in time is not the server's failure, so such a
+/// step bounds the capacity from below only.
 pub fn judge(offered: f64, outcome: Option<&Outcome>, slo: Duration) -> CapacityStep {
     let Some(o) = outcome else {
         return CapacityStep {
@@ -60,15 +183,18 @@ pub fn judge(offered: f64, outcome: Option<&Outcome>, slo: Duration) -> Capacity
             errors: 1,
             passed: false,
             failed_by: Some("errors".into()),
+            generator_utilization: None,
         };
     };
     let (target, achieved) = o.rate.unwrap_or((offered, o.throughput));
-    let failed_by = if o.errors > 0 || !o.produced {
+    let failed_by = if !o.produced {
+        Some("errors")
+    } else if o.generator_saturated {
+        Some("generator")
+    } else if o.errors > 0 {
         Some("errors")
     } else if o.p99_us as u128 >= slo.as_micros() {
         Some("slo")
-    } else if o.generator_saturated {
-        Some("generator")
     } else if achieved < RATE_REACHED * target {
         Some("rate")
     } else {
@@ -81,13 +207,16 @@ pub fn judge(offered: f64, outcome: Option<&Outcome>, slo: Duration) -> Capacity
         errors: o.errors,
         passed: failed_by.is_none(),
         failed_by: failed_by.map(String::from),
+        generator_utilization: Some(o.generator_utilization),
     }
 }
 
 /// The capacity (highest passing offer), the lowest failing offer above it
 /// (the search's resolution: the true capacity lies below it), and why the
-/// search stopped (`slo`, `errors`, `generator`, `rate`, or `max`).
-pub fn conclude(steps: &[CapacityStep]) -> (Option<f64>, Option<f64>, String) {
+/// search stopped: the failure above the capacity (`slo`, `errors`,
+/// `generator`, `rate`), else `max` when the capacity is the highest level
+/// allowed, else `steps` (the steps ran out while every step passed).
+pub fn conclude(steps: &[CapacityStep], max_level: f64) -> (Option<f64>, Option<f64>, String) {
     let cap = steps
         .iter()
         .filter(|s| s.passed)
@@ -97,9 +226,11 @@ pub fn conclude(steps: &[CapacityStep]) -> (Option<f64>, Option<f64>, String) {
         .iter()
         .filter(|s| !s.passed && cap.is_none_or(|c| s.offered > c))
         .min_by(|a, b| a.offered.total_cmp(&b.offered));
-    let why = first_fail_above
-        .and_then(|s| s.failed_by.clone())
-        .unwrap_or_else(|| "max".into());
+    let why = match first_fail_above.and_then(|s| s.failed_by.clone()) {
+        Some(why) => why,
+        None if cap.is_some_and(|c| c < max_level) => "steps".into(),
+        None => "max".into(),
+    };
     (cap, first_fail_above.map(|s| s.offered), why)
 }
 
@@ -109,12 +240,15 @@ pub struct SearchSpec {
     pub scenario: crate::scenario::Scenario,
     /// The load; its level (rate or clients) is set by each step.
     pub workload: Workload,
-    /// First level tried (80 % of the measured peak, when known).
+    /// First level of a cell's first search (HTTP: 80 % of the measured
+    /// peak, when known).
     pub seed: f64,
     /// Highest level tried.
     pub max_level: f64,
     /// `rps` or `clients`.
     pub unit: &'static str,
+    /// The earlier trials' bracket of this cell: the search starts from it.
+    pub prior: Option<Bracket>,
 }
 
 /// Runs a capacity search against `target`.
@@ -131,18 +265,18 @@ pub async fn search(
     let s = &cfg.settings;
     let step_len = Duration::from_secs_f64(s.capacity_step_s.max(0.2));
     let slo = Duration::from_secs_f64(s.slo_ms / 1000.0);
-    let integer = spec.workload.is_ws();
+    let plan = Plan::new(
+        spec.seed,
+        s.capacity_max_steps,
+        spec.max_level,
+        spec.workload.is_ws(),
+        spec.prior,
+    );
     // Time bound: every step plus generous slack for connection setup and drain.
-    let deadline =
-        Instant::now() + (step_len + Duration::from_secs(10)) * s.capacity_max_steps.max(1);
+    let deadline = Instant::now() + (step_len + Duration::from_secs(10)) * plan.max_steps.max(1);
     let mut steps: Vec<CapacityStep> = Vec::new();
-    while let Some(probe) = next_probe(&steps, spec.seed, s.capacity_max_steps, spec.max_level) {
-        let offered = if integer {
-            probe.round().max(1.0)
-        } else {
-            probe
-        };
-        if Instant::now() >= deadline || steps.iter().any(|st| st.offered == offered) {
+    while let Some(offered) = next_probe(&steps, &plan) {
+        if Instant::now() >= deadline {
             break;
         }
         on_step(steps.len() + 1);
@@ -160,7 +294,7 @@ pub async fn search(
             break;
         }
     }
-    let (capacity, upper_bound, limited_by) = conclude(&steps);
+    let (capacity, upper_bound, limited_by) = conclude(&steps, plan.max_level);
     CapacityRecord {
         stack: stack.into(),
         scenario: spec.scenario,
@@ -176,70 +310,4 @@ pub async fn search(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn step(offered: f64, passed: bool) -> CapacityStep {
-        CapacityStep {
-            offered,
-            achieved: offered,
-            p99_us: 1,
-            errors: 0,
-            passed,
-            failed_by: (!passed).then(|| "slo".into()),
-        }
-    }
-
-    /// Simulates a server with a true capacity of `cap` rps.
-    fn simulate(cap: f64, seed: f64, max_steps: u32) -> Vec<CapacityStep> {
-        let mut steps = Vec::new();
-        while let Some(r) = next_probe(&steps, seed, max_steps, 1e6) {
-            steps.push(step(r, r <= cap));
-        }
-        steps
-    }
-
-    #[test]
-    fn grows_then_bisects() {
-        let steps = simulate(1000.0, 800.0, 4);
-        let offered: Vec<f64> = steps.iter().map(|s| s.offered).collect();
-        assert_eq!(offered, vec![800.0, 1200.0, 1000.0, 1100.0]);
-        assert_eq!(
-            conclude(&steps),
-            (Some(1000.0), Some(1100.0), "slo".to_string())
-        );
-    }
-
-    #[test]
-    fn halves_when_seed_fails_and_gives_none_when_nothing_passes() {
-        let steps = simulate(150.0, 800.0, 3);
-        let offered: Vec<f64> = steps.iter().map(|s| s.offered).collect();
-        assert_eq!(offered, vec![800.0, 400.0, 200.0]);
-        assert_eq!(conclude(&steps).0, None);
-    }
-
-    #[test]
-    fn all_passing_stops_at_max() {
-        let steps = simulate(1e9, 100.0, 3);
-        assert_eq!(conclude(&steps), (Some(225.0), None, "max".to_string()));
-    }
-
-    proptest::proptest! {
-        #[test]
-        fn search_is_bounded_and_capacity_never_exceeds_truth(cap in 1.0f64..1e5, seed in 1.0f64..1e5, max_steps in 1u32..12) {
-            let steps = simulate(cap, seed, max_steps);
-            proptest::prop_assert!(steps.len() <= max_steps as usize);
-            if let (Some(c), _, _) = conclude(&steps) {
-                proptest::prop_assert!(c <= cap);
-            }
-        }
-
-        #[test]
-        fn bisection_converges_within_resolution(cap in 10.0f64..1e5, seed in 10.0f64..1e5) {
-            let steps = simulate(cap, seed, 60);
-            let (c, _, _) = conclude(&steps);
-            let c = c.expect("something passes above MIN_RPS");
-            proptest::prop_assert!(c >= cap * (1.0 - 2.0 * RESOLUTION) - 1e-9, "c={} cap={}", c, cap);
-        }
-    }
-}
+mod tests;

@@ -91,7 +91,9 @@ pub struct Tuning {
     /// p99 objective of the capacity search, milliseconds.
     #[arg(long, default_value_t = 100.0)]
     pub slo: f64,
-    /// Most steps of each capacity-at-SLO search (0: no search; default 5, --quick 0, --full 8).
+    /// Steps of each capacity-at-SLO search (0: no search; default 4, --quick 0, --full 8); from 3
+    /// up, a stack's first search takes one more and later trials' searches, seeded from the
+    /// earlier bracket, one fewer.
     #[arg(long)]
     pub capacity_steps: Option<u32>,
     /// Closed-loop connection counts for peak throughput (comma separated).

@@ -663,18 +663,28 @@ impl Runner<'_> {
             lost::Up::Alive => {}
         }
         let path = super::points::scenario_path(sc);
+        // The earlier trials of this cell seed the search (suite::capacity).
+        let earlier: Vec<&crate::results::CapacityRecord> = self
+            .results
+            .capacity
+            .iter()
+            .filter(|c| c.stack == live.name && c.scenario == sc && c.workers == 1)
+            .filter(|c| c.trial != trial)
+            .collect();
+        let prior = crate::results::capacity::bracket(&earlier);
         let spec = if sc == Scenario::WsChat {
             let wss = super::ws::WsSettings::from_settings(&self.cfg.settings);
             let nofile = crate::load::sys::raise_nofile_limit();
             let max = super::ws::MAX_CLIENTS
                 .min(super::idle::bounded_connections(usize::MAX, nofile) as f64)
                 .max(1.0);
-            // Seeded from this trial's CPU per delivery: one core's worth of
-            // deliveries, 80 % of it, as clients (each a room-mate of 9).
+            // Seeded from this trial's CPU per delivery at the fixed load:
+            // SEED_CORES cores' worth of deliveries, as clients (each
+            // receives its room's messages).
             let per_client = wss.capacity_rate * super::ws::CLIENTS_PER_ROOM as f64;
             let seed = self
                 .trial_cost(&live.name, sc, trial)
-                .map(|us| 0.8 * 1e6 / (us * per_client))
+                .map(|us| super::ws::SEED_CORES * 1e6 / (us * per_client))
                 .unwrap_or(wss.clients as f64)
                 .clamp(wss.clients as f64, max);
             SearchSpec {
@@ -690,6 +700,7 @@ impl Runner<'_> {
                 seed,
                 max_level: max,
                 unit: "clients",
+                prior,
             }
         } else {
             let peak = self.trial_peak(&live.name, sc, trial);
@@ -700,6 +711,7 @@ impl Runner<'_> {
                 seed,
                 max_level: (seed * 20.0).max(1000.0),
                 unit: "rps",
+                prior,
             }
         };
         let step = Duration::from_secs_f64(self.cfg.settings.capacity_step_s);

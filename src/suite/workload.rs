@@ -284,7 +284,9 @@ pub async fn drive(
     let base = target.base_url();
     let (report, mut usage) = if w.is_ws() {
         match ws_config(&base, w, opts) {
-            Ok(wc) => {
+            Ok(mut wc) => {
+                // The harness's runtime threads run on the generator's cores.
+                wc.cores = Some(cfg.settings.generator_cpus.len()).filter(|n| *n > 0);
                 let bound = opts.window + wc.drain + wc.connect_timeout;
                 let (r, u) = sampled(&*target, ws::execute(&wc), bound).await;
                 (r.map(Either::Ws), u)

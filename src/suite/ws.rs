@@ -7,8 +7,20 @@ use crate::results::PointKind;
 
 /// Clients per room in the capacity search.
 pub const CLIENTS_PER_ROOM: usize = 10;
-/// Most clients a capacity search offers.
-pub const MAX_CLIENTS: f64 = 5000.0;
+/// Most clients a capacity search offers (fewer when the open-file limit
+/// is lower). Not the generator's limit: a step where it was saturated
+/// (its CPU while sending ≥ 90 % of its pinned cores) is judged
+/// `generator` and bounds nothing from above. At 5,000, node-http passed
+/// the ceiling in one trial of the 2026-12-04 default run (p99 65 ms),
+/// leaving K7 only a lower bound to read.
+pub const MAX_CLIENTS: f64 = 10_000.0;
+/// The seed of a cell's first capacity search: this many cores' worth of
+/// deliveries at the CPU per delivery of the fixed 200-client load. That
+/// cost overstates the cost at capacity (wake-ups amortise under load):
+/// seeds at 0.8 cores' worth were 2,002–2,287 clients for node-http
+/// (capacity ≥ 4,203) and 1,035–1,188 for python-fastapi (2,366–3,549) in
+/// the default runs of 2026-12-04, about half the capacity.
+pub const SEED_CORES: f64 = 1.2;
 
 /// ws-chat settings, from `Settings.extra` (`ws_clients`, `ws_rooms`,
 /// `ws_msg_rates`, `ws_capacity_rate`), with defaults.

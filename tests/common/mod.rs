@@ -521,6 +521,7 @@ impl Builder {
                         errors: 0,
                         passed: true,
                         failed_by: None,
+                        generator_utilization: None,
                     },
                     CapacityStep {
                         offered: c,
@@ -529,6 +530,7 @@ impl Builder {
                         errors: 0,
                         passed: true,
                         failed_by: None,
+                        generator_utilization: None,
                     },
                     CapacityStep {
                         offered: c * 1.25,
@@ -537,6 +539,7 @@ impl Builder {
                         errors: 0,
                         passed: false,
                         failed_by: Some("slo".into()),
+                        generator_utilization: None,
                     },
                 ],
                 None => vec![CapacityStep {
@@ -546,6 +549,7 @@ impl Builder {
                     errors: 12,
                     passed: false,
                     failed_by: Some("errors".into()),
+                    generator_utilization: None,
                 }],
             };
             self.r.capacity.push(CapacityRecord {

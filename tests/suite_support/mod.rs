@@ -218,6 +218,7 @@ pub fn sample_results() -> Results {
                         errors: 0,
                         passed: true,
                         failed_by: None,
+                        generator_utilization: None,
                     },
                     CapacityStep {
                         offered: rps * 1.2,
@@ -226,6 +227,7 @@ pub fn sample_results() -> Results {
                         errors: 0,
                         passed: false,
                         failed_by: Some("slo".into()),
+                        generator_utilization: None,
                     },
                 ],
             });
@@ -349,6 +351,7 @@ pub fn sample_results() -> Results {
             errors: 0,
             passed: true,
             failed_by: None,
+            generator_utilization: None,
         }],
     });
     let mut flask = stack("python-flask", "python", StackStatus::Measured);

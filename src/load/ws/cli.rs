@@ -53,6 +53,7 @@ pub fn run(common: Common, flags: &WsFlags) -> anyhow::Result<ExitCode> {
     cfg.keep_histogram = common.keep_histogram;
     cfg.agent = common.agent;
     cfg.deadline_grace = Some(crate::load::config::DEADLINE_GRACE);
+    cfg.cores = common.cpus.as_ref().map(Vec::len);
     cfg.validate()?;
 
     let cpus = common.cpus.clone();

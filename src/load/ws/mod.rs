@@ -52,6 +52,10 @@ pub struct WsConfig {
     /// D + drain + this grace of its start (`None`: the harness's loads,
     /// which connect for as long as their clients need).
     pub deadline_grace: Option<Duration>,
+    /// Cores the generator's threads are pinned to (`None`: not pinned).
+    /// Threads beyond them add no capacity: the generator's utilisation is
+    /// its CPU time over the smaller of threads and cores.
+    pub cores: Option<usize>,
 }
 
 impl WsConfig {
@@ -69,6 +73,7 @@ impl WsConfig {
             keep_histogram: false,
             agent: AgentPlan::default(),
             deadline_grace: None,
+            cores: None,
         }
     }
 
@@ -218,7 +223,15 @@ pub async fn execute(cfg: &WsConfig) -> anyhow::Result<WsReport> {
     });
 
     let cpu_before = sys::process_cpu_time();
+    let started = Instant::now();
     let handles = client::spawn_all(cfg, connected, &shared);
+    // The generator is judged while it sends, its busiest part: the drain
+    // after it would dilute a saturated generator's share below the line.
+    let send_end = shared.send_end;
+    let sending = tokio::spawn(async move {
+        tokio::time::sleep_until(send_end).await;
+        (sys::process_cpu_time(), Instant::now())
+    });
     for handle in handles {
         // Every task ends by the deadline on its own; the extra second only
         // guards against a task stuck outside an await point.
@@ -226,8 +239,15 @@ pub async fn execute(cfg: &WsConfig) -> anyhow::Result<WsReport> {
     }
     let cpu = sys::process_cpu_time().saturating_sub(cpu_before);
     let window = shared.deadline.saturating_duration_since(t0);
-
-    let mut report = build_report(cfg, &shared, attempts, connect_failed, cpu, window);
+    // (A panicked sampler leaves the whole run's figures.)
+    let busy = match sending.await {
+        Ok((at_end, at)) => (
+            at_end.saturating_sub(cpu_before),
+            at.saturating_duration_since(started),
+        ),
+        Err(_) => (cpu, window),
+    };
+    let mut report = build_report(cfg, &shared, attempts, connect_failed, busy);
     if deadline < t0 + cfg.duration + cfg.drain {
         report.warnings.push(format!(
             "connecting took {:.1} s: the run was cut at its deadline ({} + {} drain + {} grace); sends and deliveries after it are missing",
@@ -259,8 +279,7 @@ fn build_report(
     shared: &Shared,
     clients: usize,
     connect_failed: u64,
-    cpu: Duration,
-    window: Duration,
+    (cpu, wall): (Duration, Duration),
 ) -> WsReport {
     let c = &shared.counters;
     let load = |a: &AtomicU64| a.load(Ordering::Relaxed);
@@ -279,7 +298,7 @@ fn build_report(
     let target_msg_rps = cfg.msg_rate_per_client * connected as f64;
     let achieved_msg_rps = sent as f64 / secs;
     let threads = tokio::runtime::Handle::current().metrics().num_workers();
-    let generator = sys::generator_usage(cpu, window, threads, None);
+    let generator = sys::generator_usage(cpu, wall, threads, cfg.cores);
     let lost = expected.saturating_sub(delivered);
 
     let mut warnings = Vec::new();

@@ -222,29 +222,27 @@ pub(crate) fn notes_of(pts: &[Point]) -> Vec<String> {
     notes.into_values().collect()
 }
 
-/// Capacity over the trials of one cell: the searches' own envelope
-/// (`low`, `high`) and, per trial, the highest pass and the lowest failure
+/// Capacity over the trials of one cell: the worst trial's bracket
+/// (`low`, `high`: [`crate::results::capacity::bracket`]) and, per trial, the highest pass and the lowest failure
 /// above it as two figures with intervals (`level`, the capacity `noise`),
-/// which narrow as trials are added where the envelope only widens.
+/// which narrow as trials are added where the worst trial's bracket only widens.
 fn capacity_figure(
     caps: &[&CapacityRecord],
     noise: Option<&Noise>,
     level: f64,
 ) -> Option<CapacityFigure> {
     let first = caps.first()?;
+    let bracket = crate::results::capacity::bracket(caps)?;
     let values: Vec<f64> = caps.iter().map(|c| c.capacity.unwrap_or(0.0)).collect();
-    let censored = caps
-        .iter()
-        .any(|c| matches!(c.limited_by.as_str(), "max" | "generator" | "rate"));
-    let high = if censored {
-        None
-    } else {
-        caps.iter()
-            .map(|c| c.upper_bound)
-            .try_fold(0.0f64, |m, u| u.map(|u| m.max(u)))
-    };
+    let censored = caps.iter().any(|c| {
+        matches!(
+            c.limited_by.as_str(),
+            "max" | "generator" | "rate" | "steps"
+        )
+    });
     // Every trial must give the bound: a trial that passed nothing (or
-    // failed nothing) has no value to put in, and leaving it out would bias.
+    // whose server failed nothing above its pass) has no value to put in,
+    // and leaving it out would bias.
     let every = |xs: Vec<Option<f64>>| -> Option<Vec<f64>> {
         xs.into_iter()
             .map(|x| x.filter(|v| v.is_finite() && *v > 0.0))
@@ -252,17 +250,13 @@ fn capacity_figure(
     };
     let passes = every(caps.iter().map(|c| c.capacity).collect())
         .and_then(|v| Estimate::of_at(&v, noise, level));
-    let failures = if censored {
-        None
-    } else {
-        every(caps.iter().map(|c| c.upper_bound).collect())
-            .and_then(|v| Estimate::of_at(&v, noise, level))
-    };
+    let failures = every(caps.iter().map(|c| c.server_upper_bound()).collect())
+        .and_then(|v| Estimate::of_at(&v, noise, level));
     Some(CapacityFigure {
         unit: first.unit.clone(),
         median: crate::stats::median(&values).unwrap_or(0.0),
-        low: values.iter().copied().fold(f64::INFINITY, f64::min),
-        high,
+        low: bracket.low,
+        high: bracket.high,
         censored,
         trials: caps.len(),
         limited_by: caps.iter().map(|c| c.limited_by.clone()).collect(),

@@ -150,10 +150,12 @@ impl NoiseFloor {
     }
 }
 
-/// Capacity at SLO over the trials, as a bracket: the true capacity is at
-/// least `low` (the smallest passing offer of any trial) and below `high`
-/// (the largest failing offer above it; `None`: some search never failed —
-/// the figure is only a lower bound).
+/// Capacity at SLO over the trials, as a bracket
+/// ([`crate::results::capacity::bracket`]): every trial's capacity is at
+/// least `low` (the lowest of the trials' capacities) and the worst trial's
+/// is below `high` (the lowest step above `low` that the server failed, over
+/// the trials and their steps; `None`: no server failure above it — the
+/// figure is only a lower bound).
 #[derive(Debug, Clone, Serialize)]
 pub struct CapacityFigure {
     /// `rps` or `clients`.
@@ -163,7 +165,9 @@ pub struct CapacityFigure {
     pub low: f64,
     pub high: Option<f64>,
     /// Some trial stopped for a reason that bounds only from below: it
-    /// passed the largest step, or the generator or the offered rate was the limit.
+    /// passed the largest step or ran out of steps passing, or the
+    /// generator or the offered rate was the limit (another trial's server
+    /// failure may still close the bracket).
     pub censored: bool,
     pub trials: usize,
     /// Why each trial's search stopped.

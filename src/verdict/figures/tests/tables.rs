@@ -50,8 +50,9 @@ fn ranks_count_the_stacks_decisively_ahead() {
 }
 
 /// A cell's capacity bracket is made of its own searches (one process):
-/// from the lowest pass to the highest failure above, open when a search
-/// stopped at its largest step, the generator or the offered rate.
+/// from the lowest pass to the lowest server failure above it, open when
+/// no search failed by the server above it (a search stopped at its
+/// largest step, the generator or the offered rate bounds nothing).
 #[test]
 fn the_capacity_bracket_is_the_cells_own_searches() {
     let mut b = Run::new();
@@ -70,16 +71,17 @@ fn the_capacity_bracket_is_the_cells_own_searches() {
     let node = fig(&f, WsChat, "node").capacity.clone().unwrap();
     assert_eq!(node.unit, "clients");
     assert_eq!((node.trials, node.median, node.low), (3, 1050.0, 1000.0));
-    assert_eq!(node.high, Some(1375.0));
+    assert_eq!(node.high, Some(1250.0), "trial 1's failure at 1,250");
     assert!(!node.censored);
     assert_eq!(node.limited_by, ["slo", "slo", "slo"]);
     let json = fig(&f, Json, "node").capacity.clone().unwrap();
     assert_eq!((json.unit.as_str(), json.trials), ("rps", 2));
-    // A search that failed its lowest step counts as 0 and has no bound.
+    // A search that failed its lowest step counts as 0; the other trial's
+    // failure at 375 still bounds the worst trial.
     let py = fig(&f, WsChat, "py").capacity.clone().unwrap();
     assert_eq!(
         (py.trials, py.median, py.low, py.high),
-        (2, 150.0, 0.0, None)
+        (2, 150.0, 0.0, Some(375.0))
     );
     assert!(!py.censored);
     // Passes and failures as figures of the three trials: medians of
@@ -94,11 +96,15 @@ fn the_capacity_bracket_is_the_cells_own_searches() {
     // would bias the median up): no interval, no ratio judged.
     assert!(py.passes.is_none() && py.interval_low().is_none(), "{py:?}");
     assert!(!node.ratio_to(&py).judged);
-    for why in ["max", "generator", "rate"] {
+    for why in ["max", "generator", "rate", "steps"] {
         let mut b = Run::new();
         b.stack("node", "javascript");
         b.capacity("node", WsChat, 1, &[Some(1000.0), Some(1100.0)]);
         b.r.capacity[1].limited_by = why.into();
+        let c = fig(&b.figures(), WsChat, "node").capacity.clone().unwrap();
+        assert!(c.censored && c.high == Some(1250.0), "{why}: {c:?}");
+        // Alone, such a search is a lower bound.
+        b.r.capacity.remove(0);
         let c = fig(&b.figures(), WsChat, "node").capacity.clone().unwrap();
         assert!(c.censored && c.high.is_none(), "{why}: {c:?}");
         // A lower bound: passes still bound from below, failures open.
