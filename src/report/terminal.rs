@@ -46,11 +46,21 @@ fn mib(bytes: f64) -> String {
     format!("{:.1}", bytes / (1024.0 * 1024.0))
 }
 
+/// A too-noisy figure's spread: `×1.8` (never `×2` for 1.5, nor `×1` for
+/// 1.4: a cell two-to-one apart is too noisy only against a quiet run), `×13`.
+fn fmt_spread(spread: f64) -> String {
+    if spread < 10.0 {
+        format!("{spread:.1}")
+    } else {
+        format!("{spread:.0}")
+    }
+}
+
 /// `53,348 ±9%`: the median with the interval's half-width.
 fn with_pm(e: &Estimate, show: impl Fn(f64) -> String) -> String {
     if e.too_noisy() {
         // No number a reader could take for a result.
-        return format!("too noisy ({} trials, ×{:.0})", e.n, e.spread());
+        return format!("too noisy ({} trials, ×{})", e.n, fmt_spread(e.spread()));
     }
     let pm = fmt_pm(e);
     if pm.is_empty() {
@@ -574,4 +584,14 @@ pub fn render_figures(results: &Results, fig: &Figures) -> String {
         out.push_str(&format!("warning: {w}\n"));
     }
     out
+}
+
+#[cfg(test)]
+mod spread_tests {
+    #[test]
+    fn a_too_noisy_spread_keeps_its_first_decimal_below_ten() {
+        assert_eq!(super::fmt_spread(1.44), "1.4");
+        assert_eq!(super::fmt_spread(2.15), "2.1");
+        assert_eq!(super::fmt_spread(13.4), "13");
+    }
 }

@@ -129,6 +129,36 @@ pub fn round_record(
     })
 }
 
+/// The needs the next adaptive round measures: all of them when their round
+/// fits in `room_s` seconds; otherwise the cheapest first, each added while
+/// the round of those chosen still fits (`cost_s`: a round's estimated
+/// seconds for some needs, `None`: nothing of them to measure). So the end
+/// of the budget goes to the claims a short round can still settle (numeric
+/// for K5) rather than to nothing because `workers` would not fit. Kept in
+/// the order given; empty when no need fits alone.
+pub fn fitting(needs: &[Need], room_s: f64, cost_s: &dyn Fn(&[Need]) -> Option<f64>) -> Vec<Need> {
+    if cost_s(needs).is_some_and(|c| c <= room_s) {
+        return needs.to_vec();
+    }
+    let mut alone: Vec<(usize, f64)> = needs
+        .iter()
+        .enumerate()
+        .filter_map(|(i, n)| Some((i, cost_s(std::slice::from_ref(n))?)))
+        .collect();
+    alone.sort_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)));
+    let mut chosen: Vec<usize> = Vec::new();
+    for (i, _) in alone {
+        let mut with = chosen.clone();
+        with.push(i);
+        with.sort();
+        let picked: Vec<Need> = with.iter().map(|&k| needs[k].clone()).collect();
+        if cost_s(&picked).is_some_and(|c| c <= room_s) {
+            chosen = with;
+        }
+    }
+    chosen.into_iter().map(|k| needs[k].clone()).collect()
+}
+
 /// Whether another adaptive round of about `cost_s` seconds fits a run that
 /// has spent `spent_s` seconds of wall clock since its start (installs and
 /// planned rounds included) within `budget_s`.
@@ -240,23 +270,34 @@ impl Runner<'_> {
                 break;
             }
             let (finalists, extra) = finalists(&self.results, planned);
-            let Some(rec) = round_record(
-                number,
-                look,
-                &needs,
-                &finalists,
-                &extra,
-                &self.cfg.settings.scenarios,
-            ) else {
+            let cfg = self.cfg;
+            let record = |ns: &[Need]| {
+                round_record(
+                    number,
+                    look,
+                    ns,
+                    &finalists,
+                    &extra,
+                    &cfg.settings.scenarios,
+                )
+            };
+            let cost_of = |rec: &RoundRecord| {
+                super::points::planned_per_stack(cfg, &rec.scenarios).as_secs_f64()
+                    * rec.stacks.len() as f64
+                    * pace
+            };
+            let Some(all) = record(&needs) else {
                 stop(
                     self,
                     "no stack of the run measures the deciding cells".into(),
                 );
                 break;
             };
-            let cost_s = super::points::planned_per_stack(self.cfg, &rec.scenarios).as_secs_f64()
-                * rec.stacks.len() as f64
-                * pace;
+            let chosen = fitting(&needs, budget_s - spent_s, &|ns: &[Need]| {
+                record(ns).map(|r| cost_of(&r))
+            });
+            let rec = record(&chosen).unwrap_or(all);
+            let cost_s = cost_of(&rec);
             if !fits(spent_s, cost_s, budget_s) {
                 stop(
                     self,
@@ -272,19 +313,34 @@ impl Runner<'_> {
                 );
                 break;
             }
+            let claims = |ns: &[Need]| {
+                ns.iter()
+                    .map(|n| n.claim.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            let later: Vec<Need> = needs
+                .iter()
+                .filter(|n| !chosen.iter().any(|c| c.claim == n.claim))
+                .cloned()
+                .collect();
             self.report.note(&format!(
-                "adaptive round {number} (look {look}): {} on {} for {}",
+                "adaptive round {number} (look {look}): {} on {} for {}{}",
                 rec.stacks.join(", "),
                 rec.scenarios
                     .iter()
                     .map(|s| s.name())
                     .collect::<Vec<_>>()
                     .join(", "),
-                needs
-                    .iter()
-                    .map(|n| n.claim.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                claims(&chosen),
+                if later.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        " ({}: their cells would overrun the budget; the cheaper claims first)",
+                        claims(&later)
+                    )
+                }
             ));
             self.report.extended(Duration::from_secs_f64(cost_s));
             self.results.rounds.push(rec.clone());
@@ -358,6 +414,40 @@ mod tests {
             )
             .is_none()
         );
+    }
+
+    #[test]
+    fn a_round_that_would_overrun_measures_the_cheapest_claims_that_fit() {
+        let needs = [
+            need("K4", &[Scenario::Workers], &[]),
+            need("K5", &[Scenario::Numeric], &[]),
+            need("K8", &[Scenario::Json, Scenario::Db], &[]),
+        ];
+        // Stand-in costs a scenario (s), summed over the union of the needs'.
+        let cost = |ns: &[Need]| -> Option<f64> {
+            let mut sc: Vec<Scenario> = ns.iter().flat_map(|n| n.scenarios.clone()).collect();
+            sc.sort();
+            sc.dedup();
+            (!sc.is_empty()).then(|| {
+                sc.iter()
+                    .map(|s| match s {
+                        Scenario::Workers => 90.0,
+                        Scenario::Numeric => 12.0,
+                        Scenario::Json => 30.0,
+                        _ => 15.0,
+                    })
+                    .sum()
+            })
+        };
+        let claims = |ns: Vec<Need>| ns.into_iter().map(|n| n.claim).collect::<Vec<_>>();
+        assert_eq!(claims(fitting(&needs, 147.0, &cost)), ["K4", "K5", "K8"]);
+        assert_eq!(claims(fitting(&needs, 146.0, &cost)), ["K5", "K8"]);
+        assert_eq!(claims(fitting(&needs, 56.0, &cost)), ["K5"]);
+        assert_eq!(claims(fitting(&needs, 100.0, &cost)), ["K5", "K8"]);
+        assert!(fitting(&needs, 11.0, &cost).is_empty());
+        // A need with nothing to measure is never chosen alone.
+        let none = |ns: &[Need]| ns.iter().all(|n| n.claim != "K5").then_some(10.0);
+        assert_eq!(claims(fitting(&needs, 20.0, &none)), ["K4", "K8"]);
     }
 
     #[test]

@@ -20,6 +20,7 @@ mod rules;
 #[cfg(test)]
 mod tests;
 mod throughput;
+mod unknowns;
 mod versions;
 pub use doc::{LEDGER_END, LEDGER_START, ledger_markdown};
 pub use rules::*;

@@ -4,7 +4,7 @@
 use crate::results::IdleKind;
 use crate::scenario::Scenario;
 use crate::stats::{Comparison, Estimate, compare};
-use crate::verdict::figures::{Evidence, Family, Figures, Lang, ScenarioFigures};
+use crate::verdict::figures::{Evidence, Family, Figures, Lang, Scaling, ScenarioFigures};
 use crate::verdict::format::{fmt_int, fmt_ratio_ci};
 
 use super::memory::{fmt_idle, idle_ratio, leanest_idle};
@@ -428,13 +428,58 @@ pub(super) fn k4(fig: &Figures) -> ClaimVerdict {
         fig.workers_cores
     ));
     let judged = |e: &Option<Estimate>| e.is_some_and(|e| e.has_interval());
-    if py
-        .iter()
-        .any(|s| !judged(&s.cores_one) || !judged(&s.cores_many))
-    {
+    // A Python figure without an interval holds the claim open only if some
+    // value of it could change the verdict (python-fastapi's two processes
+    // too noisy while python-flask's threads already decide it).
+    let mut unknowns: Vec<(usize, bool, String)> = Vec::new();
+    for (i, s) in py.iter().enumerate() {
+        if !judged(&s.cores_one) {
+            unknowns.push((i, false, format!("{} at 1 worker", s.stack)));
+        }
+        if !judged(&s.cores_many) {
+            unknowns.push((i, true, format!("{} at {} workers", s.stack, s.workers_n)));
+        }
+    }
+    if unknowns.is_empty() {
+        return k4_rule(fig, &py, evidence);
+    }
+    let with = |values: Option<&[f64]>| -> Vec<Scaling> {
+        let mut out: Vec<Scaling> = py.iter().map(|s| (*s).clone()).collect();
+        for (k, (i, many, _)) in unknowns.iter().enumerate() {
+            let e = values.and_then(|v| Estimate::of(&[v[k]], None));
+            if *many {
+                out[*i].cores_many = e;
+            } else {
+                out[*i].cores_one = e;
+            }
+        }
+        out
+    };
+    let rule_of = |ss: &[Scaling]| k4_rule(fig, &ss.iter().collect::<Vec<_>>(), evidence.clone());
+    let values = super::unknowns::around(K4_ONE_CORE, K4_SEVERAL);
+    let settled =
+        super::unknowns::settled(unknowns.len(), &values, |v| rule_of(&with(Some(v))).verdict);
+    // Read with the missing figures left out: every clause of the reason
+    // then rests on figures with an interval.
+    let mut v = rule_of(&with(None));
+    if settled != Some(v.verdict) || v.verdict == Verdict::NotEnoughEvidence {
         return too_thin(3, "workers", evidence);
     }
-    type S = crate::verdict::figures::Scaling;
+    let names: Vec<&str> = unknowns.iter().map(|u| u.2.as_str()).collect();
+    v.because = format!(
+        "{} (the cores of {} have no interval, but no value of them would change this)",
+        v.because,
+        names.join(" and ")
+    );
+    v
+}
+
+/// K4's rule on the Python stacks `py`, every figure read with its interval
+/// (a figure without one satisfies no condition).
+fn k4_rule(fig: &Figures, py: &[&Scaling], evidence: Vec<String>) -> ClaimVerdict {
+    let info = |stack: &str| fig.stacks.iter().find(|i| i.name == stack);
+    let threads = |stack: &str| info(stack).and_then(|i| i.threads);
+    type S = Scaling;
     let one_core = |s: &&S| s.cores_one.is_some_and(|e| e.high <= K4_ONE_CORE);
     // One process: a single worker, or N workers that are one process's threads.
     let one_multi = |s: &&S| {

@@ -411,6 +411,60 @@ fn k4_boundaries_threads_and_controls() {
     expect(&one_core, "K4", NotEnoughEvidence, &["fewer than 2 cores"]);
 }
 
+/// Regression (installed default run, 2026-12-04 13:30): python-fastapi's
+/// two processes were too noisy to judge (0.97 then 1.70 cores: uvicorn's
+/// workers shared the connections unevenly in one round), so K4 read "no
+/// interval" although python-flask's threads had decided it (one process
+/// 0.98 cores, two 1.75) and no value of fastapi's figure could change that.
+#[test]
+fn k4_is_not_held_open_by_a_figure_that_cannot_change_it() {
+    let c = Some((1.7, 1.9));
+    let e = |(lo, hi): (f64, f64)| est((lo + hi) / 2.0, lo, hi);
+    let too_noisy = || Estimate {
+        basis: crate::stats::Basis::TooNoisy,
+        min: 0.97,
+        max: 1.7,
+        low: 0.97,
+        high: 1.7,
+        ..single(1.3)
+    };
+    let with_fastapi = |one: Estimate, many: Estimate| {
+        let mut fig = k4(4, (0.9, 1.2), (1.6, 1.9), c);
+        scaling(&mut fig, "py-fastapi", 1, one, many);
+        fig
+    };
+    let v = expect(
+        &with_fastapi(e((0.9, 1.0)), too_noisy()),
+        "K4",
+        Depends,
+        &[
+            "py-flask",
+            "the cores of py-fastapi at 2 workers have no interval, but no value of them would change this",
+        ],
+    );
+    assert!(!v.because.contains("py-fastapi)"), "{}", v.because);
+    // Its one process unknown: at 1.3 cores or more it would refute the
+    // claim, so the claim stays open.
+    expect(
+        &with_fastapi(too_noisy(), e((1.6, 1.8))),
+        "K4",
+        NotEnoughEvidence,
+        &["no interval"],
+    );
+    // The threaded stack's own figure unknown: nothing else decides.
+    let mut fig = with_fastapi(e((0.9, 1.0)), e((1.6, 1.8)));
+    fig.scaling[0].cores_many = Some(too_noisy());
+    expect(&fig, "K4", NotEnoughEvidence, &["no interval"]);
+    // Both Python stacks' figures known: as before, no note.
+    let v = expect(
+        &with_fastapi(e((0.9, 1.0)), e((1.6, 1.8))),
+        "K4",
+        Depends,
+        &["py-flask"],
+    );
+    assert!(!v.because.contains("no interval"), "{}", v.because);
+}
+
 /// K7 from two capacity brackets `(low, high)` (`None`: a lower bound).
 fn k7(floor: f64, node: (f64, Option<f64>), py: (f64, Option<f64>), trials: usize) -> Figures {
     let mut fig = with_floor(figures(), floor);
