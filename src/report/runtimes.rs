@@ -11,7 +11,6 @@ use crate::results::{Results, StackRecord};
 use crate::scenario::Scenario;
 use crate::stack::runtime::parse_version;
 use crate::stats::Comparison;
-use crate::verdict::claims::capacity_ratio;
 use crate::verdict::figures::{Family, Figures, ScenarioFigures, bounded_compare, bounded_ratio};
 use crate::verdict::format::{fmt_int, fmt_ratio_ci};
 
@@ -186,7 +185,7 @@ fn capacity_row(
     floor: f64,
 ) -> Option<RuntimeRow> {
     let (a, b) = (old.capacity.as_ref()?, new?.capacity.as_ref()?);
-    let r = capacity_ratio(b, a);
+    let r = b.ratio_to(a);
     let verdict = if !r.judged {
         "not enough evidence"
     } else if b.ahead_of(a, floor) {

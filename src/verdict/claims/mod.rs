@@ -15,7 +15,6 @@ mod doc;
 mod memory;
 mod more;
 mod realtime;
-pub use realtime::capacity_ratio;
 mod rules;
 #[cfg(test)]
 mod tests;

@@ -2,7 +2,6 @@
 //! rules of every other figure: brackets, bounds and the noise floor.
 
 use crate::scenario::Scenario;
-use crate::stats::Ratio;
 use crate::verdict::figures::{CapacityFigure, Family, Figures, Lang};
 use crate::verdict::format::fmt_ratio;
 
@@ -10,15 +9,6 @@ use super::{
     ClaimVerdict, Side, Verdict, not_enough, rules::*, side, too_thin, too_wide_named, verdict,
     within_floor,
 };
-
-/// Node.js's ÷ Python's capacity with its 95 % interval
-/// ([`CapacityFigure::ratio_to`]): a bracket from one search says nothing
-/// of the next, and over several the searches' own envelope only widens,
-/// so the intervals of the passes and the failures over the trials are
-/// what the ratio reads.
-pub fn capacity_ratio(n: &CapacityFigure, p: &CapacityFigure) -> Ratio {
-    n.ratio_to(p)
-}
 
 pub(super) fn k7(fig: &Figures) -> ClaimVerdict {
     let best = |lang: Lang| {
@@ -44,7 +34,10 @@ pub(super) fn k7(fig: &Figures) -> ClaimVerdict {
             if c.trials == 1 { "" } else { "s" }
         )
     };
-    let r = capacity_ratio(nc, pc);
+    // A bracket from one search says nothing of the next, and over several
+    // the searches' own envelope only widens: the ratio reads the intervals
+    // of the passes and the failures over the trials.
+    let r = nc.ratio_to(pc);
     let evidence = vec![format!(
         "ws-chat capacity at p99 < {} ms: {} {} vs {} {} → {}–{}",
         fig.slo_ms,

@@ -127,7 +127,8 @@ pub struct NoiseFloor {
     #[serde(default)]
     pub idle: Option<Noise>,
     /// Capacity at SLO (ws-chat clients, requests/s) over repeated
-    /// searches: shown, not used by the verdicts (its steps are coarse).
+    /// searches: pooled into the intervals of the capacity figures' passes
+    /// and failures, which K7 and the ws-chat ranking read.
     pub capacity: Option<Noise>,
 }
 
@@ -181,6 +182,12 @@ pub struct CapacityFigure {
 }
 
 impl CapacityFigure {
+    /// The median of the passes (of every trial's capacity, 0 for a trial
+    /// that passed nothing, when there is no passes figure).
+    fn typical(&self) -> f64 {
+        self.passes.map_or(self.median, |e| e.median)
+    }
+
     /// The low end of the typical capacity's 95 % interval: the low end of
     /// the passes' interval (`None`: no interval, or some trial passed nothing).
     pub fn interval_low(&self) -> Option<f64> {
@@ -213,9 +220,8 @@ impl CapacityFigure {
             (Some(a), Some(b)) => Ratio::of(&a, &b).high,
             _ => f64::INFINITY,
         };
-        let median = |c: &CapacityFigure| c.passes.map_or(c.median, |e| e.median);
-        let value = if median(other) > 0.0 {
-            median(self) / median(other)
+        let value = if other.typical() > 0.0 {
+            self.typical() / other.typical()
         } else {
             f64::INFINITY
         };
@@ -252,8 +258,12 @@ impl CapacityFigure {
         }
         match (self.interval_low(), self.interval_high(), self.high) {
             (Some(l), Some(h), _) => {
-                let m = self.passes.map_or(self.median, |e| e.median);
-                format!("{} [{}–{}]{u}", fmt_int(m), fmt_int(l), fmt_int(h))
+                format!(
+                    "{} [{}–{}]{u}",
+                    fmt_int(self.typical()),
+                    fmt_int(l),
+                    fmt_int(h)
+                )
             }
             (Some(l), None, _) => format!("≥ {}{u}", fmt_int(l)),
             (None, _, Some(h)) => format!("{}–{}{u}", fmt_int(self.low), fmt_int(h)),

@@ -11,7 +11,6 @@ use crate::scenario::Scenario::*;
 use crate::stats::interval::t_quantile;
 use crate::stats::{Estimate, Ratio};
 use crate::verdict::claims::Verdict::{self, *};
-use crate::verdict::claims::realtime::capacity_ratio;
 use crate::verdict::claims::{CLAIMS, fmt_threshold, ledger_markdown, ratio_of};
 use crate::verdict::figures::{Evidence, Figures, ScenarioFigures};
 
@@ -151,10 +150,7 @@ fn capacity_ratio_exact_vectors() {
         c.passes = c.passes.map(|e| Estimate { median, ..e });
         c
     };
-    let r = capacity_ratio(
-        &cap(1300.0, 1300.0, Some(1600.0), 3),
-        &cap(800.0, 800.0, Some(1000.0), 3),
-    );
+    let r = cap(1300.0, 1300.0, Some(1600.0), 3).ratio_to(&cap(800.0, 800.0, Some(1000.0), 3));
     assert_eq!((r.low, r.value, r.high), (1.3, 1.625, 2.0));
     assert!(r.judged);
     // Judged when both figures have an interval (measured noise, or two
@@ -169,28 +165,22 @@ fn capacity_ratio_exact_vectors() {
         (1, false, 1, false, false),
     ] {
         assert_eq!(
-            capacity_ratio(&n(nt, ni), &p(pt, pi)).judged,
+            n(nt, ni).ratio_to(&p(pt, pi)).judged,
             want,
             "{nt} {ni} {pt} {pi}"
         );
     }
     // An open end stays open: Node.js a lower bound leaves the top open.
-    let r = capacity_ratio(
-        &capacity(1300.0, None, 3),
-        &cap(800.0, 800.0, Some(1000.0), 3),
-    );
+    let r = capacity(1300.0, None, 3).ratio_to(&cap(800.0, 800.0, Some(1000.0), 3));
     assert_eq!(r.low, 1.3, "{r:?}");
     assert!(r.high.is_infinite(), "{r:?}");
     // Python failed at every step (all zero): Node.js's bracket over
     // nothing is open above, and nothing is divided by zero.
-    let r = capacity_ratio(
-        &cap(100.0, 100.0, Some(200.0), 3),
-        &cap(0.0, 0.0, Some(0.0), 3),
-    );
+    let r = cap(100.0, 100.0, Some(200.0), 3).ratio_to(&cap(0.0, 0.0, Some(0.0), 3));
     assert_eq!(r.low, 0.0, "{r:?}");
     assert!(r.high.is_infinite() && r.value.is_infinite(), "{r:?}");
     // Both failed at every step: still no 0 ÷ 0.
-    let r = capacity_ratio(&cap(0.0, 0.0, Some(0.0), 3), &cap(0.0, 0.0, Some(100.0), 3));
+    let r = cap(0.0, 0.0, Some(0.0), 3).ratio_to(&cap(0.0, 0.0, Some(100.0), 3));
     assert_eq!(r.low, 0.0, "{r:?}");
     assert!(r.high.is_infinite() && r.value.is_infinite(), "{r:?}");
 }
