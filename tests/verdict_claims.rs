@@ -478,7 +478,6 @@ fn invalid_points_are_not_evidence() {
 fn rule_texts_state_the_thresholds_the_code_applies() {
     use ringside::verdict::claims::*;
     let x = |v: f64| format!("{v}×");
-    let pct = |v: f64| format!("{:.0} %", v * 100.0);
     let want: [(&str, Vec<String>); 9] = [
         ("K1", vec![x(K1_MUCH), x(K1_HARDLY)]),
         ("K2", vec![x(K2_MUCH), x(K2_HARDLY), x(K2_MEMORY_CLOSE)]),
