@@ -62,6 +62,32 @@ fn an_undecided_claim_names_the_cells_that_decide_it_and_how_far_it_is() {
     assert!(k5.stacks.is_empty());
 }
 
+/// K1 reads plaintext and json: with plaintext's 3× clear of its
+/// thresholds and json's 1.45× across 1.5×, another round measures json
+/// only (the fallback to every scenario: `verdict::deciding`'s unit tests).
+#[test]
+fn an_adaptive_round_measures_again_only_the_duels_still_open() {
+    let run = |json_node: f64, noise: f64| {
+        let mut b = two_stacks(3);
+        for (stack, sc, rps, n) in [
+            ("node", Scenario::Plaintext, 30_000.0, 0.03),
+            ("py", Scenario::Plaintext, 10_000.0, 0.03),
+            ("node", Scenario::Json, json_node, noise),
+            ("py", Scenario::Json, 10_000.0, noise),
+        ] {
+            b.peak(stack, sc, 64, 1, rps, n, 50.0, 40 * MB, 60 * MB);
+        }
+        b.finish()
+    };
+    let k1 = |r: &ringside::results::Results| {
+        ringside::command::run::undecided_claims(r)
+            .into_iter()
+            .find(|n| n.claim == "K1")
+            .expect("K1 undecided")
+    };
+    assert_eq!(k1(&run(14_500.0, 0.25)).scenarios, [Scenario::Json]);
+}
+
 #[test]
 fn each_cell_is_read_at_the_level_of_the_last_look_that_measured_it() {
     let build = |adaptive: bool| {

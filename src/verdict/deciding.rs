@@ -130,10 +130,14 @@ pub fn undecided(fig: &Figures, look: u32, adaptive: bool) -> Vec<Undecided> {
         .map(|v| {
             let mut stacks = Vec::new();
             let mut outlooks = Vec::new();
+            let mut settled = Vec::new();
             for (sc, a, b, thresholds) in duels(v.id) {
                 let Some(d) = duel(fig, *sc, *a, *b, throughput, "req/s") else {
                     continue;
                 };
+                if settles(&d.ratio, thresholds) {
+                    settled.push(*sc);
+                }
                 for s in [&d.a.stack, &d.b.stack] {
                     if !stacks.contains(s) {
                         stacks.push(s.clone());
@@ -163,7 +167,7 @@ pub fn undecided(fig: &Figures, look: u32, adaptive: bool) -> Vec<Undecided> {
             };
             Undecided {
                 id: v.id,
-                scenarios: deciding_scenarios(v.id).to_vec(),
+                scenarios: unsettled(fig, v.id, &settled),
                 stacks,
                 because: v.because,
                 outlook,
@@ -171,6 +175,33 @@ pub fn undecided(fig: &Figures, look: u32, adaptive: bool) -> Vec<Undecided> {
             }
         })
         .collect()
+}
+
+/// Whether a throughput duel's ratio is already on one side of every
+/// threshold its rule reads (an interval, clear of each): measuring it
+/// again cannot be what decides the claim.
+fn settles(r: &Ratio, thresholds: &[f64]) -> bool {
+    r.judged && thresholds.iter().all(|t| *t < r.low || *t > r.high)
+}
+
+/// The scenarios an adaptive round measures again for claim `id`: its
+/// deciding scenarios without the duels already `settled` (K8's json gap
+/// 7× when only the db cell is too noisy), so the round is as short as
+/// the undecided figures allow. All of them when none of the rest was
+/// measured (the claim is open for another reason, such as the noise
+/// floor, or for want of a scenario).
+fn unsettled(fig: &Figures, id: &str, settled: &[Scenario]) -> Vec<Scenario> {
+    let all = deciding_scenarios(id);
+    let left: Vec<Scenario> = all
+        .iter()
+        .filter(|s| !settled.contains(s))
+        .copied()
+        .collect();
+    if left.iter().any(|s| !fig.scenario(*s).is_empty()) {
+        left
+    } else {
+        all.to_vec()
+    }
 }
 
 /// The outlook of one ratio whose interval reaches across one of
@@ -238,6 +269,43 @@ mod tests {
             df: 30.0,
             judged: true,
         }
+    }
+
+    /// K8 with its json gap 7.4× clear of 1.25×: a db gap across 1.25×
+    /// sends only the database scenarios to the next round; both clear but
+    /// within a 50 % noise floor (K8 open for the floor, not for a ratio
+    /// more trials would move): every deciding scenario again.
+    #[test]
+    fn a_claim_open_only_on_some_duels_measures_those_again() {
+        use crate::verdict::claims::tests::fixture::{figures, gap, with_floor};
+        let mut fig = figures();
+        gap(&mut fig, Scenario::Json, 6.0, 7.4, 9.0);
+        gap(&mut fig, Scenario::Db, 1.1, 1.3, 1.6);
+        let k8 = |fig: &Figures| {
+            undecided(fig, 0, true)
+                .into_iter()
+                .find(|u| u.id == "K8")
+                .expect("K8 undecided")
+                .scenarios
+        };
+        assert_eq!(
+            k8(&fig),
+            [Scenario::Db, Scenario::Queries, Scenario::Fortunes]
+        );
+        let mut fig = with_floor(figures(), 0.5);
+        gap(&mut fig, Scenario::Json, 6.0, 7.4, 9.0);
+        gap(&mut fig, Scenario::Db, 1.3, 1.4, 1.45);
+        assert_eq!(k8(&fig), deciding_scenarios("K8"));
+        // Settled: judged and clear of every threshold, and nothing less.
+        assert!(settles(&ratio(2.0, 1.7, 2.3), &[1.5, 1.1]));
+        assert!(!settles(&ratio(1.6, 1.5, 2.3), &[1.5, 1.1]));
+        assert!(!settles(
+            &Ratio {
+                judged: false,
+                ..ratio(2.0, 1.7, 2.3)
+            },
+            &[1.5]
+        ));
     }
 
     #[test]

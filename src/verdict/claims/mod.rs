@@ -17,7 +17,7 @@ mod more;
 mod realtime;
 mod rules;
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 mod throughput;
 mod unknowns;
 mod versions;

@@ -7,7 +7,7 @@
 // Tables of cases read best as tuples.
 #![allow(clippy::type_complexity)]
 
-mod fixture;
+pub(crate) mod fixture;
 mod free_threaded;
 mod memory;
 mod more;
