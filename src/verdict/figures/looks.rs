@@ -1,7 +1,7 @@
 //! The confidence level a figure is read at: 95 % in a run that adds no
 //! rounds; in a run that may, the level of the last look whose round
 //! measured the figure's cell (`stats::sequential`: 97 % after the planned
-//! rounds, 99 %, 99.5 %, … after each adaptive round), so that every verdict
+//! rounds, 98.8 %, 99.7 %, 99.86 %, … after each adaptive round), so that every verdict
 //! any look could have read keeps its error rate within 5 % in all.
 
 use crate::results::{Results, RoundKind};
