@@ -238,6 +238,12 @@ fn a_cell_too_noisy_to_judge_says_so_instead_of_an_absurd_range() {
         "{:?}",
         k8.evidence
     );
+    assert!(
+        k8.because
+            .starts_with("a deciding figure is too noisy to judge"),
+        "{}",
+        k8.because
+    );
 }
 
 fn chat_run() -> ringside::results::Results {

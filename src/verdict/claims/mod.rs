@@ -279,12 +279,12 @@ pub(crate) fn not_enough(
 
 /// "not enough evidence" for want of trials: the interval could not be judged.
 pub(crate) fn too_thin(k: usize, scenarios: &str, evidence: Vec<String>) -> ClaimVerdict {
-    let mut v = verdict(
-        k,
-        Verdict::NotEnoughEvidence,
-        "the figures have no interval (one trial each and no measured noise) or rest on flagged points; more trials are needed",
-        evidence,
-    );
+    let because = if evidence.iter().any(|e| e.contains("too noisy to judge")) {
+        "a deciding figure is too noisy to judge (its trials disagree far beyond the run's noise, so no interval is shown); more trials are needed"
+    } else {
+        "the figures have no interval (one trial each and no measured noise) or rest on flagged points; more trials are needed"
+    };
+    let mut v = verdict(k, Verdict::NotEnoughEvidence, because, evidence);
     v.to_run = Some(format!("ringside run --scenarios {scenarios} --trials 3"));
     v
 }
