@@ -14,6 +14,9 @@
 #   bench/load_vs_h2load.sh            # defaults below; override by environment
 #   ROUNDS=5 DURATION=10 CONNS=4 STREAMS=64 bench/load_vs_h2load.sh
 #   H2CRATE=0 bench/load_vs_h2load.sh  # skip the h2-crate client
+#   TARGET_URL=http://127.0.0.1:8080/json bench/load_vs_h2load.sh
+#       # a server you started (pinned to SERVER_CORE yourself, e.g. a stack's
+#       # @h2 deployment), measured instead of the built-in target
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -25,7 +28,8 @@ H2CRATE=${H2CRATE:-1}
 PORT=${PORT:-18098}
 SERVER_CORE=${SERVER_CORE:-0}
 GEN_CORE=${GEN_CORE:-1}
-URL="http://127.0.0.1:${PORT}/plaintext"
+TARGET_URL=${TARGET_URL:-}
+URL=${TARGET_URL:-"http://127.0.0.1:${PORT}/plaintext"}
 
 for tool in h2load jq taskset setsid; do
     command -v "$tool" >/dev/null || { echo "bench: $tool is required (h2load: apt-get install nghttp2-client)" >&2; exit 1; }
@@ -46,14 +50,16 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 # The target in its own process group (setsid), so cleanup kills all of it.
-setsid taskset -c "$SERVER_CORE" target/release/examples/h2_bench_target "127.0.0.1:${PORT}" \
-    >"$WORK/server.log" 2>&1 &
-SERVER_PID=$!
-for _ in $(seq 100); do
-    grep -q "listening on" "$WORK/server.log" 2>/dev/null && break
-    sleep 0.05
-done
-grep -q "listening on" "$WORK/server.log" || { echo "bench: target did not start" >&2; cat "$WORK/server.log" >&2; exit 1; }
+if [[ -z "$TARGET_URL" ]]; then
+    setsid taskset -c "$SERVER_CORE" target/release/examples/h2_bench_target "127.0.0.1:${PORT}" \
+        >"$WORK/server.log" 2>&1 &
+    SERVER_PID=$!
+    for _ in $(seq 100); do
+        grep -q "listening on" "$WORK/server.log" 2>/dev/null && break
+        sleep 0.05
+    done
+    grep -q "listening on" "$WORK/server.log" || { echo "bench: target did not start" >&2; cat "$WORK/server.log" >&2; exit 1; }
+fi
 
 # Runs "$@" pinned to GEN_CORE; leaves user+sys CPU seconds in $WORK/cpu.
 timed() {

@@ -520,48 +520,80 @@ impl ThreadJob {
                 let opened = conns.iter().filter(|c| c.is_open()).count();
                 (conns.into_iter().map(Lane::Http1).collect(), opened)
             }
-            Protocol::Http2 => {
-                let streams = self.cfg.streams_per_connection();
-                // Lane k of connection i: streams of one connection are
-                // spread over the run's lane order like connections.
-                match self.cfg.h2_client {
-                    H2Client::Lean => {
-                        let conns = local.block_on(&rt, async {
-                            let opens = (0..self.connections).map(|_| async {
-                                let conn = http2::lean::Conn::new(self.endpoints.clone());
-                                let _ =
-                                    tokio::time::timeout(timeout, conn.open(first_target)).await;
-                                conn
-                            });
-                            futures_util::future::join_all(opens).await
-                        });
-                        let opened = conns.iter().filter(|c| c.is_open()).count();
-                        let lanes = (0..streams)
-                            .flat_map(|_| conns.iter())
-                            .map(|c| Lane::Http2Lean(http2::lean::Lane::new(c.clone())))
-                            .collect();
-                        (lanes, opened)
-                    }
-                    H2Client::H2Crate => {
-                        let conns = local.block_on(&rt, async {
-                            let opens = (0..self.connections).map(|_| async {
-                                let conn = http2::Conn::new(self.endpoints.clone());
-                                let _ =
-                                    tokio::time::timeout(timeout, conn.open(first_target)).await;
-                                conn
-                            });
-                            futures_util::future::join_all(opens).await
-                        });
-                        let opened = conns.iter().filter(|c| c.is_open()).count();
-                        let lanes = (0..streams)
-                            .flat_map(|_| conns.iter())
-                            .map(|c| Lane::Http2(http2::Lane::new(c.clone())))
-                            .collect();
-                        (lanes, opened)
-                    }
+            Protocol::Http2 => match self.cfg.h2_client {
+                H2Client::Lean => {
+                    self.open_http2::<http2::lean::Conn>(&rt, &local, first_target, timeout)
                 }
-            }
+                H2Client::H2Crate => {
+                    self.open_http2::<http2::Conn>(&rt, &local, first_target, timeout)
+                }
+            },
         };
         Ok((rt, local, lanes, opened))
     }
+
+    /// Opens this thread's HTTP/2 connections of client `C`, each within
+    /// `timeout`, and lays its streams over them (lane k of connection i: a
+    /// connection's streams are spread over the lane order like connections).
+    /// Returns the lanes and how many connections are open.
+    fn open_http2<C: Http2Conn>(
+        &self,
+        rt: &tokio::runtime::Runtime,
+        local: &tokio::task::LocalSet,
+        first_target: usize,
+        timeout: Duration,
+    ) -> (Vec<Lane>, usize) {
+        let conns = local.block_on(rt, async {
+            let opens = (0..self.connections).map(|_| async {
+                let conn = C::create(self.endpoints.clone());
+                let _ = tokio::time::timeout(timeout, conn.open_first(first_target)).await;
+                conn
+            });
+            futures_util::future::join_all(opens).await
+        });
+        let opened = conns.iter().filter(|c| c.opened()).count();
+        let lanes = (0..self.cfg.streams_per_connection())
+            .flat_map(|_| conns.iter())
+            .map(C::lane)
+            .collect();
+        (lanes, opened)
+    }
 }
+
+/// An HTTP/2 client's connection as the engine opens it and lays lanes over
+/// it (the lean client's and the `h2` crate's).
+trait Http2Conn: Sized {
+    /// A connection to `endpoints`, none opened yet.
+    fn create(endpoints: Arc<[Endpoint]>) -> Rc<Self>;
+    /// Opens target `target` now (inside a `LocalSet`).
+    async fn open_first(&self, target: usize) -> anyhow::Result<()>;
+    /// True when an HTTP/2 connection is open.
+    fn opened(&self) -> bool;
+    /// A stream slot on `conn`.
+    fn lane(conn: &Rc<Self>) -> Lane;
+}
+
+/// Implements [`Http2Conn`] for a client's connection type (whose inherent
+/// `new`, `open` and `is_open` it forwards to), with its [`Lane`] variant
+/// and that variant's lane type.
+macro_rules! http2_conn {
+    ($conn:ty, $variant:ident, $lane:ty) => {
+        impl Http2Conn for $conn {
+            fn create(endpoints: Arc<[Endpoint]>) -> Rc<Self> {
+                Self::new(endpoints)
+            }
+            async fn open_first(&self, target: usize) -> anyhow::Result<()> {
+                self.open(target).await
+            }
+            fn opened(&self) -> bool {
+                self.is_open()
+            }
+            fn lane(conn: &Rc<Self>) -> Lane {
+                Lane::$variant(<$lane>::new(conn.clone()))
+            }
+        }
+    };
+}
+
+http2_conn!(http2::lean::Conn, Http2Lean, http2::lean::Lane);
+http2_conn!(http2::Conn, Http2, http2::Lane);
