@@ -110,3 +110,31 @@ async fn drive(
         let _ = timeout_at(shared.deadline + Duration::from_secs(1), handle).await;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_lane_a_pinned_core_never_more_than_the_clients() {
+        let mut cfg = WsConfig::new(
+            "ws://127.0.0.1:1/ws/chat".parse().unwrap(),
+            4,
+            1,
+            1.0,
+            Duration::from_secs(1),
+        );
+        cfg.cores = Some(1);
+        assert_eq!(count(&cfg, 4), 1);
+        cfg.cores = Some(8);
+        assert_eq!(count(&cfg, 4), 4);
+        assert_eq!(count(&cfg, 0), 1);
+        cfg.cores = None;
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(3)
+            .build()
+            .unwrap();
+        assert_eq!(rt.block_on(async { count(&cfg, 100) }), 3);
+        assert_eq!(count(&cfg, 100), 1, "outside a runtime");
+    }
+}
