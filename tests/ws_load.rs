@@ -238,3 +238,24 @@ async fn idle_clients_stay_open_until_dropped() {
     assert_eq!(idle.open_count(), 50);
     assert_eq!(idle.failed, 0);
 }
+
+/// The clients run on one thread a pinned core (else one a worker of the
+/// calling runtime); the report's threads, the generator's saturation
+/// capacity, follow, and deliveries add up exactly over the threads.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn clients_run_on_one_thread_a_pinned_core_and_count_exactly() {
+    let url = chat_server(Fault::None).await;
+    for (cores, threads) in [(Some(1), 1), (Some(3), 3), (None, 2)] {
+        let mut cfg = config(&url, 6, 2, 20.0, 1.0);
+        cfg.cores = cores;
+        let report = execute(&cfg).await.unwrap();
+        assert_eq!(report.generator.threads, threads, "cores {cores:?}");
+        assert_eq!(report.connected, 6);
+        assert_eq!(
+            (report.sent, report.delivered),
+            (120, 360),
+            "cores {cores:?}"
+        );
+        assert_eq!((report.lost, report.malformed), (0, 0));
+    }
+}

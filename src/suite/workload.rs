@@ -287,6 +287,7 @@ pub async fn drive(
             Ok(mut wc) => {
                 // The harness's runtime threads run on the generator's cores.
                 wc.cores = Some(cfg.settings.generator_cpus.len()).filter(|n| *n > 0);
+                wc.cpus = wc.cores.map(|_| cfg.settings.generator_cpus.clone());
                 let bound = opts.window + wc.drain + wc.connect_timeout;
                 let (r, u) = sampled(&*target, ws::execute(&wc), bound).await;
                 (r.map(Either::Ws), u)

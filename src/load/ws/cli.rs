@@ -54,6 +54,7 @@ pub fn run(common: Common, flags: &WsFlags) -> anyhow::Result<ExitCode> {
     cfg.agent = common.agent;
     cfg.deadline_grace = Some(crate::load::config::DEADLINE_GRACE);
     cfg.cores = common.cpus.as_ref().map(Vec::len);
+    cfg.cpus = common.cpus.clone();
     cfg.validate()?;
 
     let cpus = common.cpus.clone();

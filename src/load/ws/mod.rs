@@ -9,6 +9,8 @@
 
 pub mod cli;
 mod client;
+mod lanes;
+mod stamp;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -54,8 +56,12 @@ pub struct WsConfig {
     pub deadline_grace: Option<Duration>,
     /// Cores the generator's threads are pinned to (`None`: not pinned).
     /// Threads beyond them add no capacity: the generator's utilisation is
-    /// its CPU time over the smaller of threads and cores.
+    /// its CPU time over the smaller of threads and cores. The clients run
+    /// on one thread a core (else one a worker of the calling runtime).
     pub cores: Option<usize>,
+    /// The cores themselves, to pin the client threads to (`None`: the
+    /// threads keep the affinity they are started with).
+    pub cpus: Option<Vec<usize>>,
 }
 
 impl WsConfig {
@@ -74,6 +80,7 @@ impl WsConfig {
             agent: AgentPlan::default(),
             deadline_grace: None,
             cores: None,
+            cpus: None,
         }
     }
 
@@ -176,7 +183,22 @@ pub async fn execute(cfg: &WsConfig) -> anyhow::Result<WsReport> {
     let hard = cfg
         .deadline_grace
         .map(|g| Instant::now() + cfg.duration + cfg.drain + g);
-    let connected = client::connect_all(cfg, hard).await;
+    let own = cfg.own_clients();
+    let lanes = lanes::start(cfg, &own, lanes::count(cfg, own.len()), hard)?;
+    let threads = lanes.len();
+    let mut connected = Vec::with_capacity(own.len());
+    let mut starts = Vec::with_capacity(threads);
+    let mut ends = Vec::with_capacity(threads);
+    for lane in lanes {
+        starts.push(lane.go);
+        ends.push(lane.done);
+        match lane.connected.await {
+            Ok(Ok(outcomes)) => connected.extend(outcomes),
+            Ok(Err(e)) => anyhow::bail!(e),
+            Err(_) => anyhow::bail!("a WebSocket client thread ended before connecting"),
+        }
+    }
+    connected.sort_unstable_by_key(|(i, _)| *i);
     let connecting = connected_at.elapsed();
     let attempts = connected.len();
     let connect_failed = connected.iter().filter(|(_, c)| c.is_err()).count() as u64;
@@ -224,7 +246,9 @@ pub async fn execute(cfg: &WsConfig) -> anyhow::Result<WsReport> {
 
     let cpu_before = sys::process_cpu_time();
     let started = Instant::now();
-    let handles = client::spawn_all(cfg, connected, &shared);
+    for go in starts {
+        let _ = go.send(shared.clone());
+    }
     // The generator is judged while it sends, its busiest part: the drain
     // after it would dilute a saturated generator's share below the line.
     let send_end = shared.send_end;
@@ -232,10 +256,10 @@ pub async fn execute(cfg: &WsConfig) -> anyhow::Result<WsReport> {
         tokio::time::sleep_until(send_end).await;
         (sys::process_cpu_time(), Instant::now())
     });
-    for handle in handles {
-        // Every task ends by the deadline on its own; the extra second only
-        // guards against a task stuck outside an await point.
-        let _ = tokio::time::timeout_at(shared.deadline + Duration::from_secs(1), handle).await;
+    for done in ends {
+        // Every client ends by the deadline on its own; the lane gives up
+        // on a stuck one a second later, this waits a little longer.
+        let _ = tokio::time::timeout_at(shared.deadline + Duration::from_secs(2), done).await;
     }
     let cpu = sys::process_cpu_time().saturating_sub(cpu_before);
     let window = shared.deadline.saturating_duration_since(t0);
@@ -247,7 +271,7 @@ pub async fn execute(cfg: &WsConfig) -> anyhow::Result<WsReport> {
         ),
         Err(_) => (cpu, window),
     };
-    let mut report = build_report(cfg, &shared, attempts, connect_failed, busy);
+    let mut report = build_report(cfg, &shared, attempts, connect_failed, busy, threads);
     if deadline < t0 + cfg.duration + cfg.drain {
         report.warnings.push(format!(
             "connecting took {:.1} s: the run was cut at its deadline ({} + {} drain + {} grace); sends and deliveries after it are missing",
@@ -280,6 +304,7 @@ fn build_report(
     clients: usize,
     connect_failed: u64,
     (cpu, wall): (Duration, Duration),
+    threads: usize,
 ) -> WsReport {
     let c = &shared.counters;
     let load = |a: &AtomicU64| a.load(Ordering::Relaxed);
@@ -297,7 +322,6 @@ fn build_report(
     let keep_histogram = cfg.keep_histogram || cfg.agent.shard.is_some();
     let target_msg_rps = cfg.msg_rate_per_client * connected as f64;
     let achieved_msg_rps = sent as f64 / secs;
-    let threads = tokio::runtime::Handle::current().metrics().num_workers();
     let generator = sys::generator_usage(cpu, wall, threads, cfg.cores);
     let lost = expected.saturating_sub(delivered);
 
