@@ -1,0 +1,89 @@
+//! The noise an idle-memory figure's interval is built on.
+//!
+//! Bytes per idle connection vary between launches by very different amounts
+//! from one runtime to the next: uvicorn's figure repeats to 0.5 %, Node's
+//! moves 10–30 % (its heap grows in steps whose timing differs per launch).
+//! Pooling them all let a one-trial Node cell borrow uvicorn's precision, and
+//! two back-to-back runs gave disjoint intervals (issue 20). So the noise is
+//! pooled per group — runtime family × whether the cost is the second half's
+//! or all connections' ([`crate::suite::idle::second_half_counts`]) — and a
+//! group with no cell of two trials takes the widest group noise the run
+//! measured (a measured bound, never a constant), or none when there is none;
+//! so does a group whose own pool has one degree of freedom.
+
+use std::collections::BTreeMap;
+
+use crate::results::IdleRecord;
+use crate::stats::Noise;
+
+use super::Lang;
+
+/// Degrees of freedom a group's own pool needs to stand for the group.
+const MIN_DF: f64 = 2.0;
+
+/// The grouping key of one idle cell.
+pub type Group = (Lang, bool);
+
+/// The group of a cell (its records are one stack × kind).
+pub fn group(lang: Lang, rs: &[&IdleRecord]) -> Group {
+    (
+        lang,
+        rs.iter().all(|r| crate::suite::idle::second_half_counts(r)),
+    )
+}
+
+/// The noise each group's cells use: the group's own pooled noise, or the
+/// widest measured among the groups when it has none.
+pub fn per_group(cells: &[(Group, Vec<f64>)]) -> BTreeMap<Group, Noise> {
+    let mut by: BTreeMap<Group, Vec<&[f64]>> = BTreeMap::new();
+    for (g, v) in cells {
+        by.entry(*g).or_default().push(v.as_slice());
+    }
+    // A pool of one degree of freedom (two trials that agreed to the byte,
+    // as rust-axum's did) is no evidence of a noise of zero.
+    let own: BTreeMap<Group, Noise> = by
+        .iter()
+        .filter_map(|(g, vs)| Noise::pooled(vs.iter().copied()).map(|n| (*g, n)))
+        .filter(|(_, n)| n.df >= MIN_DF)
+        .collect();
+    let widest = own
+        .values()
+        .copied()
+        .max_by(|a, b| a.sd_log.total_cmp(&b.sd_log));
+    by.keys()
+        .filter_map(|g| own.get(g).copied().or(widest).map(|n| (*g, n)))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Regression (issue 20): one trial of node-express borrowed the pooled
+    /// noise of uvicorn (0.5 %) and runs disagreed by 16 % with disjoint
+    /// intervals; with noise per group it takes node-http's.
+    #[test]
+    fn a_one_trial_cell_takes_its_own_runtimes_noise() {
+        let node = (Lang::Node, true);
+        let py = (Lang::Python, true);
+        let py_all = (Lang::Python, false);
+        let cells = vec![
+            (node, vec![11141.0, 10932.0, 13746.0]),
+            (node, vec![13349.0]),
+            (py, vec![11391.0, 11289.0, 11387.0]),
+            (py_all, vec![3009.0]),
+        ];
+        let n = per_group(&cells);
+        let sd = |g| n[&g].sd_log;
+        assert!(sd(node) > 0.1, "node {}", sd(node));
+        assert!(sd(py) < 0.01, "python {}", sd(py));
+        // No measured group of its own: the widest measured.
+        assert_eq!(sd(py_all), sd(node));
+        assert!(per_group(&[(node, vec![1.0])]).is_empty());
+        // Two trials equal to the byte: one degree of freedom, not a noise of 0.
+        let rust = (Lang::Rust, true);
+        let mut cells = cells;
+        cells.push((rust, vec![33550.0, 33550.0]));
+        assert_eq!(per_group(&cells)[&rust].sd_log, sd(node));
+    }
+}
