@@ -15,6 +15,7 @@ use std::collections::BTreeMap;
 
 use crate::results::IdleRecord;
 use crate::stats::Noise;
+use crate::stats::pool::{CellSpread, WILD, cell_spread};
 
 use super::Lang;
 
@@ -43,7 +44,7 @@ pub fn per_group(cells: &[(Group, Vec<f64>)]) -> BTreeMap<Group, Noise> {
     // as rust-axum's did) is no evidence of a noise of zero.
     let own: BTreeMap<Group, Noise> = by
         .iter()
-        .filter_map(|(g, vs)| Noise::pooled(vs.iter().copied()).map(|n| (*g, n)))
+        .filter_map(|(g, vs)| Noise::pooled(without_wild(vs)).map(|n| (*g, n)))
         .filter(|(_, n)| n.df >= MIN_DF)
         .collect();
     let widest = own
@@ -52,6 +53,36 @@ pub fn per_group(cells: &[(Group, Vec<f64>)]) -> BTreeMap<Group, Noise> {
         .max_by(|a, b| a.sd_log.total_cmp(&b.sd_log));
     by.keys()
         .filter_map(|g| own.get(g).copied().or(widest).map(|n| (*g, n)))
+        .collect()
+}
+
+/// The group's cells less one wild cell: a group holds two or three cells,
+/// where [`crate::stats::pool`]'s rule (the rest must keep more than half
+/// the degrees of freedom) can never set one aside; here the rest need keep
+/// only half, and the cell's sd must still exceed [`WILD`] times the rest's.
+fn without_wild<'a>(cells: &[&'a [f64]]) -> Vec<&'a [f64]> {
+    let spreads: Vec<Option<CellSpread>> = cells.iter().map(|c| cell_spread(c)).collect();
+    let (ss, df) = spreads
+        .iter()
+        .flatten()
+        .fold((0.0, 0.0), |(s, d), c| (s + c.ss, d + c.df));
+    let wild = spreads
+        .iter()
+        .enumerate()
+        .filter_map(|(i, c)| {
+            let c = (*c)?;
+            let (rest_ss, rest_df) = (ss - c.ss, df - c.df);
+            (rest_df > 0.0 && rest_ss > 0.0 && rest_df * 2.0 >= df)
+                .then(|| (i, (c.ss / c.df).sqrt() / (rest_ss / rest_df).sqrt()))
+        })
+        .filter(|(_, ratio)| *ratio > WILD)
+        .max_by(|a, b| a.1.total_cmp(&b.1))
+        .map(|(i, _)| i);
+    cells
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| Some(*i) != wild)
+        .map(|(_, c)| *c)
         .collect()
 }
 
@@ -85,5 +116,11 @@ mod tests {
         let mut cells = cells;
         cells.push((rust, vec![33550.0, 33550.0]));
         assert_eq!(per_group(&cells)[&rust].sd_log, sd(node));
+        // One wild trial of two cells is set aside; Node's 10–30 % is not wild.
+        let quiet = [100.0, 103.0, 98.0];
+        let wild = [100.0, 2000.0, 101.0];
+        assert_eq!(without_wild(&[&quiet, &wild]), vec![&quiet[..]]);
+        let (h, w) = ([11141.0, 10932.0, 13746.0], [7258.0, 7844.0]);
+        assert_eq!(without_wild(&[&h, &w]).len(), 2);
     }
 }
