@@ -9,7 +9,8 @@
 //! or all connections' ([`crate::suite::idle::second_half_counts`]) — and a
 //! group with no cell of two trials takes the widest group noise the run
 //! measured (a measured bound, never a constant), or none when there is none;
-//! so does a group whose own pool has one degree of freedom.
+//! so does a group whose own pool has one degree of freedom (the widest
+//! is taken over every group's pool, one degree of freedom included).
 
 use std::collections::BTreeMap;
 
@@ -42,15 +43,15 @@ pub fn per_group(cells: &[(Group, Vec<f64>)]) -> BTreeMap<Group, Noise> {
     }
     // A pool of one degree of freedom (two trials that agreed to the byte,
     // as rust-axum's did) is no evidence of a noise of zero.
-    let own: BTreeMap<Group, Noise> = by
+    let all: BTreeMap<Group, Noise> = by
         .iter()
         .filter_map(|(g, vs)| Noise::pooled(without_wild(vs)).map(|n| (*g, n)))
-        .filter(|(_, n)| n.df >= MIN_DF)
         .collect();
-    let widest = own
+    let widest = all
         .values()
         .copied()
         .max_by(|a, b| a.sd_log.total_cmp(&b.sd_log));
+    let own: BTreeMap<Group, Noise> = all.into_iter().filter(|(_, n)| n.df >= MIN_DF).collect();
     by.keys()
         .filter_map(|g| own.get(g).copied().or(widest).map(|n| (*g, n)))
         .collect()
@@ -122,5 +123,13 @@ mod tests {
         assert_eq!(without_wild(&[&quiet, &wild]), vec![&quiet[..]]);
         let (h, w) = ([11141.0, 10932.0, 13746.0], [7258.0, 7844.0]);
         assert_eq!(without_wild(&[&h, &w]).len(), 2);
+        // Every group of one degree of freedom: all take the widest of them.
+        let thin = per_group(&[
+            (node, vec![10363.0, 11256.0]),
+            (py, vec![11407.0, 11383.0]),
+            (py_all, vec![3238.0]),
+        ]);
+        assert_eq!(thin[&py_all].sd_log, thin[&node].sd_log);
+        assert_eq!(thin[&py].sd_log, thin[&node].sd_log);
     }
 }
