@@ -155,9 +155,22 @@ struct Stage {
     open: usize,
 }
 
+/// True when the record's cost is what the second half added (the server
+/// took at least [`SECOND_HALF_MIN`] of the connections asked for in it);
+/// false when it is what all the connections added, one-off costs included.
+pub fn second_half_counts(r: &IdleRecord) -> bool {
+    r.connections_open_mid.is_some_and(|mid| {
+        r.connections_open.saturating_sub(mid) as f64
+            >= SECOND_HALF_MIN * r.connections_requested as f64
+    })
+}
+
 /// The memory cost of one idle connection from the server's samples: what
 /// the second half added per connection it added, or, when the server took
-/// too few more (or there was no second half), what all of them added.
+/// too few more (or there was no second half), what all of them added, per
+/// connection it ever held open (a connection the server accepted and later
+/// closed leaves its memory in the allocator: dividing by the few still open
+/// at the end moved the figure 7 % between launches).
 fn idle_record(kind: IdleKind, trial: u32, requested: usize, st: Stage) -> IdleRecord {
     let per = |from: u64, to: u64, conns: usize| {
         if conns > 0 {
@@ -172,7 +185,10 @@ fn idle_record(kind: IdleKind, trial: u32, requested: usize, st: Stage) -> IdleR
     });
     let bytes_per_connection = match second_half {
         Some((mid, open_mid)) => per(mid.rss_bytes, after, st.open - open_mid),
-        None => per(st.before.rss_bytes, after, st.open),
+        None => {
+            let held = st.mid.as_ref().map_or(0, |(_, n)| *n).max(st.open);
+            per(st.before.rss_bytes, after, held)
+        }
     };
     IdleRecord {
         kind,
@@ -236,6 +252,34 @@ mod tests {
             idle_record(IdleKind::Ws, 1, 10, none).bytes_per_connection,
             0.0
         );
+    }
+
+    /// Regression (issue 20): python-flask held 1000 connections, closed 63
+    /// of them before the last sample, and its figure rose 7 % from dividing
+    /// the same memory by 937.
+    #[test]
+    fn connections_closed_after_acceptance_still_count() {
+        let st = Stage {
+            before: at(56_000_000),
+            mid: Some((at(61_000_000), 1000)),
+            after: at(61_000_000),
+            open: 937,
+        };
+        let r = idle_record(IdleKind::Http, 1, 2000, st);
+        assert_eq!(r.bytes_per_connection, 5000.0);
+        assert!(!second_half_counts(&r));
+        let st = Stage {
+            before: at(50_000_000),
+            mid: Some((at(64_000_000), 1000)),
+            after: at(68_000_000),
+            open: 2000,
+        };
+        assert!(second_half_counts(&idle_record(
+            IdleKind::Http,
+            1,
+            2000,
+            st
+        )));
     }
 
     #[test]

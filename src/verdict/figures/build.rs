@@ -350,11 +350,19 @@ pub(super) fn figures(results: &Results) -> Figures {
         lat_cells.push(clean(&c.fixed, |t| t.p99_us));
         mem_cells.push(clean(&c.fixed, |t| t.rss_peak_bytes));
     }
-    let mut idle_cells = Vec::new();
-    for (_, _, _, rs) in &idle_groups {
-        idle_cells.push(rs.iter().map(|r| per_conn(r)).collect::<Vec<f64>>());
-    }
-    let idle_noise = Noise::pooled(idle_cells.iter().map(|c| c.as_slice()));
+    let idle_cells: Vec<(super::idle_noise::Group, Vec<f64>)> = idle_groups
+        .iter()
+        .map(|(_, lang, _, rs)| {
+            let v = rs.iter().map(|r| per_conn(r)).collect();
+            (super::idle_noise::group(*lang, rs), v)
+        })
+        .collect();
+    let idle_by_group = super::idle_noise::per_group(&idle_cells);
+    // The run's idle noise (ratios' floor): the widest group's.
+    let idle_noise = idle_by_group
+        .values()
+        .copied()
+        .max_by(|a, b| a.sd_log.total_cmp(&b.sd_log));
 
     for rec in &results.stacks {
         mem_cells.push(rec.rss_fresh_bytes.iter().map(|b| *b as f64).collect());
@@ -486,11 +494,12 @@ pub(super) fn figures(results: &Results) -> Figures {
         .filter_map(|(stack, lang, kind, rs)| {
             let v: Vec<f64> = rs.iter().map(|r| per_conn(r)).collect();
             let level = super::looks::level(results, &stack, Scenario::Idle);
+            let noise = idle_by_group.get(&super::idle_noise::group(lang, &rs));
             Some(IdleFigures {
                 stack,
                 lang,
                 kind,
-                bytes_per_connection: Estimate::of_at(&v, noise.idle.as_ref(), level)?,
+                bytes_per_connection: Estimate::of_at(&v, noise, level)?,
                 resolved: rs.iter().all(|r| r.bytes_per_connection >= IDLE_RESOLUTION),
                 connections_open: rs.iter().map(|r| r.connections_open).min().unwrap_or(0),
                 connections_requested: rs[0].connections_requested,

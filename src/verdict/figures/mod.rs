@@ -15,6 +15,7 @@
 
 mod bounds;
 mod build;
+mod idle_noise;
 pub mod looks;
 pub mod stalls;
 pub mod trials;

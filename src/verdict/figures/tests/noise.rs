@@ -164,14 +164,11 @@ fn idle_figures_their_resolution_and_their_noise() {
     );
     assert_eq!(f.idle[1].bytes_per_connection.min, 256.0);
     assert_eq!(f.idle[0].connections_requested, 2000);
-    assert_eq!(
-        f.noise.idle,
-        pooled(&[
-            &[3000.0, 3100.0, 2950.0],
-            &[300.0, 256.0, 280.0],
-            &[9000.0, 9100.0]
-        ])
-    );
+    // The idle noise is pooled per runtime (issue 20); the run's is the widest.
+    let node = pooled(&[&[3000.0, 3100.0, 2950.0]]).unwrap();
+    let py = pooled(&[&[300.0, 256.0, 280.0], &[9000.0, 9100.0]]).unwrap();
+    assert!(py.sd_log > node.sd_log);
+    assert_eq!(f.noise.idle, Some(py));
     // The idle noise is not the process memory's.
     assert_eq!(f.noise.memory, None);
 }
