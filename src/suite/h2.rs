@@ -230,4 +230,13 @@ mod tests {
         let chosen = crate::stack::select(&all, &["node".into(), "py".into()]).unwrap();
         assert!(companions(&all, &chosen).is_empty());
     }
+
+    #[test]
+    fn built_in_fastify_h2_brings_its_http1_partner_and_mux() {
+        let all = crate::stack::discover(&crate::stack::stacks_root()).unwrap();
+        let chosen = crate::stack::select(&all, &["node-fastify@h2".into()]).unwrap();
+        assert_eq!(chosen[0].protocol, crate::stack::Protocol::H2c);
+        let got = companions(&all, &chosen);
+        assert_eq!(names(&got), ["node-fastify", "node-fastify@h2-mux"]);
+    }
 }
