@@ -39,9 +39,13 @@ pub fn readme_block(stack: &Stack) -> String {
     for d in deployments {
         if d.protocol.is_http2() {
             lines.push(format!(
-                "- `{}` speaks {} only (HTTP/2 with prior knowledge, no HTTP/1.1): health, verify and loads go over HTTP/2, {} stream{} in flight a connection",
+                "- `{}` {}: health, verify and loads go over HTTP/2, {} stream{} in flight a connection",
                 d.name,
-                d.protocol.name(),
+                if d.protocol.is_tls() {
+                    "is reached over h2 (HTTP/2 over TLS, `h2` picked by ALPN, on a self-signed certificate made at launch and handed over in `TLS_CERT`/`TLS_KEY`)"
+                } else {
+                    "speaks h2c only (HTTP/2 with prior knowledge, no HTTP/1.1)"
+                },
                 d.streams,
                 if d.streams == 1 { "" } else { "s" }
             ));

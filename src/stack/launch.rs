@@ -46,10 +46,12 @@ pub struct Running {
     cgroup: Option<Arc<Cgroup>>,
     guard: Option<Guard>,
     drains: Vec<JoinHandle<()>>,
+    /// HTTP/2 over TLS: the throwaway certificate, removed with the launch.
+    tls: Option<super::tls::ThrowawayCert>,
 }
 
 impl Running {
-    /// `http://127.0.0.1:PORT`
+    /// `http://127.0.0.1:PORT` (`https://` for HTTP/2 over TLS)
     pub fn base_url(&self) -> &str {
         &self.base_url
     }
@@ -63,6 +65,10 @@ impl Running {
     /// HTTP/2 streams the harness keeps in flight a connection (1 for HTTP/1.1).
     pub fn streams(&self) -> u32 {
         self.streams
+    }
+    /// HTTP/2 over TLS: the throwaway certificate the server was handed.
+    pub fn tls(&self) -> Option<&super::tls::ThrowawayCert> {
+        self.tls.as_ref()
     }
     /// Stack name.
     pub fn name(&self) -> &str {
@@ -255,6 +261,16 @@ pub async fn launch(stack: &Stack, opts: &LaunchOpts) -> anyhow::Result<Running>
     env.insert("RINGSIDE_WORKERS".into(), workers.to_string());
     let (run_key, run_id) = crate::proc::lock::child_env();
     env.insert(run_key.into(), run_id.into());
+    // HTTP/2 over TLS: a certificate made now, its files gone with the launch.
+    let tls = if stack.protocol.is_tls() {
+        let cert = super::tls::ThrowawayCert::create()
+            .with_context(|| format!("starting stack {}", stack.name))?;
+        env.extend(cert.env());
+        Some(cert)
+    } else {
+        None
+    };
+    let tls_dir = tls.as_ref().map(|c| c.dir().to_path_buf());
 
     let cpuset = opts.cpus.as_deref().map(cpu_set).transpose()?;
     let cgroup = Cgroup::create(&format!(
@@ -317,6 +333,10 @@ pub async fn launch(stack: &Stack, opts: &LaunchOpts) -> anyhow::Result<Running>
         if let Some(cg) = cleanup_cg {
             cg.remove();
         }
+        // On a signal the certificate's drop may never run: remove its files here.
+        if let Some(dir) = &tls_dir {
+            let _ = std::fs::remove_dir_all(dir);
+        }
     });
 
     let output = Arc::new(Mutex::new(Tail::new(OUTPUT_LINES)));
@@ -331,7 +351,14 @@ pub async fn launch(stack: &Stack, opts: &LaunchOpts) -> anyhow::Result<Running>
     let mut running = Running {
         name: stack.name.clone(),
         port,
-        base_url: format!("http://127.0.0.1:{port}"),
+        base_url: format!(
+            "{}://127.0.0.1:{port}",
+            if stack.protocol.is_tls() {
+                "https"
+            } else {
+                "http"
+            }
+        ),
         protocol: stack.protocol,
         streams: stack.streams,
         ready_after: Duration::ZERO,
@@ -341,6 +368,7 @@ pub async fn launch(stack: &Stack, opts: &LaunchOpts) -> anyhow::Result<Running>
         cgroup,
         guard: Some(guard),
         drains,
+        tls,
     };
     running.ready_after = wait_ready(&mut running, stack.ready_timeout, started).await?;
     Ok(running)
@@ -382,7 +410,7 @@ async fn wait_ready(
         }
         let answer = match running.protocol {
             super::Protocol::Http1 => health(running.port).await,
-            super::Protocol::H2c => super::h2::health(running.port).await,
+            p => super::h2::health(p, running.port).await,
         };
         let last = match answer {
             Ok(()) => return Ok(started.elapsed()),
@@ -392,10 +420,7 @@ async fn wait_ready(
             bail!(
                 "stack {} did not answer GET /health{} with 200 ok within {:.1}s (last attempt: {last}):{}",
                 running.name,
-                match running.protocol {
-                    super::Protocol::Http1 => "",
-                    super::Protocol::H2c => " over h2c",
-                },
+                running.protocol.over(),
                 timeout.as_secs_f64(),
                 quote(&running.stderr_tail(QUOTED_LINES))
             );

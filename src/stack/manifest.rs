@@ -448,7 +448,7 @@ pub(super) fn protocol(
                 file: file.into(),
                 key: format!("{prefix}.streams"),
                 value: n.to_string(),
-                reason: "several streams a connection need protocol = \"h2c\" (HTTP/1.1 carries one request at a time)".into(),
+                reason: "several streams a connection need protocol = \"h2c\" or \"h2\" (HTTP/1.1 carries one request at a time)".into(),
             });
         }
         streams = n as u32;
@@ -475,8 +475,9 @@ pub(super) fn check_protocol_scenarios(
             key: format!("{prefix}scenarios"),
             value: "ws-chat".into(),
             reason: format!(
-                "an h2c deployment cannot serve ws-chat (WebSockets here are HTTP/1.1 upgrades): \
-                 add {prefix}unsupported.ws-chat = \"why\" or leave ws-chat out"
+                "an {} deployment cannot serve ws-chat (WebSockets here are HTTP/1.1 upgrades): \
+                 add {prefix}unsupported.ws-chat = \"why\" or leave ws-chat out",
+                protocol.name()
             ),
         });
     }

@@ -20,6 +20,7 @@ pub mod runtime;
 mod sample;
 pub mod setup;
 pub mod setup_many;
+pub mod tls;
 pub mod variants;
 
 pub use crate::net::free_port;
@@ -191,17 +192,22 @@ pub enum Protocol {
     /// client starts with the connection preface, no upgrade, no TLS.
     #[serde(rename = "h2c")]
     H2c,
+    /// HTTP/2 over TLS, `h2` picked by ALPN (RFC 9113 §3.2), on a throwaway
+    /// self-signed certificate the harness makes at launch ([`tls`]).
+    #[serde(rename = "h2")]
+    H2,
 }
 
 impl Protocol {
     /// Manifest spellings of `[start] protocol`.
-    pub const NAMES: [&str; 2] = ["http/1.1", "h2c"];
+    pub const NAMES: [&str; 3] = ["http/1.1", "h2c", "h2"];
 
-    /// `http/1.1` or `h2c`, as manifests, results and reports name it.
+    /// `http/1.1`, `h2c` or `h2`, as manifests, results and reports name it.
     pub fn name(self) -> &'static str {
         match self {
             Protocol::Http1 => "http/1.1",
             Protocol::H2c => "h2c",
+            Protocol::H2 => "h2",
         }
     }
 
@@ -210,12 +216,27 @@ impl Protocol {
         match s {
             "http/1.1" => Some(Protocol::Http1),
             "h2c" => Some(Protocol::H2c),
+            "h2" => Some(Protocol::H2),
             _ => None,
         }
     }
 
     pub fn is_http2(self) -> bool {
-        self == Protocol::H2c
+        matches!(self, Protocol::H2c | Protocol::H2)
+    }
+
+    /// True for HTTP/2 over TLS (the server is reached over `https://`).
+    pub fn is_tls(self) -> bool {
+        self == Protocol::H2
+    }
+
+    /// How the server is reached, for messages: ` over h2c`, ` over TLS (ALPN h2)`, or nothing.
+    pub fn over(self) -> &'static str {
+        match self {
+            Protocol::Http1 => "",
+            Protocol::H2c => " over h2c",
+            Protocol::H2 => " over TLS (ALPN h2)",
+        }
     }
 }
 

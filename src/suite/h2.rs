@@ -1,5 +1,6 @@
-//! HTTP/2 deployments in the harness (`[start] protocol = "h2c"`): their
-//! loads go out over h2c with the deployment's `streams` a connection, at
+//! HTTP/2 deployments in the harness (`[start] protocol = "h2c"`, or `"h2"`
+//! over TLS): their loads go out over HTTP/2 with the deployment's
+//! `streams` a connection, at
 //! the same requests in flight as an HTTP/1.1 load of the same level (a
 //! level of `c` connections opens `ceil(c / streams)` connections of
 //! `streams` lanes each), so HTTP/1.1 and HTTP/2 figures compare at equal
@@ -37,11 +38,15 @@ pub fn record(extra: &mut BTreeMap<String, serde_json::Value>, stack: &Stack) {
     }
 }
 
-/// `lc` sent over h2c with `streams` lanes a connection, keeping the lanes
-/// (requests in flight) of the HTTP/1.1 load it was built as.
+/// `lc` sent over HTTP/2 with `streams` lanes a connection, keeping the
+/// lanes (requests in flight) of the HTTP/1.1 load it was built as: h2c for
+/// an `http://` target, TLS with ALPN `h2` for the `https://` of a launched
+/// HTTP/2-over-TLS deployment, whose certificate (the throwaway one the
+/// harness made, `crate::stack::tls`) is accepted without a chain of trust.
 pub fn apply(lc: &mut LoadConfig, streams: u32) {
     let streams = streams.max(1) as usize;
     lc.protocol = Wire::Http2;
+    lc.insecure = !lc.urls.is_empty() && lc.urls.iter().all(|u| u.scheme() == "https");
     lc.streams = streams;
     lc.connections = lc.connections.div_ceil(streams).max(1);
 }
@@ -119,6 +124,14 @@ mod tests {
         let mut few = LoadConfig::open(url, 3, 100.0, Duration::from_secs(1));
         apply(&mut few, 16);
         assert_eq!((few.connections, few.streams), (1, 16));
+        assert!(!few.insecure, "h2c has no certificate to accept");
+        // A TLS deployment's https:// load goes out as h2 over TLS,
+        // accepting the harness's throwaway certificate.
+        let tls: url::Url = "https://127.0.0.1:1/json".parse().unwrap();
+        let mut h2 = LoadConfig::closed(tls, 8, Duration::from_secs(1));
+        apply(&mut h2, 1);
+        assert_eq!(h2.protocol_name(), "h2");
+        assert!(h2.insecure);
     }
 
     #[test]
@@ -229,5 +242,14 @@ mod tests {
         assert!(companions(&all, &chosen).is_empty());
         let chosen = crate::stack::select(&all, &["node".into(), "py".into()]).unwrap();
         assert!(companions(&all, &chosen).is_empty());
+    }
+
+    #[test]
+    fn built_in_fastify_h2_brings_its_http1_partner_and_mux() {
+        let all = crate::stack::discover(&crate::stack::stacks_root()).unwrap();
+        let chosen = crate::stack::select(&all, &["node-fastify@h2".into()]).unwrap();
+        assert_eq!(chosen[0].protocol, crate::stack::Protocol::H2c);
+        let got = companions(&all, &chosen);
+        assert_eq!(names(&got), ["node-fastify", "node-fastify@h2-mux"]);
     }
 }

@@ -1,8 +1,12 @@
 //! A lean HTTP client for the checks: one hyper connection over a
 //! `TcpStream` — HTTP/1.1, or HTTP/2 with prior knowledge (h2c) for a stack
-//! whose manifest says `protocol = "h2c"` — every request bounded by a
-//! timeout, every failure (refused, closed, garbage, timeout) turned into a
-//! sentence a check can quote. Over h2c a response that is not HTTP/2 fails.
+//! whose manifest says `protocol = "h2c"`, or HTTP/2 over TLS (ALPN `h2`,
+//! `https://`) for one that says `protocol = "h2"` — every request bounded
+//! by a timeout, every failure (refused, closed, garbage, timeout) turned
+//! into a sentence a check can quote. Over HTTP/2 a response that is not
+//! HTTP/2 fails. Over TLS any certificate is accepted: the harness verifies
+//! the server it launched with the throwaway certificate it made
+//! ([`crate::stack::tls`]).
 
 use std::time::{Duration, Instant};
 
@@ -25,20 +29,25 @@ pub struct Target {
     pub port: u16,
     /// Bytes: a longer body fails its check ([`body_too_large`]) and is not read on.
     pub max_body: u64,
-    /// HTTP/1.1, or h2c (HTTP/2 with prior knowledge) for every request.
+    /// HTTP/1.1, h2c (HTTP/2 with prior knowledge) or h2 (HTTP/2 over TLS,
+    /// the one protocol an `https://` URL is spoken in) for every request.
     pub protocol: crate::stack::Protocol,
 }
 
 impl Target {
-    /// Parses `http://HOST[:PORT]` (a trailing `/` is fine).
+    /// Parses `http://HOST[:PORT]` (a trailing `/` is fine), or
+    /// `https://HOST[:PORT]`, which is HTTP/2 over TLS.
     pub fn parse(base_url: &str) -> Result<Target, String> {
         let url = url::Url::parse(base_url).map_err(|e| format!("`{base_url}`: {e}"))?;
-        if url.scheme() != "http" {
-            return Err(format!(
-                "`{base_url}`: scheme must be http, got `{}`",
-                url.scheme()
-            ));
-        }
+        let protocol = match url.scheme() {
+            "http" => crate::stack::Protocol::Http1,
+            "https" => crate::stack::Protocol::H2,
+            other => {
+                return Err(format!(
+                    "`{base_url}`: scheme must be http (or https for HTTP/2 over TLS), got `{other}`"
+                ));
+            }
+        };
         if !(url.path().is_empty() || url.path() == "/") || url.query().is_some() {
             return Err(format!(
                 "`{base_url}`: give the server's root (http://HOST:PORT), without a path or query"
@@ -54,7 +63,7 @@ impl Target {
             host,
             port,
             max_body: DEFAULT_MAX_BODY,
-            protocol: crate::stack::Protocol::Http1,
+            protocol,
         })
     }
 
@@ -121,6 +130,8 @@ enum Sender {
 /// request after another on one connection).
 pub struct Conn {
     sender: Sender,
+    /// `http` or `https`: the `:scheme` of HTTP/2 requests.
+    scheme: &'static str,
     authority: String,
     max_body: u64,
     timeout: Duration,
@@ -152,28 +163,73 @@ pub async fn connect(target: &Target, timeout: Duration) -> Result<Conn, String>
             });
             (Sender::H1(sender), task)
         }
-        crate::stack::Protocol::H2c => {
-            let (sender, conn) = http2::handshake(TokioExecutor::new(), TokioIo::new(stream))
-                .await
-                .map_err(|e| {
-                    format!(
-                        "HTTP/2 handshake (h2c, prior knowledge) failed: {}",
-                        describe(&e)
-                    )
-                })?;
-            let task = tokio::spawn(async move {
-                let _ = conn.await;
-            });
-            (Sender::H2(sender), task)
+        crate::stack::Protocol::H2c => h2_over(stream, "h2c, prior knowledge").await?,
+        crate::stack::Protocol::H2 => {
+            let tls = tls_h2(target, stream, timeout).await?;
+            h2_over(tls, "over TLS").await?
         }
     };
     Ok(Conn {
         sender,
+        scheme: if target.protocol.is_tls() {
+            "https"
+        } else {
+            "http"
+        },
         authority: target.authority(),
         max_body: target.max_body,
         timeout,
         task,
     })
+}
+
+/// The HTTP/2 connection over `io` (TCP, or TLS after ALPN `h2`).
+async fn h2_over<T>(io: T, how: &str) -> Result<(Sender, tokio::task::JoinHandle<()>), String>
+where
+    T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let (sender, conn) = http2::handshake(TokioExecutor::new(), TokioIo::new(io))
+        .await
+        .map_err(|e| format!("HTTP/2 handshake ({how}) failed: {}", describe(&e)))?;
+    let task = tokio::spawn(async move {
+        let _ = conn.await;
+    });
+    Ok((Sender::H2(sender), task))
+}
+
+/// TLS offering ALPN `h2` only, any certificate accepted (see the module
+/// doc); the server must pick `h2`.
+async fn tls_h2(
+    target: &Target,
+    stream: TcpStream,
+    timeout: Duration,
+) -> Result<tokio_rustls::client::TlsStream<TcpStream>, String> {
+    use crate::load::http2::tls;
+    let config = tls::client_config(true).map_err(|e| format!("{e:#}"))?;
+    let url = url::Url::parse(&format!("https://{}/", target.authority()))
+        .map_err(|e| format!("`{}`: {e}", target.authority()))?;
+    let name = tls::server_name(&url).map_err(|e| format!("{e:#}"))?;
+    let handshake = tokio_rustls::TlsConnector::from(config).connect(name, stream);
+    let stream = match tokio::time::timeout(timeout, handshake).await {
+        Err(_) => return Err(format!("no TLS handshake within {}", fmt_dur(timeout))),
+        Ok(Err(e)) => {
+            return Err(format!(
+                "TLS handshake with {} failed: {e}",
+                target.authority()
+            ));
+        }
+        Ok(Ok(s)) => s,
+    };
+    let alpn = stream.get_ref().1.alpn_protocol();
+    if alpn != Some(tls::ALPN_H2) {
+        let picked = alpn.map_or("no protocol".into(), |p| {
+            format!("`{}`", String::from_utf8_lossy(p))
+        });
+        return Err(format!(
+            "offered ALPN `h2`, the server picked {picked}: it does not serve HTTP/2 over TLS"
+        ));
+    }
+    Ok(stream)
 }
 
 impl Conn {
@@ -202,10 +258,11 @@ impl Conn {
                 .header(hyper::header::HOST, &self.authority)
                 .header(hyper::header::USER_AGENT, "ringside-verify"),
             // HTTP/2 carries the authority as `:authority`, from the URI.
-            Sender::H2(_) => {
-                hyper::Request::get(format!("http://{}{path_and_query}", self.authority))
-                    .header(hyper::header::USER_AGENT, "ringside-verify")
-            }
+            Sender::H2(_) => hyper::Request::get(format!(
+                "{}://{}{path_and_query}",
+                self.scheme, self.authority
+            ))
+            .header(hyper::header::USER_AGENT, "ringside-verify"),
         }
         .body(Empty::<Bytes>::new())
         .map_err(|e| format!("bad request path `{path_and_query}`: {e}"))?;
@@ -229,7 +286,7 @@ impl Conn {
         let (parts, body) = resp.into_parts();
         if matches!(self.sender, Sender::H2(_)) && parts.version != hyper::Version::HTTP_2 {
             return Err(format!(
-                "the response came as {:?}, not HTTP/2: the server fell back from h2c",
+                "the response came as {:?}, not HTTP/2: the server fell back from HTTP/2",
                 parts.version
             ));
         }
@@ -321,7 +378,11 @@ mod tests {
         );
         assert!(Target::parse("http://[::1]:3000").unwrap().is_loopback());
         assert!(!Target::parse("http://example.com").unwrap().is_loopback());
-        assert!(Target::parse("https://127.0.0.1:1").is_err());
+        // https:// is HTTP/2 over TLS, on 443 unless a port is given.
+        let tls = Target::parse("https://127.0.0.1").unwrap();
+        assert_eq!((tls.port, tls.protocol), (443, crate::stack::Protocol::H2));
+        assert_eq!(t.protocol, crate::stack::Protocol::Http1);
+        assert!(Target::parse("ftp://127.0.0.1:1").is_err());
         assert!(Target::parse("http://127.0.0.1:1/api").is_err());
         assert!(Target::parse("not a url").is_err());
     }

@@ -116,10 +116,22 @@ impl VerifyReport {
 
 /// Name of the recorded check that an h2c server really speaks HTTP/2.
 pub const NEGOTIATION_CHECK: &str = "HTTP/2 negotiated (h2c, prior knowledge)";
+/// Name of the recorded check that a TLS server really picked `h2` by ALPN
+/// and speaks HTTP/2 after it.
+pub const TLS_NEGOTIATION_CHECK: &str = "HTTP/2 negotiated (TLS, ALPN h2)";
+
+/// The negotiation check's name for `protocol`.
+pub fn negotiation_check(protocol: crate::stack::Protocol) -> &'static str {
+    if protocol.is_tls() {
+        TLS_NEGOTIATION_CHECK
+    } else {
+        NEGOTIATION_CHECK
+    }
+}
 
 /// The server answers the HTTP/2 connection preface with SETTINGS (an
-/// HTTP/1.1 server answers `400` or closes) and `GET /health` comes back as
-/// an HTTP/2 response.
+/// HTTP/1.1 server answers `400` or closes; over TLS it must first pick `h2`
+/// by ALPN) and `GET /health` comes back as an HTTP/2 response.
 async fn negotiated_h2(target: &http::Target, timeout: Duration) -> Result<(), String> {
     use std::net::ToSocketAddrs;
     let addr = (target.host.as_str(), target.port)
@@ -127,7 +139,21 @@ async fn negotiated_h2(target: &http::Target, timeout: Duration) -> Result<(), S
         .ok()
         .and_then(|mut a| a.next())
         .ok_or_else(|| format!("cannot resolve {}", target.authority()))?;
-    let endpoint = crate::load::http2::Endpoint { addr, tls: None };
+    let tls = if target.protocol.is_tls() {
+        use crate::load::http2::tls;
+        let url = url::Url::parse(&format!("https://{}/", target.authority()))
+            .map_err(|e| format!("`{}`: {e}", target.authority()))?;
+        let name = tls::server_name(&url).map_err(|e| format!("{e:#}"))?;
+        // Any certificate: the harness launched this server with the
+        // throwaway certificate it made (crate::stack::tls).
+        Some((
+            tls::client_config(true).map_err(|e| format!("{e:#}"))?,
+            name,
+        ))
+    } else {
+        None
+    };
+    let endpoint = crate::load::http2::Endpoint { addr, tls };
     crate::load::http2::probe::check(&endpoint, timeout)
         .await
         .map_err(|e| format!("{e:#}"))?;
@@ -171,6 +197,19 @@ pub async fn verify_url_with(
         }
     };
     let target = match http::Target::parse(base_url) {
+        Ok(t) if t.protocol.is_tls() != opts.protocol.is_tls() => {
+            let why = if t.protocol.is_tls() {
+                format!(
+                    "`{base_url}`: https:// is verified only for a deployment that serves HTTP/2 over TLS (protocol = \"h2\")"
+                )
+            } else {
+                format!(
+                    "`{base_url}`: a deployment that serves HTTP/2 over TLS (protocol = \"h2\") is verified over https://"
+                )
+            };
+            fail_all(&mut report, "base URL", why);
+            return report;
+        }
         Ok(t) => http::Target {
             max_body: opts.max_body,
             protocol: opts.protocol,
@@ -183,14 +222,15 @@ pub async fn verify_url_with(
     };
     if opts.protocol.is_http2() {
         let negotiated = negotiated_h2(&target, opts.timeout).await;
+        let check = negotiation_check(opts.protocol);
         if let Err(e) = negotiated {
-            fail_all(&mut report, NEGOTIATION_CHECK, e);
+            fail_all(&mut report, check, e);
             return report;
         }
         for &scenario in &scenarios {
             report.checks.push(CheckResult {
                 scenario,
-                check: NEGOTIATION_CHECK.into(),
+                check: check.into(),
                 passed: true,
                 detail: String::new(),
             });

@@ -139,12 +139,15 @@ class ChatRooms {
   }
 }
 
-export async function startServer({ port, host, reusePort }) {
+// tls: { cert, key } (PEM): Deno.serve over TLS, HTTP/2 by ALPN
+// (docs.deno.com/api/deno/~/Deno.serve, "cert"/"key"; HTTP/2 is negotiated
+// over TLS only).
+export async function startServer({ port, host, reusePort, tls }) {
   const db = await openDatabase();
   const routes = makeRoutes(db);
   const chat = new ChatRooms();
   const { promise: listening, resolve } = Promise.withResolvers();
-  Deno.serve({ port, hostname: host, reusePort, onListen: resolve }, async (req) => {
+  Deno.serve({ port, hostname: host, reusePort, onListen: resolve, ...tls }, async (req) => {
     const url = new URL(req.url);
     if (url.pathname === '/ws/chat') {
       const room = url.searchParams.get('room') || 'lobby';

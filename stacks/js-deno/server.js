@@ -1,7 +1,10 @@
 // Entry point: parse --port/--workers, then serve in this process, or (more
 // than one worker) spawn that many server processes sharing the port with
 // SO_REUSEPORT (Deno.serve's reusePort). Chat rooms are per process, as in
-// the Python stacks.
+// the Python stacks. --tls (js-deno@h2) serves the same routes over TLS
+// with the certificate and key files named by TLS_CERT and TLS_KEY (ringside
+// makes a throwaway self-signed pair at launch): Deno.serve then speaks
+// HTTP/2 to a client that picks h2 by ALPN.
 import { parseArgs } from 'node:util';
 
 const { values: args } = parseArgs({
@@ -10,6 +13,7 @@ const { values: args } = parseArgs({
     port: { type: 'string', default: Deno.env.get('RINGSIDE_PORT') ?? '8080' },
     workers: { type: 'string', default: Deno.env.get('RINGSIDE_WORKERS') ?? '1' },
     child: { type: 'boolean', default: false },
+    tls: { type: 'boolean', default: false },
   },
 });
 const port = Number.parseInt(args.port, 10);
@@ -22,7 +26,17 @@ if (workers > 1 && !args.child) {
   const children = [];
   for (let i = 0; i < workers; i++) {
     const child = new Deno.Command(Deno.execPath(), {
-      args: ['run', ...PERMISSIONS, new URL(import.meta.url).pathname, '--port', String(port), '--child'],
+      args: [
+        'run',
+        ...PERMISSIONS,
+        // Deno.listenTls's reusePort is behind --unstable-net (Deno 2.9).
+        ...(args.tls ? ['--unstable-net'] : []),
+        new URL(import.meta.url).pathname,
+        '--port',
+        String(port),
+        '--child',
+        ...(args.tls ? ['--tls'] : []),
+      ],
       stdin: 'null',
     }).spawn();
     child.status.then((status) => {
@@ -50,5 +64,15 @@ if (workers > 1 && !args.child) {
   Deno.addSignalListener('SIGINT', () => stop());
 } else {
   const { startServer } = await import('./app.js');
-  await startServer({ port, host: '127.0.0.1', reusePort: args.child });
+  let tls;
+  if (args.tls) {
+    const certFile = Deno.env.get('TLS_CERT');
+    const keyFile = Deno.env.get('TLS_KEY');
+    if (!certFile || !keyFile) {
+      console.error('--tls needs TLS_CERT and TLS_KEY: the PEM files of the certificate and its key');
+      Deno.exit(2);
+    }
+    tls = { cert: Deno.readTextFileSync(certFile), key: Deno.readTextFileSync(keyFile) };
+  }
+  await startServer({ port, host: '127.0.0.1', reusePort: args.child, tls });
 }

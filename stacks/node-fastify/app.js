@@ -55,8 +55,12 @@ const world = {
 const worlds = { type: 'array', items: world };
 const reply200 = (schema) => ({ schema: { response: { 200: schema } } });
 
-export async function buildApp(db) {
-  const app = Fastify({ logger: false });
+// h2: Fastify's documented `http2: true` (fastify.dev/docs/latest/Reference/HTTP2/):
+// without `https` it serves h2c (HTTP/2 with prior knowledge) on
+// node:http2, which adds Date itself; the same routes, no WebSockets (the
+// harness's are HTTP/1.1 upgrades).
+export async function buildApp(db, { h2 = false } = {}) {
+  const app = Fastify({ logger: false, http2: h2 });
   // spec/fairness.md: a Server header on every response (node:http adds Date).
   app.addHook('onRequest', (req, reply, done) => {
     reply.header('Server', 'fastify');
@@ -66,7 +70,7 @@ export async function buildApp(db) {
     engine: { handlebars },
     root: fileURLToPath(new URL('./views', import.meta.url)),
   });
-  await app.register(fastifyWebsocket);
+  if (!h2) await app.register(fastifyWebsocket);
 
   const findWorlds = (count) => {
     const ids = [];
@@ -137,17 +141,19 @@ export async function buildApp(db) {
     async (req) => numericStats(intParam(req.query.n, 100000, 1, 1000000)),
   );
 
-  const chat = new ChatRooms();
-  app.get('/ws/chat', { websocket: true }, (socket, req) => {
-    chat.join(roomFromQuery(req.query.room), socket);
-  });
+  if (!h2) {
+    const chat = new ChatRooms();
+    app.get('/ws/chat', { websocket: true }, (socket, req) => {
+      chat.join(roomFromQuery(req.query.room), socket);
+    });
+  }
 
   return app;
 }
 
-export async function startServer({ port, host, workers }) {
+export async function startServer({ port, host, workers, h2 = false }) {
   const db = await openDatabase();
-  const app = await buildApp(db);
+  const app = await buildApp(db, { h2 });
   await app.listen({ port, host });
   return app;
 }

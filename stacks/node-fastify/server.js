@@ -1,6 +1,8 @@
 // Entry point: parse --port/--workers, then run one server process or a
 // node:cluster primary that forks the workers (each one opens its own
-// database connection and listens on the shared port).
+// database connection and listens on the shared port). --h2
+// (node-fastify@h2) builds the same application with Fastify's `http2: true`
+// (h2c without `https`), in one process or under the same primary.
 import cluster from 'node:cluster';
 import { parseArgs } from 'node:util';
 import { relayChatBetweenWorkers } from './chat.js';
@@ -9,6 +11,7 @@ const { values: args } = parseArgs({
   options: {
     port: { type: 'string', default: process.env.RINGSIDE_PORT ?? '8080' },
     workers: { type: 'string', default: process.env.RINGSIDE_WORKERS ?? '1' },
+    h2: { type: 'boolean', default: false },
   },
 });
 const port = Number.parseInt(args.port, 10);
@@ -51,5 +54,5 @@ if (workers > 1 && cluster.isPrimary) {
   process.on('SIGINT', () => stop());
 } else {
   const { startServer } = await import('./app.js');
-  await startServer({ port, host: '127.0.0.1', workers });
+  await startServer({ port, host: '127.0.0.1', workers, h2: args.h2 });
 }

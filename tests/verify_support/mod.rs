@@ -122,6 +122,53 @@ pub async fn serve(quirk: Quirk) -> Server {
     }
 }
 
+/// Starts the conforming server over TLS on `127.0.0.1:0` with `tls` (its
+/// certificate and ALPN list): HTTP/2 when the client and `tls` agree on
+/// `h2`, else HTTP/1.1 over TLS. The URL is `https://127.0.0.1:PORT`.
+pub async fn serve_tls(tls: Arc<rustls::ServerConfig>) -> Server {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let state = Arc::new(State {
+        quirk: Quirk::H2c,
+        world: Mutex::new((1..=10000).map(|i| (i * 7 % 10000) + 1).collect()),
+        rooms: Mutex::new(HashMap::new()),
+        next_conn: AtomicU64::new(1),
+        rng: AtomicU64::new(0x9E37_79B9_7F4A_7C15),
+    });
+    let acceptor = tokio_rustls::TlsAcceptor::from(tls);
+    let task = tokio::spawn(async move {
+        loop {
+            let Ok((stream, _)) = listener.accept().await else {
+                continue;
+            };
+            let (state, acceptor) = (state.clone(), acceptor.clone());
+            tokio::spawn(async move {
+                let Ok(stream) = acceptor.accept(stream).await else {
+                    return;
+                };
+                let h2 = stream.get_ref().1.alpn_protocol() == Some(b"h2".as_slice());
+                let svc = hyper::service::service_fn(move |req| handle(state.clone(), req));
+                if h2 {
+                    let _ = hyper::server::conn::http2::Builder::new(
+                        hyper_util::rt::TokioExecutor::new(),
+                    )
+                    .serve_connection(TokioIo::new(stream), svc)
+                    .await;
+                } else {
+                    let _ = hyper::server::conn::http1::Builder::new()
+                        .serve_connection(TokioIo::new(stream), svc)
+                        .await;
+                }
+            });
+        }
+    });
+    Server {
+        url: format!("https://127.0.0.1:{port}"),
+        port,
+        task,
+    }
+}
+
 fn param(query: &str, key: &str, default: i64, lo: i64, hi: i64) -> i64 {
     query
         .split('&')

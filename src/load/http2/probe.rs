@@ -83,7 +83,8 @@ pub async fn check(endpoint: &Endpoint, timeout: Duration) -> anyhow::Result<()>
 
 /// True when the server ended the handshake with `no_application_protocol`:
 /// it serves none of the protocols offered (here, only `h2`).
-fn refused_alpn(err: &std::io::Error) -> bool {
+/// True when the TLS server refused every offered ALPN protocol (alert `no_application_protocol`).
+pub fn refused_alpn(err: &std::io::Error) -> bool {
     err.get_ref()
         .and_then(|e| e.downcast_ref::<rustls::Error>())
         .is_some_and(|e| {
