@@ -14,7 +14,14 @@
 //!   bisects towards their lowest failure, stepping by [`FINE`] only
 //!   outside that bracket (up when no failure is known, down when the
 //!   lowest pass fails this time). It takes one step fewer, so two trials
-//!   cost what two unseeded searches did.
+//!   cost what two unseeded searches did — unless every one of its steps
+//!   passed: then it goes on upwards for up to [`EXTRA_UP`] steps (the
+//!   earlier trials' lowest failure first, then by [`FINE`]) until the
+//!   server fails. A search that passed everything bounds its trial's
+//!   capacity from below only, and a trial without a failure of its own
+//!   leaves the claims' capacity interval open above (issue 20: K7 stayed
+//!   open in both default runs of 2026-12-04 16:22 because python-fastapi's
+//!   seeded searches passed all three steps).
 //! - **A cold first step**: when a search's first step fails by the server
 //!   (`slo` or `errors`) and a lower step then passes, that first level is
 //!   probed once more. A server's first heavy load pays one-off costs (JIT
@@ -42,6 +49,10 @@ pub const FINE: f64 = 1.2;
 pub const RESOLUTION: f64 = 0.05;
 /// Lowest level probed.
 pub const MIN_LEVEL: f64 = 1.0;
+/// Steps a seeded search may add when every one of its steps passed: it
+/// goes on upwards (the earlier trials' lowest failure, then by [`FINE`])
+/// until the server fails, so each trial measures a failure of its own.
+pub const EXTRA_UP: u32 = 2;
 
 /// Where a search starts and how it moves.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -95,8 +106,24 @@ impl Plan {
 /// The offered level of the next step, or `None` when the search is over
 /// (steps spent, bracket within [`RESOLUTION`], or no new level to try).
 pub fn next_probe(steps: &[CapacityStep], plan: &Plan) -> Option<f64> {
-    if steps.len() >= plan.max_steps as usize {
+    if steps.len() >= plan.max_steps as usize
+        && !(plan.prior.is_some()
+            && !steps.is_empty()
+            && steps.iter().all(|s| s.passed)
+            && steps.len() < (plan.max_steps + EXTRA_UP) as usize)
+    {
         return None;
+    }
+    if plan.prior.is_some() && !steps.is_empty() && steps.len() >= plan.max_steps as usize {
+        // Every step passed: up to the earlier trials' lowest failure, then
+        // beyond it, until the server fails.
+        let lo = steps.iter().map(|s| s.offered).fold(0.0, f64::max);
+        let known = plan.prior.and_then(|b| b.high).filter(|h| *h > lo);
+        let level = known
+            .unwrap_or(lo * FINE)
+            .min(plan.max_level.max(MIN_LEVEL));
+        let level = if plan.integer { level.round() } else { level };
+        return (level > lo).then_some(level);
     }
     let (level, again) = match raw_probe(steps, plan)? {
         Probe::Again(l) => (l, true),
@@ -273,7 +300,8 @@ pub async fn search(
         spec.prior,
     );
     // Time bound: every step plus generous slack for connection setup and drain.
-    let deadline = Instant::now() + (step_len + Duration::from_secs(10)) * plan.max_steps.max(1);
+    let most_steps = plan.max_steps.max(1) + if plan.prior.is_some() { EXTRA_UP } else { 0 };
+    let deadline = Instant::now() + (step_len + Duration::from_secs(10)) * most_steps;
     let mut steps: Vec<CapacityStep> = Vec::new();
     while let Some(offered) = next_probe(&steps, &plan) {
         if Instant::now() >= deadline {

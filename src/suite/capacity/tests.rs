@@ -127,7 +127,12 @@ fn a_seeded_search_steps_finely_outside_the_bracket() {
         high: Some(1040.0),
     };
     let steps = run(&plan(0.0, 3, 10_000.0, Some(prior)), 2000.0, false);
-    assert_eq!(offered(&steps), vec![1000.0, 1200.0, 1440.0]);
+    // Every regular step passed: on by FINE until the server fails (the
+    // second extra step, 2,073.6, is above 2,000).
+    assert_eq!(
+        offered(&steps),
+        vec![1000.0, 1200.0, 1440.0, 1728.0, 1728.0 * FINE]
+    );
     // Below the lowest pass when it fails this time: down by FINE.
     let prior = Bracket {
         low: 1200.0,
@@ -236,7 +241,14 @@ fn seeding_the_second_trial_narrows_the_bracket_for_the_same_steps() {
                 run(&Plan::new(seed, 4, max, true, prior), cap, false),
                 max,
             );
-            assert!(first.steps.len() + second.steps.len() <= 8);
+            // Two trials cost the same steps, plus the extra steps of a
+            // seeded search that passed every regular step.
+            let regular = 3.min(second.steps.len());
+            assert!(
+                first.steps.len() + regular <= 8
+                    && (second.steps.len() == regular
+                        || second.steps[..regular].iter().all(|s| s.passed))
+            );
             let new = [first, second];
             assert!(
                 width(&new) <= width(&old) * (1.0 + RESOLUTION),
@@ -299,7 +311,12 @@ proptest::proptest! {
         let prior = prior.map(|(low, up)| Bracket { low, high: up.map(|f| low * f) });
         let p = Plan::new(seed, steps, 1e6, false, prior);
         let s = run(&p, cap, false);
-        proptest::prop_assert!(s.len() <= p.max_steps as usize);
+        let extra = if p.prior.is_some() { EXTRA_UP } else { 0 };
+        proptest::prop_assert!(s.len() <= (p.max_steps + extra) as usize);
+        // Extra steps only after every regular step passed.
+        if s.len() > p.max_steps as usize {
+            proptest::prop_assert!(s[..p.max_steps as usize].iter().all(|x| x.passed));
+        }
         proptest::prop_assert!(p.max_steps <= steps + 1);
         let (c, up, _) = conclude(&s, 1e6);
         if let Some(c) = c {
@@ -320,4 +337,42 @@ proptest::proptest! {
         let c = c.expect("something passes above MIN_LEVEL");
         proptest::prop_assert!(c >= cap * (1.0 - 2.0 * RESOLUTION) - 1e-9, "c={} cap={}", c, cap);
     }
+}
+
+/// Issue 20: a seeded search that passed all its steps (python-fastapi in
+/// both default runs of 2026-12-04 16:22) left its trial without a failure
+/// of its own, so the capacity interval stayed open above. It now probes
+/// the earlier trials' lowest failure, then beyond it by FINE, for at most
+/// EXTRA_UP steps, and stops at the first failure.
+#[test]
+fn a_seeded_search_that_passed_everything_goes_on_until_the_server_fails() {
+    let prior = Bracket {
+        low: 1951.0,
+        high: Some(2600.0),
+    };
+    let p = plan(0.0, 3, 10_000.0, Some(prior));
+    // Capacity this time 2,700: the bisection passes (1,951, 2,275.5,
+    // 2,437.75), the earlier failure 2,600 passes too, then 3,120 fails.
+    let steps = run(&p, 2700.0, false);
+    assert_eq!(
+        offered(&steps),
+        vec![1951.0, 2275.5, 2437.75, 2600.0, 2600.0 * FINE]
+    );
+    let r = record(1, steps, 10_000.0);
+    assert_eq!(r.limited_by, "slo");
+    assert_eq!(r.server_upper_bound(), Some(2600.0 * FINE));
+    // Capacity 2,500: the earlier failure fails again: one extra step.
+    let steps = run(&p, 2500.0, false);
+    assert_eq!(offered(&steps).len(), 4);
+    assert_eq!(conclude(&steps, 10_000.0).1, Some(2600.0));
+    // A server that never fails: at most EXTRA_UP more, then a lower bound.
+    let steps = run(&p, 1e9, false);
+    assert_eq!(steps.len(), 3 + EXTRA_UP as usize);
+    assert_eq!(conclude(&steps, 10_000.0).2, "steps");
+    // A regular step that failed: no extra step.
+    let steps = run(&p, 2300.0, false);
+    assert!(steps.len() <= 3, "{:?}", offered(&steps));
+    // A first search never adds steps.
+    let steps = run(&plan(1000.0, 3, 10_000.0, None), 1e9, false);
+    assert_eq!(steps.len(), 3);
 }
