@@ -14,8 +14,9 @@
 //!   bisects towards their lowest failure, stepping by [`FINE`] only
 //!   outside that bracket (up when no failure is known, down when the
 //!   lowest pass fails this time). It takes one step fewer, so two trials
-//!   cost what two unseeded searches did — unless every one of its steps
-//!   passed: then it goes on upwards for up to [`EXTRA_UP`] steps (the
+//!   cost what two unseeded searches did — unless no step failed above its
+//!   highest pass (every step passed, or a cold first step passed when
+//!   probed again): then it goes on upwards for up to [`EXTRA_UP`] steps (the
 //!   earlier trials' lowest failure first, then by [`FINE`]) until the
 //!   server fails. A search that passed everything bounds its trial's
 //!   capacity from below only, and a trial without a failure of its own
@@ -106,18 +107,21 @@ impl Plan {
 /// The offered level of the next step, or `None` when the search is over
 /// (steps spent, bracket within [`RESOLUTION`], or no new level to try).
 pub fn next_probe(steps: &[CapacityStep], plan: &Plan) -> Option<f64> {
+    let passes = steps.iter().filter(|s| s.passed).map(|s| s.offered);
+    let lo = passes.fold(0.0, f64::max);
+    // No step failed above the highest pass (every step passed, or a cold
+    // first step failed and then passed when probed again).
+    let open_above = lo > 0.0 && steps.iter().all(|s| s.passed || s.offered <= lo);
     if steps.len() >= plan.max_steps as usize
         && !(plan.prior.is_some()
-            && !steps.is_empty()
-            && steps.iter().all(|s| s.passed)
+            && open_above
             && steps.len() < (plan.max_steps + EXTRA_UP) as usize)
     {
         return None;
     }
-    if plan.prior.is_some() && !steps.is_empty() && steps.len() >= plan.max_steps as usize {
-        // Every step passed: up to the earlier trials' lowest failure, then
-        // beyond it, until the server fails.
-        let lo = steps.iter().map(|s| s.offered).fold(0.0, f64::max);
+    if plan.prior.is_some() && steps.len() >= plan.max_steps as usize {
+        // Nothing failed above the highest pass: up to the earlier trials'
+        // lowest failure, then beyond it, until the server fails.
         let known = plan.prior.and_then(|b| b.high).filter(|h| *h > lo);
         let level = known
             .unwrap_or(lo * FINE)
