@@ -3,6 +3,7 @@
 // on the same server.
 import http from 'node:http';
 import http2 from 'node:http2';
+import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { WebSocketServer } from 'ws';
 import { distinctIds, openDatabase, randomId } from './db.js';
@@ -120,11 +121,18 @@ function makeRoutes(db) {
 // h2: node:http2's server without TLS (h2c, prior knowledge), with the
 // compatibility API's (req, res), so every route is the same code; it
 // speaks HTTP/2 only and carries no WebSockets. node:http2 adds Date itself.
-export async function startServer({ port, host, workers, reusePort = false, h2 = false }) {
+// h2 with tls: http2.createSecureServer on the certificate and key whose
+// paths are in TLS_CERT and TLS_KEY (HTTP/2 by ALPN, no HTTP/1.1 fallback).
+export async function startServer({ port, host, workers, reusePort = false, h2 = false, tls = false }) {
   const db = await openDatabase();
   const routes = makeRoutes(db);
 
-  const create = h2 ? http2.createServer : http.createServer;
+  const create = h2 && tls
+    ? (handler) => http2.createSecureServer(
+      { cert: readFileSync(process.env.TLS_CERT), key: readFileSync(process.env.TLS_KEY) },
+      handler,
+    )
+    : h2 ? http2.createServer : http.createServer;
   const server = create(async (req, res) => {
     const mark = req.url.indexOf('?');
     const path = mark === -1 ? req.url : req.url.slice(0, mark);

@@ -8,7 +8,9 @@
 // server.listen({ reusePort: true }): the kernel spreads the connections (no
 // primary hand-off), the model Bun, Deno and uvicorn use; rooms are per process.
 // --h2 (node-http@h2) serves the same routes on node:http2 without TLS (h2c),
-// in one process or under the same node:cluster primary.
+// in one process or under the same node:cluster primary; --h2 --tls
+// (node-http@h2-tls) on http2.createSecureServer with the certificate in
+// TLS_CERT/TLS_KEY, HTTP/2 only (ALPN h2).
 import { fork } from 'node:child_process';
 import cluster from 'node:cluster';
 import { availableParallelism } from 'node:os';
@@ -23,6 +25,7 @@ const { values: args } = parseArgs({
     'reuse-port': { type: 'boolean', default: false },
     child: { type: 'boolean', default: false },
     h2: { type: 'boolean', default: false },
+    tls: { type: 'boolean', default: false },
   },
 });
 const reusePort = args['reuse-port'];
@@ -103,5 +106,5 @@ if (reusePort && workers > 1 && !args.child) {
   process.on('SIGINT', () => stop());
 } else {
   const { startServer } = await import('./app.js');
-  await startServer({ port, host: '127.0.0.1', workers: reusePort ? 1 : workers, reusePort, h2: args.h2 });
+  await startServer({ port, host: '127.0.0.1', workers: reusePort ? 1 : workers, reusePort, h2: args.h2, tls: args.tls });
 }
