@@ -8,7 +8,8 @@
 #   - every pair of stacks one run's table put in order (decisively, not a
 #     tie) must be in the same order in the other run (else a rank flip);
 #   - every figure measured in both runs with an interval in both (peak
-#     req/s a cell, ws-chat capacity, memory per idle connection): are the two
+#     req/s a cell, ws-chat capacity — its passes' low end to its failures'
+#     high end — memory per idle connection): are the two
 #     intervals disjoint? And which medians moved more than 10 %, each said
 #     with whether it stayed inside the other run's interval.
 # Prints each disagreement, then the counts; the last line is the total.
@@ -46,9 +47,17 @@ def figures(v):
         for f in fs:
             cap = f.get("capacity")
             if sc == "ws-chat" and cap:
-                hi = cap.get("high")
-                out[("capacity", sc, f["stack"])] = (cap["median"], cap["low"],
-                                                     hi if hi is not None else float("inf"), True)
+                # The capacity's interval as the tables print it: the passes'
+                # low end to the failures' high end (open above without one);
+                # a figure whose passes have no interval is not compared (its
+                # worst-trial bracket is not an interval).
+                ok = lambda e: e is not None and e["basis"] in ("trials", "run_noise")
+                p, fl = cap.get("passes"), cap.get("failures")
+                out[("capacity", sc, f["stack"])] = (
+                    p["median"] if p else cap["median"],
+                    p["low"] if ok(p) else cap["low"],
+                    fl["high"] if ok(p) and ok(fl) else float("inf"),
+                    ok(p))
             elif sc != "ws-chat" and f.get("throughput_rps"):
                 e = f["throughput_rps"]
                 out[("peak req/s", sc, f["stack"])] = (e["median"], e["low"], e["high"],
