@@ -8,17 +8,7 @@ mod verify_support;
 use ringside::scenario::Scenario;
 use ringside::verify::{CheckResult, VerifyReport, verify_url};
 
-const CLAIMED: [Scenario; 9] = [
-    Scenario::Plaintext,
-    Scenario::Json,
-    Scenario::Db,
-    Scenario::Queries,
-    Scenario::Fortunes,
-    Scenario::Updates,
-    Scenario::Io,
-    Scenario::Cpu,
-    Scenario::Numeric,
-];
+const CLAIMED: [Scenario; 9] = verify_support::HTTP_SCENARIOS;
 
 fn failed(report: &VerifyReport, scenario: Scenario) -> Vec<&CheckResult> {
     report.failed().filter(|c| c.scenario == scenario).collect()

@@ -11,17 +11,7 @@ use ringside::stack::Protocol;
 use ringside::verify::{NEGOTIATION_CHECK, VerifyOptions, verify_url_with};
 use verify_support::{Quirk, serve};
 
-const HTTP: [Scenario; 9] = [
-    Scenario::Plaintext,
-    Scenario::Json,
-    Scenario::Db,
-    Scenario::Queries,
-    Scenario::Fortunes,
-    Scenario::Updates,
-    Scenario::Io,
-    Scenario::Cpu,
-    Scenario::Numeric,
-];
+const HTTP: [Scenario; 9] = verify_support::HTTP_SCENARIOS;
 
 fn h2c() -> VerifyOptions {
     VerifyOptions {

@@ -17,17 +17,7 @@ use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use verify_support::serve_tls;
 
-const HTTP: [Scenario; 9] = [
-    Scenario::Plaintext,
-    Scenario::Json,
-    Scenario::Db,
-    Scenario::Queries,
-    Scenario::Fortunes,
-    Scenario::Updates,
-    Scenario::Io,
-    Scenario::Cpu,
-    Scenario::Numeric,
-];
+const HTTP: [Scenario; 9] = verify_support::HTTP_SCENARIOS;
 
 fn h2() -> VerifyOptions {
     VerifyOptions {

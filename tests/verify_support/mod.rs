@@ -7,6 +7,23 @@
 
 pub mod broken;
 
+/// The HTTP scenarios a conforming server claims (everything but ws-chat,
+/// idle and the harness-only ones).
+pub const HTTP_SCENARIOS: [ringside::scenario::Scenario; 9] = {
+    use ringside::scenario::Scenario;
+    [
+        Scenario::Plaintext,
+        Scenario::Json,
+        Scenario::Db,
+        Scenario::Queries,
+        Scenario::Fortunes,
+        Scenario::Updates,
+        Scenario::Io,
+        Scenario::Cpu,
+        Scenario::Numeric,
+    ]
+};
+
 use std::collections::HashMap;
 use std::convert::Infallible;
 use std::sync::atomic::{AtomicU64, Ordering};
