@@ -255,7 +255,10 @@ pub async fn launch(stack: &Stack, opts: &LaunchOpts) -> anyhow::Result<Running>
     };
     let argv = start_argv(stack, port, opts);
     let program = resolve_program(&stack.dir, &argv[0]);
-    let mut env: BTreeMap<String, String> = stack.env.clone();
+    // glibc's malloc thresholds pinned (spec/fairness.md R17), unless the
+    // manifest sets its own.
+    let mut env: BTreeMap<String, String> = super::malloc::env(&stack.env).into_iter().collect();
+    env.extend(stack.env.clone());
     env.extend(opts.env.iter().cloned());
     env.insert("RINGSIDE_PORT".into(), port.to_string());
     env.insert("RINGSIDE_WORKERS".into(), workers.to_string());

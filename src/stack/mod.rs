@@ -12,6 +12,7 @@ pub mod framework;
 pub mod h2;
 pub mod health;
 mod launch;
+pub mod malloc;
 pub mod manifest;
 pub mod node;
 pub mod pylock;
