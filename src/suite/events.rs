@@ -245,16 +245,45 @@ impl Progress {
     }
 }
 
+/// The run's first line: the planned rounds' estimate and, when adaptive
+/// rounds may follow, the budget they may take the run to (the default run's
+/// ten minutes are mostly adaptive rounds: a header giving only the planned
+/// estimate promised 6m 50s for a run that took 9m 45s).
+pub(crate) fn run_header(
+    suite: &str,
+    rounds: u32,
+    planned: Duration,
+    adaptive: Option<&crate::results::AdaptiveSettings>,
+) -> String {
+    let planned = humantime::format_duration(Duration::from_secs(planned.as_secs()));
+    let head = format!("ringside run ({suite} suite, {rounds} round(s) of trials)");
+    match adaptive {
+        None => format!("{head}, about {planned} in all (installs included)"),
+        Some(a) => {
+            let budget = humantime::format_duration(Duration::from_secs(a.budget_s.round() as u64));
+            let until = if a.until_decided {
+                "until every claim is decided"
+            } else {
+                "while claims stay undecided"
+            };
+            format!(
+                "{head}, about {planned} planned (installs included), then further rounds {until}, up to {budget} in all (--budget)"
+            )
+        }
+    }
+}
+
 impl Report for Progress {
     fn run_started(&mut self, results: &Results, planned: Duration) -> anyhow::Result<()> {
         if let Some(bar) = &self.bar {
             bar.set_length(planned.as_millis().max(1) as u64);
         }
         let rounds = super::plan::round_count(&results.settings.plan, results.settings.trials);
-        self.line(&format!(
-            "ringside run ({} suite, {rounds} round(s) of trials), about {} in all (installs included)",
-            results.settings.suite,
-            humantime::format_duration(Duration::from_secs(planned.as_secs()))
+        self.line(&run_header(
+            &results.settings.suite,
+            rounds,
+            planned,
+            results.settings.plan.adaptive.as_ref(),
         ));
         Ok(())
     }
@@ -428,6 +457,34 @@ mod tests {
         assert_eq!(
             time_left(400_000, clock.position_ms()),
             Duration::from_secs(240)
+        );
+    }
+
+    #[test]
+    fn the_header_names_the_budget_when_adaptive_rounds_may_follow() {
+        let planned = Duration::from_secs(410);
+        let none = run_header("standard", 3, planned, None);
+        assert_eq!(
+            none,
+            "ringside run (standard suite, 3 round(s) of trials), about 6m 50s in all (installs included)"
+        );
+        let mut a = crate::results::AdaptiveSettings {
+            budget_s: 600.0,
+            until_decided: false,
+            fit_planned: true,
+        };
+        let default = run_header("standard", 3, planned, Some(&a));
+        assert!(default.contains("about 6m 50s planned"), "{default}");
+        assert!(
+            default.contains("while claims stay undecided, up to 10m in all"),
+            "{default}"
+        );
+        a.until_decided = true;
+        a.budget_s = 1800.0;
+        let until = run_header("standard", 3, planned, Some(&a));
+        assert!(
+            until.contains("until every claim is decided, up to 30m in all"),
+            "{until}"
         );
     }
 }
