@@ -13,8 +13,17 @@
 //!   lowest pass (a load the server carried, which also warms it), then it
 //!   bisects towards their lowest failure, stepping by [`FINE`] only
 //!   outside that bracket (up when no failure is known, down when the
-//!   lowest pass fails this time). It takes one step fewer, so two trials
-//!   cost what two unseeded searches did.
+//!   lowest pass fails this time); within [`RESOLUTION`] of their lowest
+//!   failure it probes that level itself (a failure is measured in this
+//!   trial, never assumed from another). It takes one step fewer, so two
+//!   trials cost what two unseeded searches did.
+//! - **A seeded search whose steps all passed goes on above** for at most
+//!   [`EXTRA_STEPS`] more steps (at the earlier trials' lowest failure when
+//!   it lies above, then growing by [`FINE`], then bisecting), until a step
+//!   fails: otherwise a trial that passed every step near its earlier
+//!   trials' pass ends without a failure of its own, and the capacity's
+//!   interval stays open above (`limited_by` `steps`: the extra steps ran
+//!   out too). Its most is then `--capacity-steps` + 1, a first search's.
 //! - **A cold first step**: when a search's first step fails by the server
 //!   (`slo` or `errors`) and a lower step then passes, that first level is
 //!   probed once more. A server's first heavy load pays one-off costs (JIT
@@ -42,14 +51,20 @@ pub const FINE: f64 = 1.2;
 pub const RESOLUTION: f64 = 0.05;
 /// Lowest level probed.
 pub const MIN_LEVEL: f64 = 1.0;
+/// Most steps a seeded search takes above its planned ones when every
+/// planned step passed.
+pub const EXTRA_STEPS: u32 = 2;
 
 /// Where a search starts and how it moves.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Plan {
     /// First level tried (a seeded search: the earlier trials' lowest pass).
     pub seed: f64,
-    /// Most steps of this search.
+    /// Planned steps of this search.
     pub max_steps: u32,
+    /// Steps taken above `max_steps` when every planned step passed (a
+    /// seeded search: [`EXTRA_STEPS`]; a first search: 0).
+    pub extra_steps: u32,
     /// Highest level tried.
     pub max_level: f64,
     /// Levels are whole numbers (clients).
@@ -75,6 +90,7 @@ impl Plan {
                 .map_or(seed, |b| b.low)
                 .clamp(MIN_LEVEL, max_level.max(MIN_LEVEL)),
             max_steps: Plan::steps(steps, prior.is_some()),
+            extra_steps: if prior.is_some() { EXTRA_STEPS } else { 0 },
             max_level,
             integer,
             prior,
@@ -90,12 +106,52 @@ impl Plan {
             (true, true) => steps - 1,
         }
     }
+
+    /// The most steps a search takes: [`Plan::steps`], and a seeded one's
+    /// [`EXTRA_STEPS`] when all of them pass (so `steps + 1` for either
+    /// kind from 3 steps up). The run's time estimate counts this.
+    pub fn most_steps(steps: u32, seeded: bool) -> u32 {
+        let planned = Plan::steps(steps, seeded);
+        planned
+            + if seeded && planned > 0 {
+                EXTRA_STEPS
+            } else {
+                0
+            }
+    }
+
+    /// Steps this search may take after `steps`: the planned ones, and the
+    /// extra ones when the planned steps left no failure above their pass.
+    fn limit(&self, steps: &[CapacityStep]) -> usize {
+        let planned = self.max_steps as usize;
+        if steps.len() < planned || self.extra_steps == 0 || failed_above_pass(&steps[..planned]) {
+            planned
+        } else {
+            planned + self.extra_steps as usize
+        }
+    }
+}
+
+/// True when some step failed (for any reason) above the highest pass, or
+/// nothing passed: a search that has a failure above its pass, or that is
+/// going down, does not go on above.
+fn failed_above_pass(steps: &[CapacityStep]) -> bool {
+    let Some(lo) = steps
+        .iter()
+        .filter(|s| s.passed)
+        .map(|s| s.offered)
+        .reduce(f64::max)
+    else {
+        return true;
+    };
+    steps.iter().any(|s| !s.passed && s.offered > lo)
 }
 
 /// The offered level of the next step, or `None` when the search is over
-/// (steps spent, bracket within [`RESOLUTION`], or no new level to try).
+/// (steps spent — with a seeded search's extra steps when all its planned
+/// steps passed —, bracket within [`RESOLUTION`], or no new level to try).
 pub fn next_probe(steps: &[CapacityStep], plan: &Plan) -> Option<f64> {
-    if steps.len() >= plan.max_steps as usize {
+    if steps.len() >= plan.limit(steps) {
         return None;
     }
     let (level, again) = match raw_probe(steps, plan)? {
@@ -148,8 +204,11 @@ fn raw_probe(steps: &[CapacityStep], plan: &Plan) -> Option<Probe> {
             let known = plan.prior.and_then(|b| b.high).filter(|h| *h > lo);
             match known {
                 Some(h) if (h - lo) / h > RESOLUTION => (lo + h) / 2.0,
-                _ if lo >= plan.max_level => return None,
-                _ => (lo * grow).min(plan.max_level),
+                // Within the resolution of it: that level, measured here
+                // (this trial has no step at or above it yet).
+                Some(h) => h,
+                None if lo >= plan.max_level => return None,
+                None => (lo * grow).min(plan.max_level),
             }
         }
         (None, Some(hi)) => {
@@ -273,7 +332,8 @@ pub async fn search(
         spec.prior,
     );
     // Time bound: every step plus generous slack for connection setup and drain.
-    let deadline = Instant::now() + (step_len + Duration::from_secs(10)) * plan.max_steps.max(1);
+    let most = plan.max_steps + plan.extra_steps;
+    let deadline = Instant::now() + (step_len + Duration::from_secs(10)) * most.max(1);
     let mut steps: Vec<CapacityStep> = Vec::new();
     while let Some(offered) = next_probe(&steps, &plan) {
         if Instant::now() >= deadline {
