@@ -149,7 +149,7 @@ fn duel_lines_tag_only_flagged_figures_and_name_the_database() {
 fn capacity_ratio_exact_vectors() {
     let cap = |median: f64, low: f64, high: Option<f64>, trials: usize| {
         let mut c = capacity(low, high, trials);
-        c.passes = c.passes.map(|e| Estimate { median, ..e });
+        c.lower = c.lower.map(|e| Estimate { median, ..e });
         c
     };
     let r = cap(1300.0, 1300.0, Some(1600.0), 3).ratio_to(&cap(800.0, 800.0, Some(1000.0), 3));
