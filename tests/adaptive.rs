@@ -333,7 +333,12 @@ fn chat_servers_are_sized_from_capacity_at_the_slo() {
         .find(|f| f.stack == "node")
         .unwrap();
     let (one, from_capacity) = ringside::verdict::recommend::one_server(f);
-    let cap = f.capacity.as_ref().unwrap().low;
+    // A conservative capacity: the low end of the figure's 95 % interval,
+    // not its median nor the worst trial's pass.
+    let c = f.capacity.as_ref().unwrap();
+    let cap = c.interval_low().expect("three trials: an interval");
+    assert_eq!(c.conservative().0, cap);
+    assert!(cap <= c.typical());
     let per_client = f.throughput_rps.unwrap().median / 2000.0;
     assert!(from_capacity);
     assert!((one.unwrap() - cap * per_client).abs() < 1e-6);
