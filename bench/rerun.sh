@@ -8,8 +8,8 @@
 #   - every pair of stacks one run's table put in order (decisively, not a
 #     tie) must be in the same order in the other run (else a rank flip);
 #   - every figure measured in both runs with an interval in both (peak
-#     req/s a cell, ws-chat capacity — its passes' low end to its failures'
-#     high end — memory per idle connection): are the two
+#     req/s a cell, ws-chat capacity — its figure's interval, the lower
+#     figure's low end to the upper's high end — memory per idle connection): are the two
 #     intervals disjoint? And which medians moved more than 10 %, each said
 #     with whether it stayed inside the other run's interval.
 # Prints each disagreement, then the counts; the last line is the total.
@@ -47,12 +47,15 @@ def figures(v):
         for f in fs:
             cap = f.get("capacity")
             if sc == "ws-chat" and cap:
-                # The capacity's interval as the tables print it: the passes'
-                # low end to the failures' high end (open above without one);
-                # a figure whose passes have no interval is not compared (its
-                # worst-trial bracket is not an interval).
+                # The capacity's interval as the tables print it: the lower
+                # figure's low end to the upper one's high end (open above
+                # without one); a figure without an interval is not compared
+                # (its worst-trial bracket is not an interval). Runs before
+                # the figure became the trials' bracket midpoints named the
+                # two `passes` and `failures`.
                 ok = lambda e: e is not None and e["basis"] in ("trials", "run_noise")
-                p, fl = cap.get("passes"), cap.get("failures")
+                p = cap.get("lower", cap.get("passes"))
+                fl = cap.get("upper", cap.get("failures"))
                 out[("capacity", sc, f["stack"])] = (
                     p["median"] if p else cap["median"],
                     p["low"] if ok(p) else cap["low"],

@@ -277,6 +277,52 @@ fn the_ws_chat_table_shows_capacity_p99_and_cpu_at_the_fixed_load_not_the_offere
     assert!(part.contains("per delivery"), "{part}");
 }
 
+/// × best is the capacity figures' ratio (CapacityFigure::ratio_to), not
+/// the worst trials' passes divided by hand: one slow Python trial moves
+/// the worst pass, not the figure's median; a stack against itself 1.00×.
+#[test]
+fn ws_chat_times_best_is_the_capacity_figures_ratio() {
+    let mut r = chat_run();
+    let slow = r
+        .capacity
+        .iter_mut()
+        .find(|c| c.stack == "py" && c.trial == 1)
+        .unwrap();
+    for (s, level) in slow.steps.iter_mut().zip([900.0, 1800.0, 2250.0]) {
+        s.offered = level;
+        s.achieved = level;
+    }
+    slow.capacity = Some(1800.0);
+    slow.upper_bound = Some(2250.0);
+    use ringside::report::Exporter as _;
+    let md = ringside::report::markdown::MarkdownExporter
+        .render(&ringside::report::view::ReportView::new(&r))
+        .unwrap();
+    let part = &md[md.find("ws-chat").unwrap()..];
+    let fig = Figures::from_results(&r);
+    let cap = |s: &str| {
+        fig.scenario(Scenario::WsChat)
+            .iter()
+            .find(|f| f.stack == s)
+            .and_then(|f| f.capacity.clone())
+            .unwrap()
+    };
+    let (py, node) = (cap("py"), cap("node"));
+    let ratio = py.ratio_to(&node);
+    assert!(ratio.judged && ratio.high < 1.0, "{ratio:?}");
+    let want = ringside::verdict::format::fmt_ratio(ratio.value);
+    let by_hand = ringside::verdict::format::fmt_ratio(py.low / node.low);
+    assert_ne!(want, by_hand, "the case tells the two apart");
+    let row = part
+        .lines()
+        .find(|l| l.starts_with("| py "))
+        .expect("py's row");
+    assert!(
+        row.contains(&format!("| {want} | 1.00× |")),
+        "{want}: {row}"
+    );
+}
+
 #[test]
 fn chat_servers_are_sized_from_capacity_at_the_slo() {
     let r = chat_run();
@@ -287,7 +333,12 @@ fn chat_servers_are_sized_from_capacity_at_the_slo() {
         .find(|f| f.stack == "node")
         .unwrap();
     let (one, from_capacity) = ringside::verdict::recommend::one_server(f);
-    let cap = f.capacity.as_ref().unwrap().low;
+    // A conservative capacity: the low end of the figure's 95 % interval,
+    // not its median nor the worst trial's pass.
+    let c = f.capacity.as_ref().unwrap();
+    let cap = c.interval_low().expect("three trials: an interval");
+    assert_eq!(c.conservative().0, cap);
+    assert!(cap <= c.typical());
     let per_client = f.throughput_rps.unwrap().median / 2000.0;
     assert!(from_capacity);
     assert!((one.unwrap() - cap * per_client).abs() < 1e-6);

@@ -283,7 +283,7 @@ fn ws_table(fig: &Figures, results: &Results) -> Option<String> {
         c.set_cell_alignment(CellAlignment::Left);
     }
     Some(format!(
-        "ws-chat (chat rooms of 10; capacity: median of the trials' highest passing clients [95 % interval: passes' low end – failures' high end]; a–b without brackets (no interval yet): the worst trial's pass–failure; ≥: a lower bound)\n{t}\n"
+        "ws-chat (chat rooms of 10; capacity: median of the trials, each its search's bracket midpoint √(pass × failure) [95 % interval]; a–b without brackets (no interval yet): the worst trial's pass–failure; ≥: a lower bound, the interval's low end)\n{t}\n"
     ))
 }
 

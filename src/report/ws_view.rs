@@ -9,40 +9,52 @@ use crate::report::charts::{self, BarInput, short};
 use crate::report::plots::{self, CHART_W};
 use crate::results::Results;
 use crate::scenario::Scenario;
-use crate::verdict::figures::{Figures, Lang, ScenarioFigures};
+use crate::verdict::figures::{CapacityFigure, Family, Figures, Lang, ScenarioFigures};
 use crate::verdict::format::{fmt_bytes, fmt_int, fmt_ratio, fmt_us};
 
 use super::view::{ScenarioRow, ScenarioView};
 
-/// `lowest passing–lowest failing clients` over the trials, `≥ N` when
-/// nothing failed above.
+/// The capacity figure as the tables print it: `median [95 % interval]`,
+/// `≥ N` when open above, the worst trial's bracket without an interval.
 pub fn capacity_text(f: &ScenarioFigures) -> String {
     f.capacity.as_ref().map_or("—".into(), |c| c.text(true))
 }
 
-/// Capacity (lowest passing over the trials) of the best stack of `lang`.
-fn best_capacity(figs: &[ScenarioFigures], lang: Lang) -> Option<f64> {
+/// The best stack of `lang` by capacity (the figure's median).
+fn best_capacity(figs: &[ScenarioFigures], lang: Lang) -> Option<&CapacityFigure> {
     figs.iter()
         .filter(|f| f.lang == lang)
-        .filter_map(|f| f.capacity.as_ref().map(|c| c.low))
-        .filter(|c| *c > 0.0)
-        .reduce(f64::max)
+        .filter_map(|f| f.capacity.as_ref())
+        .filter(|c| c.low > 0.0)
+        .max_by(|a, b| a.typical().total_cmp(&b.typical()))
 }
 
-fn vs(f: &ScenarioFigures, best: Option<f64>) -> String {
-    match (f.capacity.as_ref().map(|c| c.low), best) {
-        (Some(c), Some(b)) if c > 0.0 && b > 0.0 => fmt_ratio(c / b),
-        _ => "—".into(),
+/// `× best`: the capacity figure's ratio to the best's
+/// ([`CapacityFigure::ratio_to`]), `≈` when neither is ahead of the other
+/// beyond the noise `floor` (as the table ranks), `—` without a ratio.
+fn vs(f: &ScenarioFigures, best: Option<&CapacityFigure>, floor: f64) -> String {
+    let (Some(c), Some(b)) = (f.capacity.as_ref().filter(|c| c.low > 0.0), best) else {
+        return "—".into();
+    };
+    if std::ptr::eq(c, b) {
+        return fmt_ratio(1.0);
     }
+    let r = c.ratio_to(b);
+    if !r.value.is_finite() || r.value <= 0.0 {
+        return "—".into();
+    }
+    let tie = !c.ahead_of(b, floor) && !b.ahead_of(c, floor);
+    format!("{}{}", if tie { "≈" } else { "" }, fmt_ratio(r.value))
 }
 
 /// The ws-chat view.
 pub fn ws_chat_view(
     results: &Results,
-    _fig: &Figures,
+    fig: &Figures,
     figs: &[ScenarioFigures],
     color_of: &dyn Fn(&str) -> String,
 ) -> ScenarioView {
+    let floor = fig.noise.floor(Family::Throughput);
     let (best_node, best_py) = (
         best_capacity(figs, Lang::Node),
         best_capacity(figs, Lang::Python),
@@ -80,8 +92,8 @@ pub fn ws_chat_view(
                 .cpu_us_per_req
                 .map_or("—".into(), |s| format!("{:.0} per delivery", s.median)),
             rss: f.rss_peak_bytes.map_or("—".into(), |s| fmt_bytes(s.median)),
-            vs_node: vs(f, best_node),
-            vs_python: vs(f, best_py),
+            vs_node: vs(f, best_node, floor),
+            vs_python: vs(f, best_py, floor),
             notes: super::view::with_lost(&f.notes, results, &f.stack, Scenario::WsChat),
             rank: match f.rank {
                 Some(r) if figs.iter().filter(|o| o.rank == Some(r)).count() > 1 => format!("={r}"),
@@ -100,13 +112,21 @@ pub fn ws_chat_view(
         .iter()
         .filter_map(|f| {
             let c = f.capacity.as_ref().filter(|c| c.low > 0.0)?;
+            // As the table prints it: the median and its interval; open
+            // above, the interval's low end; without an interval, the
+            // worst trial's pass with a whisker to its failure.
+            let (value, min, max, shown) = match (c.interval_low(), c.interval_high()) {
+                (Some(l), Some(h)) => (c.typical(), l, h, fmt_int(c.typical())),
+                (Some(l), None) => (l, l, l, format!("≥ {}", fmt_int(l))),
+                (None, _) => (c.low, c.low, c.high.unwrap_or(c.low), fmt_int(c.low)),
+            };
             Some(BarInput {
                 label: f.stack.clone(),
                 color: color_of(&f.stack),
-                value: c.low,
-                min: c.low,
-                max: c.high.unwrap_or(c.low),
-                value_label: format!("{} {}", fmt_int(c.low), c.unit),
+                value,
+                min,
+                max,
+                value_label: format!("{shown} {}", c.unit),
                 flagged: !f.notes.is_empty(),
             })
         })
@@ -115,7 +135,7 @@ pub fn ws_chat_view(
     let throughput_chart = (!bars.is_empty()).then(|| {
         charts::bar_chart(
             &format!(
-                "Capacity at the SLO (p99 < {slo} ms), clients: lowest passing over the trials; whiskers to the lowest failing"
+                "Capacity at the SLO (p99 < {slo} ms), clients: median of the trials, whiskers its 95 % interval (without one: the worst trial's pass to its failure)"
             ),
             "clients",
             CHART_W,

@@ -66,6 +66,35 @@ pub fn bracket(records: &[&CapacityRecord]) -> Option<Bracket> {
     Some(Bracket { low, high })
 }
 
+/// Where a later trial's search starts (`low`) and bisects towards
+/// (`high`): the median trial's pass (the lower middle one of an even
+/// count) and the lowest server failure above it over the trials. The worst
+/// trial's bracket ([`bracket`]) drifts down as trials are added — the
+/// lowest of n passes — so searches seeded from it start further below a
+/// typical trial's capacity and run out of steps before a failure.
+pub fn seed_bracket(records: &[&CapacityRecord]) -> Option<Bracket> {
+    let mut passes: Vec<f64> = records.iter().map(|r| r.capacity.unwrap_or(0.0)).collect();
+    passes.sort_by(f64::total_cmp);
+    let low = *passes.get(passes.len().checked_sub(1)? / 2)?;
+    // Each trial's own server failures above its pass (a record without
+    // steps: its upper bound), the lowest above `low`.
+    let high = records
+        .iter()
+        .flat_map(|r| {
+            let cap = r.capacity.unwrap_or(0.0);
+            let steps = r
+                .steps
+                .iter()
+                .filter(move |s| server_failed(s) && s.offered > cap)
+                .map(|s| s.offered);
+            let made_by_hand = r.steps.is_empty().then(|| r.server_upper_bound());
+            steps.chain(made_by_hand.flatten())
+        })
+        .filter(|u| *u > low)
+        .reduce(f64::min);
+    Some(Bracket { low, high })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -222,6 +251,68 @@ mod tests {
                 high: Some(1000.0)
             }
         );
+    }
+
+    /// Later trials start from the median trial's pass, not the worst's:
+    /// with trials at 1,500 (one slow trial), 2,157 and 2,265, the worst
+    /// pass (1,500) is a third below where the others' capacities lay.
+    #[test]
+    fn a_later_trial_is_seeded_from_the_median_trials_pass() {
+        let recs = [
+            record(1, vec![step(2157.0, None), step(2265.0, Some("slo"))]),
+            record(2, vec![step(2157.0, Some("slo")), step(1500.0, None)]),
+            record(
+                3,
+                vec![
+                    step(2265.0, None),
+                    step(2400.0, Some("slo")),
+                    step(2900.0, Some("errors")),
+                ],
+            ),
+        ];
+        let all: Vec<&CapacityRecord> = recs.iter().collect();
+        assert_eq!(bracket(&all).unwrap().low, 1500.0);
+        assert_eq!(
+            seed_bracket(&all),
+            Some(Bracket {
+                low: 2157.0,
+                high: Some(2265.0)
+            })
+        );
+        // Two trials: the lower one; one trial: its own bracket.
+        assert_eq!(seed_bracket(&all[1..]).unwrap().low, 1500.0);
+        assert_eq!(
+            seed_bracket(&all[2..]),
+            Some(Bracket {
+                low: 2265.0,
+                high: Some(2400.0)
+            })
+        );
+        // A cold first step failed below the trial's own pass bounds nothing.
+        let cold = record(
+            4,
+            vec![
+                step(2000.0, Some("slo")),
+                step(1800.0, None),
+                step(2000.0, None),
+                step(2300.0, Some("slo")),
+            ],
+        );
+        assert_eq!(
+            seed_bracket(&[&cold, &recs[1]]),
+            Some(Bracket {
+                low: 1500.0,
+                high: Some(2157.0)
+            })
+        );
+        assert_eq!(
+            seed_bracket(&[&cold]),
+            Some(Bracket {
+                low: 2000.0,
+                high: Some(2300.0)
+            })
+        );
+        assert_eq!(seed_bracket(&[]), None);
     }
 
     proptest::proptest! {

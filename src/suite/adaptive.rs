@@ -282,7 +282,8 @@ impl Runner<'_> {
                 )
             };
             let cost_of = |rec: &RoundRecord| {
-                super::points::planned_per_stack(cfg, &rec.scenarios).as_secs_f64()
+                // The cells were searched in the planned rounds: seeded.
+                super::points::planned_per_stack(cfg, &rec.scenarios, &rec.scenarios).as_secs_f64()
                     * rec.stacks.len() as f64
                     * pace
             };

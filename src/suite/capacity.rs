@@ -9,11 +9,11 @@
 //!   until one passes, then bisects to [`RESOLUTION`]. It takes one step
 //!   more than `--capacity-steps` (see [`Plan::steps`]).
 //! - **A later trial's search** starts from the earlier trials' bracket
-//!   ([`crate::results::capacity::bracket`]): its first step is their
-//!   lowest pass (a load the server carried, which also warms it), then it
-//!   bisects towards their lowest failure, stepping by [`FINE`] only
-//!   outside that bracket (up when no failure is known, down when the
-//!   lowest pass fails this time). It takes one step fewer, so two trials
+//!   ([`crate::results::capacity::seed_bracket`]): its first step is the
+//!   median trial's pass (a load the server carried, which also warms it),
+//!   then it bisects towards the lowest failure above it, stepping by
+//!   [`FINE`] only outside that bracket (up when no failure is known, down
+//!   when that pass fails this time). It takes one step fewer, so two trials
 //!   cost what two unseeded searches did — unless no step failed above its
 //!   highest pass (every step passed, or a cold first step passed when
 //!   probed again): then it goes on upwards for up to [`EXTRA_UP`] steps (the
@@ -58,7 +58,7 @@ pub const EXTRA_UP: u32 = 2;
 /// Where a search starts and how it moves.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Plan {
-    /// First level tried (a seeded search: the earlier trials' lowest pass).
+    /// First level tried (a seeded search: the earlier trials' median pass).
     pub seed: f64,
     /// Most steps of this search.
     pub max_steps: u32,
@@ -102,32 +102,41 @@ impl Plan {
             (true, true) => steps - 1,
         }
     }
+
+    /// The most steps a search takes: [`Plan::steps`], and a seeded one's
+    /// [`EXTRA_UP`] when none of them failed above its highest pass (so
+    /// `steps + 1` for either kind from 3 steps up). The run's time
+    /// estimate counts this.
+    pub fn most_steps(steps: u32, seeded: bool) -> u32 {
+        let planned = Plan::steps(steps, seeded);
+        planned + if seeded && planned > 0 { EXTRA_UP } else { 0 }
+    }
+
+    /// Steps this search may take after `steps`: its planned ones, and a
+    /// seeded search's [`EXTRA_UP`] while no step failed above its highest
+    /// pass (every step passed, or a cold first step failed and then passed
+    /// when probed again).
+    fn limit(&self, steps: &[CapacityStep]) -> usize {
+        let planned = self.max_steps as usize;
+        let lo = steps
+            .iter()
+            .filter(|s| s.passed)
+            .map(|s| s.offered)
+            .fold(0.0, f64::max);
+        let open_above = lo > 0.0 && steps.iter().all(|s| s.passed || s.offered <= lo);
+        if self.prior.is_some() && open_above {
+            planned + EXTRA_UP as usize
+        } else {
+            planned
+        }
+    }
 }
 
 /// The offered level of the next step, or `None` when the search is over
 /// (steps spent, bracket within [`RESOLUTION`], or no new level to try).
 pub fn next_probe(steps: &[CapacityStep], plan: &Plan) -> Option<f64> {
-    let passes = steps.iter().filter(|s| s.passed).map(|s| s.offered);
-    let lo = passes.fold(0.0, f64::max);
-    // No step failed above the highest pass (every step passed, or a cold
-    // first step failed and then passed when probed again).
-    let open_above = lo > 0.0 && steps.iter().all(|s| s.passed || s.offered <= lo);
-    if steps.len() >= plan.max_steps as usize
-        && !(plan.prior.is_some()
-            && open_above
-            && steps.len() < (plan.max_steps + EXTRA_UP) as usize)
-    {
+    if steps.len() >= plan.limit(steps) {
         return None;
-    }
-    if plan.prior.is_some() && steps.len() >= plan.max_steps as usize {
-        // Nothing failed above the highest pass: up to the earlier trials'
-        // lowest failure, then beyond it, until the server fails.
-        let known = plan.prior.and_then(|b| b.high).filter(|h| *h > lo);
-        let level = known
-            .unwrap_or(lo * FINE)
-            .min(plan.max_level.max(MIN_LEVEL));
-        let level = if plan.integer { level.round() } else { level };
-        return (level > lo).then_some(level);
     }
     let (level, again) = match raw_probe(steps, plan)? {
         Probe::Again(l) => (l, true),
@@ -177,7 +186,11 @@ fn raw_probe(steps: &[CapacityStep], plan: &Plan) -> Option<Probe> {
             // Within the earlier trials' bracket, bisect towards their
             // lowest failure before stepping past it.
             let known = plan.prior.and_then(|b| b.high).filter(|h| *h > lo);
+            // Past the planned steps (a seeded search that failed nothing
+            // above its pass): that failure itself, then beyond it by FINE.
+            let extra = steps.len() >= plan.max_steps as usize;
             match known {
+                Some(h) if extra => h,
                 Some(h) if (h - lo) / h > RESOLUTION => (lo + h) / 2.0,
                 _ if lo >= plan.max_level => return None,
                 _ => (lo * grow).min(plan.max_level),
@@ -304,7 +317,7 @@ pub async fn search(
         spec.prior,
     );
     // Time bound: every step plus generous slack for connection setup and drain.
-    let most_steps = plan.max_steps.max(1) + if plan.prior.is_some() { EXTRA_UP } else { 0 };
+    let most_steps = Plan::most_steps(s.capacity_max_steps, plan.prior.is_some()).max(1);
     let deadline = Instant::now() + (step_len + Duration::from_secs(10)) * most_steps;
     let mut steps: Vec<CapacityStep> = Vec::new();
     while let Some(offered) = next_probe(&steps, &plan) {

@@ -331,8 +331,14 @@ impl Report for Progress {
             .capacity
             .map_or("none".to_string(), |c| format!("{c:.0} {}", r.unit));
         self.line(&format!(
-            "{} {} (w={}) trial {}: capacity at p99 < {} ms: {cap} (stopped by {})",
-            r.stack, r.scenario, r.workers, r.trial, r.slo_ms, r.limited_by
+            "{} {} (w={}) trial {}: capacity at p99 < {} ms: {cap} (stopped by {}; steps {})",
+            r.stack,
+            r.scenario,
+            r.workers,
+            r.trial,
+            r.slo_ms,
+            r.limited_by,
+            steps_text(&r.steps)
         ));
         Ok(())
     }
@@ -341,6 +347,26 @@ impl Report for Progress {
             bar.finish_and_clear();
         }
         Ok(())
+    }
+}
+
+/// A capacity search's steps in order, as the terminal line says them:
+/// `1951 ok, 2066 slo, 2009 ok`.
+fn steps_text(steps: &[crate::results::CapacityStep]) -> String {
+    let each: Vec<String> = steps
+        .iter()
+        .map(|s| {
+            let why = s
+                .failed_by
+                .as_deref()
+                .unwrap_or(if s.passed { "ok" } else { "failed" });
+            format!("{:.0} {why}", s.offered)
+        })
+        .collect();
+    if each.is_empty() {
+        "none".into()
+    } else {
+        each.join(", ")
     }
 }
 

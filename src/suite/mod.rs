@@ -156,6 +156,8 @@ pub fn planned_time_of(
     let plan = &settings.plan;
     let all = &settings.scenarios;
     let mut total = std::time::Duration::ZERO;
+    // Capacity scenarios searched in an earlier round: seeded searches now.
+    let mut searched: Vec<crate::scenario::Scenario> = Vec::new();
     for number in 1..=plan::round_count(plan, settings.trials) {
         let kind = plan::round_kind(plan, number);
         let n = if kind == results::RoundKind::Final {
@@ -166,7 +168,12 @@ pub fn planned_time_of(
             stacks
         };
         let scenarios = plan::round_scenarios(plan, kind, all);
-        total += points::planned_per_stack(cfg, &scenarios) * n as u32;
+        total += points::planned_per_stack(cfg, &scenarios, &searched) * n as u32;
+        searched.extend(
+            scenarios
+                .iter()
+                .filter(|s| plan.capacity_scenarios.contains(s)),
+        );
     }
     total
 }

@@ -230,8 +230,15 @@ impl Runner<'_> {
 
 /// Estimated measuring time of one stack in one round of `scenarios`, for
 /// the progress display: warm-ups at their minimum, every slice and point,
-/// capacity steps, idle connections, launches.
-pub fn planned_per_stack(cfg: &super::config::SuiteConfig, scenarios: &[Scenario]) -> Duration {
+/// capacity steps, idle connections, launches. A capacity search of a
+/// scenario in `searched` (searched in an earlier round) is seeded, the
+/// others are first searches; each counts its most steps
+/// ([`super::capacity::Plan::most_steps`]).
+pub fn planned_per_stack(
+    cfg: &super::config::SuiteConfig,
+    scenarios: &[Scenario],
+    searched: &[Scenario],
+) -> Duration {
     let s = &cfg.settings;
     let plan = &s.plan;
     let secs = |x: f64| Duration::from_secs_f64(x);
@@ -264,7 +271,9 @@ pub fn planned_per_stack(cfg: &super::config::SuiteConfig, scenarios: &[Scenario
             };
         }
         if plan.capacity_scenarios.contains(&sc) {
-            total += secs(s.capacity_step_s + 0.5) * s.capacity_max_steps;
+            let steps =
+                super::capacity::Plan::most_steps(s.capacity_max_steps, searched.contains(&sc));
+            total += secs(s.capacity_step_s + 0.5) * steps;
         }
         if sc == Scenario::WsChat {
             total += launch;
@@ -282,3 +291,6 @@ pub fn planned_per_stack(cfg: &super::config::SuiteConfig, scenarios: &[Scenario
     }
     total
 }
+
+#[cfg(test)]
+mod tests;

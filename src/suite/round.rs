@@ -663,7 +663,8 @@ impl Runner<'_> {
             lost::Up::Alive => {}
         }
         let path = super::points::scenario_path(sc);
-        // The earlier trials of this cell seed the search (suite::capacity).
+        // The earlier trials of this cell seed the search (suite::capacity):
+        // from the median trial's pass (results::capacity::seed_bracket).
         let earlier: Vec<&crate::results::CapacityRecord> = self
             .results
             .capacity
@@ -671,7 +672,7 @@ impl Runner<'_> {
             .filter(|c| c.stack == live.name && c.scenario == sc && c.workers == 1)
             .filter(|c| c.trial != trial)
             .collect();
-        let prior = crate::results::capacity::bracket(&earlier);
+        let prior = crate::results::capacity::seed_bracket(&earlier);
         let spec = if sc == Scenario::WsChat {
             let wss = super::ws::WsSettings::from_settings(&self.cfg.settings);
             let nofile = crate::load::sys::raise_nofile_limit();

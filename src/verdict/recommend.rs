@@ -44,6 +44,10 @@ pub struct Sizing {
     /// True when `one_server_rps` is capacity at SLO (false: peak throughput,
     /// an optimistic stand-in).
     pub from_capacity: bool,
+    /// Which capacity `one_server_rps` is when `from_capacity`: the low
+    /// end of its 95 % interval, else the lowest trial's pass
+    /// ([`crate::verdict::figures::CapacityFigure::conservative`]).
+    pub capacity_basis: Option<&'static str>,
     /// Unit of `one_server_rps` and of the profile's rate: `req/s`, or
     /// `deliveries/s` (ws-chat).
     pub unit: &'static str,
@@ -346,10 +350,14 @@ fn explain(r: &Ranked, slo_ms: f64) -> String {
         && s.servers as f64 > s.busy_cores.ceil().max(1.0)
     {
         parts.push(format!(
-            "one server carried {} {} here ({}), so the rate needs {} servers, more than its CPU time alone suggests",
+            "one server carries {} {} here ({}), so the rate needs {} servers, more than its CPU time alone suggests",
             fmt_int(one),
             s.unit,
-            if s.from_capacity { "capacity at SLO" } else { "peak throughput" },
+            match (s.from_capacity, s.capacity_basis) {
+                (true, Some(basis)) => format!("capacity at SLO, {basis}"),
+                (true, None) => "capacity at SLO".into(),
+                (false, _) => "peak throughput".into(),
+            },
             s.servers
         ));
     }
@@ -369,18 +377,23 @@ fn explain(r: &Ranked, slo_ms: f64) -> String {
 
 /// What one server carries within the SLO, in the unit of the profile's
 /// rate, and whether that is capacity at the SLO: requests/s from a
-/// capacity search, else peak throughput (an optimistic stand-in). ws-chat's
+/// capacity search (conservatively: the low end of the capacity's 95 %
+/// interval, [`crate::verdict::figures::CapacityFigure::conservative`]),
+/// else peak throughput (an optimistic stand-in). ws-chat's
 /// capacity is in clients: deliveries/s at capacity are the clients times the
 /// deliveries each client received at the fixed load (rooms of a fixed size,
 /// messages at a fixed rate). ws-chat's deliveries/s at the fixed load are
 /// the load offered, not what a server can carry: without a capacity there
 /// is no figure.
 pub fn one_server(f: &crate::verdict::figures::ScenarioFigures) -> (Option<f64>, bool) {
+    // A conservative capacity: the low end of its 95 % interval (without
+    // one, the worst trial's pass).
+    let safe = |cap: &crate::verdict::figures::CapacityFigure| cap.conservative().0;
     match (&f.capacity, f.throughput_rps) {
-        (Some(cap), _) if cap.low > 0.0 && cap.unit == "rps" => (Some(cap.low), true),
+        (Some(cap), _) if cap.low > 0.0 && cap.unit == "rps" => (Some(safe(cap)), true),
         (Some(cap), Some(t)) if cap.low > 0.0 && cap.unit == "clients" => {
             match f.connections.filter(|c| *c > 0) {
-                Some(clients) => (Some(cap.low * t.median / clients as f64), true),
+                Some(clients) => (Some(safe(cap) * t.median / clients as f64), true),
                 None => (None, false),
             }
         }
@@ -415,6 +428,11 @@ fn sizing(
         busy_cores: busy,
         one_server_rps: one,
         from_capacity,
+        capacity_basis: f
+            .capacity
+            .as_ref()
+            .filter(|_| from_capacity)
+            .map(|c| c.conservative().1),
         unit: if f.scenario == crate::scenario::Scenario::WsChat {
             "deliveries/s"
         } else {

@@ -320,6 +320,21 @@ proptest::proptest! {
             proptest::prop_assert!(regular.iter().all(|x| x.passed || x.offered <= lo));
         }
         proptest::prop_assert!(p.max_steps <= steps + 1);
+        // The run's estimate counts a search's most steps (suite::points):
+        // never fewer than it takes, and `steps + 1` for either kind from 3
+        // steps up.
+        proptest::prop_assert!(s.len() as u32 <= Plan::most_steps(steps, p.prior.is_some()));
+        if steps >= 3 {
+            proptest::prop_assert!(s.len() as u32 <= steps + 1);
+        }
+        // A search that took an extra step ends with a failure above its
+        // pass, at its most steps, or at the ceiling.
+        if s.len() > p.max_steps as usize {
+            let (c, up, _) = conclude(&s, 1e6);
+            proptest::prop_assert!(
+                up.is_some() || s.len() as u32 == p.max_steps + EXTRA_UP || c == Some(1e6)
+            );
+        }
         let (c, up, _) = conclude(&s, 1e6);
         if let Some(c) = c {
             proptest::prop_assert!(c <= cap);
@@ -399,4 +414,40 @@ fn a_seeded_search_that_passed_everything_goes_on_until_the_server_fails() {
     // A first search never adds steps.
     let steps = run(&plan(1000.0, 3, 10_000.0, None), 1e9, false);
     assert_eq!(steps.len(), 3);
+}
+
+/// No extra step after a failure above the pass, whatever failed (a
+/// saturated generator too: going on would only saturate it again), nor
+/// when nothing passed; a first search keeps its planned steps; the
+/// ceiling ends a search that goes on.
+#[test]
+fn a_search_with_a_failure_above_its_pass_or_no_pass_does_not_go_on() {
+    let prior = Bracket {
+        low: 1000.0,
+        high: Some(2000.0),
+    };
+    let p = Plan::new(1000.0, 4, 10_000.0, false, Some(prior));
+    assert_eq!(run(&p, 1300.0, false).len(), 3);
+    let mut steps = vec![step(1000.0, true), step(1500.0, true)];
+    steps.push(CapacityStep {
+        failed_by: Some("generator".into()),
+        ..step(1750.0, false)
+    });
+    assert_eq!(next_probe(&steps, &p), None);
+    assert_eq!(run(&p, 100.0, false).len(), 3);
+    let first = Plan::new(100.0, 4, 1e6, false, None);
+    assert_eq!(run(&first, 1e9, false).len(), 5);
+    assert_eq!(Plan::most_steps(4, false), 5);
+    assert_eq!(Plan::most_steps(4, true), 3 + EXTRA_UP);
+    let p = Plan::new(
+        1000.0,
+        4,
+        1100.0,
+        false,
+        Some(Bracket {
+            low: 1000.0,
+            high: None,
+        }),
+    );
+    assert_eq!(offered(&run(&p, 1e9, false)), vec![1000.0, 1100.0]);
 }

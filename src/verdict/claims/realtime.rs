@@ -16,7 +16,7 @@ pub(super) fn k7(fig: &Figures) -> ClaimVerdict {
             .iter()
             .filter(|f| f.lang == lang)
             .filter_map(|f| Some((f, f.capacity.as_ref()?)))
-            .max_by(|a, b| a.1.median.total_cmp(&b.1.median))
+            .max_by(|a, b| a.1.typical().total_cmp(&b.1.typical()))
     };
     let (Some((n, nc)), Some((p, pc))) = (best(Lang::Node), best(Lang::Python)) else {
         return not_enough(
@@ -35,8 +35,8 @@ pub(super) fn k7(fig: &Figures) -> ClaimVerdict {
         )
     };
     // A bracket from one search says nothing of the next, and over several
-    // the searches' own envelope only widens: the ratio reads the intervals
-    // of the passes and the failures over the trials.
+    // the searches' own envelope only widens: the ratio reads the capacity
+    // figures' intervals (the trials' bracket midpoints, verdict::figures).
     let r = nc.ratio_to(pc);
     let evidence = vec![format!(
         "ws-chat capacity at p99 < {} ms: {} {} vs {} {} → {}–{}",
@@ -62,7 +62,7 @@ pub(super) fn k7(fig: &Figures) -> ClaimVerdict {
             let what = if nc.high.is_none() || pc.high.is_none() {
                 "the capacity interval, open where a search gave only a lower bound,"
             } else {
-                "the capacity interval (passes to failures, over the trials)"
+                "the capacity interval (the trials' bracket midpoints)"
             };
             return too_wide_named(6, what, K7_BETTER, K7_HARDLY, "ws-chat", evidence);
         }
@@ -78,13 +78,13 @@ pub(super) fn k7(fig: &Figures) -> ClaimVerdict {
         Side::Above => (
             Verdict::Supported,
             format!(
-                "Node.js serves at least {K7_BETTER}× the clients, interval of the passes and failures over the trials, beyond the noise floor"
+                "Node.js serves at least {K7_BETTER}× the clients, interval of the trials' bracket midpoints, beyond the noise floor"
             ),
         ),
         Side::Below => (
             Verdict::Refuted,
             format!(
-                "Node.js serves at most {K7_HARDLY}× the clients, or fewer, interval of the passes and failures over the trials"
+                "Node.js serves at most {K7_HARDLY}× the clients, or fewer, interval of the trials' bracket midpoints"
             ),
         ),
         Side::Between => (

@@ -10,8 +10,8 @@ use crate::stats::{Comparison, Estimate, Noise};
 
 use super::trials::{Evidence, Trial, trials, usable};
 use super::{
-    CapacityFigure, Family, Figures, IdleFigures, IoCurve, Lang, NoiseFloor, Scaling,
-    ScenarioFigures, StackFigures, StackInfo, bounded_compare,
+    Family, Figures, IdleFigures, IoCurve, Lang, NoiseFloor, Scaling, ScenarioFigures,
+    StackFigures, StackInfo, bounded_compare,
 };
 
 /// Bytes per idle connection below which the measurement cannot tell.
@@ -222,49 +222,6 @@ pub(crate) fn notes_of(pts: &[Point]) -> Vec<String> {
     notes.into_values().collect()
 }
 
-/// Capacity over the trials of one cell: the worst trial's bracket
-/// (`low`, `high`: [`crate::results::capacity::bracket`]) and, per trial, the highest pass and the lowest failure
-/// above it as two figures with intervals (`level`, the capacity `noise`),
-/// which narrow as trials are added where the worst trial's bracket only widens.
-fn capacity_figure(
-    caps: &[&CapacityRecord],
-    noise: Option<&Noise>,
-    level: f64,
-) -> Option<CapacityFigure> {
-    let first = caps.first()?;
-    let bracket = crate::results::capacity::bracket(caps)?;
-    let values: Vec<f64> = caps.iter().map(|c| c.capacity.unwrap_or(0.0)).collect();
-    let censored = caps.iter().any(|c| {
-        matches!(
-            c.limited_by.as_str(),
-            "max" | "generator" | "rate" | "steps"
-        )
-    });
-    // Every trial must give the bound: a trial that passed nothing (or
-    // whose server failed nothing above its pass) has no value to put in,
-    // and leaving it out would bias.
-    let every = |xs: Vec<Option<f64>>| -> Option<Vec<f64>> {
-        xs.into_iter()
-            .map(|x| x.filter(|v| v.is_finite() && *v > 0.0))
-            .collect()
-    };
-    let passes = every(caps.iter().map(|c| c.capacity).collect())
-        .and_then(|v| Estimate::of_at(&v, noise, level));
-    let failures = every(caps.iter().map(|c| c.server_upper_bound()).collect())
-        .and_then(|v| Estimate::of_at(&v, noise, level));
-    Some(CapacityFigure {
-        unit: first.unit.clone(),
-        median: crate::stats::median(&values).unwrap_or(0.0),
-        low: bracket.low,
-        high: bracket.high,
-        censored,
-        trials: caps.len(),
-        limited_by: caps.iter().map(|c| c.limited_by.clone()).collect(),
-        passes,
-        failures,
-    })
-}
-
 pub(super) fn figures(results: &Results) -> Figures {
     let finalists: Vec<&String> = results
         .rounds
@@ -390,19 +347,7 @@ pub(super) fn figures(results: &Results) -> Figures {
             }
             pool(&core_cells)
         },
-        capacity: {
-            let mut cells: BTreeMap<(&str, Scenario, u32), Vec<f64>> = BTreeMap::new();
-            for c in &results.capacity {
-                if let Some(v) = c.capacity.filter(|v| *v > 0.0) {
-                    cells
-                        .entry((c.stack.as_str(), c.scenario, c.workers))
-                        .or_default()
-                        .push(v);
-                }
-            }
-            let cells: Vec<Vec<f64>> = cells.into_values().collect();
-            pool(&cells)
-        },
+        capacity: super::capacity::noise(&results.capacity, None),
     };
 
     let mut scenarios: BTreeMap<Scenario, Vec<ScenarioFigures>> = BTreeMap::new();
@@ -462,7 +407,15 @@ pub(super) fn figures(results: &Results) -> Figures {
                 })
                 .0,
                 cores_used: estimate(lv, &c.peak, n(Family::Cores), |t| t.cores_used).0,
-                capacity: capacity_figure(&caps, noise.capacity.as_ref(), lv),
+                capacity: super::capacity::figure(
+                    &caps,
+                    super::capacity::noise(
+                        &results.capacity,
+                        Some((c.stack.as_str(), c.scenario, 1)),
+                    )
+                    .as_ref(),
+                    lv,
+                ),
                 workers: 1,
                 valid_points: c.points.iter().filter(|p| p.valid).count(),
                 total_points: c.points.len(),

@@ -15,6 +15,7 @@
 
 mod bounds;
 mod build;
+mod capacity;
 mod idle_noise;
 pub mod looks;
 pub mod stalls;
@@ -128,8 +129,9 @@ pub struct NoiseFloor {
     #[serde(default)]
     pub idle: Option<Noise>,
     /// Capacity at SLO (ws-chat clients, requests/s) over repeated
-    /// searches: pooled into the intervals of the capacity figures' passes
-    /// and failures, which K7 and the ws-chat ranking read.
+    /// searches: the spread of the trials' bracket midpoints, pooled into
+    /// the capacity figures' intervals (each cell's without itself:
+    /// [`capacity`]), which K7 and the ws-chat ranking read.
     pub capacity: Option<Noise>,
 }
 
@@ -174,51 +176,59 @@ pub struct CapacityFigure {
     pub trials: usize,
     /// Why each trial's search stopped.
     pub limited_by: Vec<String>,
-    /// The trials' highest passing offers as a figure (median and interval,
-    /// with the run's capacity noise): `None` when some trial passed no step.
-    pub passes: Option<Estimate>,
-    /// The trials' lowest failing offers above their passes: `None` when
-    /// some search gave only a lower bound (its bracket is open above).
-    pub failures: Option<Estimate>,
+    /// The trials' capacities as a figure ([`capacity`]): each trial's
+    /// bracket midpoint `√(pass × failure)`, or its pass where the server
+    /// failed nothing above it (a lower bound); the interval with the
+    /// capacity's spread. Its low end is the capacity's. `None` when some
+    /// trial passed no step.
+    pub lower: Option<Estimate>,
+    /// The same figure when every trial's bracket is closed (its high end
+    /// is the capacity's); `None` when some search gave only a lower bound
+    /// (open above).
+    pub upper: Option<Estimate>,
 }
 
 impl CapacityFigure {
-    /// The median of the passes (of every trial's capacity, 0 for a trial
-    /// that passed nothing, when there is no passes figure).
-    fn typical(&self) -> f64 {
-        self.passes.map_or(self.median, |e| e.median)
+    /// The figure's median (the trials' capacities' median, 0 for a trial
+    /// that passed nothing, when there is no figure).
+    pub fn typical(&self) -> f64 {
+        self.lower.map_or(self.median, |e| e.median)
     }
 
-    /// The low end of the typical capacity's 95 % interval: the low end of
-    /// the passes' interval (`None`: no interval, or some trial passed nothing).
+    /// The low end of the typical capacity's 95 % interval (`None`: no
+    /// interval, or some trial passed nothing).
     pub fn interval_low(&self) -> Option<f64> {
-        self.passes.filter(Estimate::has_interval).map(|e| e.low)
+        self.lower.filter(Estimate::has_interval).map(|e| e.low)
     }
 
-    /// The high end: the high end of the failures' interval (`None`: open
-    /// above, or no interval).
+    /// The high end (`None`: open above, or no interval).
     pub fn interval_high(&self) -> Option<f64> {
-        self.failures.filter(Estimate::has_interval).map(|e| e.high)
+        self.upper.filter(Estimate::has_interval).map(|e| e.high)
     }
 
-    /// This capacity ÷ `other`'s with its 95 % interval. Each trial's
-    /// capacity lies between its pass and its failure, so the typical
-    /// capacity's ratio is at least this figure's passes ÷ `other`'s
-    /// failures and at most this figure's failures ÷ `other`'s passes: the
-    /// interval runs from the low end of the first ratio to the high end of
-    /// the second (each a ratio of two figures, [`Ratio::of`]); an open end
-    /// (a lower bound, no interval, or a capacity of 0) stays open.
-    /// `value` is the ratio of the passes' medians. Unjudged when either
-    /// has no interval for its passes (one trial in a run without measured
-    /// capacity noise, or too noisy).
+    /// A conservative capacity for sizing, and what it is: the low end of
+    /// the 95 % interval, else (no interval) the lowest trial's pass.
+    pub fn conservative(&self) -> (f64, &'static str) {
+        match self.interval_low() {
+            Some(l) => (l, "the low end of its 95 % interval"),
+            None => (self.low, "the lowest trial's pass"),
+        }
+    }
+
+    /// This capacity ÷ `other`'s with its 95 % interval (both figures'
+    /// spreads from one pool: [`capacity::ratio`]); an end open (`other`
+    /// a lower bound: no low end; this one: no high end) stays open.
+    /// `value` is the ratio of the medians. Unjudged when either has no
+    /// interval (one trial in a run without measured capacity noise, or
+    /// too noisy).
     pub fn ratio_to(&self, other: &CapacityFigure) -> Ratio {
         let with = |e: &Option<Estimate>| e.filter(Estimate::has_interval);
-        let low = match (with(&self.passes), with(&other.failures)) {
-            (Some(a), Some(b)) => Ratio::of(&a, &b).low,
+        let low = match (with(&self.lower), with(&other.upper)) {
+            (Some(a), Some(b)) => capacity::ratio(&a, &b).low,
             _ => 0.0,
         };
-        let high = match (with(&self.failures), with(&other.passes)) {
-            (Some(a), Some(b)) => Ratio::of(&a, &b).high,
+        let high = match (with(&self.upper), with(&other.lower)) {
+            (Some(a), Some(b)) => capacity::ratio(&a, &b).high,
             _ => f64::INFINITY,
         };
         let value = if other.typical() > 0.0 {
@@ -244,10 +254,10 @@ impl CapacityFigure {
         r.judged && r.low > 1.0 + floor
     }
 
-    /// As the tables print it: `4,000 [3,700–4,400] clients` (median of
-    /// the passes, the interval from the passes' low end to the failures'
-    /// high end), `≥ 4,200 clients` when open above, `2,300–3,500 clients`
-    /// (the search's own bracket) without an interval.
+    /// As the tables print it: `4,000 [3,700–4,400] clients` (the median
+    /// and the 95 % interval), `≥ 4,200 clients` when open above (the
+    /// interval's low end), `2,300–3,500 clients` (the worst trial's
+    /// bracket) without an interval.
     pub fn text(&self, unit: bool) -> String {
         let u = if unit {
             format!(" {}", self.unit)
@@ -508,14 +518,16 @@ mod capacity_tests {
     use super::CapacityFigure;
     use crate::stats::Estimate;
 
-    /// Passes and failures of two trials each `v ± 5 %`, with their intervals.
+    /// Two trials each `v ± 5 %`, with their interval.
     fn e(v: f64) -> Option<Estimate> {
         Estimate::of(&[v * 0.95, v * 1.05], None)
     }
 
+    /// A lower figure about `low` and an upper one about `high` (`None`:
+    /// open above).
     fn cap(low: f64, high: Option<f64>) -> CapacityFigure {
-        let passes = e(low);
-        let failures = high.and_then(e);
+        let lower = e(low);
+        let upper = high.and_then(e);
         CapacityFigure {
             unit: "clients".into(),
             median: low,
@@ -524,8 +536,8 @@ mod capacity_tests {
             censored: high.is_none(),
             trials: 2,
             limited_by: vec![],
-            passes,
-            failures,
+            lower,
+            upper,
         }
     }
 
@@ -542,7 +554,7 @@ mod capacity_tests {
             al < 3000.0 && bh > 2500.0,
             "two trials' intervals: {al} {bh}"
         );
-        // The ratio's interval (passes ÷ failures) is narrower than the
+        // The ratio's interval (lower ÷ upper) is narrower than the
         // ends of the two figures' intervals, and wider than the medians'.
         let r = a.ratio_to(&b);
         assert!(
@@ -562,7 +574,7 @@ mod capacity_tests {
         assert!(!a.ahead_of(&cap(2000.0, None), 0.0));
         // Without an interval (one trial, no measured noise) nothing is ahead.
         let mut one = a.clone();
-        one.passes = Estimate::of(&[3000.0], None);
+        one.lower = Estimate::of(&[3000.0], None);
         assert!(!one.ahead_of(&b, 0.0));
     }
 
@@ -578,11 +590,11 @@ mod capacity_tests {
         assert_eq!(a.text(true), want);
         assert!(
             cap(2000.0, None).text(false).starts_with("≥ 1,"),
-            "the passes' low end"
+            "the interval's low end"
         );
         let mut one = a.clone();
-        one.passes = Estimate::of(&[3000.0], None);
-        one.failures = Estimate::of(&[3200.0], None);
+        one.lower = Estimate::of(&[3000.0], None);
+        one.upper = Estimate::of(&[3200.0], None);
         assert_eq!(one.text(false), "3,000–3,200");
         one.low = 0.0;
         assert_eq!(one.text(false), "fails at lowest step");

@@ -232,8 +232,8 @@ pub fn fresh(fig: &mut Figures, stack: &str, e: Estimate) {
     });
 }
 
-/// A capacity whose interval runs exactly from `low` (the passes' low end)
-/// to `high` (the failures' high end; `None`: a lower bound), with an
+/// A capacity whose interval runs exactly from `low` (the lower figure's low end)
+/// to `high` (the upper figure's high end; `None`: a lower bound), with an
 /// interval when `trials` ≥ 2 ([`capacity_with`] for one trial with the
 /// run's noise).
 pub fn capacity(low: f64, high: Option<f64>, trials: usize) -> CapacityFigure {
@@ -264,8 +264,8 @@ pub fn capacity_with(low: f64, high: Option<f64>, trials: usize, interval: bool)
         censored: high.is_none(),
         trials,
         limited_by: vec!["slo".into(); trials],
-        passes: (low > 0.0).then(|| e(low)),
-        failures: high.filter(|h| *h > 0.0).map(e),
+        lower: (low > 0.0).then(|| e(low)),
+        upper: high.filter(|h| *h > 0.0).map(e),
     }
 }
 

@@ -586,8 +586,8 @@ fn k7_one_trial_without_measured_noise_is_not_enough() {
 
 /// The searches' own envelope (lowest pass, highest failure over the
 /// trials) only widens with trials: 13 trials of this host had Python's
-/// highest failure at Node.js's lowest pass. K7 reads the intervals of the
-/// passes and the failures instead, which narrow.
+/// highest failure at Node.js's lowest pass. K7 reads the capacity
+/// figures' intervals instead, which narrow.
 #[test]
 fn k7_reads_the_intervals_not_the_searches_envelope() {
     let mut fig = k7(0.0, (3900.0, Some(4500.0)), (2300.0, Some(2900.0)), 13);

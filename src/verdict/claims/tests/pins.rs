@@ -143,13 +143,14 @@ fn duel_lines_tag_only_flagged_figures_and_name_the_database() {
 }
 
 /// Capacity ratios on exact vectors: the low end of Node.js's interval
-/// (its passes) over the high end of Python's (its failures), the high end
-/// of Node.js's over the low end of Python's; the value from the passes' medians.
+/// (its lower figure) over the high end of Python's (its upper figure), the
+/// high end of Node.js's over the low end of Python's; the value from the
+/// figures' medians.
 #[test]
 fn capacity_ratio_exact_vectors() {
     let cap = |median: f64, low: f64, high: Option<f64>, trials: usize| {
         let mut c = capacity(low, high, trials);
-        c.passes = c.passes.map(|e| Estimate { median, ..e });
+        c.lower = c.lower.map(|e| Estimate { median, ..e });
         c
     };
     let r = cap(1300.0, 1300.0, Some(1600.0), 3).ratio_to(&cap(800.0, 800.0, Some(1000.0), 3));
@@ -215,9 +216,7 @@ fn k7_says_whether_the_bracket_is_open_or_coarse() {
         &closed,
         "K7",
         NotEnoughEvidence,
-        &[
-            "the capacity interval (passes to failures, over the trials) reaches across 1.1× or 1.3×",
-        ],
+        &["the capacity interval (the trials' bracket midpoints) reaches across 1.1× or 1.3×"],
     );
     assert_eq!(
         c.evidence,

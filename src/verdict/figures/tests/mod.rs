@@ -11,6 +11,7 @@
 // Tables of cases read best as tuples.
 #![allow(clippy::type_complexity)]
 
+mod capacity_sim;
 mod cells;
 mod noise;
 mod notes;

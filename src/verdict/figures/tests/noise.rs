@@ -107,20 +107,26 @@ fn the_cores_noise_pools_each_workers_level_of_each_stack() {
 }
 
 /// The capacity noise pools the searches of each stack × scenario ×
-/// workers that found a capacity; a search that found none adds nothing.
+/// workers that found a capacity and a server failure above it, by their
+/// brackets' midpoints (`√(pass × failure)`; the builder's searches fail at
+/// 1.25× their pass); a search that found none, or no failure above it,
+/// adds nothing.
 #[test]
 fn the_capacity_noise_pools_searches_that_found_a_capacity() {
     let mut b = Run::new();
     b.stack("node", "javascript");
     b.stack("py", "python");
-    let node = [Some(1000.0), Some(1100.0), Some(1050.0), None];
+    let node = [Some(1000.0), Some(1100.0), Some(1050.0), None, Some(5000.0)];
     b.capacity("node", WsChat, 1, &node);
+    // A lower bound: no midpoint.
+    b.r.capacity[4].limited_by = "generator".into();
     b.capacity("node", WsChat, 2, &[Some(2000.0), Some(2600.0)]);
     b.capacity("py", WsChat, 1, &[Some(300.0), Some(320.0), Some(0.0)]);
+    let mid = |c: f64| (c * (c * 1.25)).sqrt();
     let want = pooled(&[
-        &[1000.0, 1100.0, 1050.0],
-        &[2000.0, 2600.0],
-        &[300.0, 320.0],
+        &[mid(1000.0), mid(1100.0), mid(1050.0)],
+        &[mid(2000.0), mid(2600.0)],
+        &[mid(300.0), mid(320.0)],
     ]);
     assert!(want.is_some());
     assert_eq!(b.figures().noise.capacity, want);

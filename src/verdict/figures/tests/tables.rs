@@ -84,17 +84,18 @@ fn the_capacity_bracket_is_the_cells_own_searches() {
         (2, 150.0, 0.0, Some(375.0))
     );
     assert!(!py.censored);
-    // Passes and failures as figures of the three trials: medians of
-    // 1,000/1,100/1,050 and of 1.25× those, with intervals.
-    let (passes, failures) = (node.passes.unwrap(), node.failures.unwrap());
-    assert_eq!((passes.n, passes.median), (3, 1050.0));
-    assert_eq!((failures.n, failures.median), (3, 1312.5));
-    assert!(passes.has_interval() && failures.has_interval());
-    assert_eq!(node.interval_low(), Some(passes.low));
-    assert_eq!(node.interval_high(), Some(failures.high));
-    // A trial that passed nothing leaves no passes figure (dropping it
-    // would bias the median up): no interval, no ratio judged.
-    assert!(py.passes.is_none() && py.interval_low().is_none(), "{py:?}");
+    // The trials' capacities as one figure: each trial's bracket midpoint
+    // (1,000/1,100/1,050 × √1.25), closed above, with an interval.
+    let (lower, upper) = (node.lower.unwrap(), node.upper.unwrap());
+    assert_eq!(lower, upper);
+    assert_eq!(lower.n, 3);
+    assert!(super::close(lower.median, 1050.0 * 1.25f64.sqrt()));
+    assert!(lower.has_interval());
+    assert_eq!(node.interval_low(), Some(lower.low));
+    assert_eq!(node.interval_high(), Some(upper.high));
+    // A trial that passed nothing leaves no figure (dropping it would bias
+    // the median up): no interval, no ratio judged.
+    assert!(py.lower.is_none() && py.interval_low().is_none(), "{py:?}");
     assert!(!node.ratio_to(&py).judged);
     for why in ["max", "generator", "rate", "steps"] {
         let mut b = Run::new();
@@ -107,8 +108,8 @@ fn the_capacity_bracket_is_the_cells_own_searches() {
         b.r.capacity.remove(0);
         let c = fig(&b.figures(), WsChat, "node").capacity.clone().unwrap();
         assert!(c.censored && c.high.is_none(), "{why}: {c:?}");
-        // A lower bound: passes still bound from below, failures open.
-        assert!(c.passes.is_some() && c.failures.is_none(), "{why}: {c:?}");
+        // A lower bound: the pass bounds from below, the figure is open above.
+        assert!(c.lower.is_some() && c.upper.is_none(), "{why}: {c:?}");
     }
 }
 
