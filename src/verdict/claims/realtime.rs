@@ -3,7 +3,7 @@
 
 use crate::scenario::Scenario;
 use crate::verdict::figures::{CapacityFigure, Family, Figures, Lang};
-use crate::verdict::format::fmt_ratio;
+use crate::verdict::format::fmt_ratio_ci;
 
 use super::{
     ClaimVerdict, Side, Verdict, not_enough, rules::*, side, too_thin, too_wide_named, verdict,
@@ -39,14 +39,14 @@ pub(super) fn k7(fig: &Figures) -> ClaimVerdict {
     // figures' intervals (the trials' bracket midpoints, verdict::figures).
     let r = nc.ratio_to(pc);
     let evidence = vec![format!(
-        "ws-chat capacity at p99 < {} ms: {} {} vs {} {} → {}–{}",
+        "ws-chat capacity at p99 < {} ms: {} {} vs {} {} → {}",
         fig.slo_ms,
         n.stack,
         bracket(nc),
         p.stack,
         bracket(pc),
-        fmt_ratio(r.low),
-        fmt_ratio(r.high)
+        // `3.0× (no interval)` where a figure has none, never `0.00×–∞×`.
+        fmt_ratio_ci(&r)
     )];
     // The ws-chat table ranks a stack ahead only when its lowest pass is
     // above the other's highest failure by more than the floor: the same

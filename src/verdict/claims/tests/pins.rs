@@ -221,9 +221,36 @@ fn k7_says_whether_the_bracket_is_open_or_coarse() {
     assert_eq!(
         c.evidence,
         [
-            "ws-chat capacity at p99 < 100 ms: node 1,000 [1,000–1,500] clients (3 trials) vs py 1,000 [1,000–1,200] clients (3 trials) → 0.83×–1.50×"
+            "ws-chat capacity at p99 < 100 ms: node 1,000 [1,000–1,500] clients (3 trials) vs py 1,000 [1,000–1,200] clients (3 trials) → 1.00× [0.83–1.50×]"
         ]
     );
+}
+
+/// A figure without an interval gives the ratio's value and says so, never
+/// `0.00×–∞×` (the default runs of stop 30 printed that for python-fastapi's
+/// too-noisy capacity).
+#[test]
+fn k7_without_an_interval_prints_the_ratio_and_no_interval() {
+    let mut fig = figures();
+    for (name, (lo, hi), interval) in [
+        ("node", (3000.0, Some(3300.0)), true),
+        ("py", (1000.0, Some(1100.0)), false),
+    ] {
+        push(
+            &mut fig,
+            ScenarioFigures {
+                capacity: Some(capacity_with(lo, hi, 3, interval)),
+                ..sf(name, WsChat)
+            },
+        );
+    }
+    let k = expect(&fig, "K7", NotEnoughEvidence, &[]);
+    assert!(
+        k.evidence[0].ends_with("→ 3.00× (no interval)"),
+        "{}",
+        k.evidence[0]
+    );
+    assert!(!k.evidence[0].contains('∞'), "{}", k.evidence[0]);
 }
 
 fn io_fig(stack: &str, thr_rps: Option<f64>, valid: usize, total: usize) -> ScenarioFigures {
