@@ -513,4 +513,27 @@ mod tests {
             "{until}"
         );
     }
+
+    #[test]
+    fn the_capacity_line_lists_each_step_in_order_with_why_it_failed() {
+        let step =
+            |offered: f64, passed: bool, failed_by: Option<&str>| crate::results::CapacityStep {
+                offered,
+                achieved: offered,
+                p99_us: 1,
+                errors: 0,
+                passed,
+                failed_by: failed_by.map(str::to_string),
+                generator_utilization: None,
+            };
+        assert_eq!(
+            steps_text(&[
+                step(1951.4, true, None),
+                step(2066.0, false, Some("slo")),
+                step(2009.0, false, None),
+            ]),
+            "1951 ok, 2066 slo, 2009 failed"
+        );
+        assert_eq!(steps_text(&[]), "none");
+    }
 }
