@@ -562,10 +562,7 @@ pub fn render_figures(results: &Results, fig: &Figures) -> String {
         out.push('\n');
     }
     if let Some(f) = &results.settings.plan.fitted {
-        out.push_str(&format!(
-            "Planned rounds: {}.\n",
-            crate::suite::fit::sentence(f)
-        ));
+        out.push_str(&format!("Planned rounds: {}.\n", f.sentence()));
     }
     if fig.thin() {
         out.push_str("This run is too thin for verdicts (one trial, no measured noise): the claims below say so.\n");

@@ -453,7 +453,7 @@ impl ReportView {
                     .plan
                     .fitted
                     .as_ref()
-                    .map(|f| format!("; {}", crate::suite::fit::sentence(f)))
+                    .map(|f| format!("; {}", f.sentence()))
                     .unwrap_or_default(),
             ),
             kv(

@@ -7,7 +7,9 @@
 //! verdict and exporters that read them ([`read`], [`validate`]).
 
 pub mod capacity;
+pub mod idle;
 pub mod merge;
+mod plan_fit;
 pub mod read;
 pub mod validate;
 

@@ -111,44 +111,6 @@ pub fn as_asked(current: &Settings, asked: &Settings) -> Settings {
     s
 }
 
-/// What the cut was, in one sentence: `installs took 5 min: 2 planned
-/// rounds instead of 3, ...`.
-pub fn sentence(f: &PlanFit) -> String {
-    let mins = |s: f64| fmt_minutes(s);
-    let before = if f.estimated {
-        format!("installs expected to take about {}", mins(f.before_s))
-    } else {
-        format!("installs and checks took {}", mins(f.before_s))
-    };
-    let over = f.before_s + f.rounds_s - f.budget_s;
-    let rest = if over > 0.0 {
-        format!(
-            "the fewest that measure every scenario; they overrun the {} budget by about {}, so no adaptive round",
-            mins(f.budget_s),
-            mins(over)
-        )
-    } else {
-        format!(
-            "to fit the {} budget; adaptive rounds spend what is left where claims are undecided, and a claim fewer trials cannot settle reads \"not enough evidence\"",
-            mins(f.budget_s)
-        )
-    };
-    format!(
-        "{before}: {} planned rounds instead of {} ({rest})",
-        f.rounds, f.rounds_asked
-    )
-}
-
-/// `300` -> `5 min`, `330` -> `5 min 30 s`, `42` -> `42 s`.
-fn fmt_minutes(s: f64) -> String {
-    let s = s.max(0.0).round() as u64;
-    match (s / 60, s % 60) {
-        (0, r) => format!("{r} s"),
-        (m, 0) => format!("{m} min"),
-        (m, r) => format!("{m} min {r} s"),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -193,7 +155,7 @@ mod tests {
         assert_eq!((f.rounds_asked, f.rounds), (3, 2));
         assert_eq!(f.rounds_s, 270.0);
         assert_eq!(
-            sentence(&f),
+            f.sentence(),
             "installs and checks took 5 min: 2 planned rounds instead of 3 (to fit the 10 min budget; adaptive rounds spend what is left where claims are undecided, and a claim fewer trials cannot settle reads \"not enough evidence\")"
         );
         // Installs of 3 min: all 3 rounds end at 570 s.
@@ -213,7 +175,7 @@ mod tests {
         let f = s.plan.fitted.unwrap();
         assert!(f.estimated);
         assert_eq!(
-            sentence(&f),
+            f.sentence(),
             "installs expected to take about 8 min: 2 planned rounds instead of 4 (the fewest that measure every scenario; they overrun the 10 min budget by about 2 min 30 s, so no adaptive round)"
         );
     }
@@ -251,7 +213,5 @@ mod tests {
         assert_eq!(fitted_rounds(5, 2, 0.0, 500.0, &c), 5);
         assert_eq!(fitted_rounds(5, 2, 400.0, 500.0, &c), 2);
         assert_eq!(fitted_rounds(1, 2, 400.0, 500.0, &c), 1);
-        assert_eq!(fmt_minutes(42.4), "42 s");
-        assert_eq!(fmt_minutes(330.0), "5 min 30 s");
     }
 }

@@ -58,11 +58,6 @@ fn still_open(s: &TcpStream) -> bool {
 /// How long the server is given to settle (allocations, lazy buffers) before a sample.
 const SETTLE: Duration = Duration::from_millis(1000);
 
-/// The second half counts when it added at least this share of the
-/// connections asked for (a server that accepts no more than the first half,
-/// gunicorn's 1000 a worker, is measured over all its connections instead).
-const SECOND_HALF_MIN: f64 = 0.25;
-
 /// Opens `n` keep-alive connections, each after one request, onto `conns`.
 async fn open_http(addr: &str, host: &str, n: usize, conns: &mut Vec<TcpStream>) {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
@@ -155,16 +150,6 @@ struct Stage {
     open: usize,
 }
 
-/// True when the record's cost is what the second half added (the server
-/// took at least [`SECOND_HALF_MIN`] of the connections asked for in it);
-/// false when it is what all the connections added, one-off costs included.
-pub fn second_half_counts(r: &IdleRecord) -> bool {
-    r.connections_open_mid.is_some_and(|mid| {
-        r.connections_open.saturating_sub(mid) as f64
-            >= SECOND_HALF_MIN * r.connections_requested as f64
-    })
-}
-
 /// The memory cost of one idle connection from the server's samples: what
 /// the second half added per connection it added, or, when the server took
 /// too few more (or there was no second half), what all of them added, per
@@ -181,7 +166,8 @@ fn idle_record(kind: IdleKind, trial: u32, requested: usize, st: Stage) -> IdleR
     };
     let after = st.after.rss_bytes;
     let second_half = st.mid.as_ref().filter(|(_, open_mid)| {
-        st.open.saturating_sub(*open_mid) as f64 >= SECOND_HALF_MIN * requested as f64
+        st.open.saturating_sub(*open_mid) as f64
+            >= crate::results::idle::SECOND_HALF_MIN * requested as f64
     });
     let bytes_per_connection = match second_half {
         Some((mid, open_mid)) => per(mid.rss_bytes, after, st.open - open_mid),
@@ -267,19 +253,14 @@ mod tests {
         };
         let r = idle_record(IdleKind::Http, 1, 2000, st);
         assert_eq!(r.bytes_per_connection, 5000.0);
-        assert!(!second_half_counts(&r));
+        assert!(!r.second_half_counts());
         let st = Stage {
             before: at(50_000_000),
             mid: Some((at(64_000_000), 1000)),
             after: at(68_000_000),
             open: 2000,
         };
-        assert!(second_half_counts(&idle_record(
-            IdleKind::Http,
-            1,
-            2000,
-            st
-        )));
+        assert!(idle_record(IdleKind::Http, 1, 2000, st).second_half_counts());
     }
 
     #[test]

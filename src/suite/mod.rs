@@ -117,7 +117,7 @@ pub async fn run_judged(
     let planned = planned_time_of(cfg, &results.settings, stack_count);
     report.run_started(&results, planned + installs)?;
     if let Some(f) = &results.settings.plan.fitted {
-        report.note(&fit::sentence(f));
+        report.note(&f.sentence());
     }
     let mut runner = Runner {
         cfg,

@@ -217,7 +217,7 @@ impl Runner<'_> {
         self.results.settings = fitted;
         match &self.results.settings.plan.fitted {
             Some(f) => {
-                let line = super::fit::sentence(f);
+                let line = f.sentence();
                 self.report.note(&line);
             }
             None if was != now => self.report.note(&format!(

@@ -6,7 +6,7 @@
 //! Pooling them all let a one-trial Node cell borrow uvicorn's precision, and
 //! two back-to-back runs gave disjoint intervals (issue 20). So the noise is
 //! pooled per group — runtime family × whether the cost is the second half's
-//! or all connections' ([`crate::suite::idle::second_half_counts`]) — and a
+//! or all connections' ([`crate::results::IdleRecord::second_half_counts`]) — and a
 //! group with no cell of two trials takes the widest group noise the run
 //! measured (a measured bound, never a constant), or none when there is none;
 //! so does a group whose own pool has one degree of freedom (the widest
@@ -28,10 +28,7 @@ pub type Group = (Lang, bool);
 
 /// The group of a cell (its records are one stack × kind).
 pub fn group(lang: Lang, rs: &[&IdleRecord]) -> Group {
-    (
-        lang,
-        rs.iter().all(|r| crate::suite::idle::second_half_counts(r)),
-    )
+    (lang, rs.iter().all(|r| r.second_half_counts()))
 }
 
 /// The noise each group's cells use: the group's own pooled noise, or the
