@@ -8,8 +8,6 @@ mod verify_support;
 use ringside::scenario::Scenario;
 use ringside::verify::{CheckResult, VerifyReport, verify_url};
 
-const CLAIMED: [Scenario; 9] = verify_support::HTTP_SCENARIOS;
-
 fn failed(report: &VerifyReport, scenario: Scenario) -> Vec<&CheckResult> {
     report.failed().filter(|c| c.scenario == scenario).collect()
 }
@@ -26,7 +24,7 @@ fn has(report: &VerifyReport, scenario: Scenario, check: &str, detail: &str) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_broken_stack_fails_with_the_right_reasons() {
     let server = verify_support::broken::start(&[]).await;
-    let report = verify_url(&server.url, &CLAIMED, None).await;
+    let report = verify_url(&server.url, &verify_support::http_scenarios(), None).await;
 
     for right in [Scenario::Plaintext, Scenario::Db] {
         assert!(

@@ -9,39 +9,18 @@ use std::time::{Duration, Instant};
 
 use ringside::scenario::Scenario;
 use ringside::verify::{VerifyOptions, verify_url, verify_url_with};
-use verify_support::{Quirk, serve};
-
-const ENDPOINTS: [Scenario; 10] = [
-    Scenario::Plaintext,
-    Scenario::Json,
-    Scenario::Db,
-    Scenario::Queries,
-    Scenario::Fortunes,
-    Scenario::Updates,
-    Scenario::Io,
-    Scenario::Cpu,
-    Scenario::Numeric,
-    Scenario::WsChat,
-];
-
-fn failures(report: &ringside::verify::VerifyReport) -> String {
-    report
-        .failed()
-        .map(|c| format!("{} / {}: {}", c.scenario, c.check, c.detail))
-        .collect::<Vec<_>>()
-        .join("\n")
-}
+use verify_support::{Quirk, endpoints, serve};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_conforming_server_passes_every_scenario() {
     let server = serve(Quirk::None).await;
-    let report = verify_url(&server.url, &ENDPOINTS, None).await;
+    let report = verify_url(&server.url, &endpoints(), None).await;
     assert!(
         report.all_passed(),
         "unexpected failures:\n{}",
-        failures(&report)
+        verify_support::failures(&report)
     );
-    for sc in ENDPOINTS {
+    for sc in endpoints() {
         assert!(report.passed(sc), "{sc} ran no check");
     }
     assert!(
@@ -64,7 +43,7 @@ async fn ws_chat_without_echo_to_the_sender_fails() {
 async fn ws_chat_leaking_across_rooms_fails() {
     let server = serve(Quirk::WsOneRoom).await;
     let report = verify_url(&server.url, &[Scenario::WsChat], None).await;
-    let failed = failures(&report);
+    let failed = verify_support::failures(&report);
     assert!(!report.passed(Scenario::WsChat));
     assert!(failed.contains("B1: expected"), "{failed}");
 }
@@ -86,13 +65,13 @@ async fn a_server_that_hangs_fails_within_the_timeout() {
         ..VerifyOptions::default()
     };
     let start = Instant::now();
-    let report = verify_url_with(&server.url, &ENDPOINTS, None, &opts).await;
+    let report = verify_url_with(&server.url, &endpoints(), None, &opts).await;
     assert!(
         start.elapsed() < Duration::from_secs(3),
         "took {:?}",
         start.elapsed()
     );
-    for sc in ENDPOINTS {
+    for sc in endpoints() {
         assert_eq!(
             report.failures()[&sc],
             "GET /health: no complete response within 300 ms"
@@ -135,7 +114,7 @@ async fn closing_after_each_response_passes_only_when_announced() {
         ..VerifyOptions::default()
     };
     let report = verify_url_with(&announced.url, &[Scenario::Plaintext], None, &lenient).await;
-    assert!(report.all_passed(), "{}", failures(&report));
+    assert!(report.all_passed(), "{}", verify_support::failures(&report));
     // The policy's default: keep-alive honoured, so announcing close fails.
     let report = verify_url(&announced.url, &[Scenario::Plaintext], None).await;
     let failed: Vec<&str> = report.failed().map(|c| c.check.as_str()).collect();
@@ -143,7 +122,7 @@ async fn closing_after_each_response_passes_only_when_announced() {
         failed,
         ["keep-alive honoured (policy)"],
         "{}",
-        failures(&report)
+        verify_support::failures(&report)
     );
 
     let silent = verify_support::raw_server(verify_support::Raw::OneShot).await;
@@ -163,7 +142,7 @@ async fn a_larger_room_passes_and_catches_a_silent_member() {
     };
     let server = serve(Quirk::None).await;
     let report = verify_url_with(&server.url, &[Scenario::WsChat], None, &opts).await;
-    assert!(report.all_passed(), "{}", failures(&report));
+    assert!(report.all_passed(), "{}", verify_support::failures(&report));
     // One server process: members are added looking for a second one.
     let names: Vec<&str> = report.checks.iter().map(|c| c.check.as_str()).collect();
     assert!(
@@ -184,7 +163,11 @@ async fn a_larger_room_passes_and_catches_a_silent_member() {
 async fn a_response_without_a_server_header_fails_the_policy() {
     let server = serve(Quirk::NoServerOnJson).await;
     let report = verify_url(&server.url, &[Scenario::Plaintext, Scenario::Json], None).await;
-    assert!(report.passed(Scenario::Plaintext), "{}", failures(&report));
+    assert!(
+        report.passed(Scenario::Plaintext),
+        "{}",
+        verify_support::failures(&report)
+    );
     let failed: Vec<(&str, &str)> = report
         .failed()
         .map(|c| (c.check.as_str(), c.detail.as_str()))

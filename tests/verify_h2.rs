@@ -11,8 +11,6 @@ use ringside::stack::Protocol;
 use ringside::verify::{NEGOTIATION_CHECK, VerifyOptions, verify_url_with};
 use verify_support::{Quirk, serve};
 
-const HTTP: [Scenario; 9] = verify_support::HTTP_SCENARIOS;
-
 fn h2c() -> VerifyOptions {
     VerifyOptions {
         protocol: Protocol::H2c,
@@ -20,26 +18,14 @@ fn h2c() -> VerifyOptions {
     }
 }
 
-fn failures(report: &ringside::verify::VerifyReport) -> String {
-    report
-        .failed()
-        .map(|c| format!("{} / {}: {}", c.scenario, c.check, c.detail))
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_h2c_server_passes_the_contract_over_http2() {
     let server = serve(Quirk::H2c).await;
-    let report = verify_url_with(&server.url, &HTTP, None, &h2c()).await;
-    assert!(report.all_passed(), "{}", failures(&report));
-    for sc in HTTP {
-        let checks: Vec<&str> = report
-            .checks
-            .iter()
-            .filter(|c| c.scenario == sc)
-            .map(|c| c.check.as_str())
-            .collect();
+    let report =
+        verify_url_with(&server.url, &verify_support::http_scenarios(), None, &h2c()).await;
+    assert!(report.all_passed(), "{}", verify_support::failures(&report));
+    for sc in verify_support::http_scenarios() {
+        let checks = verify_support::checks_of(&report, sc);
         assert!(checks.contains(&NEGOTIATION_CHECK), "{sc}: {checks:?}");
         assert!(
             checks.iter().any(|c| c.contains("Server and Date")),

@@ -17,8 +17,6 @@ use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use verify_support::serve_tls;
 
-const HTTP: [Scenario; 9] = verify_support::HTTP_SCENARIOS;
-
 fn h2() -> VerifyOptions {
     VerifyOptions {
         protocol: Protocol::H2,
@@ -41,28 +39,15 @@ fn server_config(cert: &ThrowawayCert, alpn: &[&[u8]]) -> Arc<rustls::ServerConf
     Arc::new(cfg)
 }
 
-fn failures(report: &ringside::verify::VerifyReport) -> String {
-    report
-        .failed()
-        .map(|c| format!("{} / {}: {}", c.scenario, c.check, c.detail))
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_tls_h2_server_on_the_throwaway_certificate_passes_over_https() {
     let cert = ThrowawayCert::create().unwrap();
     let server = serve_tls(server_config(&cert, &[b"h2"])).await;
     assert!(server.url.starts_with("https://"));
-    let report = verify_url_with(&server.url, &HTTP, None, &h2()).await;
-    assert!(report.all_passed(), "{}", failures(&report));
-    for sc in HTTP {
-        let checks: Vec<&str> = report
-            .checks
-            .iter()
-            .filter(|c| c.scenario == sc)
-            .map(|c| c.check.as_str())
-            .collect();
+    let report = verify_url_with(&server.url, &verify_support::http_scenarios(), None, &h2()).await;
+    assert!(report.all_passed(), "{}", verify_support::failures(&report));
+    for sc in verify_support::http_scenarios() {
+        let checks = verify_support::checks_of(&report, sc);
         assert!(checks.contains(&TLS_NEGOTIATION_CHECK), "{sc}: {checks:?}");
         assert!(
             checks.iter().any(|c| c.contains("Server and Date")),

@@ -7,22 +7,44 @@
 
 pub mod broken;
 
-/// The HTTP scenarios a conforming server claims (everything but ws-chat,
-/// idle and the harness-only ones).
-pub const HTTP_SCENARIOS: [ringside::scenario::Scenario; 9] = {
-    use ringside::scenario::Scenario;
-    [
-        Scenario::Plaintext,
-        Scenario::Json,
-        Scenario::Db,
-        Scenario::Queries,
-        Scenario::Fortunes,
-        Scenario::Updates,
-        Scenario::Io,
-        Scenario::Cpu,
-        Scenario::Numeric,
-    ]
-};
+/// The scenarios a conforming server claims: every endpoint scenario of the
+/// catalogue (ws-chat included; not idle and the harness-only ones).
+pub fn endpoints() -> Vec<ringside::scenario::Scenario> {
+    ringside::scenario::Scenario::ALL
+        .into_iter()
+        .filter(|s| s.is_endpoint())
+        .collect()
+}
+
+/// Every failed check of `report`, a line each, for an assertion's message.
+pub fn failures(report: &ringside::verify::VerifyReport) -> String {
+    report
+        .failed()
+        .map(|c| format!("{} / {}: {}", c.scenario, c.check, c.detail))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The names of the checks `report` ran for scenario `sc`.
+pub fn checks_of(
+    report: &ringside::verify::VerifyReport,
+    sc: ringside::scenario::Scenario,
+) -> Vec<&str> {
+    report
+        .checks
+        .iter()
+        .filter(|c| c.scenario == sc)
+        .map(|c| c.check.as_str())
+        .collect()
+}
+
+/// The HTTP scenarios a conforming server claims: [`endpoints`] without ws-chat.
+pub fn http_scenarios() -> Vec<ringside::scenario::Scenario> {
+    endpoints()
+        .into_iter()
+        .filter(|s| *s != ringside::scenario::Scenario::WsChat)
+        .collect()
+}
 
 use std::collections::HashMap;
 use std::convert::Infallible;
