@@ -354,5 +354,29 @@ pub async fn search(
     }
 }
 
+/// A ws-chat record concluded from simulated `steps`, as [`search`] makes
+/// one (for the search's tests and the figures' coverage simulation).
+#[cfg(test)]
+pub(crate) fn test_record(
+    stack: &str,
+    trial: u32,
+    steps: Vec<CapacityStep>,
+    max_level: f64,
+) -> CapacityRecord {
+    let (capacity, upper_bound, limited_by) = conclude(&steps, max_level);
+    CapacityRecord {
+        stack: stack.into(),
+        scenario: crate::scenario::Scenario::WsChat,
+        workers: 1,
+        trial,
+        slo_ms: 100.0,
+        unit: "clients".into(),
+        capacity,
+        upper_bound,
+        limited_by,
+        steps,
+    }
+}
+
 #[cfg(test)]
 mod tests;

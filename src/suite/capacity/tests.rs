@@ -3,7 +3,6 @@
 
 use super::*;
 use crate::results::capacity::bracket;
-use crate::scenario::Scenario;
 
 fn step(offered: f64, passed: bool) -> CapacityStep {
     CapacityStep {
@@ -47,19 +46,7 @@ fn offered(steps: &[CapacityStep]) -> Vec<f64> {
 }
 
 fn record(trial: u32, steps: Vec<CapacityStep>, max_level: f64) -> CapacityRecord {
-    let (capacity, upper_bound, limited_by) = conclude(&steps, max_level);
-    CapacityRecord {
-        stack: "s".into(),
-        scenario: Scenario::WsChat,
-        workers: 1,
-        trial,
-        slo_ms: 100.0,
-        unit: "clients".into(),
-        capacity,
-        upper_bound,
-        limited_by,
-        steps,
-    }
+    test_record("s", trial, steps, max_level)
 }
 
 #[test]

@@ -13,7 +13,7 @@ use super::run::Run;
 use crate::results::capacity::seed_bracket;
 use crate::results::{CapacityRecord, CapacityStep};
 use crate::scenario::Scenario::WsChat;
-use crate::suite::capacity::{Plan, conclude, next_probe};
+use crate::suite::capacity::{Plan, next_probe, test_record};
 
 const MAX: f64 = 10_000.0;
 
@@ -40,19 +40,7 @@ fn search(
             generator_utilization: Some(0.5),
         });
     }
-    let (capacity, upper_bound, limited_by) = conclude(&steps, MAX);
-    CapacityRecord {
-        stack: stack.into(),
-        scenario: WsChat,
-        workers: 1,
-        trial,
-        slo_ms: 100.0,
-        unit: "clients".into(),
-        capacity,
-        upper_bound,
-        limited_by,
-        steps,
-    }
+    test_record(stack, trial, steps, MAX)
 }
 
 pub struct Outcome {
