@@ -17,6 +17,8 @@
 #   ROUNDS=5 DURATION=10s bench/agents.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
 
 DURATION=${DURATION:-5s}
 CONNS=${CONNS:-64}
@@ -48,14 +50,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-setsid taskset -c "$TARGET_CORE" target/release/examples/bench_target "127.0.0.1:${PORT}" \
-    >"$WORK/server.log" 2>&1 &
-SERVER_PID=$!
-for _ in $(seq 100); do
-    grep -q "listening on" "$WORK/server.log" 2>/dev/null && break
-    sleep 0.05
-done
-grep -q "listening on" "$WORK/server.log" || { echo "bench: target did not start" >&2; cat "$WORK/server.log" >&2; exit 1; }
+start_target "$TARGET_CORE" target/release/examples/bench_target "$PORT" "$WORK/server.log"
 
 echo "pinned: target on core $TARGET_CORE; one agent on core $CORE_A; two agents on cores $CORE_A and $CORE_B"
 echo "load: closed loop, $CONNS connections in all, $DURATION, 1 thread per agent"

@@ -19,6 +19,8 @@
 #       # @h2 deployment), measured instead of the built-in target
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
 
 DURATION=${DURATION:-5}   # seconds
 CONNS=${CONNS:-8}
@@ -51,14 +53,7 @@ trap 'exit 130' INT TERM
 
 # The target in its own process group (setsid), so cleanup kills all of it.
 if [[ -z "$TARGET_URL" ]]; then
-    setsid taskset -c "$SERVER_CORE" target/release/examples/h2_bench_target "127.0.0.1:${PORT}" \
-        >"$WORK/server.log" 2>&1 &
-    SERVER_PID=$!
-    for _ in $(seq 100); do
-        grep -q "listening on" "$WORK/server.log" 2>/dev/null && break
-        sleep 0.05
-    done
-    grep -q "listening on" "$WORK/server.log" || { echo "bench: target did not start" >&2; cat "$WORK/server.log" >&2; exit 1; }
+    start_target "$SERVER_CORE" target/release/examples/h2_bench_target "$PORT" "$WORK/server.log"
 fi
 
 # Runs "$@" pinned to GEN_CORE; leaves user+sys CPU seconds in $WORK/cpu.

@@ -10,6 +10,8 @@
 #   ROUNDS=5 DURATION=10s bench/load_vs_wrk.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
 
 DURATION=${DURATION:-5s}
 CONNS=${CONNS:-64}
@@ -40,14 +42,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 # The target in its own process group (setsid), so cleanup kills all of it.
-setsid taskset -c "$SERVER_CORE" target/release/examples/bench_target "127.0.0.1:${PORT}" \
-    >"$WORK/server.log" 2>&1 &
-SERVER_PID=$!
-for _ in $(seq 100); do
-    grep -q "listening on" "$WORK/server.log" 2>/dev/null && break
-    sleep 0.05
-done
-grep -q "listening on" "$WORK/server.log" || { echo "bench: target did not start" >&2; cat "$WORK/server.log" >&2; exit 1; }
+start_target "$SERVER_CORE" target/release/examples/bench_target "$PORT" "$WORK/server.log"
 curl -fsS "$URL" >/dev/null 2>&1 || true
 
 # Runs "$@" pinned to GEN_CORE; leaves user+sys CPU seconds in $WORK/cpu.
