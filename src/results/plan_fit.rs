@@ -8,29 +8,30 @@ impl PlanFit {
     /// What the cut was, in one sentence: `installs took 5 min: 2 planned
     /// rounds instead of 3, ...`.
     pub fn sentence(&self) -> String {
-        let f = self;
-        let mins = |s: f64| fmt_minutes(s);
-        let before = if f.estimated {
-            format!("installs expected to take about {}", mins(f.before_s))
+        let before = if self.estimated {
+            format!(
+                "installs expected to take about {}",
+                fmt_minutes(self.before_s)
+            )
         } else {
-            format!("installs and checks took {}", mins(f.before_s))
+            format!("installs and checks took {}", fmt_minutes(self.before_s))
         };
-        let over = f.before_s + f.rounds_s - f.budget_s;
+        let over = self.before_s + self.rounds_s - self.budget_s;
         let rest = if over > 0.0 {
             format!(
                 "the fewest that measure every scenario; they overrun the {} budget by about {}, so no adaptive round",
-                mins(f.budget_s),
-                mins(over)
+                fmt_minutes(self.budget_s),
+                fmt_minutes(over)
             )
         } else {
             format!(
                 "to fit the {} budget; adaptive rounds spend what is left where claims are undecided, and a claim fewer trials cannot settle reads \"not enough evidence\"",
-                mins(f.budget_s)
+                fmt_minutes(self.budget_s)
             )
         };
         format!(
             "{before}: {} planned rounds instead of {} ({rest})",
-            f.rounds, f.rounds_asked
+            self.rounds, self.rounds_asked
         )
     }
 }

@@ -246,8 +246,8 @@ impl Progress {
 }
 
 /// The run's first line: the planned rounds' estimate and, when adaptive
-/// rounds may follow, the budget they may take the run to (the default run's
-/// ten minutes are mostly adaptive rounds: a header giving only the planned
+/// rounds may follow, the budget they may take the run to (a default run
+/// adds rounds up to its 10 minutes: a header giving only the planned
 /// estimate promised 6m 50s for a run that took 9m 45s).
 pub(crate) fn run_header(
     suite: &str,
