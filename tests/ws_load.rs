@@ -120,6 +120,29 @@ fn config(url: &str, clients: usize, rooms: usize, rate: f64, secs: f64) -> WsCo
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_warm_up_sends_on_plan_but_counts_only_the_window() {
+    let url = chat_server(Fault::None).await;
+    // 6 clients in 2 rooms of 3, 20 msg/s each: 0.5 s of warm-up (60 sends,
+    // read and dropped), then 1 s recorded: 120 sent, each seen by 3.
+    let mut cfg = config(&url, 6, 2, 20.0, 1.0);
+    cfg.warmup = Duration::from_millis(500);
+    let started = std::time::Instant::now();
+    let report = execute(&cfg).await.unwrap();
+    assert!(
+        started.elapsed() >= Duration::from_millis(1_500),
+        "the warm-up runs before the window: {:?}",
+        started.elapsed()
+    );
+    assert_eq!(report.sent, 120);
+    assert_eq!(report.expected_deliveries, 360);
+    assert_eq!(report.delivered, 360);
+    assert_eq!(report.lost, 0);
+    assert_eq!(report.malformed, 0, "warm-up frames are not malformed");
+    assert_eq!(report.latency.count, 360);
+    assert_eq!(report.duration_s, 1.0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn counts_every_delivery_exactly() {
     let url = chat_server(Fault::None).await;
     // 6 clients in 2 rooms of 3, 20 msg/s each for 1 s: 120 sent, each seen by 3.

@@ -78,7 +78,8 @@ pub struct HttpFlags {
     /// Per-request timeout.
     #[arg(long, value_parser = humantime::parse_duration, default_value = "10s")]
     pub timeout: Duration,
-    /// Warm-up before recording starts (requests sent but not counted).
+    /// Warm-up before recording starts (requests sent but not counted; with
+    /// --ws: messages sent on plan after connecting, read but not counted).
     #[arg(long, value_parser = humantime::parse_duration, default_value = "0s")]
     pub warmup: Duration,
     /// Count a response whose status differs as a `check` error.
@@ -577,6 +578,7 @@ fn run_ws(args: &LoadArgs) -> anyhow::Result<ExitCode> {
         crate::load::ws::cli::Common {
             url,
             duration,
+            warmup: cfg.warmup,
             json: args.http.json,
             cpus: cfg.cpus,
             threads: cfg.threads,

@@ -87,7 +87,8 @@ impl Workload {
 pub struct DriveOpts {
     /// Recorded window.
     pub window: Duration,
-    /// Unrecorded load before the window (HTTP only: connections and caches).
+    /// Unrecorded load before the window (HTTP: connections and caches; ws:
+    /// messages sent on plan after connecting, read but not recorded).
     pub preroll: Duration,
     /// Keep the raw latency histogram in the report.
     pub keep_histogram: bool,
@@ -270,6 +271,7 @@ pub fn ws_config(base: &str, w: &Workload, opts: &DriveOpts) -> anyhow::Result<W
     );
     wc.keep_histogram = opts.keep_histogram;
     wc.drain = opts.drain;
+    wc.warmup = opts.preroll;
     Ok(wc)
 }
 
@@ -288,7 +290,7 @@ pub async fn drive(
                 // The harness's runtime threads run on the generator's cores.
                 wc.cores = Some(cfg.settings.generator_cpus.len()).filter(|n| *n > 0);
                 wc.cpus = wc.cores.map(|_| cfg.settings.generator_cpus.clone());
-                let bound = opts.window + wc.drain + wc.connect_timeout;
+                let bound = opts.preroll + opts.window + wc.drain + wc.connect_timeout;
                 let (r, u) = sampled(&*target, ws::execute(&wc), bound).await;
                 (r.map(Either::Ws), u)
             }
@@ -319,15 +321,15 @@ pub async fn drive(
         .or(ws.as_ref().map(|r| r.delivered))
         .unwrap_or(0);
     if !usage.cpu_source.is_empty() && done > 0 {
-        // HTTP windows exclude the pre-roll, whose CPU is in `cpu_us` too:
-        // charge it by the pre-roll's share of the wall time.
-        let recorded = load.as_ref().map_or(1.0, |l| {
-            let total = opts.preroll.as_secs_f64() + l.duration_s;
-            if total > 0.0 {
-                l.duration_s / total
-            } else {
-                1.0
-            }
+        // Windows exclude the pre-roll (ws: the warm-up), whose CPU is in
+        // `cpu_us` too: charge it by the pre-roll's share of the wall time.
+        let window = load
+            .as_ref()
+            .map(|l| l.duration_s)
+            .or(ws.as_ref().map(|r| r.duration_s));
+        let recorded = window.map_or(1.0, |w| {
+            let total = opts.preroll.as_secs_f64() + w;
+            if total > 0.0 { w / total } else { 1.0 }
         });
         usage.cpu_us_per_req = Some(usage.cpu_us as f64 * recorded / done as f64);
     }

@@ -32,6 +32,8 @@ pub struct WsFlags {
 pub struct Common {
     pub url: url::Url,
     pub duration: Duration,
+    /// `--warmup`: sending on plan before the recorded window.
+    pub warmup: Duration,
     pub json: bool,
     pub cpus: Option<Vec<usize>>,
     pub threads: usize,
@@ -50,6 +52,7 @@ pub fn run(common: Common, flags: &WsFlags) -> anyhow::Result<ExitCode> {
         common.duration,
     );
     cfg.drain = flags.drain;
+    cfg.warmup = common.warmup;
     cfg.keep_histogram = common.keep_histogram;
     cfg.agent = common.agent;
     cfg.deadline_grace = Some(crate::load::config::DEADLINE_GRACE);

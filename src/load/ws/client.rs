@@ -140,20 +140,31 @@ async fn write_loop(
             let queued = Instant::now() > intended;
             sleep_until(intended).await;
             let now = Instant::now();
-            if now.saturating_duration_since(intended) > LATE {
+            let recorded = intended >= sh.record_from;
+            if recorded && now.saturating_duration_since(intended) > LATE {
                 sh.counters.late_sends.fetch_add(1, Ordering::Relaxed);
             }
             let from = if queued { intended } else { now };
-            let ts = from.duration_since(sh.t0).as_micros();
+            let mut ts = from.duration_since(sh.t0).as_micros();
+            if !recorded {
+                // Stays a warm-up message for the readers, sent late or not.
+                ts = ts.min(
+                    sh.record_from
+                        .duration_since(sh.t0)
+                        .as_micros()
+                        .saturating_sub(1),
+                );
+            }
             let text = format!(r#"{{"id":"{client}-{k}","ts":{ts}}}"#);
             // Members are counted at send time: a member that leaves later
             // still should have received what was sent before.
             let members = sh.members[room].load(Ordering::Relaxed);
             match timeout_at(sh.deadline, sink.send(Message::text(text))).await {
-                Ok(Ok(())) => {
+                Ok(Ok(())) if recorded => {
                     sh.counters.sent.fetch_add(1, Ordering::Relaxed);
                     sh.counters.expected.fetch_add(members, Ordering::Relaxed);
                 }
+                Ok(Ok(())) => {}
                 _ => break,
             }
         }
@@ -171,6 +182,7 @@ async fn read_loop(
     sh: Arc<Shared>,
 ) {
     let window_us = sh.deadline.duration_since(sh.t0).as_micros() as u64;
+    let warmup_us = sh.record_from.duration_since(sh.t0).as_micros() as u64;
     // One timer for the whole run (a timeout around each read would arm
     // and disarm one per frame).
     let over = sleep_until(sh.deadline);
@@ -185,6 +197,8 @@ async fn read_loop(
             Some(Ok(Message::Text(text))) => {
                 let now = Instant::now();
                 match super::stamp::parse_ts(text.as_str()) {
+                    // A warm-up message: read, not recorded.
+                    Some(ts) if ts < warmup_us => {}
                     Some(ts) if ts <= window_us => {
                         let intended = sh.t0 + Duration::from_micros(ts);
                         let mut hist = sh.shards[shard].lock().unwrap_or_else(|e| e.into_inner());

@@ -36,8 +36,12 @@ pub struct WsConfig {
     pub rooms: usize,
     /// Messages each client sends per second (0: connect and stay silent).
     pub msg_rate_per_client: f64,
-    /// Sending window.
+    /// Recorded sending window.
     pub duration: Duration,
+    /// Sending before the recorded window, on the same plan, not recorded:
+    /// what a load does right after thousands of handshakes is not the
+    /// steady state at that load (`load --ws --warmup`, capacity steps).
+    pub warmup: Duration,
     /// How long receivers keep reading after the last planned send; a
     /// delivery not received by then counts as lost.
     pub drain: Duration,
@@ -73,6 +77,7 @@ impl WsConfig {
             rooms,
             msg_rate_per_client: rate,
             duration,
+            warmup: Duration::ZERO,
             drain: Duration::from_secs(2),
             connect_timeout: Duration::from_secs(5),
             connect_concurrency: 64,
@@ -158,6 +163,9 @@ pub(crate) struct Shared {
     pub shards: Vec<std::sync::Mutex<hdrhistogram::Histogram<u64>>>,
     /// Time zero of the send plan; `ts` in messages is microseconds since it.
     pub t0: Instant,
+    /// Start of the recorded window (`t0` + warm-up): messages planned
+    /// before it are sent and read but not counted.
+    pub record_from: Instant,
     /// End of sending.
     pub send_end: Instant,
     /// End of the run: every task stops by then.
@@ -182,7 +190,7 @@ pub async fn execute(cfg: &WsConfig) -> anyhow::Result<WsReport> {
     // `-d D` holds: past this instant nothing waits (handshakes included).
     let hard = cfg
         .deadline_grace
-        .map(|g| Instant::now() + cfg.duration + cfg.drain + g);
+        .map(|g| Instant::now() + cfg.warmup + cfg.duration + cfg.drain + g);
     let own = cfg.own_clients();
     let lanes = lanes::start(cfg, &own, lanes::count(cfg, own.len()), hard)?;
     let threads = lanes.len();
@@ -225,7 +233,8 @@ pub async fn execute(cfg: &WsConfig) -> anyhow::Result<WsReport> {
         .and_then(|at| at.duration_since(now.1).ok())
         .unwrap_or(Duration::from_millis(20));
     let (t0, t0_wall) = (now.0 + ahead, now.1 + ahead);
-    let mut send_end = t0 + cfg.duration;
+    let record_from = t0 + cfg.warmup;
+    let mut send_end = record_from + cfg.duration;
     let mut deadline = send_end + cfg.drain;
     if let Some(hard) = hard
         && deadline + CLOSE_TIME > hard
@@ -240,6 +249,7 @@ pub async fn execute(cfg: &WsConfig) -> anyhow::Result<WsReport> {
             .map(|_| std::sync::Mutex::new(record::new_histogram()))
             .collect(),
         t0,
+        record_from,
         send_end,
         deadline,
     });
@@ -272,7 +282,7 @@ pub async fn execute(cfg: &WsConfig) -> anyhow::Result<WsReport> {
         Err(_) => (cpu, window),
     };
     let mut report = build_report(cfg, &shared, attempts, connect_failed, busy, threads);
-    if deadline < t0 + cfg.duration + cfg.drain {
+    if deadline < record_from + cfg.duration + cfg.drain {
         report.warnings.push(format!(
             "connecting took {:.1} s: the run was cut at its deadline ({} + {} drain + {} grace); sends and deliveries after it are missing",
             connecting.as_secs_f64(),
