@@ -48,6 +48,21 @@ pub const GROW: f64 = 1.5;
 pub const FINE: f64 = 1.2;
 /// Bisection stops when the bracket is narrower than this fraction of its top.
 pub const RESOLUTION: f64 = 0.05;
+/// Wall time a ws-chat step takes beyond its window and drain: connecting
+/// its clients (thousands of handshakes), closing them and the settle
+/// before the next step. Fitted to four runs of 2026-12-04 on this 2-core
+/// machine (`--stacks python-fastapi`, ws-chat alone and after six other
+/// scenarios, 11–14 steps each at 2,000–5,000 clients): 89–196 s measured
+/// against 92–198 s estimated with it, where the step's window and drain
+/// alone (1.5 s) put them at 47 s–2 min 33 s.
+pub const WS_STEP_OVERHEAD_S: f64 = 3.0;
+
+/// Estimated wall time of one capacity step of `step_s` seconds: its
+/// window, the drain after it (0.5 s) and, for ws-chat, [`WS_STEP_OVERHEAD_S`].
+pub fn step_estimate_s(step_s: f64, ws: bool) -> f64 {
+    step_s + 0.5 + if ws { WS_STEP_OVERHEAD_S } else { 0.0 }
+}
+
 /// Lowest level probed.
 pub const MIN_LEVEL: f64 = 1.0;
 /// Steps a seeded search may add when every one of its steps passed: it

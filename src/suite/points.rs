@@ -273,7 +273,8 @@ pub fn planned_per_stack(
         if plan.capacity_scenarios.contains(&sc) {
             let steps =
                 super::capacity::Plan::most_steps(s.capacity_max_steps, searched.contains(&sc));
-            total += secs(s.capacity_step_s + 0.5) * steps;
+            let step = super::capacity::step_estimate_s(s.capacity_step_s, sc == Scenario::WsChat);
+            total += secs(step) * steps;
         }
         if sc == Scenario::WsChat {
             total += launch;

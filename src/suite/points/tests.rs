@@ -5,7 +5,7 @@
 use clap::Parser;
 
 use super::*;
-use crate::suite::capacity::{EXTRA_UP, Plan};
+use crate::suite::capacity::{EXTRA_UP, Plan, WS_STEP_OVERHEAD_S, step_estimate_s};
 use crate::suite::config::SuiteConfig;
 
 fn cfg(steps: &str) -> SuiteConfig {
@@ -31,7 +31,8 @@ fn cfg(steps: &str) -> SuiteConfig {
 #[test]
 fn a_first_search_counts_one_step_more_and_a_seeded_one_its_extra_steps() {
     let c = cfg("4");
-    let step = Duration::from_secs_f64(c.settings.capacity_step_s + 0.5);
+    // A ws-chat step: its window, the drain and the clients' connecting.
+    let step = Duration::from_secs_f64(c.settings.capacity_step_s + 0.5 + WS_STEP_OVERHEAD_S);
     let ws = [Scenario::WsChat];
     let without = {
         let mut c0 = cfg("4");
@@ -59,7 +60,8 @@ fn a_first_search_counts_one_step_more_and_a_seeded_one_its_extra_steps() {
 #[test]
 fn the_plan_counts_the_first_round_that_searches_as_first_and_later_ones_seeded() {
     let c = cfg("4");
-    let step = Duration::from_secs_f64(c.settings.capacity_step_s + 0.5);
+    // A ws-chat step: its window, the drain and the clients' connecting.
+    let step = Duration::from_secs_f64(c.settings.capacity_step_s + 0.5 + WS_STEP_OVERHEAD_S);
     let mut no_cap = c.settings.clone();
     no_cap.capacity_max_steps = 0;
     let ws: Vec<Scenario> = c.settings.plan.capacity_scenarios.clone();
@@ -87,4 +89,10 @@ fn the_plan_counts_the_first_round_that_searches_as_first_and_later_ones_seeded(
     let want = step
         * (Plan::most_steps(4, false) + Plan::most_steps(4, true) * (searching.len() as u32 - 1));
     assert_eq!(with - without, want);
+}
+
+#[test]
+fn a_ws_chat_step_counts_its_clients_connecting_and_an_http_step_does_not() {
+    assert_eq!(step_estimate_s(1.0, false), 1.5);
+    assert_eq!(step_estimate_s(1.0, true), 1.5 + WS_STEP_OVERHEAD_S);
 }
