@@ -370,6 +370,29 @@ fn a_later_trials_capacity_search_starts_from_the_earlier_bracket() {
             .all(|s| s.generator_utilization.is_some_and(|u| u >= 0.0)),
         "the generator's share is recorded on every step"
     );
+    // The terminal names the plan first and each search as it ends.
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        stderr.starts_with("ringside run (custom suite, 2 round(s) of trials), about "),
+        "{stderr}"
+    );
+    for c in &caps {
+        let steps: Vec<String> = c
+            .steps
+            .iter()
+            .map(|s| format!("{} {}", s.offered, s.failed_by.as_deref().unwrap_or("ok")))
+            .collect();
+        let line = format!(
+            "{} ws-chat (w=1) trial {}: capacity at p99 < {} ms: {} clients (stopped by {}; steps {})",
+            c.stack,
+            c.trial,
+            c.slo_ms,
+            c.capacity.unwrap(),
+            c.limited_by,
+            steps.join(", ")
+        );
+        assert!(stderr.contains(&line), "{line}\n{stderr}");
+    }
     assert!(tagged_processes(&tag).is_empty());
 }
 
