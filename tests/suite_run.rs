@@ -117,9 +117,11 @@ fn tiny_suite_end_to_end() {
         stdout.contains("plaintext") && stdout.contains("suite-node"),
         "{stdout}"
     );
+    let left = tagged_processes(&tag);
     assert!(
-        tagged_processes(&tag).is_empty(),
-        "no stack process survives the run"
+        left.is_empty(),
+        "no stack process survives the run: {}",
+        describe_processes(&left)
     );
 }
 
@@ -175,7 +177,13 @@ fn crash_mid_scenario_is_recorded_and_the_next_scenario_runs() {
         !json.is_empty() && json.iter().all(|p| p.valid),
         "json measured after a restart: {json:?}"
     );
-    assert!(tagged_processes(&tag).is_empty());
+    let left = tagged_processes(&tag);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        left.is_empty(),
+        "no stack process survives the run: {}\nringside's stderr:\n{stderr}",
+        describe_processes(&left),
+    );
 }
 
 #[test]

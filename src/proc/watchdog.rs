@@ -8,7 +8,9 @@
 //! alone, and a server that has died but is not yet reaped (a zombie, whose
 //! working folder can no longer be read) counts as stopped: in a container
 //! whose pid 1 does not reap, `kill -0` would see it for ever. On every
-//! ordinary exit path the guard stops the watchdog first.
+//! ordinary exit path the guard stops the watchdog first: its whole process
+//! group (the shell and its `sleep`, which would otherwise outlive ringside
+//! by up to a second), waited for.
 
 use std::os::unix::process::CommandExt;
 use std::path::Path;
@@ -47,8 +49,69 @@ pub fn stop_if_ringside_dies(name: &str, pid: i32, cwd: &Path) -> std::io::Resul
         .current_dir("/")
         .process_group(0)
         .spawn()?;
+    let pgid = child.id() as i32;
     Ok(guard::register(format!("watchdog of {name}"), move || {
-        let _ = child.kill();
+        // The whole group: the loop's `sleep 1` would outlive the shell
+        // (up to a second, with ringside's environment) if only it were killed.
+        guard::kill_group(pgid);
         let _ = child.wait();
+        let until = std::time::Instant::now() + std::time::Duration::from_secs(2);
+        while !super::tree::live_pids(pgid, pgid, &[]).is_empty()
+            && std::time::Instant::now() < until
+        {
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::{Duration, Instant};
+
+    /// The pid of the watchdog shell guarding `server`.
+    fn watchdog_of(server: u32) -> Option<i32> {
+        super::super::tree::scan().into_iter().find_map(|p| {
+            let cmd = std::fs::read(format!("/proc/{}/cmdline", p.pid)).ok()?;
+            let args: Vec<&[u8]> = cmd.split(|b| *b == 0).collect();
+            let ours = args.contains(&&b"ringside-watchdog"[..])
+                && args.contains(&server.to_string().as_bytes());
+            ours.then_some(p.pid)
+        })
+    }
+
+    #[test]
+    fn dropping_the_guard_leaves_nothing_of_the_watchdog_alive() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut server = Command::new("sleep")
+            .arg("30")
+            .current_dir(dir.path())
+            .spawn()
+            .unwrap();
+        let guard = stop_if_ringside_dies("test", server.id() as i32, dir.path()).unwrap();
+        // Wait until the shell sleeps in its loop: a `sleep 1` of its own.
+        let t0 = Instant::now();
+        let (sh, sleeping) = loop {
+            let sh = watchdog_of(server.id());
+            let kids: Vec<i32> = super::super::tree::scan()
+                .iter()
+                .filter(|p| Some(p.ppid) == sh && !p.zombie)
+                .map(|p| p.pid)
+                .collect();
+            if let (Some(sh), false) = (sh, kids.is_empty()) {
+                break (sh, kids);
+            }
+            assert!(t0.elapsed() < Duration::from_secs(5), "no watchdog loop");
+            std::thread::sleep(Duration::from_millis(5));
+        };
+        drop(guard);
+        let left = super::super::tree::live_pids(sh, sh, &sleeping);
+        assert!(left.is_empty(), "alive after the guard ran: {left:?}");
+        assert!(
+            server.try_wait().unwrap().is_none(),
+            "the server is left alone"
+        );
+        let _ = server.kill();
+        let _ = server.wait();
+    }
 }

@@ -505,6 +505,62 @@ pub fn tagged_processes(tag: &str) -> Vec<u32> {
     out
 }
 
+/// Each of `pids` on a line of its own for a failing assertion: its command
+/// line, its state, exit flag and parent from `/proc/PID/stat`, its pending signals
+/// (`SigPnd`/`ShdPnd` of `/proc/PID/status`: bit 9, `0x100`, is SIGKILL) and
+/// whether it is still there 200 ms later (described only after the check
+/// failed: a process mid-SIGKILL is gone by then, an orphan is not).
+pub fn describe_processes(pids: &[u32]) -> String {
+    let describe = |pid: u32| -> String {
+        let cmd = std::fs::read(format!("/proc/{pid}/cmdline"))
+            .map(|b| {
+                String::from_utf8_lossy(&b)
+                    .replace('\0', " ")
+                    .trim()
+                    .to_string()
+            })
+            .unwrap_or_else(|e| format!("<cmdline: {e}>"));
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        let fields: Vec<&str> = stat
+            .rsplit_once(')')
+            .map(|(_, r)| r.split_whitespace().collect())
+            .unwrap_or_default();
+        let field = |i: usize| fields.get(i).copied().unwrap_or("?");
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+        let line = |key: &str| {
+            status
+                .lines()
+                .find(|l| l.starts_with(key))
+                .map(|l| l[key.len()..].trim().to_string())
+                .unwrap_or_else(|| "?".into())
+        };
+        // PF_EXITING (0x4) in the flags: the process is in its exit.
+        let exiting = field(6).parse::<u64>().is_ok_and(|f| f & 0x4 != 0);
+        format!(
+            "pid {pid} state {} exiting {exiting} ppid {} pgrp {} threads {} SigPnd {} ShdPnd {} cmdline [{cmd}]",
+            field(0),
+            field(1),
+            field(2),
+            line("Threads:"),
+            line("SigPnd:"),
+            line("ShdPnd:"),
+        )
+    };
+    let now: Vec<String> = pids.iter().map(|&p| describe(p)).collect();
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    let later: Vec<String> = pids
+        .iter()
+        .map(|&p| {
+            if alive(p as i32) {
+                format!("pid {p} still alive 200 ms later: {}", describe(p))
+            } else {
+                format!("pid {p} gone (or a zombie) 200 ms later")
+            }
+        })
+        .collect();
+    format!("\n  {}\n  {}", now.join("\n  "), later.join("\n  "))
+}
+
 /// True while `pid` runs (not a zombie).
 pub fn alive(pid: i32) -> bool {
     std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| {
