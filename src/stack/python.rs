@@ -127,6 +127,22 @@ mod tests {
     use super::*;
     use std::os::unix::fs::PermissionsExt;
 
+    /// `probe` of a script this test has just written: another test's
+    /// thread may fork while the file is open for writing, and its child
+    /// holds the descriptor until it execs, so running the script can fail
+    /// with ETXTBSY for a moment (seen once in a full-suite run).
+    fn probe_fresh(p: &Path) -> Result<Interpreter, PythonError> {
+        for _ in 0..100 {
+            match probe(p) {
+                Err(PythonError::NotPython { why, .. }) if why.contains("os error 26") => {
+                    std::thread::sleep(std::time::Duration::from_millis(10))
+                }
+                other => return other,
+            }
+        }
+        probe(p)
+    }
+
     /// A script that answers the probe like a free-threaded 3.14 would.
     fn stand_in(dir: &Path, gil: &str, build: &str) -> PathBuf {
         let p = dir.join("python3.14t");
@@ -142,12 +158,12 @@ mod tests {
     #[test]
     fn a_free_threaded_interpreter_is_detected() {
         let d = tempfile::tempdir().unwrap();
-        let i = probe(&stand_in(d.path(), "gil-disabled", "ft-build")).unwrap();
+        let i = probe_fresh(&stand_in(d.path(), "gil-disabled", "ft-build")).unwrap();
         assert_eq!(i.version, "3.14.2");
         assert!(i.free_threaded && i.free_threaded_build);
         assert_eq!(i.label(), "cpython 3.14.2t");
         // A free-threaded build run with PYTHON_GIL=1 has its GIL back.
-        let i = probe(&stand_in(d.path(), "gil", "ft-build")).unwrap();
+        let i = probe_fresh(&stand_in(d.path(), "gil", "ft-build")).unwrap();
         assert!(!i.free_threaded && i.free_threaded_build);
         assert_eq!(i.label(), "cpython 3.14.2");
     }
@@ -181,7 +197,7 @@ mod tests {
     #[test]
     fn homes_differ_by_interpreter_and_bin_links_it() {
         let d = tempfile::tempdir().unwrap();
-        let i = probe(&stand_in(d.path(), "gil-disabled", "ft-build")).unwrap();
+        let i = probe_fresh(&stand_in(d.path(), "gil-disabled", "ft-build")).unwrap();
         let h = home(d.path(), &i);
         assert!(
             h.file_name()
